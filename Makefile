@@ -20,7 +20,10 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-run: $(STAMP)
+keys/localnet.json:
+	install -D -m 600 keys.example/localnet-throwaway.json $@
+
+run: $(STAMP) keys/localnet.json
 	$(BIN)/solarb run -c config.toml
 
 test: $(STAMP) toolchain oracles

@@ -20,6 +20,7 @@ COMMANDS: tuple[str, ...] = (
     "bot.commands.check",
     "bot.commands.logs",
     "bot.commands.keygen",
+    "bot.commands.quote",
 )
 
 

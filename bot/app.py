@@ -1,0 +1,53 @@
+"""Start-up checks shared by `run` and `check`: config, mode, wallet."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.config import Config, load_config
+from bot.errors import UsageError
+from bot.keys import Wallet, load_wallet, resolve_payer_path
+
+
+@dataclass(frozen=True, slots=True)
+class Mode:
+    """What the bot may do. `send` is False in dry-run: every opportunity is simulated, never sent."""
+
+    send: bool
+    live: bool  # sending with real money (mainnet-beta)
+
+    @property
+    def name(self) -> str:
+        return "live" if self.live else ("send" if self.send else "dry-run")
+
+
+def resolve_mode(cfg: Config, *, live_flag: bool, dry_run_flag: bool) -> Mode:
+    """Live (mainnet) sending needs three explicit yeses: `live = true`, `--live`, and `[keys] payer`."""
+    mainnet = cfg.cluster.name == "mainnet-beta"
+    if live_flag and not cfg.live:
+        raise UsageError("--live given but the config says live = false; set live = true in the config to trade for real")
+    if live_flag and dry_run_flag:
+        raise UsageError("--live and --dry-run contradict each other; pass one")
+    if live_flag and not mainnet:
+        raise UsageError(f"--live is only for mainnet-beta (the config's cluster is {cfg.cluster.name}); drop --live")
+    dry = dry_run_flag or cfg.execution.dry_run
+    if mainnet and not dry:
+        if not (cfg.live and live_flag):
+            raise UsageError(
+                "refusing to send on mainnet-beta: live mode needs live = true in the config AND --live on the command "
+                "line (or set [execution] dry_run = true to simulate only)"
+            )
+        if not cfg.keys.payer:
+            raise UsageError('live mode needs an explicitly configured keypair: set [keys] payer = "/path/to/bot.json"')
+        return Mode(send=True, live=True)
+    if mainnet and live_flag:
+        raise UsageError("--live with dry_run = true would send nothing; set [execution] dry_run = false to trade")
+    return Mode(send=not dry, live=False)
+
+
+def load_setup(config_path: str | Path, *, live_flag: bool = False, dry_run_flag: bool = False) -> tuple[Config, Mode, Wallet]:
+    cfg = load_config(config_path)
+    mode = resolve_mode(cfg, live_flag=live_flag, dry_run_flag=dry_run_flag)
+    wallet = load_wallet(resolve_payer_path(cfg.keys.payer, live=mode.live))
+    return cfg, mode, wallet

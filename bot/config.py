@@ -1,0 +1,503 @@
+"""Strict config tree: `config.toml` -> typed, frozen `Config`.
+
+Every mistake is one `ConfigError` line naming the table, the key and the fix: unknown keys (with the
+nearest valid key), wrong types, out-of-range values, missing required values, unset `${ENV_VAR}`s.
+Money and time are integers in their smallest unit (lamports, raw token amounts, ms); floats only for
+CEX-price based settings.
+
+The schema is the dataclasses below: each field's type is checked, and `meta(...)` adds a range,
+a set of choices and the help line that `solarb check` and the README's config reference use.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import os
+import re
+import tomllib
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bot.errors import ConfigError
+
+_MISSING = dataclasses.MISSING
+
+
+def meta(
+    help: str,
+    *,
+    lo: float | None = None,
+    hi: float | None = None,
+    choices: tuple[str, ...] | None = None,
+    secret: bool = False,
+) -> dict[str, Any]:
+    return {"help": help, "lo": lo, "hi": hi, "choices": choices, "secret": secret}
+
+
+def _f(default: Any = _MISSING, **kw: Any) -> Any:
+    m = meta(**kw)
+    if default is _MISSING:
+        return field(metadata=m)
+    if isinstance(default, (list, dict, tuple)) and not isinstance(default, tuple):
+        return field(default_factory=lambda: type(default)(default), metadata=m)
+    return field(default=default, metadata=m)
+
+
+# --- cluster presets -----------------------------------------------------------------------------
+# Program ids differ per cluster. Mainnet ids: protocols.md §1-§3. Devnet ids: raydium-io/raydium-amm
+# README (AMM v4), Raydium CP-Swap docs (CPMM, second-hand), Orca docs (Whirlpool is deployed at the same
+# id on devnet). localnet loads our reference programs at the mainnet ids, so mainnet-shaped configs
+# work unchanged against it.
+MAINNET_PROGRAMS = {
+    "raydium_amm_v4": "675kPX9MHTjS2zt1qfr1NYHuzeLXfQM9H24wFSUt1Mp8",
+    "raydium_cpmm": "CPMMoo8L3F4NbTegBCKVNunggL7H1ZpdTHKxQB5qKP1C",
+    "orca_whirlpool": "whirLbMiicVdio4qvUfM5KAg6Ct8VwpYzGff3uctyCc",
+}
+DEVNET_PROGRAMS = {
+    "raydium_amm_v4": "DRaya7Kj3aMWQSy19kSjvmuwq9docCHofyP9kanQGaav",
+    "raydium_cpmm": "CPMDWBwJDtYax9qW7AyRuVC19Cc4L4Vcy4n2BHAbHkCW",
+    "orca_whirlpool": "whirLbMiicVdio4qvUfM5KAg6Ct8VwpYzGff3uctyCc",
+}
+PRESETS: dict[str, dict[str, Any]] = {
+    "localnet": {
+        "rpc_url": "http://127.0.0.1:8899",
+        "ws_url": "ws://127.0.0.1:8900",
+        "programs": MAINNET_PROGRAMS,
+    },
+    "devnet": {
+        "rpc_url": "https://api.devnet.solana.com",
+        "ws_url": "wss://api.devnet.solana.com",
+        "programs": DEVNET_PROGRAMS,
+    },
+    "mainnet-beta": {
+        "rpc_url": "https://api.mainnet-beta.solana.com",
+        "ws_url": "wss://api.mainnet-beta.solana.com",
+        "programs": MAINNET_PROGRAMS,
+    },
+}
+VENUES = tuple(MAINNET_PROGRAMS)
+WSOL_MINT = "So11111111111111111111111111111111111111112"
+
+
+# --- schema ----------------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class ProgramsConfig:
+    raydium_amm_v4: str = _f("", help="Raydium AMM v4 program id (default: the cluster preset's)")
+    raydium_cpmm: str = _f("", help="Raydium CPMM program id (default: the cluster preset's)")
+    orca_whirlpool: str = _f("", help="Orca Whirlpool program id (default: the cluster preset's)")
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterConfig:
+    name: str = _f("localnet", help="cluster preset", choices=tuple(PRESETS))
+    rpc_url: str = _f("", help="override the preset's HTTP RPC url")
+    ws_url: str = _f("", help="override the preset's PubSub url")
+    programs: ProgramsConfig = _f(ProgramsConfig(), help="DEX program ids, per venue")
+
+
+@dataclass(frozen=True, slots=True)
+class EndpointConfig:
+    name: str = _f(help="a short name used in logs")
+    http: str = _f(help="HTTP JSON-RPC url (use ${ENV_VAR} for urls that embed API keys)", secret=True)
+    ws: str = _f("", help="PubSub websocket url (default: http url with ws scheme, port + 1 for localhost)", secret=True)
+    priority: int = _f(0, help="lower is preferred", lo=0, hi=1000)
+    roles: tuple[str, ...] = _f(("read", "send"), help="what this endpoint is used for", choices=("read", "send", "bundle"))
+    rate_limit_rps: int = _f(0, help="requests per second, 0 = unlimited", lo=0, hi=100_000)
+    timeout_ms: int = _f(2_000, help="per-request timeout", lo=10, hi=120_000)
+
+
+@dataclass(frozen=True, slots=True)
+class RpcConfig:
+    commitment: str = _f("processed", help="commitment for reads and subscriptions", choices=("processed", "confirmed", "finalized"))
+    endpoints: tuple[EndpointConfig, ...] = _f((), help="[[rpc.endpoints]] entries; default: one from the cluster preset")
+
+
+@dataclass(frozen=True, slots=True)
+class CexFeedConfig:
+    venue: str = _f(help="exchange", choices=("binance", "coinbase", "okx", "bybit"))
+    url: str = _f(help="websocket url")
+    symbols: tuple[str, ...] = _f(help="venue symbols, e.g. SOLUSDC")
+
+
+@dataclass(frozen=True, slots=True)
+class FeedsConfig:
+    stale_after_ms: int = _f(2_000, help="a CEX symbol without an update for this long is ignored", lo=50, hi=600_000)
+    cex: tuple[CexFeedConfig, ...] = _f((), help="[[feeds.cex]] entries")
+    symbols: dict[str, str] = _f({}, help='venue symbol -> token pair alias, e.g. SOLUSDC = "SOL/USDC"')
+
+
+@dataclass(frozen=True, slots=True)
+class PoolConfig:
+    venue: str = _f(help="pool program", choices=VENUES)
+    address: str = _f(help="pool account address (base58)")
+
+
+@dataclass(frozen=True, slots=True)
+class StrategyConfig:
+    base_tokens: tuple[str, ...] = _f(("SOL",), help="tokens a cycle may start and end in (aliases from [tokens] or mints)")
+    max_legs: int = _f(3, help="longest cycle", lo=2, hi=3)
+    min_profit_lamports: int = _f(10_000, help="minimum net profit after all costs, in lamports (converted at the SOL price)", lo=0)
+    min_profit_bps: int = _f(5, help="minimum net profit relative to amount_in, in basis points", lo=0, hi=10_000)
+    max_notional_lamports: int = _f(10_000_000_000, help="largest amount_in of one trade, in lamports of value", lo=1)
+    cex_dex: bool = _f(False, help="also trade pool price against the CEX mid (one-leg inventory trades)")
+
+
+@dataclass(frozen=True, slots=True)
+class ExecutionConfig:
+    dry_run: bool = _f(True, help="simulate every opportunity, never send")
+    cu_price_policy: str = _f("fixed", help="compute-unit price policy", choices=("fixed", "percentile"))
+    cu_price_micro_lamports: int = _f(1_000, help="fixed compute-unit price", lo=0, hi=100_000_000)
+    cu_price_percentile: int = _f(75, help="percentile of getRecentPrioritizationFees", lo=0, hi=100)
+    cu_price_cap_micro_lamports: int = _f(1_000_000, help="cap for the percentile policy", lo=0, hi=100_000_000)
+    tip_policy: str = _f("none", help="Jito tip policy", choices=("none", "fixed"))
+    tip_lamports: int = _f(0, help="fixed tip", lo=0, hi=1_000_000_000)
+    working_balance_lamports: int = _f(1_000_000_000, help="wSOL working balance wrapped at start-up", lo=0)
+    budget_ms: int = _f(10, help="decision -> submitted budget; older opportunities are dropped", lo=1, hi=10_000)
+
+
+@dataclass(frozen=True, slots=True)
+class RiskConfig:
+    sol_reserve_lamports: int = _f(50_000_000, help="SOL kept untouchable for fees", lo=0)
+    max_trades_per_minute: int = _f(60, help="rate limit on sends", lo=1, hi=100_000)
+    max_daily_loss_lamports: int = _f(100_000_000, help="stop trading after this realized loss", lo=0)
+    max_inventory_lamports: int = _f(1_000_000_000, help="CEX-DEX inventory limit per token, in lamports of value", lo=0)
+    price_band_bps: int = _f(500, help="refuse pools whose price deviates from the CEX mid by more", lo=1, hi=10_000)
+
+
+@dataclass(frozen=True, slots=True)
+class LoggingConfig:
+    path: str = _f("logs/solarb.jsonl", help="JSON-lines log file")
+    level: str = _f("info", help="lowest level written", choices=("debug", "info", "warning", "error"))
+    max_bytes: int = _f(50_000_000, help="rotate when the file exceeds this size", lo=10_000)
+    backups: int = _f(5, help="rotated files kept", lo=0, hi=100)
+    queue_size: int = _f(65_536, help="bounded queue between the bot and the writer thread", lo=16)
+    console: str = _f("auto", help="human-readable mirror on stderr", choices=("auto", "always", "never"))
+
+
+@dataclass(frozen=True, slots=True)
+class KeysConfig:
+    payer: str = _f("", help="Solana-CLI keypair JSON (default ~/.config/solana/id.json; required in live mode)")
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    live: bool = _f(False, help="allow sending on mainnet-beta (also needs --live and [keys] payer)")
+    cluster: ClusterConfig = _f(ClusterConfig(), help="cluster preset and overrides")
+    rpc: RpcConfig = _f(RpcConfig(), help="RPC endpoints")
+    keys: KeysConfig = _f(KeysConfig(), help="wallet")
+    tokens: dict[str, str] = _f({}, help="alias -> mint, e.g. USDC = \"EPjF...\"")
+    pools: tuple[PoolConfig, ...] = _f((), help="[[pools]] entries")
+    feeds: FeedsConfig = _f(FeedsConfig(), help="CEX price feeds")
+    strategy: StrategyConfig = _f(StrategyConfig(), help="routes and thresholds")
+    execution: ExecutionConfig = _f(ExecutionConfig(), help="transactions and fees")
+    risk: RiskConfig = _f(RiskConfig(), help="risk limits")
+    logging: LoggingConfig = _f(LoggingConfig(), help="structured logs")
+
+    # Derived views (not config keys).
+    def programs(self) -> dict[str, str]:
+        preset = PRESETS[self.cluster.name]["programs"]
+        override = self.cluster.programs
+        return {v: getattr(override, v) or preset[v] for v in VENUES}
+
+    def endpoints(self) -> tuple[EndpointConfig, ...]:
+        preset = PRESETS[self.cluster.name]
+        if self.rpc.endpoints:
+            return tuple(
+                ep if ep.ws else dataclasses.replace(ep, ws=default_ws_url(ep.http)) for ep in self.rpc.endpoints
+            )
+        return (
+            EndpointConfig(
+                name=self.cluster.name,
+                http=self.cluster.rpc_url or preset["rpc_url"],
+                ws=self.cluster.ws_url or preset["ws_url"],
+                roles=("read", "send"),
+            ),
+        )
+
+    def mint(self, alias_or_mint: str) -> str:
+        return self.tokens.get(alias_or_mint, alias_or_mint)
+
+
+# --- loading ------------------------------------------------------------------------------------------
+_ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_BASE58 = re.compile(r"^[1-9A-HJ-NP-Za-km-z]{32,44}$")
+
+
+def _type_name(tp: Any) -> str:
+    origin = typing.get_origin(tp)
+    if tp is bool:
+        return "a boolean (true/false)"
+    if tp is int:
+        return "an integer"
+    if tp is float:
+        return "a number"
+    if tp is str:
+        return "a string"
+    if origin is tuple:
+        (inner, _) = typing.get_args(tp)
+        if dataclasses.is_dataclass(inner):
+            return "an array of tables"
+        return f"an array of {_type_name(inner).removeprefix('a ').removeprefix('an ')}s"
+    if origin is dict:
+        return "a table of strings"
+    if dataclasses.is_dataclass(tp):
+        return "a table"
+    return str(tp)
+
+
+def _toml_type(value: Any) -> str:
+    return {bool: "a boolean", int: "an integer", float: "a number", str: "a string",
+            list: "an array", dict: "a table"}.get(type(value), type(value).__name__)
+
+
+class _Loader:
+    def __init__(self, source: str, env: Mapping[str, str]) -> None:
+        self.source = source
+        self.env = env
+
+    def fail(self, where: str, key: str | None, msg: str) -> typing.NoReturn:
+        loc = f"[{where}]" if where else "top level"
+        if key is not None:
+            raise ConfigError(f"{self.source}: {loc} {key}: {msg}")
+        raise ConfigError(f"{self.source}: {loc}: {msg}")
+
+    def substitute(self, where: str, key: str, value: str) -> str:
+        def repl(m: re.Match[str]) -> str:
+            name = m.group(1)
+            if name not in self.env:
+                self.fail(where, key, f"environment variable {name} is not set (export {name}=... or remove ${{{name}}})")
+            return self.env[name]
+
+        return _ENV.sub(repl, value)
+
+    def table(self, cls: type, raw: Any, where: str) -> Any:
+        if not isinstance(raw, dict):
+            self.fail(where, None, f"expected a table, got {_toml_type(raw)}")
+        hints = typing.get_type_hints(cls)
+        fields = {f.name: f for f in dataclasses.fields(cls)}
+        for key in raw:
+            if key not in fields:
+                near = difflib.get_close_matches(key, list(fields), n=1, cutoff=0.6)
+                hint = f' (did you mean "{near[0]}"?)' if near else f" (valid keys: {', '.join(fields)})"
+                self.fail(where, None, f'unknown key "{key}"{hint}')
+        values: dict[str, Any] = {}
+        for name, f in fields.items():
+            sub = f"{where}.{name}" if where else name
+            if name not in raw:
+                if f.default is _MISSING and f.default_factory is _MISSING:
+                    self.fail(where, name, f"missing required value ({_type_name(hints[name])}: {f.metadata['help']})")
+                continue
+            values[name] = self.value(hints[name], raw[name], where, name, sub, f.metadata)
+        return cls(**values)
+
+    def value(self, tp: Any, raw: Any, where: str, key: str, sub: str, m: Mapping[str, Any]) -> Any:
+        origin = typing.get_origin(tp)
+        if dataclasses.is_dataclass(tp):
+            return self.table(tp, raw, sub)
+        if origin is tuple:
+            (inner, _) = typing.get_args(tp)
+            if not isinstance(raw, list):
+                self.fail(where, key, f"expected {_type_name(tp)}, got {_toml_type(raw)}")
+            if dataclasses.is_dataclass(inner):
+                return tuple(self.table(inner, item, f"{sub}[{i}]") for i, item in enumerate(raw))
+            return tuple(self.value(inner, item, where, f"{key}[{i}]", sub, m) for i, item in enumerate(raw))
+        if origin is dict:
+            if not isinstance(raw, dict):
+                self.fail(where, key, f"expected a table of strings, got {_toml_type(raw)}")
+            out = {}
+            for k, v in raw.items():
+                if not isinstance(v, str):
+                    self.fail(sub, k, f"expected a string, got {_toml_type(v)}")
+                out[k] = self.substitute(sub, k, v)
+            return out
+        if tp is bool:
+            if not isinstance(raw, bool):
+                self.fail(where, key, f"expected a boolean (true/false), got {_toml_type(raw)}")
+            return raw
+        if tp is int:
+            if isinstance(raw, bool) or not isinstance(raw, int):
+                self.fail(where, key, f"expected an integer, got {_toml_type(raw)}")
+            self.check_range(where, key, raw, m)
+            return raw
+        if tp is float:
+            if isinstance(raw, bool) or not isinstance(raw, (int, float)):
+                self.fail(where, key, f"expected a number, got {_toml_type(raw)}")
+            self.check_range(where, key, raw, m)
+            return float(raw)
+        if tp is str:
+            if not isinstance(raw, str):
+                self.fail(where, key, f"expected a string, got {_toml_type(raw)}")
+            value = self.substitute(where, key, raw)
+            choices = m.get("choices")
+            if choices and value not in choices:
+                near = difflib.get_close_matches(value, list(choices), n=1, cutoff=0.6)
+                hint = f' (did you mean "{near[0]}"?)' if near else ""
+                self.fail(where, key, f'"{value}" is not one of {", ".join(choices)}{hint}')
+            return value
+        raise AssertionError(f"unsupported config type {tp!r}")  # a schema bug, not a user error
+
+    def check_range(self, where: str, key: str, value: float, m: Mapping[str, Any]) -> None:
+        lo, hi = m.get("lo"), m.get("hi")
+        if (lo is not None and value < lo) or (hi is not None and value > hi):
+            rng = f"{lo if lo is not None else '-inf'}..{hi if hi is not None else 'inf'}"
+            self.fail(where, key, f"{value} is out of range (expected {rng})")
+
+
+def parse_config(text: str, *, source: str = "config.toml", env: Mapping[str, str] | None = None) -> Config:
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(f"{source}: not valid TOML: {err}") from None
+    loader = _Loader(source, os.environ if env is None else env)
+    cfg: Config = loader.table(Config, raw, "")
+    _check_semantics(cfg, loader)
+    return cfg
+
+
+def load_config(path: str | os.PathLike[str], *, env: Mapping[str, str] | None = None) -> Config:
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{p}: config file not found (pass -c PATH; see config.toml in the repository)") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise ConfigError(f"{p}: cannot read config file: {err.__class__.__name__}") from None
+    return parse_config(text, source=str(p), env=env)
+
+
+def _check_semantics(cfg: Config, ld: _Loader) -> None:
+    for venue in VENUES:
+        pid = getattr(cfg.cluster.programs, venue)
+        if pid and not _BASE58.match(pid):
+            ld.fail("cluster.programs", venue, f'"{pid}" is not a base58 public key')
+    for alias, mint in cfg.tokens.items():
+        if not _BASE58.match(mint):
+            ld.fail("tokens", alias, f'"{mint}" is not a base58 mint address')
+    seen: set[str] = set()
+    for i, pool in enumerate(cfg.pools):
+        if not _BASE58.match(pool.address):
+            ld.fail(f"pools[{i}]", "address", f'"{pool.address}" is not a base58 public key')
+        if pool.address in seen:
+            ld.fail(f"pools[{i}]", "address", f"{pool.address} is listed twice")
+        seen.add(pool.address)
+    for i, tok in enumerate(cfg.strategy.base_tokens):
+        if tok not in cfg.tokens and not _BASE58.match(tok) and tok != "SOL":
+            ld.fail("strategy", f"base_tokens[{i}]", f'"{tok}" is neither an alias in [tokens] nor a mint address')
+    names: set[str] = set()
+    for i, ep in enumerate(cfg.rpc.endpoints):
+        if ep.name in names:
+            ld.fail(f"rpc.endpoints[{i}]", "name", f'"{ep.name}" is used twice; names must be unique')
+        names.add(ep.name)
+        if not ep.http.startswith(("http://", "https://")):
+            ld.fail(f"rpc.endpoints[{i}]", "http", "must start with http:// or https://")
+        if ep.ws and not ep.ws.startswith(("ws://", "wss://")):
+            ld.fail(f"rpc.endpoints[{i}]", "ws", "must start with ws:// or wss://")
+    if cfg.rpc.endpoints and not any("send" in ep.roles for ep in cfg.rpc.endpoints) and not cfg.execution.dry_run:
+        ld.fail("rpc", "endpoints", 'no endpoint has the "send" role; add roles = ["read", "send"] to one')
+    if cfg.rpc.endpoints and not any("read" in ep.roles for ep in cfg.rpc.endpoints):
+        ld.fail("rpc", "endpoints", 'no endpoint has the "read" role; add roles = ["read", "send"] to one')
+    if cfg.execution.tip_policy == "fixed" and cfg.execution.tip_lamports == 0:
+        ld.fail("execution", "tip_lamports", 'must be > 0 when tip_policy = "fixed"')
+    for i, feed in enumerate(cfg.feeds.cex):
+        if not feed.url.startswith(("ws://", "wss://")):
+            ld.fail(f"feeds.cex[{i}]", "url", "must start with ws:// or wss://")
+        if not feed.symbols:
+            ld.fail(f"feeds.cex[{i}]", "symbols", "needs at least one symbol")
+
+
+def redact_url(url: str) -> str:
+    """Scheme, host and port only: RPC urls often embed API keys in the path or query."""
+    m = re.match(r"^([a-z]+://[^/?#]+)(.*)$", url)
+    if not m:
+        return "<url>"
+    return m.group(1) + ("/…" if m.group(2) not in ("", "/") else "")
+
+
+def default_ws_url(http_url: str) -> str:
+    """The validator convention: PubSub on the RPC port + 1, same host, ws scheme."""
+    m = re.match(r"^http(s?)://([^/:]+)(?::(\d+))?(.*)$", http_url)
+    if not m:
+        return ""
+    tls, host, port, rest = m.groups()
+    if port:
+        return f"ws{tls}://{host}:{int(port) + 1}{rest}"
+    return f"ws{tls}://{host}{rest}"
+
+
+def schema_reference() -> str:
+    """The config reference (README) generated from the schema, so docs never drift."""
+    lines: list[str] = []
+
+    def walk(cls: type, path: str, is_array: bool) -> None:
+        hints = typing.get_type_hints(cls)
+        rows, subs = [], []
+        for f in dataclasses.fields(cls):
+            tp = hints[f.name]
+            inner = typing.get_args(tp)[0] if typing.get_origin(tp) is tuple else None
+            sub = f"{path}.{f.name}" if path else f.name
+            if dataclasses.is_dataclass(tp):
+                subs.append((tp, sub, False))
+            elif inner is not None and dataclasses.is_dataclass(inner):
+                subs.append((inner, sub, True))
+            else:
+                if f.default is not _MISSING:
+                    default = f"`{_fmt_default(f.default)}`"
+                elif f.default_factory is not _MISSING:
+                    default = f"`{_fmt_default(f.default_factory())}`"
+                else:
+                    default = "required"
+                extra = f" One of: {', '.join(f.metadata['choices'])}." if f.metadata.get("choices") else ""
+                rows.append(f"| `{f.name}` | {_type_name(tp)} | {default} | {f.metadata['help']}.{extra} |")
+        if rows:
+            title = (f"[[{path}]]" if is_array else f"[{path}]") if path else "top level"
+            lines.append(f"\n#### `{title}`\n")
+            lines.append("| key | type | default | meaning |\n|---|---|---|---|")
+            lines.extend(rows)
+        for sub_cls, name, arr in subs:
+            walk(sub_cls, name, arr)
+
+    walk(Config, "", False)
+    return "\n".join(lines)
+
+
+def _fmt_default(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, tuple):
+        return "[" + ", ".join(f'"{x}"' for x in v) + "]"
+    if isinstance(v, dict):
+        return "{}"
+    if isinstance(v, str):
+        return f'"{v}"'
+    return f"{v:_}" if isinstance(v, int) else str(v)
+
+
+__all__ = [
+    "PRESETS",
+    "VENUES",
+    "CexFeedConfig",
+    "ClusterConfig",
+    "Config",
+    "EndpointConfig",
+    "ExecutionConfig",
+    "FeedsConfig",
+    "KeysConfig",
+    "LoggingConfig",
+    "PoolConfig",
+    "RiskConfig",
+    "RpcConfig",
+    "StrategyConfig",
+    "default_ws_url",
+    "load_config",
+    "parse_config",
+    "redact_url",
+    "schema_reference",
+]
+
+
+if __name__ == "__main__":  # `python -m bot.config` prints the README's config reference
+    print(schema_reference())
