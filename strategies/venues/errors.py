@@ -27,51 +27,84 @@ class DecodeError(VenueError):
 
 
 class QuoteError(VenueError):
-    """A swap the program would reject; subclasses name the program's own error."""
+    """A swap the program would reject; subclasses name the program's own error.
+
+    `program_error` is the on-chain error name (e.g. Whirlpool's `ErrorCode` variant) so tests can match
+    official vectors and logs can be compared with simulation results.
+    """
+
+    program_error: str = ""
+
+    def __init__(self, detail: str = "") -> None:
+        name = self.program_error or type(self).__name__
+        super().__init__(f"{name}: {detail}" if detail else name)
+        self.detail = detail
 
 
 class ZeroTradableAmount(QuoteError):
     """The amount is zero (the program rejects zero-amount swaps)."""
 
+    program_error = "ZeroTradableAmount"
+
 
 class InvalidSqrtPriceLimitDirection(QuoteError):
     """The sqrt-price limit lies on the wrong side of the current price for the swap direction."""
+
+    program_error = "InvalidSqrtPriceLimitDirection"
 
 
 class SqrtPriceOutOfBounds(QuoteError):
     """The sqrt-price limit lies outside the program's [MIN_SQRT_PRICE, MAX_SQRT_PRICE]."""
 
+    program_error = "SqrtPriceOutOfBounds"
+
 
 class PartialFill(QuoteError):
     """Exact-out swap without an explicit price limit that the supplied liquidity cannot fill fully."""
+
+    program_error = "PartialFillError"
 
 
 class AmountCalcOverflow(QuoteError):
     """An intermediate amount does not fit the program's integer width (u64/u128)."""
 
+    program_error = "AmountCalcOverflow"
+
 
 class TokenMaxExceeded(QuoteError):
     """A token amount exceeds u64 (Whirlpool `TokenMaxExceeded`)."""
+
+    program_error = "TokenMaxExceeded"
 
 
 class MultiplicationOverflow(QuoteError):
     """A u128 product overflowed (Whirlpool `MultiplicationOverflow`)."""
 
+    program_error = "MultiplicationOverflow"
+
 
 class MultiplicationShiftRightOverflow(QuoteError):
     """A (a*b) >> 64 product does not fit u128 (Whirlpool `MultiplicationShiftRightOverflow`)."""
+
+    program_error = "MultiplicationShiftRightOverflow"
 
 
 class AmountOutBelowMinimum(QuoteError):
     """The output is below the caller's minimum (exact-in slippage check)."""
 
+    program_error = "AmountOutBelowMinimum"
+
 
 class AmountInAboveMaximum(QuoteError):
     """The input is above the caller's maximum (exact-out slippage check)."""
 
+    program_error = "AmountInAboveMaximum"
+
 
 class TickArraySequenceInvalid(QuoteError):
     """The supplied tick arrays do not cover the swap (missing, wrong start, or wrong pool)."""
+
+    program_error = "InvalidTickArraySequence"
 
 
 class InsufficientLiquidity(QuoteError):
@@ -80,6 +113,48 @@ class InsufficientLiquidity(QuoteError):
 
 class InvalidInput(QuoteError):
     """An argument the program rejects outright (e.g. zero output, identical mints)."""
+
+
+class DivideByZero(QuoteError):
+    """A division by zero liquidity (Whirlpool `DivideByZero`)."""
+
+    program_error = "DivideByZero"
+
+
+class NumberDownCastError(QuoteError):
+    """A 256-bit intermediate does not fit u128/u64 (Whirlpool `NumberDownCastError`)."""
+
+    program_error = "NumberDownCastError"
+
+
+class TokenMinSubceeded(QuoteError):
+    """The next sqrt price would fall below the minimum (Whirlpool `TokenMinSubceeded`)."""
+
+    program_error = "TokenMinSubceeded"
+
+
+class LiquidityOverflow(QuoteError):
+    """Crossing a tick would overflow u128 liquidity (Whirlpool `LiquidityOverflow`)."""
+
+    program_error = "LiquidityOverflow"
+
+
+class LiquidityUnderflow(QuoteError):
+    """Crossing a tick would make liquidity negative (Whirlpool `LiquidityUnderflow`)."""
+
+    program_error = "LiquidityUnderflow"
+
+
+class AmountRemainingOverflow(QuoteError):
+    """The remaining amount went negative (Whirlpool `AmountRemainingOverflow`)."""
+
+    program_error = "AmountRemainingOverflow"
+
+
+class TickArraySequenceInvalidIndex(QuoteError):
+    """The swap ran past the last supplied tick array (Whirlpool `TickArraySequenceInvalidIndex`)."""
+
+    program_error = "TickArraySequenceInvalidIndex"
 
 
 class RefusalReason(enum.Enum):
