@@ -1,0 +1,164 @@
+"""Exact confirm of the detector's best candidate with the venues' integer quotes.
+
+The kernel sizes in float64; here the candidate's amount is floored to raw units and every leg is
+quoted with the venue module's exact on-chain math on the cache's exact integers (`pools_u`). Costs
+are recomputed exactly (`strategies.costs`), thresholds re-checked on the exact net, and min-outs set:
+each leg's min-out is its exact out less `slippage_bps`, and the last leg's min-out is never below
+break-even (amount_in + costs for cycles), so a trade that would lose money reverts on chain.
+"""
+
+from __future__ import annotations
+
+import math
+
+from strategies import costs, layout
+from strategies import routes as R
+from strategies.opportunity import Opportunity, OpportunityLeg
+from strategies.venues import raydium_amm_v4, raydium_cpmm
+from strategies.venues.errors import QuoteError
+
+
+def exact_leg_out(arrays: layout.PoolArrays, pool: int, direction: int, amount_in: int) -> int:
+    """Exact output of one leg with the venue's integer quote. Raises the venue's `QuoteError`."""
+    pu = arrays.pools_u
+    kind = int(arrays.pools_i[pool, layout.I_KIND])
+    res_a = int(pu[pool, layout.U_RES_A])
+    res_b = int(pu[pool, layout.U_RES_B])
+    r_in, r_out = (res_a, res_b) if direction == R.DIR_A_TO_B else (res_b, res_a)
+    fee_num = int(pu[pool, layout.U_FEE_NUM])
+    fee_den = int(pu[pool, layout.U_FEE_DEN])
+    if kind == layout.KIND_RAYDIUM_CPMM:
+        if fee_den != layout.CPMM_FEE_DEN:
+            raise ValueError(f"pool {pool}: CPMM fee denominator must be 1,000,000, got {fee_den}")
+        swap = raydium_cpmm.swap_base_input(
+            amount_in,
+            r_in,
+            r_out,
+            fee_num,
+            int(pu[pool, layout.U_PROTOCOL_FEE_RATE]),
+            int(pu[pool, layout.U_FUND_FEE_RATE]),
+        )
+        return swap.amount_out
+    if kind == layout.KIND_RAYDIUM_AMM_V4:
+        return raydium_amm_v4.swap_base_in(amount_in, r_in, r_out, fee_num, fee_den).amount_out
+    raise ValueError(f"pool {pool}: no exact quote wired for kind {kind}")
+
+
+def _min_out(amount_out: int, slippage_bps: int) -> int:
+    return amount_out * (10_000 - slippage_bps) // 10_000
+
+
+def confirm(
+    arrays: layout.PoolArrays,
+    table: R.RouteTable,
+    market: layout.F64Array,
+    route_id: int,
+    amount_in: float,
+    *,
+    slot: int,
+    recv_ns: int,
+    slippage_bps: int,
+    estimated_net_profit: float = 0.0,
+) -> Opportunity | None:
+    """Exactly quote `route_id` at floor(`amount_in`); the Opportunity, or None if it does not clear.
+
+    None when: the amount floors to 0, a venue rejects a leg (`QuoteError`), the start token has no
+    price, or the exact net profit misses a threshold.
+    """
+    if not 0 <= slippage_bps < 10_000:
+        raise ValueError(f"slippage_bps must be in [0, 10000), got {slippage_bps}")
+    amount = math.floor(amount_in)
+    if amount < 1:
+        return None
+    route = table.routes[route_id]
+    kinds = tuple(int(arrays.pools_i[leg.pool, layout.I_KIND]) for leg in route.legs)
+    outs: list[int] = []
+    x = amount
+    try:
+        for leg in route.legs:
+            x = exact_leg_out(arrays, leg.pool, leg.direction, x)
+            outs.append(x)
+    except QuoteError:
+        return None
+    lpu = layout.lamports_per_unit(market, route.start_token)
+    if lpu <= 0.0:
+        return None
+    cu_limit = costs.estimate_cu_limit(market, kinds)
+    cost_l = costs.cost_lamports(market, cu_limit)
+    cost_tok = costs.lamports_to_token_ceil(cost_l, lpu)
+    min_profit_tok = costs.lamports_to_token_ceil(int(market[layout.M_MIN_PROFIT_LAMPORTS]), lpu)
+    final = outs[-1]
+    break_even_out = amount + cost_tok
+    if route.route_type == R.ROUTE_CEX:
+        # Marked to market at the CEX price: value of the bought tokens in start-token units.
+        usd_in = market[layout.token_slot(route.start_token, layout.T_USD_PER_UNIT)]
+        usd_out = market[layout.token_slot(route.end_token, layout.T_USD_PER_UNIT)]
+        if usd_in <= 0.0 or usd_out <= 0.0:
+            return None
+        ratio = float(usd_out / usd_in)
+        value_out = math.floor(final * ratio)
+        break_even_out = math.ceil(break_even_out / ratio)
+    else:
+        value_out = final
+    net = value_out - amount - cost_tok
+    if not costs.passes_thresholds(net, amount, min_profit_tok, float(market[layout.M_MIN_PROFIT_BPS])):
+        return None
+    legs: list[OpportunityLeg] = []
+    leg_in = amount
+    for k, leg in enumerate(route.legs):
+        min_out = _min_out(outs[k], slippage_bps)
+        if k == len(route.legs) - 1:
+            min_out = max(min_out, break_even_out)
+        legs.append(
+            OpportunityLeg(
+                pool=leg.pool,
+                kind=kinds[k],
+                direction=leg.direction,
+                token_in=leg.token_in,
+                token_out=leg.token_out,
+                amount_in=leg_in,
+                amount_out=outs[k],
+                min_out=min_out,
+            )
+        )
+        leg_in = outs[k]
+    return Opportunity(
+        route_id=route_id,
+        route_type=route.route_type,
+        start_token=route.start_token,
+        end_token=route.end_token,
+        legs=tuple(legs),
+        amount_in=amount,
+        amount_out=final,
+        cu_limit=cu_limit,
+        cost_lamports=cost_l,
+        cost_token=cost_tok,
+        expected_net_profit=net,
+        slot=slot,
+        recv_ns=recv_ns,
+        estimated_net_profit=estimated_net_profit,
+    )
+
+
+def confirm_best(
+    arrays: layout.PoolArrays,
+    table: R.RouteTable,
+    market: layout.F64Array,
+    trigger_pool: int,
+    slippage_bps: int,
+) -> Opportunity | None:
+    """Confirm the candidate the last `detect` call left in market[O_*], triggered by `trigger_pool`."""
+    route_id = int(market[layout.O_ROUTE])
+    if route_id < 0:
+        return None
+    return confirm(
+        arrays,
+        table,
+        market,
+        route_id,
+        float(market[layout.O_AMOUNT_IN]),
+        slot=int(arrays.pools_i[trigger_pool, layout.I_SLOT]),
+        recv_ns=int(arrays.pools_i[trigger_pool, layout.I_RECV_NS]),
+        slippage_bps=slippage_bps,
+        estimated_net_profit=float(market[layout.O_NET_PROFIT]),
+    )

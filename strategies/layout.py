@@ -1,0 +1,291 @@
+"""Struct-of-arrays layout of the market cache and of the detector's control array.
+
+`strategies` defines the layout; `bot` allocates the arrays once at start-up (`allocate`,
+`allocate_market`) and writes them through the pure writer functions below from its single writer on
+the event loop. The detector kernel reads the same arrays (lock-free by construction: one thread).
+
+Three per-pool arrays, one row per configured pool (row index = pool index used by the routes):
+
+* `pools_f` float64 (n, POOL_F_WIDTH): screening state only (reserves as floats, fee keep factor,
+  CLMM sqrt price / liquidity). Never used for amounts that go on chain.
+* `pools_i` int64 (n, POOL_I_WIDTH): kind, status flags, last slot, monotonic receive time (ns),
+  version counter (changes on every write), token indices.
+* `pools_u` uint64 (n, POOL_U_WIDTH): the exact integers the confirm stage quotes with (raw reserves,
+  fee fractions). uint64 because vault amounts are u64 on chain.
+
+A pool is usable by the detector only when `FLAG_TRADABLE` is set and `FLAG_SETTLING` is clear
+(`USABLE_MASK`); bot's consistency gate sets/clears `FLAG_SETTLING`, the venue refusal logic leaves
+`FLAG_TRADABLE` clear for unmodelled pools.
+
+`market` is one float64 vector: detector parameters, then the detector's output slots, then one row
+of `TOKEN_WIDTH` per token (balance, caps, CEX price). Packing them keeps the kernel's array count low
+(numba's per-array call overhead dominates at this size, see shared/notes/hot-path-floors.md).
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+import numpy.typing as npt
+
+F64Array = npt.NDArray[np.float64]
+I64Array = npt.NDArray[np.int64]
+U64Array = npt.NDArray[np.uint64]
+
+# ---- pool kinds (pools_i[:, I_KIND]); 0 = row not configured -------------------------------------
+KIND_NONE = 0
+KIND_RAYDIUM_CPMM = 1
+KIND_RAYDIUM_AMM_V4 = 2
+KIND_ORCA_WHIRLPOOL = 3
+N_KINDS = 4
+CP_KINDS = (KIND_RAYDIUM_CPMM, KIND_RAYDIUM_AMM_V4)
+
+KIND_NAMES: dict[int, str] = {
+    KIND_RAYDIUM_CPMM: "raydium_cpmm",
+    KIND_RAYDIUM_AMM_V4: "raydium_amm_v4",
+    KIND_ORCA_WHIRLPOOL: "orca_whirlpool",
+}
+KIND_BY_NAME: dict[str, int] = {name: kind for kind, name in KIND_NAMES.items()}
+
+# ---- status flags (pools_i[:, I_FLAGS]) ------------------------------------------------------------
+FLAG_TRADABLE = 1  # modelled pool whose swaps are enabled and open
+FLAG_SETTLING = 2  # pool and vaults disagree on slot: skip until they agree
+USABLE_MASK = FLAG_TRADABLE | FLAG_SETTLING  # (flags & USABLE_MASK) == FLAG_TRADABLE -> usable
+
+# ---- pools_f columns ------------------------------------------------------------------------------
+F_RES_A = 0  # reserve of token a (float copy of U_RES_A)
+F_RES_B = 1
+F_FEE_KEEP = 2  # 1 - fee fraction (CP kinds)
+F_SQRT_PRICE = 3  # CLMM: sqrt price as float (b per a)
+F_LIQUIDITY = 4  # CLMM: active liquidity as float
+POOL_F_WIDTH = 8
+
+# ---- pools_i columns ------------------------------------------------------------------------------
+I_KIND = 0
+I_FLAGS = 1
+I_SLOT = 2
+I_RECV_NS = 3  # time.monotonic_ns() of the update that produced this state
+I_VERSION = 4  # +1 on every write of the row
+I_TOKEN_A = 5  # token index (row in the market token table)
+I_TOKEN_B = 6
+I_TICK = 7  # CLMM: current tick index
+POOL_I_WIDTH = 8
+
+# ---- pools_u columns ------------------------------------------------------------------------------
+U_RES_A = 0
+U_RES_B = 1
+U_FEE_NUM = 2  # CP fee fraction: CPMM trade_fee_rate / 1e6, AMM v4 swap_fee_numerator / denominator
+U_FEE_DEN = 3
+U_PROTOCOL_FEE_RATE = 4  # CPMM only (fee accounting, does not change the output)
+U_FUND_FEE_RATE = 5
+POOL_U_WIDTH = 8
+
+CPMM_FEE_DEN = 1_000_000
+
+# ---- market vector: parameters ----------------------------------------------------------------------
+M_SOL_USD = 0  # current SOL price in USD (converts lamport costs into other tokens)
+M_CU_PRICE_MICRO = 1  # priority fee, micro-lamports per CU
+M_TIP_LAMPORTS = 2
+M_SIGNATURE_LAMPORTS = 3  # 5,000 x signatures per transaction
+M_CU_BASE = 4  # CU of the transaction's fixed part (compute budget ixs, token account checks)
+M_CU_LEG = 5  # M_CU_LEG + kind: CU per leg of that kind (slots 5..8)
+M_CU_PER_TICK = 9  # CLMM: extra CU per initialized tick crossed
+M_CU_MAX = 10  # transaction CU ceiling (1,400,000)
+M_MIN_PROFIT_LAMPORTS = 11  # absolute threshold, valued in lamports and converted per start token
+M_MIN_PROFIT_BPS = 12  # threshold relative to amount_in
+M_DEPTH_FRAC = 13  # each leg's input <= this fraction of that leg's input reserve
+M_FORCE_SEARCH = 14  # 1.0: use the bounded search even for all-CP routes (tests)
+M_SEARCH_ITERS = 15  # golden-section iterations of the bounded search
+N_PARAMS = 24
+
+# ---- market vector: detector outputs -------------------------------------------------------------
+O_ROUTE = N_PARAMS + 0  # best route id, -1.0 if none
+O_AMOUNT_IN = N_PARAMS + 1  # float amount_in in start-token raw units
+O_GROSS_OUT = N_PARAMS + 2  # estimated final out, in start-token units (CEX routes: marked to market)
+O_NET_PROFIT = N_PARAMS + 3  # estimated net profit in start-token raw units
+O_NET_LAMPORTS = N_PARAMS + 4  # same, valued in lamports (used to rank routes of different tokens)
+O_CU_LIMIT = N_PARAMS + 5
+O_COST_TOKEN = N_PARAMS + 6  # all transaction costs in start-token raw units
+O_EVALUATED = N_PARAMS + 7  # routes evaluated by the last call
+N_OUTPUTS = 8
+TOKENS_OFFSET = N_PARAMS + N_OUTPUTS
+
+# ---- market vector: per-token rows (offset TOKENS_OFFSET + t * TOKEN_WIDTH) ----------------------
+T_BALANCE = 0  # wallet balance, raw units (float copy; caps amount_in)
+T_MAX_NOTIONAL = 1  # max amount_in per trade, raw units (0 = token not tradable as start)
+T_USD_PER_UNIT = 2  # CEX price of one raw unit in USD (0 = unknown)
+T_IS_SOL = 3  # 1.0 for wSOL: one raw unit is one lamport regardless of prices
+T_INV_MAX = 4  # CEX-DEX: max holding of this token after a buy, raw units (0 = no limit)
+TOKEN_WIDTH = 8
+
+
+class PoolArrays(NamedTuple):
+    """The three per-pool arrays of the cache (see module docstring)."""
+
+    pools_f: F64Array
+    pools_i: I64Array
+    pools_u: U64Array
+
+
+DEFAULT_PARAMS: dict[int, float] = {
+    M_SOL_USD: 0.0,
+    M_CU_PRICE_MICRO: 0.0,
+    M_TIP_LAMPORTS: 0.0,
+    M_SIGNATURE_LAMPORTS: 5_000.0,
+    M_CU_BASE: 20_000.0,
+    M_CU_LEG + KIND_RAYDIUM_CPMM: 60_000.0,
+    M_CU_LEG + KIND_RAYDIUM_AMM_V4: 45_000.0,
+    M_CU_LEG + KIND_ORCA_WHIRLPOOL: 80_000.0,
+    M_CU_PER_TICK: 15_000.0,
+    M_CU_MAX: 1_400_000.0,
+    M_MIN_PROFIT_LAMPORTS: 0.0,
+    M_MIN_PROFIT_BPS: 0.0,
+    M_DEPTH_FRAC: 0.2,
+    M_FORCE_SEARCH: 0.0,
+    M_SEARCH_ITERS: 48.0,
+}
+
+
+def allocate(n_pools: int) -> PoolArrays:
+    """Allocate the cache for `n_pools` rows, all unconfigured (kind 0, not tradable)."""
+    if n_pools < 0:
+        raise ValueError(f"n_pools must be >= 0, got {n_pools}")
+    return PoolArrays(
+        np.zeros((n_pools, POOL_F_WIDTH), dtype=np.float64),
+        np.zeros((n_pools, POOL_I_WIDTH), dtype=np.int64),
+        np.zeros((n_pools, POOL_U_WIDTH), dtype=np.uint64),
+    )
+
+
+def allocate_market(n_tokens: int) -> F64Array:
+    """Allocate the market vector for `n_tokens` tokens with `DEFAULT_PARAMS` and no output."""
+    if n_tokens < 0:
+        raise ValueError(f"n_tokens must be >= 0, got {n_tokens}")
+    market = np.zeros(TOKENS_OFFSET + n_tokens * TOKEN_WIDTH, dtype=np.float64)
+    for slot, value in DEFAULT_PARAMS.items():
+        market[slot] = value
+    market[O_ROUTE] = -1.0
+    return market
+
+
+def n_tokens_of(market: F64Array) -> int:
+    """Number of token rows in a market vector."""
+    return int(market.shape[0] - TOKENS_OFFSET) // TOKEN_WIDTH
+
+
+def token_slot(token: int, column: int) -> int:
+    """Index in the market vector of `column` (a T_* constant) of token `token`."""
+    return TOKENS_OFFSET + token * TOKEN_WIDTH + column
+
+
+# ---- writers (pure: arrays in, arrays mutated; no I/O) --------------------------------------------
+
+
+def register_pool(arrays: PoolArrays, idx: int, kind: int, token_a: int, token_b: int) -> None:
+    """Configure row `idx` as a pool of `kind` between token indices `token_a` and `token_b`.
+
+    The row starts not tradable; the first state write plus `set_flags` make it usable.
+    """
+    if kind not in KIND_NAMES:
+        raise ValueError(f"unknown pool kind {kind}")
+    if token_a == token_b:
+        raise ValueError(f"pool {idx}: token_a and token_b are the same token {token_a}")
+    pi = arrays.pools_i
+    pi[idx, I_KIND] = kind
+    pi[idx, I_FLAGS] = 0
+    pi[idx, I_TOKEN_A] = token_a
+    pi[idx, I_TOKEN_B] = token_b
+    pi[idx, I_VERSION] += 1
+
+
+def write_cp_pool(
+    arrays: PoolArrays,
+    idx: int,
+    reserve_a: int,
+    reserve_b: int,
+    fee_num: int,
+    fee_den: int,
+    slot: int,
+    recv_ns: int,
+    protocol_fee_rate: int = 0,
+    fund_fee_rate: int = 0,
+) -> bool:
+    """Write a constant-product pool's swap state (reserves already net of owed fees / pnl).
+
+    `fee_num / fee_den` is the input fee: CPMM `trade_fee_rate / 1_000_000`, AMM v4
+    `swap_fee_numerator / swap_fee_denominator`. `protocol_fee_rate`, `fund_fee_rate`: CPMM fee split
+    (per 1e6 of the trade fee), kept for the exact quote. Returns False (and writes nothing) when
+    `slot` is older than the row's last slot: latest slot wins.
+    """
+    pi = arrays.pools_i
+    if slot < pi[idx, I_SLOT]:
+        return False
+    if fee_den <= 0 or not 0 <= fee_num < fee_den:
+        raise ValueError(f"pool {idx}: bad fee {fee_num}/{fee_den}")
+    pu = arrays.pools_u
+    pu[idx, U_RES_A] = reserve_a
+    pu[idx, U_RES_B] = reserve_b
+    pu[idx, U_FEE_NUM] = fee_num
+    pu[idx, U_FEE_DEN] = fee_den
+    pu[idx, U_PROTOCOL_FEE_RATE] = protocol_fee_rate
+    pu[idx, U_FUND_FEE_RATE] = fund_fee_rate
+    pf = arrays.pools_f
+    pf[idx, F_RES_A] = float(reserve_a)
+    pf[idx, F_RES_B] = float(reserve_b)
+    pf[idx, F_FEE_KEEP] = 1.0 - fee_num / fee_den
+    pi[idx, I_SLOT] = slot
+    pi[idx, I_RECV_NS] = recv_ns
+    pi[idx, I_VERSION] += 1
+    return True
+
+
+def set_flags(arrays: PoolArrays, idx: int, *, tradable: bool, settling: bool) -> None:
+    """Set the row's status flags (bot's refusal logic and consistency gate); bumps the version."""
+    pi = arrays.pools_i
+    pi[idx, I_FLAGS] = (FLAG_TRADABLE if tradable else 0) | (FLAG_SETTLING if settling else 0)
+    pi[idx, I_VERSION] += 1
+
+
+def is_usable(arrays: PoolArrays, idx: int) -> bool:
+    """True when the detector may price this pool (tradable and not settling)."""
+    return int(arrays.pools_i[idx, I_FLAGS]) & USABLE_MASK == FLAG_TRADABLE
+
+
+def write_token(
+    market: F64Array,
+    token: int,
+    *,
+    balance: int | None = None,
+    max_notional: int | None = None,
+    usd_per_unit: float | None = None,
+    is_sol: bool | None = None,
+    inventory_max: int | None = None,
+) -> None:
+    """Update one token row of the market vector; arguments left as None are unchanged.
+
+    `usd_per_unit` is the CEX price of one *raw* unit (price / 10**decimals).
+    """
+    base = TOKENS_OFFSET + token * TOKEN_WIDTH
+    if balance is not None:
+        market[base + T_BALANCE] = float(balance)
+    if max_notional is not None:
+        market[base + T_MAX_NOTIONAL] = float(max_notional)
+    if usd_per_unit is not None:
+        market[base + T_USD_PER_UNIT] = usd_per_unit
+    if is_sol is not None:
+        market[base + T_IS_SOL] = 1.0 if is_sol else 0.0
+    if inventory_max is not None:
+        market[base + T_INV_MAX] = float(inventory_max)
+
+
+def lamports_per_unit(market: F64Array, token: int) -> float:
+    """Value of one raw unit of `token` in lamports at the current prices; 0.0 if unknown."""
+    base = TOKENS_OFFSET + token * TOKEN_WIDTH
+    if market[base + T_IS_SOL] != 0.0:
+        return 1.0
+    sol_usd = market[M_SOL_USD]
+    usd = market[base + T_USD_PER_UNIT]
+    if sol_usd <= 0.0 or usd <= 0.0:
+        return 0.0
+    return float(usd * 1e9 / sol_usd)

@@ -1,0 +1,222 @@
+"""Routes, built once at start-up from the configured pools, packed for the detector kernel.
+
+Input: the pools in cache-row order as `PoolSpec(kind, mint_a, mint_b)` (row i of the cache is
+`pools[i]`), the base mints (start tokens of 3-leg cycles) and the CEX mints (tokens with a CEX price).
+
+Routes generated:
+* 2-leg cycles: for every two pools sharing the same pair {A, B}: S -> O on one pool and O -> S on the
+  other, in both orders. Start tokens S: the pair's tokens that are base mints, or both if neither is.
+* 3-leg cycles through each base mint S: S -> X -> Y -> S over three distinct pools, X, Y distinct and
+  not S, both directions (each is a separate route).
+* CEX-DEX: for every pool whose two tokens both have a CEX price, one single-leg route per direction
+  (an inventory trade marked to market at the CEX price, not an arbitrage).
+
+Everything is packed into one int64 vector `graph` (header, route rows, then a pool -> routes CSR
+index) so the kernel takes a single array for the topology.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from strategies import layout
+
+ROUTE_CYCLE = 0
+ROUTE_CEX = 1
+MAX_LEGS = 3
+
+DIR_A_TO_B = 0
+DIR_B_TO_A = 1
+
+# ---- graph header ---------------------------------------------------------------------------------
+G_N_ROUTES = 0
+G_N_POOLS = 1
+G_ROUTES_OFF = 2
+G_INDPTR_OFF = 3
+G_IDS_OFF = 4
+G_HEADER = 8
+
+# ---- route row columns ----------------------------------------------------------------------------
+R_TYPE = 0
+R_NLEGS = 1
+R_START = 2  # start token index (amount_in and profit are in this token)
+R_END = 3  # token received by the last leg (== R_START for cycles)
+R_POOL = 4  # R_POOL + k: pool row of leg k
+R_DIR = R_POOL + MAX_LEGS  # R_DIR + k: direction of leg k (DIR_A_TO_B / DIR_B_TO_A)
+ROUTE_WIDTH = R_DIR + MAX_LEGS
+
+
+@dataclass(frozen=True, slots=True)
+class PoolSpec:
+    """One configured pool: its kind (layout.KIND_*) and its two mints (a, b as in the pool)."""
+
+    kind: int
+    mint_a: str
+    mint_b: str
+
+
+@dataclass(frozen=True, slots=True)
+class Leg:
+    """One swap of a route: `pool` row, direction, and the tokens in and out."""
+
+    pool: int
+    direction: int
+    token_in: int
+    token_out: int
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """A decoded route row."""
+
+    route_id: int
+    route_type: int
+    start_token: int
+    end_token: int
+    legs: tuple[Leg, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RouteTable:
+    """All routes: the packed `graph` for the kernel, the token table, and Python views for cold paths."""
+
+    graph: layout.I64Array
+    mints: tuple[str, ...]  # token index -> mint
+    token_index: dict[str, int]
+    routes: tuple[Route, ...]
+
+    @property
+    def n_routes(self) -> int:
+        return len(self.routes)
+
+    def routes_of_pool(self, pool: int) -> layout.I64Array:
+        """Route ids touching `pool` (a view into the CSR index)."""
+        g = self.graph
+        indptr = int(g[G_INDPTR_OFF])
+        ids = int(g[G_IDS_OFF])
+        lo = int(g[indptr + pool])
+        hi = int(g[indptr + pool + 1])
+        return g[ids + lo : ids + hi]
+
+
+def _leg(pool: int, specs: Sequence[PoolSpec], tokens: dict[str, int], token_in: int) -> Leg:
+    spec = specs[pool]
+    a, b = tokens[spec.mint_a], tokens[spec.mint_b]
+    if token_in == a:
+        return Leg(pool, DIR_A_TO_B, a, b)
+    return Leg(pool, DIR_B_TO_A, b, a)
+
+
+def build_routes(
+    pools: Sequence[PoolSpec],
+    base_mints: Sequence[str] = (),
+    cex_mints: Sequence[str] = (),
+) -> RouteTable:
+    """Build every route over `pools` (see module docstring) and pack the kernel's `graph` vector."""
+    tokens: dict[str, int] = {}
+    for spec in pools:
+        if spec.kind not in layout.KIND_NAMES:
+            raise ValueError(f"unknown pool kind {spec.kind}")
+        if spec.mint_a == spec.mint_b:
+            raise ValueError(f"pool with identical mints {spec.mint_a}")
+        for mint in (spec.mint_a, spec.mint_b):
+            tokens.setdefault(mint, len(tokens))
+    base = [tokens[m] for m in dict.fromkeys(base_mints) if m in tokens]
+    base_set = set(base)
+    cex = {tokens[m] for m in cex_mints if m in tokens}
+
+    pair_pools: dict[tuple[int, int], list[int]] = {}
+    token_pools: dict[int, list[int]] = {}
+    for i, spec in enumerate(pools):
+        a, b = tokens[spec.mint_a], tokens[spec.mint_b]
+        pair_pools.setdefault((min(a, b), max(a, b)), []).append(i)
+        token_pools.setdefault(a, []).append(i)
+        token_pools.setdefault(b, []).append(i)
+
+    def other(pool: int, token: int) -> int:
+        spec = pools[pool]
+        a = tokens[spec.mint_a]
+        return tokens[spec.mint_b] if token == a else a
+
+    built: list[tuple[int, int, int, tuple[Leg, ...]]] = []  # (type, start, end, legs)
+    # 2-leg cycles
+    for (t0, t1), members in pair_pools.items():
+        starts = [t for t in (t0, t1) if t in base_set] or [t0, t1]
+        for s in starts:
+            o = t1 if s == t0 else t0
+            for p in members:
+                for q in members:
+                    if p != q:
+                        legs: tuple[Leg, ...] = (_leg(p, pools, tokens, s), _leg(q, pools, tokens, o))
+                        built.append((ROUTE_CYCLE, s, s, legs))
+    # 3-leg cycles through base tokens
+    for s in base:
+        for p1 in token_pools.get(s, ()):
+            x = other(p1, s)
+            for p2 in token_pools.get(x, ()):
+                if p2 == p1:
+                    continue
+                y = other(p2, x)
+                if y == s:
+                    continue
+                for p3 in pair_pools.get((min(y, s), max(y, s)), ()):
+                    if p3 in (p1, p2):
+                        continue
+                    legs = (
+                        _leg(p1, pools, tokens, s),
+                        _leg(p2, pools, tokens, x),
+                        _leg(p3, pools, tokens, y),
+                    )
+                    built.append((ROUTE_CYCLE, s, s, legs))
+    # CEX-DEX single legs
+    for i, spec in enumerate(pools):
+        a, b = tokens[spec.mint_a], tokens[spec.mint_b]
+        if a in cex and b in cex:
+            built.append((ROUTE_CEX, a, b, (Leg(i, DIR_A_TO_B, a, b),)))
+            built.append((ROUTE_CEX, b, a, (Leg(i, DIR_B_TO_A, b, a),)))
+
+    return _pack(pools, tokens, built)
+
+
+def _pack(
+    pools: Sequence[PoolSpec],
+    tokens: dict[str, int],
+    built: list[tuple[int, int, int, tuple[Leg, ...]]],
+) -> RouteTable:
+    n_pools, n_routes = len(pools), len(built)
+    per_pool: list[list[int]] = [[] for _ in range(n_pools)]
+    routes: list[Route] = []
+    rows = np.full((n_routes, ROUTE_WIDTH), -1, dtype=np.int64)
+    for rid, (rtype, start, end, legs) in enumerate(built):
+        routes.append(Route(rid, rtype, start, end, legs))
+        rows[rid, R_TYPE] = rtype
+        rows[rid, R_NLEGS] = len(legs)
+        rows[rid, R_START] = start
+        rows[rid, R_END] = end
+        for k, leg in enumerate(legs):
+            rows[rid, R_POOL + k] = leg.pool
+            rows[rid, R_DIR + k] = leg.direction
+            if rid not in per_pool[leg.pool][-1:]:
+                per_pool[leg.pool].append(rid)
+    indptr = np.zeros(n_pools + 1, dtype=np.int64)
+    for i, ids in enumerate(per_pool):
+        indptr[i + 1] = indptr[i] + len(ids)
+    flat_ids = np.array([rid for ids in per_pool for rid in ids], dtype=np.int64)
+
+    routes_off = G_HEADER
+    indptr_off = routes_off + n_routes * ROUTE_WIDTH
+    ids_off = indptr_off + n_pools + 1
+    graph = np.zeros(ids_off + flat_ids.shape[0], dtype=np.int64)
+    graph[G_N_ROUTES] = n_routes
+    graph[G_N_POOLS] = n_pools
+    graph[G_ROUTES_OFF] = routes_off
+    graph[G_INDPTR_OFF] = indptr_off
+    graph[G_IDS_OFF] = ids_off
+    graph[routes_off:indptr_off] = rows.reshape(-1)
+    graph[indptr_off:ids_off] = indptr
+    graph[ids_off:] = flat_ids
+    mints = tuple(tokens)
+    return RouteTable(graph, mints, dict(tokens), tuple(routes))

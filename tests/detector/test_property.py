@@ -1,0 +1,106 @@
+"""Property: kernel + exact confirm == pure-Python reference + exact confirm, on random states."""
+
+from __future__ import annotations
+
+import numpy as np
+from detector_market import build_market
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from strategies import costs, detector, layout
+from strategies import reference_detector as ref
+from strategies.confirm import confirm_best
+
+MINTS = ("SOL", "A", "B", "C")
+
+
+@st.composite
+def markets(draw):
+    n_tokens = draw(st.integers(2, 4))
+    mints = MINTS[:n_tokens]
+    # true prices in SOL per raw unit; pools deviate from them by up to +-3 %
+    price = {m: 1.0 if m == "SOL" else draw(st.floats(1e-4, 1e3)) for m in mints}
+    n_pools = draw(st.integers(2, 7))
+    pools = []
+    for _ in range(n_pools):
+        a, b = draw(st.lists(st.sampled_from(mints), min_size=2, max_size=2, unique=True))
+        depth_sol = draw(st.floats(1e6, 1e13))
+        skew = draw(st.floats(-0.03, 0.03))
+        ra = max(1, int(depth_sol / price[a]))
+        rb = max(1, int(depth_sol / price[b] * (1.0 + skew)))
+        if draw(st.booleans()):
+            kind, num, den = layout.KIND_RAYDIUM_AMM_V4, draw(st.integers(0, 100)), 10_000
+        else:
+            kind, num, den = layout.KIND_RAYDIUM_CPMM, draw(st.integers(0, 10_000)), 1_000_000
+        pools.append((kind, a, b, min(ra, 2**63), min(rb, 2**63), num, den))
+    model = costs.CostModel(
+        cu_price_micro_lamports=draw(st.integers(0, 200_000)),
+        tip_lamports=draw(st.integers(0, 100_000)),
+        min_profit_lamports=draw(st.integers(0, 50_000)),
+        min_profit_bps=draw(st.floats(0, 20)),
+        depth_frac=draw(st.floats(0.001, 0.5)),
+        search_iterations=draw(st.integers(5, 60)),
+    )
+    sol_usd = draw(st.floats(10, 1000))
+    usd = {m: price[m] * sol_usd / 1e9 * draw(st.floats(0.97, 1.03)) for m in mints}
+    balances = {m: draw(st.integers(0, 10**16)) for m in mints}
+    base = draw(st.lists(st.sampled_from(mints), max_size=2, unique=True))
+    cex = draw(st.lists(st.sampled_from(mints), max_size=n_tokens, unique=True))
+    m = build_market(pools, base=base, cex=cex, usd=usd, balances=balances, model=model, sol_usd=sol_usd)
+    for i in range(n_pools):
+        flags = draw(st.sampled_from([layout.FLAG_TRADABLE] * 4 + [0, layout.FLAG_SETTLING | 1]))
+        m.arrays.pools_i[i, layout.I_FLAGS] = flags
+    for mint, t in m.table.token_index.items():
+        layout.write_token(m.market, t, inventory_max=draw(st.sampled_from([0, balances[mint] + 10**9])))
+    m.market[layout.M_FORCE_SEARCH] = float(draw(st.booleans()))
+    return m
+
+
+def _outputs(market):
+    return market[layout.N_PARAMS : layout.TOKENS_OFFSET].copy()
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(markets())
+def test_kernel_and_confirm_equal_reference(m):
+    found = 0
+    for pool in range(m.arrays.pools_f.shape[0]):
+        k_market = m.market.copy()
+        r_market = m.market.copy()
+        best_k = detector.detect(m.arrays.pools_f, m.arrays.pools_i, m.table.graph, k_market, pool)
+        best_r = ref.detect(m.arrays.pools_f, m.arrays.pools_i, m.table.graph, r_market, pool)
+        assert best_k == best_r
+        # same algorithm, same float operations: bit-for-bit equal outputs
+        assert np.array_equal(_outputs(k_market), _outputs(r_market))
+        opp_k = confirm_best(m.arrays, m.table, k_market, pool, 30)
+        opp_r = confirm_best(m.arrays, m.table, r_market, pool, 30)
+        assert opp_k == opp_r
+        if opp_k is not None:
+            found += 1
+            assert opp_k.legs[0].amount_in == opp_k.amount_in
+            assert all(leg.min_out <= leg.amount_out for leg in opp_k.legs)
+            assert opp_k.expected_net_profit > 0
+    k_market = m.market.copy()
+    r_market = m.market.copy()
+    assert detector.detect_all(m.arrays.pools_f, m.arrays.pools_i, m.table.graph, k_market) == ref.detect_all(
+        m.arrays.pools_f, m.arrays.pools_i, m.table.graph, r_market
+    )
+    assert np.array_equal(_outputs(k_market), _outputs(r_market))
+
+
+@settings(max_examples=60, deadline=None)
+@given(markets())
+def test_float_screen_tracks_exact_confirm(m):
+    """When the exact confirm accepts, the kernel's float net is the exact net up to rounding units."""
+    m.market[layout.M_FORCE_SEARCH] = 0.0
+    for pool in range(m.arrays.pools_f.shape[0]):
+        if detector.detect(*m.args(), pool) < 0:
+            continue
+        opp = confirm_best(m.arrays, m.table, m.market, pool, 0)
+        if opp is None:
+            continue
+        est = m.market[layout.O_NET_PROFIT]
+        # each floor/ceil of the exact math loses < 1 unit of that leg's token (plus the fee ceil and
+        # the floor of amount_in): value those units in the start token along the route
+        slack = 2.0 + sum(3.0 * opp.amount_in / max(leg.amount_out, 1) for leg in opp.legs)
+        assert abs(est - opp.expected_net_profit) <= slack + 1e-9 * m.market[layout.O_GROSS_OUT]
