@@ -1,0 +1,413 @@
+"""Raydium AMM v4 (`675kPX9M…`): AmmInfo decoding, exact quotes, tradability, swap builders.
+
+Facts: protocols.md §1 (layout §1.2, status §1.3, reserves §1.4, instructions §1.5, math §1.6), read
+against raydium-io/raydium-amm program/src/{state,math,processor,instruction}.rs. The pool account is
+native (no discriminator): it is recognised by owner and its exact size (752 bytes). Exact math is
+the current program's (ceil-div since 2025-08-26; older builds charged no fee below 200 units).
+"""
+
+from __future__ import annotations
+
+import enum
+import struct
+from dataclasses import dataclass
+
+from solders.instruction import AccountMeta, Instruction
+from solders.pubkey import Pubkey
+
+from strategies.venues.errors import (
+    AmountCalcOverflow,
+    DecodeError,
+    InsufficientLiquidity,
+    InvalidInput,
+    RefusalReason,
+    Unmodelled,
+    ZeroTradableAmount,
+)
+
+PROGRAM_ID = Pubkey.from_string("675kPX9MHTjS2zt1qfr1NYHuzeLXfQM9H24wFSUt1Mp8")
+TOKEN_PROGRAM_ID = Pubkey.from_string("TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA")
+U64_MAX = (1 << 64) - 1
+
+AMM_INFO_SIZE = 752
+
+TAG_SWAP_BASE_IN = 9
+TAG_SWAP_BASE_OUT = 11
+TAG_SWAP_BASE_IN_V2 = 16
+TAG_SWAP_BASE_OUT_V2 = 17
+SWAP_DATA_SIZE = 17
+# Offsets of the two u64 arguments in the 17-byte data (tag byte first); execution patches them in
+# precompiled messages. Base-in: amount_in, minimum_amount_out. Base-out: max_amount_in, amount_out.
+SWAP_ARG0_OFFSET = 1
+SWAP_ARG1_OFFSET = 9
+
+_SWAP_DATA = struct.Struct("<BQQ")
+# AmmInfo, repr(C, packed): 29 u64 (0..232), [u64;2] pad, u64, u128, u128, u64, u128, u128, u64 (..336),
+# 9 pubkeys (336..624), [u64;8] pad, owner pubkey, 4 u64 (..752). protocols.md §1.2.
+_AMM_INFO = struct.Struct("<" + "Q" * 29 + "16sQ16s16sQ16s16sQ" + "32s" * 9 + "64s32sQQQQ")
+assert _AMM_INFO.size == AMM_INFO_SIZE
+
+
+class AmmStatus(enum.IntEnum):
+    """`AmmStatus` (state.rs), protocols.md §1.3."""
+
+    UNINITIALIZED = 0
+    INITIALIZED = 1
+    DISABLED = 2
+    WITHDRAW_ONLY = 3
+    LIQUIDITY_ONLY = 4
+    ORDER_BOOK_ONLY = 5
+    SWAP_ONLY = 6
+    WAITING_TRADE = 7
+
+
+@dataclass(frozen=True, slots=True)
+class AmmInfo:
+    """Decoded `AmmInfo`: the fields a bot uses plus the legacy market keys (protocols.md §1.2)."""
+
+    status: AmmStatus
+    nonce: int
+    order_num: int
+    depth: int
+    coin_decimals: int
+    pc_decimals: int
+    state: int
+    reset_flag: int
+    min_size: int
+    vol_max_cut_ratio: int
+    amount_wave: int
+    coin_lot_size: int
+    pc_lot_size: int
+    min_price_multiplier: int
+    max_price_multiplier: int
+    sys_decimal_value: int
+    min_separate_numerator: int
+    min_separate_denominator: int
+    trade_fee_numerator: int
+    trade_fee_denominator: int
+    pnl_numerator: int
+    pnl_denominator: int
+    swap_fee_numerator: int
+    swap_fee_denominator: int
+    need_take_pnl_coin: int
+    need_take_pnl_pc: int
+    total_pnl_pc: int
+    total_pnl_coin: int
+    pool_open_time: int
+    orderbook_to_init_time: int
+    swap_acc_pc_fee: int
+    swap_acc_coin_fee: int
+    coin_vault: Pubkey
+    pc_vault: Pubkey
+    coin_vault_mint: Pubkey
+    pc_vault_mint: Pubkey
+    lp_mint: Pubkey
+    open_orders: Pubkey
+    market: Pubkey
+    market_program: Pubkey
+    target_orders: Pubkey
+    amm_owner: Pubkey
+    lp_amount: int
+    client_order_id: int
+    recent_epoch: int
+
+
+@dataclass(frozen=True, slots=True)
+class MarketAccounts:
+    """OpenBook accounts for the legacy tags 9/11 (from the market account, which we do not decode).
+
+    At RAMM HEAD (#69) the program ignores them, so placeholders pass there; older builds validate
+    them for order-book-enabled statuses (protocols.md §1.5).
+    """
+
+    market_program: Pubkey
+    market: Pubkey
+    bids: Pubkey
+    asks: Pubkey
+    event_queue: Pubkey
+    coin_vault: Pubkey
+    pc_vault: Pubkey
+    vault_signer: Pubkey
+
+
+@dataclass(frozen=True, slots=True)
+class AmmSwap:
+    """Result of an exact AMM v4 quote; `fee` is in input-token units."""
+
+    amount_in: int
+    amount_out: int
+    fee: int
+
+
+def decode_amm_info(data: bytes, owner: Pubkey, program_id: Pubkey = PROGRAM_ID) -> AmmInfo:
+    """Decode a 752-byte `AmmInfo`, checking owner, size, status value and swap-fee fields."""
+    if owner != program_id:
+        raise DecodeError("Raydium AMM v4 AmmInfo", f"owner is {owner}, expected {program_id}")
+    if len(data) != AMM_INFO_SIZE:
+        raise DecodeError("Raydium AMM v4 AmmInfo", f"data is {len(data)} bytes, expected {AMM_INFO_SIZE}")
+    f = _AMM_INFO.unpack(data)
+    try:
+        status = AmmStatus(f[0])
+    except ValueError as err:
+        raise DecodeError("Raydium AMM v4 AmmInfo", f"unknown status {f[0]}") from err
+    # f[29] padding, f[30] orderbook_to_init_time, f[31..32] deprecated u128s, f[33] swap_acc_pc_fee,
+    # f[34..35] deprecated u128s, f[36] swap_acc_coin_fee, f[37..45] pubkeys, f[46] padding1.
+    info = AmmInfo(
+        status=status,
+        nonce=f[1],
+        order_num=f[2],
+        depth=f[3],
+        coin_decimals=f[4],
+        pc_decimals=f[5],
+        state=f[6],
+        reset_flag=f[7],
+        min_size=f[8],
+        vol_max_cut_ratio=f[9],
+        amount_wave=f[10],
+        coin_lot_size=f[11],
+        pc_lot_size=f[12],
+        min_price_multiplier=f[13],
+        max_price_multiplier=f[14],
+        sys_decimal_value=f[15],
+        min_separate_numerator=f[16],
+        min_separate_denominator=f[17],
+        trade_fee_numerator=f[18],
+        trade_fee_denominator=f[19],
+        pnl_numerator=f[20],
+        pnl_denominator=f[21],
+        swap_fee_numerator=f[22],
+        swap_fee_denominator=f[23],
+        need_take_pnl_coin=f[24],
+        need_take_pnl_pc=f[25],
+        total_pnl_pc=f[26],
+        total_pnl_coin=f[27],
+        pool_open_time=f[28],
+        orderbook_to_init_time=f[30],
+        swap_acc_pc_fee=f[33],
+        swap_acc_coin_fee=f[36],
+        coin_vault=Pubkey(f[37]),
+        pc_vault=Pubkey(f[38]),
+        coin_vault_mint=Pubkey(f[39]),
+        pc_vault_mint=Pubkey(f[40]),
+        lp_mint=Pubkey(f[41]),
+        open_orders=Pubkey(f[42]),
+        market=Pubkey(f[43]),
+        market_program=Pubkey(f[44]),
+        target_orders=Pubkey(f[45]),
+        amm_owner=Pubkey(f[47]),
+        lp_amount=f[48],
+        client_order_id=f[49],
+        recent_epoch=f[50],
+    )
+    if info.status != AmmStatus.UNINITIALIZED and not (
+        0 <= info.swap_fee_numerator < info.swap_fee_denominator
+    ):
+        raise DecodeError(
+            "Raydium AMM v4 AmmInfo",
+            f"swap fee {info.swap_fee_numerator}/{info.swap_fee_denominator} is not a fraction below 1",
+        )
+    return info
+
+
+def reserves(info: AmmInfo, coin_vault_amount: int, pc_vault_amount: int) -> tuple[int, int]:
+    """(coin, pc) reserves the swap prices from: vault minus need_take_pnl (protocols.md §1.4)."""
+    coin = coin_vault_amount - info.need_take_pnl_coin
+    pc = pc_vault_amount - info.need_take_pnl_pc
+    if coin < 0 or pc < 0:
+        raise InsufficientLiquidity(f"need_take_pnl exceeds vault balance (reserves {coin}, {pc})")
+    return coin, pc
+
+
+def check_tradable(info: AmmInfo, now_unix: int) -> None:
+    """Raise `Unmodelled(reason)` unless a swap on this pool follows our exact quote.
+
+    Swaps run for SwapOnly (6) and for WaitingTrade (7) once `now >= pool_open_time`. Initialized (1)
+    also swaps, but pre-#69 builds then count OpenBook open-orders balances in the reserves and refuse
+    the V2 tags, so it is refused here as order-book-enabled. Every other status disables swaps.
+    """
+    status = info.status
+    if status == AmmStatus.SWAP_ONLY:
+        return
+    if status == AmmStatus.WAITING_TRADE:
+        if now_unix < info.pool_open_time:
+            raise Unmodelled(RefusalReason.NOT_OPEN_YET, f"pool_open_time {info.pool_open_time} > now {now_unix}")
+        return
+    if status in (AmmStatus.INITIALIZED, AmmStatus.ORDER_BOOK_ONLY):
+        raise Unmodelled(RefusalReason.SWAP_DISABLED, f"order-book status {status.name}: reserves not modelled")
+    raise Unmodelled(RefusalReason.SWAP_DISABLED, f"status {status.name}")
+
+
+# --- exact quotes ---------------------------------------------------------------------------------
+
+
+def _ceil_div(a: int, b: int) -> int:
+    return -(-a // b)
+
+
+def _check_inputs(amount: int, reserve_in: int, reserve_out: int, fee_num: int, fee_den: int) -> None:
+    for name, value in (("amount", amount), ("reserve_in", reserve_in), ("reserve_out", reserve_out)):
+        if not 0 <= value <= U64_MAX:
+            raise AmountCalcOverflow(f"{name} {value} is not a u64")
+    if not 0 <= fee_num < fee_den:
+        raise InvalidInput(f"swap fee {fee_num}/{fee_den} is not a fraction below 1")
+
+
+def swap_base_in(amount_in: int, reserve_in: int, reserve_out: int, fee_num: int, fee_den: int) -> AmmSwap:
+    """Exact SwapBaseIn (tags 9/16): fee = ceil(in·num/den); out = floor(R_out·(in−fee)/(R_in+in−fee)).
+
+    Raises `ZeroTradableAmount` for a zero input or output (program: InvalidInput),
+    `InsufficientLiquidity` when out >= the output reserve, `AmountCalcOverflow` when the input vault
+    would exceed u64.
+    """
+    _check_inputs(amount_in, reserve_in, reserve_out, fee_num, fee_den)
+    if amount_in == 0:
+        raise ZeroTradableAmount("amount_in is 0")
+    fee = _ceil_div(amount_in * fee_num, fee_den)
+    net_in = amount_in - fee
+    denominator = reserve_in + net_in
+    if denominator == 0:
+        raise InsufficientLiquidity("input reserve and net input are both 0")
+    amount_out = reserve_out * net_in // denominator
+    if amount_out == 0:
+        raise ZeroTradableAmount(f"amount_out is 0 for amount_in {amount_in}")
+    if amount_out >= reserve_out:
+        raise InsufficientLiquidity(f"amount_out {amount_out} >= output reserve {reserve_out}")
+    if reserve_in + amount_in > U64_MAX:
+        raise AmountCalcOverflow(f"input vault would exceed u64 ({reserve_in} + {amount_in})")
+    return AmmSwap(amount_in=amount_in, amount_out=amount_out, fee=fee)
+
+
+def swap_base_out(amount_out: int, reserve_in: int, reserve_out: int, fee_num: int, fee_den: int) -> AmmSwap:
+    """Exact SwapBaseOut (tags 11/17): in0 = ceil(R_in·out/(R_out−out)); in = ceil(in0·den/(den−num)).
+
+    Raises `ZeroTradableAmount` for a zero output (or a zero required input), `InsufficientLiquidity`
+    when out >= the output reserve, `AmountCalcOverflow` when amount_in or the new input vault does not
+    fit u64.
+    """
+    _check_inputs(amount_out, reserve_in, reserve_out, fee_num, fee_den)
+    if amount_out == 0:
+        raise ZeroTradableAmount("amount_out is 0")
+    if amount_out >= reserve_out:
+        raise InsufficientLiquidity(f"amount_out {amount_out} >= output reserve {reserve_out}")
+    pre_fee_in = _ceil_div(reserve_in * amount_out, reserve_out - amount_out)
+    if pre_fee_in == 0:
+        raise ZeroTradableAmount("required input is 0 (empty input reserve)")
+    amount_in = _ceil_div(pre_fee_in * fee_den, fee_den - fee_num)
+    if amount_in > U64_MAX:
+        raise AmountCalcOverflow(f"amount_in {amount_in} exceeds u64")
+    if reserve_in + amount_in > U64_MAX:
+        raise AmountCalcOverflow(f"input vault would exceed u64 ({reserve_in} + {amount_in})")
+    return AmmSwap(amount_in=amount_in, amount_out=amount_out, fee=amount_in - pre_fee_in)
+
+
+# --- PDAs and builders ------------------------------------------------------------------------------
+
+
+def authority_pda(nonce: int, program_id: Pubkey = PROGRAM_ID) -> Pubkey:
+    """Pool authority: create_program_address(["amm authority", [nonce]]) (processor.rs)."""
+    if not 0 <= nonce <= 255:
+        raise InvalidInput(f"nonce {nonce} is not a u8")
+    return Pubkey.create_program_address([b"amm authority", bytes([nonce])], program_id)
+
+
+def encode_swap_data(tag: int, arg0: int, arg1: int) -> bytes:
+    """17 bytes: tag u8 then two u64 (amount_in/min_out for base-in, max_in/amount_out for base-out)."""
+    if tag not in (TAG_SWAP_BASE_IN, TAG_SWAP_BASE_OUT, TAG_SWAP_BASE_IN_V2, TAG_SWAP_BASE_OUT_V2):
+        raise InvalidInput(f"tag {tag} is not a swap instruction")
+    for name, value in (("arg0", arg0), ("arg1", arg1)):
+        if not 0 <= value <= U64_MAX:
+            raise InvalidInput(f"{name} {value} is not a u64")
+    return _SWAP_DATA.pack(tag, arg0, arg1)
+
+
+def _swap_ix(
+    tag_v2: int,
+    tag_legacy: int,
+    arg0: int,
+    arg1: int,
+    pool_address: Pubkey,
+    info: AmmInfo,
+    user_source: Pubkey,
+    user_destination: Pubkey,
+    user_owner: Pubkey,
+    market: MarketAccounts | None,
+    with_target_orders: bool,
+    program_id: Pubkey,
+) -> Instruction:
+    authority = authority_pda(info.nonce, program_id)
+    head = [
+        AccountMeta(TOKEN_PROGRAM_ID, is_signer=False, is_writable=False),
+        AccountMeta(pool_address, is_signer=False, is_writable=True),
+        AccountMeta(authority, is_signer=False, is_writable=False),
+    ]
+    tail = [
+        AccountMeta(user_source, is_signer=False, is_writable=True),
+        AccountMeta(user_destination, is_signer=False, is_writable=True),
+        AccountMeta(user_owner, is_signer=True, is_writable=False),
+    ]
+    vaults = [
+        AccountMeta(info.coin_vault, is_signer=False, is_writable=True),
+        AccountMeta(info.pc_vault, is_signer=False, is_writable=True),
+    ]
+    if market is None:
+        # Tags 16/17: 8 accounts (protocols.md §1.5 "newer short list").
+        return Instruction(program_id, encode_swap_data(tag_v2, arg0, arg1), head + vaults + tail)
+    # Tags 9/11: 17 accounts, or 18 with target_orders (protocols.md §1.5 "legacy list").
+    orders = [AccountMeta(info.open_orders, is_signer=False, is_writable=True)]
+    if with_target_orders:
+        orders.append(AccountMeta(info.target_orders, is_signer=False, is_writable=True))
+    book = [
+        AccountMeta(market.market_program, is_signer=False, is_writable=False),
+        AccountMeta(market.market, is_signer=False, is_writable=True),
+        AccountMeta(market.bids, is_signer=False, is_writable=True),
+        AccountMeta(market.asks, is_signer=False, is_writable=True),
+        AccountMeta(market.event_queue, is_signer=False, is_writable=True),
+        AccountMeta(market.coin_vault, is_signer=False, is_writable=True),
+        AccountMeta(market.pc_vault, is_signer=False, is_writable=True),
+        AccountMeta(market.vault_signer, is_signer=False, is_writable=False),
+    ]
+    accounts = head + orders + vaults + book + tail
+    return Instruction(program_id, encode_swap_data(tag_legacy, arg0, arg1), accounts)
+
+
+def build_swap_base_in_ix(
+    *,
+    pool_address: Pubkey,
+    info: AmmInfo,
+    user_source: Pubkey,
+    user_destination: Pubkey,
+    user_owner: Pubkey,
+    amount_in: int,
+    min_out: int,
+    market: MarketAccounts | None = None,
+    with_target_orders: bool = False,
+    program_id: Pubkey = PROGRAM_ID,
+) -> Instruction:
+    """SwapBaseIn: tag 16 with 8 accounts by default; tag 9 with 17 (18) accounts when `market` is given.
+
+    Direction is implied by the user accounts' mints (coin→pc when the source holds the coin mint).
+    """
+    return _swap_ix(
+        TAG_SWAP_BASE_IN_V2, TAG_SWAP_BASE_IN, amount_in, min_out, pool_address, info, user_source,
+        user_destination, user_owner, market, with_target_orders, program_id,
+    )  # fmt: skip
+
+
+def build_swap_base_out_ix(
+    *,
+    pool_address: Pubkey,
+    info: AmmInfo,
+    user_source: Pubkey,
+    user_destination: Pubkey,
+    user_owner: Pubkey,
+    max_in: int,
+    amount_out: int,
+    market: MarketAccounts | None = None,
+    with_target_orders: bool = False,
+    program_id: Pubkey = PROGRAM_ID,
+) -> Instruction:
+    """SwapBaseOut: tag 17 with 8 accounts by default; tag 11 with 17 (18) accounts when `market` is given."""
+    return _swap_ix(
+        TAG_SWAP_BASE_OUT_V2, TAG_SWAP_BASE_OUT, max_in, amount_out, pool_address, info, user_source,
+        user_destination, user_owner, market, with_target_orders, program_id,
+    )  # fmt: skip
