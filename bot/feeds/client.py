@@ -59,6 +59,7 @@ class FeedClient:
         on_gap: Callable[[SequenceGap], None] | None = None,
         on_state: Callable[[FeedState], None] | None = None,
         rng: random.Random | None = None,
+        keepalive_s: float | None = None,
         clock: Callable[[], int] = time.monotonic_ns,
     ) -> None:
         if not symbols:
@@ -73,6 +74,8 @@ class FeedClient:
         self.quotes = LatestQuotes(self.symbols, stale_after_ns)
         self._subscribe = subscribe_messages(venue, self.symbols, channel)
         self._keepalive: KeepAlive = keepalive(venue)
+        if keepalive_s is not None:
+            self._keepalive = KeepAlive(self._keepalive.message, keepalive_s)
         self._on_update = on_update
         self._on_state = on_state
         self._connect = connect
@@ -222,12 +225,14 @@ def make_feed(
     on_gap: Callable[[SequenceGap], None] | None = None,
     on_state: Callable[[FeedState], None] | None = None,
     rng: random.Random | None = None,
+    keepalive_s: float | None = None,
 ) -> FeedClient:
     """Build the feed client for `venue` ("binance" | "coinbase" | "okx" | "bybit").
 
     `url` is the venue's websocket endpoint (Binance: the `/stream` combined endpoint or `/ws`),
     `symbols` the venue's own symbols (e.g. "SOLUSDC", "SOL-USD", "SOL-USDC", "SOLUSDC"),
-    `channel` overrides the default stream (OKX: "bbo-tbt" or "tickers"). See `FeedClient`.
+    `channel` overrides the default stream (OKX: "bbo-tbt" or "tickers"); `keepalive_s` overrides
+    the app-level ping interval of OKX/Bybit (20 s). See `FeedClient`.
     """
     try:
         v = Venue(venue)
@@ -247,4 +252,5 @@ def make_feed(
         on_gap=on_gap,
         on_state=on_state,
         rng=rng,
+        keepalive_s=keepalive_s,
     )
