@@ -144,6 +144,15 @@ class SubscriptionFailed(RpcError):
         self.cause = cause
 
 
+class CallbackFailed(RpcError):
+    """A caller's callback raised while handling ``kind`` (e.g. an account notification)."""
+
+    def __init__(self, kind: str, cause: BaseException) -> None:
+        super().__init__(f"{kind} callback raised {type(cause).__name__}: {cause}")
+        self.kind = kind
+        self.cause = cause
+
+
 class AllEndpointsFailed(RpcError):
     """Every endpoint of a fan-out failed; ``errors`` holds one typed error per endpoint, by name."""
 
