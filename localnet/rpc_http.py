@@ -1,0 +1,142 @@
+"""HTTP/1.1 JSON-RPC 2.0 transport on a raw asyncio.Protocol (keep-alive, pipelining, batches).
+
+A frameworks-free server keeps the per-request overhead small enough for sendTransaction to run near
+LiteSVM's own speed. Requests on one connection are answered in order; handlers are synchronous and run
+on the event loop, so transactions are processed one at a time, in arrival order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from typing import Any
+
+import orjson
+
+from localnet.errors import INTERNAL_ERROR, INVALID_REQUEST, METHOD_NOT_FOUND, PARSE_ERROR, RpcFault
+from localnet.rpc_methods import RpcMethods
+
+MAX_HEADER = 16 * 1024
+MAX_BODY = 50 * 1024 * 1024
+_PARSE_ERROR = orjson.dumps({"jsonrpc": "2.0", "error": {"code": PARSE_ERROR, "message": "Parse error"}, "id": None})
+_INVALID_REQUEST = {"jsonrpc": "2.0", "error": {"code": INVALID_REQUEST, "message": "Invalid request"}, "id": None}
+
+
+def handle_body(methods: RpcMethods, body: bytes) -> bytes:
+    """One HTTP body (single request or batch) -> the response body (b"" for notifications only)."""
+    try:
+        req = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return _PARSE_ERROR
+    if isinstance(req, list):
+        if not req:
+            return orjson.dumps(_INVALID_REQUEST)
+        out = [r for r in (handle_one(methods, item) for item in req) if r is not None]
+        return orjson.dumps(out) if out else b""
+    resp = handle_one(methods, req)
+    return orjson.dumps(resp) if resp is not None else b""
+
+
+def handle_one(methods: RpcMethods, req: Any) -> dict[str, Any] | None:
+    if not isinstance(req, dict) or req.get("jsonrpc") != "2.0" or not isinstance(req.get("method"), str):
+        rid = req.get("id") if isinstance(req, dict) and isinstance(req.get("id"), (int, str)) else None
+        return {"jsonrpc": "2.0", "error": _INVALID_REQUEST["error"], "id": rid}
+    rid = req.get("id")
+    notification = "id" not in req
+    method = req["method"]
+    params = req.get("params")
+    try:
+        if params is None:
+            params = []
+        elif not isinstance(params, list):
+            raise RpcFault(-32602, "Invalid params: invalid type: map, expected a sequence.")
+        fn = methods.table.get(method)
+        if fn is None:
+            raise RpcFault(METHOD_NOT_FOUND, "Method not found")
+        result = fn(params)
+    except RpcFault as fault:
+        return None if notification else {"jsonrpc": "2.0", "error": fault.to_obj(), "id": rid}
+    except Exception as err:  # a handler bug must not take the server down
+        print(f"localnet: internal error in {method}: {type(err).__name__}: {err}", file=sys.stderr)
+        return None if notification else {"jsonrpc": "2.0", "error": {"code": INTERNAL_ERROR,
+                                                                      "message": "Internal error"}, "id": rid}
+    return None if notification else {"jsonrpc": "2.0", "result": result, "id": rid}
+
+
+class HttpRpcProtocol(asyncio.Protocol):
+    """One client connection: parse HTTP/1.1 requests from the byte stream and answer each."""
+
+    def __init__(self, methods: RpcMethods, connections: set[HttpRpcProtocol]) -> None:
+        self.methods = methods
+        self.connections = connections
+        self.transport: asyncio.Transport | None = None
+        self.buf = bytearray()
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        self.connections.add(self)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.connections.discard(self)
+        self.transport = None
+
+    def data_received(self, data: bytes) -> None:
+        self.buf += data
+        while self.transport is not None:
+            end = self.buf.find(b"\r\n\r\n")
+            if end < 0:
+                if len(self.buf) > MAX_HEADER:
+                    self._reply(431, b"", close=True)
+                return
+            head = bytes(self.buf[:end]).decode("latin-1")
+            lines = head.split("\r\n")
+            parts = lines[0].split(" ")
+            if len(parts) != 3:
+                self._reply(400, b"", close=True)
+                return
+            method, path, version = parts
+            length = 0
+            close = version == "HTTP/1.0"
+            for line in lines[1:]:
+                name, _, value = line.partition(":")
+                name = name.strip().lower()
+                if name == "content-length":
+                    try:
+                        length = int(value.strip())
+                    except ValueError:
+                        self._reply(400, b"", close=True)
+                        return
+                elif name == "connection":
+                    v = value.strip().lower()
+                    close = v == "close" or (close and v != "keep-alive")
+                elif name == "transfer-encoding" and value.strip().lower() != "identity":
+                    self._reply(501, b"", close=True)  # clients send Content-Length for JSON-RPC
+                    return
+            if length > MAX_BODY:
+                self._reply(413, b"", close=True)
+                return
+            total = end + 4 + length
+            if len(self.buf) < total:
+                return
+            body = bytes(self.buf[end + 4:total])
+            del self.buf[:total]
+            if method == "POST":
+                self._reply(200, handle_body(self.methods, body), close=close)
+            elif method == "GET" and path.split("?")[0] == "/health":
+                self._reply(200, b"ok", close=close, ctype=b"text/plain")
+            else:
+                self._reply(405, b"Used HTTP Method is not allowed. POST or OPTIONS is required", close=close,
+                            ctype=b"text/plain")
+
+    def _reply(self, status: int, body: bytes, *, close: bool, ctype: bytes = b"application/json") -> None:
+        if self.transport is None:
+            return
+        reason = {200: b"OK", 400: b"Bad Request", 405: b"Method Not Allowed", 413: b"Payload Too Large",
+                  431: b"Request Header Fields Too Large", 501: b"Not Implemented"}.get(status, b"Error")
+        head = b"HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %d\r\n%s\r\n" % (
+            status, reason, ctype, len(body), b"Connection: close\r\n" if close else b"")
+        self.transport.write(head + body)
+        if close:
+            self.transport.close()
+            self.transport = None

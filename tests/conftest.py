@@ -1,0 +1,43 @@
+"""Shared pytest fixtures.
+
+`localnet` (async, function-scoped): a real localnet cluster (LiteSVM + HTTP JSON-RPC + WebSocket PubSub)
+started in this process on free loopback ports with a 10 ms slot clock, stopped after the test.
+
+    @pytest.mark.localnet
+    async def test_something(localnet):
+        client = AsyncClient(localnet.rpc_url)            # solana-py, unmodified
+        async with connect(localnet.ws_url) as ws: ...    # solana.rpc.websocket_api.connect
+        payer = Keypair(); localnet.airdrop(payer.pubkey(), 10**10)
+        mint = localnet.create_mint(authority=payer.pubkey(), decimals=6)
+        ata = localnet.create_token_account(mint, owner=payer.pubkey(), amount=1_000_000)
+        localnet.add_program(program_id, "path/to/program.so")      # or ELF bytes
+        localnet.load_account_file("/work/shared/fixtures/orca_rpr_vault_a.json")
+        localnet.set_account(pubkey, lamports=..., data=b"...", owner=program_id)
+        localnet.get_account(pubkey)  localnet.balance(pubkey)  localnet.token_amount(ata)
+        localnet.transaction(signature)  # TxRecord: fee, err, logs, pre/post balances
+        localnet.pause_clock(); localnet.advance_slots(n); localnet.resume_clock()
+        await localnet.wait_for_slot(n); await localnet.wait_finalized()
+
+Commitments: processed = current slot, confirmed = 1 slot later, finalized = 32 slots later (320 ms here).
+A blockhash stays valid for 150 blocks (1.5 s at 10 ms slots): fetch it right before signing.
+The object is `localnet.server.Localnet`; see its docstrings for every method.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+
+@pytest.fixture
+async def localnet() -> AsyncIterator[Any]:
+    from localnet.server import Localnet
+
+    net = Localnet(rpc_port=0, slot_ms=10.0)
+    await net.start()
+    try:
+        yield net
+    finally:
+        await net.stop()

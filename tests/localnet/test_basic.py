@@ -1,0 +1,35 @@
+"""Smoke tests of the `localnet` fixture through unmodified solana-py clients."""
+
+from __future__ import annotations
+
+import pytest
+from solana.rpc.async_api import AsyncClient
+from solana.rpc.commitment import Confirmed, Processed
+from solana.rpc.websocket_api import connect
+from solders.keypair import Keypair
+from solders.message import MessageV0
+from solders.system_program import TransferParams, transfer
+from solders.transaction import VersionedTransaction
+
+pytestmark = pytest.mark.localnet
+
+
+async def test_airdrop_and_transfer_with_signature_subscribe(localnet) -> None:
+    payer, to = Keypair(), Keypair().pubkey()
+    async with AsyncClient(localnet.rpc_url) as client:
+        sig = (await client.request_airdrop(payer.pubkey(), 10**9, commitment=Processed)).value
+        await client.confirm_transaction(sig, commitment=Confirmed, sleep_seconds=0.02)
+        assert (await client.get_balance(payer.pubkey(), commitment=Confirmed)).value == 10**9
+        bh = (await client.get_latest_blockhash(Processed)).value.blockhash
+        msg = MessageV0.try_compile(payer.pubkey(), [transfer(TransferParams(
+            from_pubkey=payer.pubkey(), to_pubkey=to, lamports=12_345))], [], bh)
+        tx = VersionedTransaction(msg, [payer])
+        async with connect(localnet.ws_url) as ws:
+            await ws.signature_subscribe(tx.signatures[0], commitment=Confirmed)
+            sub_id = (await ws.recv())[0].result
+            sent = (await client.send_transaction(tx)).value
+            note = (await ws.recv())[0]
+        assert sent == tx.signatures[0]
+        assert note.subscription == sub_id and note.result.value.err is None
+        assert localnet.balance(to) == 12_345
+        assert localnet.balance(payer.pubkey()) == 10**9 - 12_345 - 5_000
