@@ -14,7 +14,7 @@ import math
 from strategies import costs, layout
 from strategies import routes as R
 from strategies.opportunity import Opportunity, OpportunityLeg
-from strategies.venues import raydium_amm_v4, raydium_cpmm
+from strategies.venues import raydium_cpmm
 from strategies.venues.errors import QuoteError
 
 
@@ -40,6 +40,9 @@ def exact_leg_out(arrays: layout.PoolArrays, pool: int, direction: int, amount_i
         )
         return swap.amount_out
     if kind == layout.KIND_RAYDIUM_AMM_V4:
+        # Imported here so this module loads while the AMM v4 venue module is still landing.
+        from strategies.venues import raydium_amm_v4
+
         return raydium_amm_v4.swap_base_in(amount_in, r_in, r_out, fee_num, fee_den).amount_out
     raise ValueError(f"pool {pool}: no exact quote wired for kind {kind}")
 
