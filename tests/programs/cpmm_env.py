@@ -17,6 +17,7 @@ from solders.message import Message
 from solders.pubkey import Pubkey
 from solders.transaction import Transaction
 from solders.transaction_metadata import FailedTransactionMetadata
+from solders.transaction_status import InstructionErrorCustom, TransactionErrorInstructionError
 
 from localnet.programs import program_path
 from localnet.programs import cpmm_accounts as ca
@@ -38,11 +39,10 @@ class TxOutcome:
 
 
 def _custom_code(err: object) -> int | None:
-    text = str(err)
-    marker = "Custom("
-    if marker not in text:
-        return None
-    return int(text.split(marker, 1)[1].split(")", 1)[0])
+    """The n of InstructionError(_, Custom(n)), else None."""
+    if isinstance(err, TransactionErrorInstructionError) and isinstance(err.err, InstructionErrorCustom):
+        return int(err.err.code)
+    return None
 
 
 class CpmmEnv:
@@ -143,6 +143,6 @@ class CpmmEnv:
     @staticmethod
     def _outcome(res: object) -> TxOutcome:
         if isinstance(res, FailedTransactionMetadata):
-            meta, err = res.meta, res.err
-            return TxOutcome(False, _custom_code(err), str(err), meta.compute_units_consumed, list(meta.logs))
+            meta, err = res.meta(), res.err()
+            return TxOutcome(False, _custom_code(err), str(err), meta.compute_units_consumed(), list(meta.logs()))
         return TxOutcome(True, None, None, res.compute_units_consumed(), list(res.logs()))  # type: ignore[attr-defined]
