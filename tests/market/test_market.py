@@ -1,0 +1,142 @@
+"""Market state: latest slot wins, the consistency gate, refusals, malformed input — all on real bytes
+(the mainnet CPMM pool dump) through the real decoders."""
+
+from __future__ import annotations
+
+import base64
+import json
+import struct
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from solders.pubkey import Pubkey
+
+from bot.market import Market
+from strategies import layout
+from strategies.venues import raydium_cpmm as cpmm
+
+FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures"
+CPMM_ID = str(cpmm.PROGRAM_ID)
+TOKEN = "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA"
+
+
+def pool_bytes() -> tuple[str, bytes]:
+    doc = json.loads((FIXTURES / "ipv4sq_raydium_cpmm_pool_Q2sPH.json").read_text())
+    return doc["pool_address"], base64.b64decode(doc["account_data_base64"])
+
+
+def token_account(mint: Pubkey, amount: int) -> bytes:
+    return (bytes(mint) + bytes(Pubkey.new_unique()) + struct.pack("<Q", amount) + bytes(4 + 32)
+            + b"\x01" + bytes(12 + 8 + 4 + 32))
+
+
+def amm_config(trade: int, protocol: int, fund: int) -> bytes:
+    return (cpmm.CONFIG_DISCRIMINATOR + struct.pack("<BBHQQQQ", 1, 0, 0, trade, protocol, fund, 0)
+            + bytes(64) + struct.pack("<Q", 0) + bytes(120))
+
+
+@pytest.fixture
+def market_one():
+    address, data = pool_bytes()
+    pool = cpmm.decode_pool(data, cpmm.PROGRAM_ID)
+    arrays = layout.allocate(1)
+    refusals: list[str] = []
+    m = Market(arrays, on_refusal=lambda e, r: refusals.append(r), now_unix=lambda: 2_000_000_000)
+    entry = m.add_pool("raydium_cpmm", address, CPMM_ID)
+    assert m.apply(entry.pool_key, 100, data, CPMM_ID, 1) == -1  # vaults unknown yet
+    return m, entry, pool, data, refusals
+
+
+def feed_all(m, entry, pool, slot, v0, v1, cfg=(2500, 120000, 40000), data=None):
+    out = m.apply(entry.config_key, slot, amm_config(*cfg), CPMM_ID, 1)
+    out = m.apply(entry.vault_a_key, slot, token_account(pool.token_0_mint, v0), TOKEN, 2)
+    out = m.apply(entry.vault_b_key, slot, token_account(pool.token_1_mint, v1), TOKEN, 3)
+    return out
+
+
+def test_consistent_state_is_written_exactly(market_one):
+    m, entry, pool, _, _ = market_one
+    v0, v1 = 10**13, 5 * 10**12
+    assert feed_all(m, entry, pool, 100, v0, v1) == entry.idx
+    owed0 = pool.protocol_fees_token_0 + pool.fund_fees_token_0 + pool.creator_fees_token_0
+    owed1 = pool.protocol_fees_token_1 + pool.fund_fees_token_1 + pool.creator_fees_token_1
+    assert m.exact_state(entry.idx) == (v0 - owed0, v1 - owed1)
+    assert layout.is_usable(m.arrays, entry.idx)
+    pi = m.arrays.pools_i[entry.idx]
+    assert pi[layout.I_SLOT] == 100 and pi[layout.I_RECV_NS] == 3
+    assert m.tokens[str(pool.token_0_mint)] == pi[layout.I_TOKEN_A]
+
+
+def test_older_slot_never_overwrites(market_one):
+    m, entry, pool, _, _ = market_one
+    feed_all(m, entry, pool, 100, 10**13, 10**13)
+    feed_all(m, entry, pool, 105, 2 * 10**13, 2 * 10**13)
+    before = m.exact_state(entry.idx)
+    version = int(m.arrays.pools_i[entry.idx, layout.I_VERSION])
+    assert m.apply(entry.vault_a_key, 103, token_account(pool.token_0_mint, 1), TOKEN, 9) == -1
+    assert m.stats.stale == 1
+    assert m.exact_state(entry.idx) == before
+    assert int(m.arrays.pools_i[entry.idx, layout.I_VERSION]) == version
+
+
+def test_pool_before_its_vaults_is_settling_until_they_agree(market_one):
+    m, entry, pool, data, _ = market_one
+    feed_all(m, entry, pool, 100, 10**13, 10**13)
+    # Pool account at 101 arrives first: settling, never usable meanwhile.
+    assert m.apply(entry.pool_key, 101, data, CPMM_ID, 5) == -1
+    assert not layout.is_usable(m.arrays, entry.idx)
+    # One vault at 101: still settling (the other vault is older).
+    assert m.apply(entry.vault_a_key, 101, token_account(pool.token_0_mint, 9 * 10**12), TOKEN, 6) == -1
+    assert not layout.is_usable(m.arrays, entry.idx)
+    assert m.apply(entry.vault_b_key, 101, token_account(pool.token_1_mint, 11 * 10**12), TOKEN, 7) == entry.idx
+    assert layout.is_usable(m.arrays, entry.idx)
+
+
+@settings(max_examples=200, deadline=None)
+@given(order=st.permutations([0, 1, 2]), slots=st.lists(st.integers(100, 110), min_size=3, max_size=3))
+def test_gate_property(order, slots):
+    """Whatever the arrival order and slots, the pool is usable iff vaults agree and the pool is not newer."""
+    address, data = pool_bytes()
+    pool = cpmm.decode_pool(data, cpmm.PROGRAM_ID)
+    m = Market(layout.allocate(1), now_unix=lambda: 2_000_000_000)
+    entry = m.add_pool("raydium_cpmm", address, CPMM_ID)
+    m.apply(entry.pool_key, 0, data, CPMM_ID, 0)  # learn the dependencies, as the start-up snapshot does
+    m.apply(entry.config_key, 0, amm_config(2500, 0, 0), CPMM_ID, 0)
+    updates = [
+        (entry.pool_key, slots[0], data, CPMM_ID),
+        (entry.vault_a_key, slots[1], token_account(pool.token_0_mint, 10**13), TOKEN),
+        (entry.vault_b_key, slots[2], token_account(pool.token_1_mint, 10**13), TOKEN),
+    ]
+    for i in order:
+        m.apply(*updates[i], 1)
+    want = slots[1] == slots[2] and slots[0] <= slots[1]
+    assert layout.is_usable(m.arrays, entry.idx) == want
+
+
+def test_refusals_are_reported_once_and_never_tradable(market_one):
+    m, entry, pool, data, refusals = market_one
+    raw = bytearray(data)
+    raw[329] |= cpmm.STATUS_SWAP_DISABLED
+    feed_all(m, entry, pool, 100, 10**13, 10**13)
+    for slot in (101, 102, 103):
+        m.apply(entry.pool_key, slot, bytes(raw), CPMM_ID, 1)
+        feed_all(m, entry, pool, slot, 10**13, 10**13)
+        assert not layout.is_usable(m.arrays, entry.idx)
+    assert refusals == ["SWAP_DISABLED"]
+
+
+def test_malformed_and_wrong_owner_are_counted_and_skipped(market_one):
+    m, entry, pool, data, _ = market_one
+    feed_all(m, entry, pool, 100, 10**13, 10**13)
+    state = m.exact_state(entry.idx)
+    assert m.apply(entry.pool_key, 101, data[:100], CPMM_ID, 1) == -1
+    assert m.apply(entry.pool_key, 101, b"\x00" * 637, CPMM_ID, 1) == -1
+    assert m.apply(entry.vault_a_key, 101, b"\x01\x02", TOKEN, 1) == -1
+    assert m.stats.malformed == 3
+    assert m.apply(entry.vault_a_key, 101, token_account(pool.token_0_mint, 1), "11111111111111111111111111111111", 1) == -1
+    assert m.stats.wrong_owner == 1
+    assert m.apply(10_000, 101, b"", TOKEN, 1) == -1 and m.stats.unknown_key == 1
+    assert m.exact_state(entry.idx) == state
+    assert layout.is_usable(m.arrays, entry.idx)
