@@ -22,8 +22,19 @@ from localnet.sbf.link import link
 PROGRAMS_DIR = Path(__file__).resolve().parent.parent / "programs"
 CLANG = "clang-16"
 CFLAGS = (
-    "-target", "bpf", "-mcpu=v2", "-O2", "-ffreestanding", "-fno-builtin", "-nostdlib",
-    "-fno-stack-protector", "-Wall", "-Wextra", "-Werror", "-Wno-unused-function", "-std=c11",
+    "-target",
+    "bpf",
+    "-mcpu=v2",
+    "-O2",
+    "-ffreestanding",
+    "-fno-builtin",
+    "-nostdlib",
+    "-fno-stack-protector",
+    "-Wall",
+    "-Wextra",
+    "-Werror",
+    "-Wno-unused-function",
+    "-std=c11",
 )
 
 

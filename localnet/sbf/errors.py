@@ -23,7 +23,9 @@ class ToolchainMissing(SbfError):
     """clang-16 / ld.lld-16 are not installed (run `make toolchain`)."""
 
     def __init__(self, tool: str) -> None:
-        super().__init__(f"{tool} not found on PATH; run `make toolchain` (installs Debian's clang-16/lld-16)")
+        super().__init__(
+            f"{tool} not found on PATH; run `make toolchain` (installs Debian's clang-16/lld-16)"
+        )
         self.tool = tool
 
 

@@ -121,7 +121,9 @@ def parse_object(obj: bytes) -> tuple[list[Section], list[Symbol], dict[int, lis
     ident = obj[:16]
     if ident[4] != 2 or ident[5] != 1:
         raise LinkError("object", "not ELF64 little-endian")
-    (_, e_type, e_machine, _, _, _, e_shoff, _, _, _, _, e_shentsize, e_shnum, e_shstrndx) = EHDR.unpack_from(obj)
+    (_, e_type, e_machine, _, _, _, e_shoff, _, _, _, _, e_shentsize, e_shnum, e_shstrndx) = EHDR.unpack_from(
+        obj
+    )
     if e_type != ET_REL:
         raise LinkError("object", f"e_type {e_type}, expected a relocatable object (ET_REL)")
     if e_machine != EM_BPF:
@@ -136,8 +138,21 @@ def parse_object(obj: bytes) -> tuple[list[Section], list[Symbol], dict[int, lis
         data = b"" if typ in (SHT_NOBITS, SHT_NULL) else obj[off : off + size]
         if typ not in (SHT_NOBITS, SHT_NULL) and len(data) != size:
             raise LinkError(f"section #{i}", "data truncated")
-        sections.append(Section(i, _cstr(shstr, name, f"section #{i}") if i else "", typ, flags, off, size,
-                                link, info, align, entsize, data))
+        sections.append(
+            Section(
+                i,
+                _cstr(shstr, name, f"section #{i}") if i else "",
+                typ,
+                flags,
+                off,
+                size,
+                link,
+                info,
+                align,
+                entsize,
+                data,
+            )
+        )
     symtabs = [s for s in sections if s.type == SHT_SYMTAB]
     if len(symtabs) != 1:
         raise LinkError("object", f"expected one .symtab, found {len(symtabs)}")
@@ -172,8 +187,11 @@ def _classify(sections: list[Section]) -> tuple[list[Section], list[Section]]:
         if not s.flags & SHF_ALLOC:
             continue  # debug info, .comment, .llvm_addrsig, symbol/string tables: not loaded
         if s.type == SHT_NOBITS or s.flags & SHF_WRITE:
-            raise LinkError(s.name, "writable or zero-fill section (.data/.bss); the sBPF v0 loader refuses "
-                            "them: make the data const or move it to the heap")
+            raise LinkError(
+                s.name,
+                "writable or zero-fill section (.data/.bss); the sBPF v0 loader refuses "
+                "them: make the data const or move it to the heap",
+            )
         if s.type != SHT_PROGBITS:
             raise LinkError(s.name, f"loaded section of unhandled type {s.type}")
         (text if s.flags & SHF_EXECINSTR else rodata).append(s)
@@ -213,8 +231,9 @@ def link(obj: bytes) -> LinkResult:
         if sym.shndx in (SHN_UNDEF, SHN_ABS, SHN_COMMON) or sym.shndx >= 0xFF00:
             raise LinkError(what, f"symbol {sym.name!r} is not defined in a loaded section")
         if sym.shndx not in placed:
-            raise LinkError(what, f"symbol {sym.name!r} lives in non-loaded section "
-                            f"{sections[sym.shndx].name!r}")
+            raise LinkError(
+                what, f"symbol {sym.name!r} lives in non-loaded section {sections[sym.shndx].name!r}"
+            )
         return placed[sym.shndx] + sym.value
 
     syscalls: list[str] = []
@@ -272,8 +291,11 @@ def link(obj: bytes) -> LinkResult:
             elif r.type == R_BPF_NONE:
                 continue
             else:
-                raise LinkError(what, f"unhandled relocation type {r.type} in "
-                                f"{'executable' if is_text else 'read-only'} section")
+                raise LinkError(
+                    what,
+                    f"unhandled relocation type {r.type} in "
+                    f"{'executable' if is_text else 'read-only'} section",
+                )
 
     _check_no_stray_syscall_markers(image, text_start, text_end, {o for o, _, _ in dyn_rels})
 
@@ -299,8 +321,16 @@ def _check_no_stray_syscall_markers(image: bytearray, start: int, end: int, sysc
         p += 8
 
 
-def _emit(image: bytearray, text_start: int, text_end: int, ro_start: int, ro_end: int, entry: int,
-          syscalls: list[str], dyn_rels: list[tuple[int, int, int]]) -> LinkResult:
+def _emit(
+    image: bytearray,
+    text_start: int,
+    text_end: int,
+    ro_start: int,
+    ro_end: int,
+    entry: int,
+    syscalls: list[str],
+    dyn_rels: list[tuple[int, int, int]],
+) -> LinkResult:
     out = image
     has_rel = bool(dyn_rels)
 
@@ -322,7 +352,12 @@ def _emit(image: bytearray, text_start: int, text_end: int, ro_start: int, ro_en
     reldyn_off = _align(dynstr_off + len(dynstr), 8)
     load_end = reldyn_off + len(reldyn) if has_rel else dynstr_off + len(dynstr)
 
-    entries = [(DT_SYMTAB, dynsym_off), (DT_SYMENT, SYM.size), (DT_STRTAB, dynstr_off), (DT_STRSZ, len(dynstr))]
+    entries = [
+        (DT_SYMTAB, dynsym_off),
+        (DT_SYMENT, SYM.size),
+        (DT_STRTAB, dynstr_off),
+        (DT_STRSZ, len(dynstr)),
+    ]
     if has_rel:
         entries += [(DT_REL, reldyn_off), (DT_RELSZ, len(reldyn)), (DT_RELENT, REL.size), (DT_TEXTREL, 0)]
     entries.append((DT_NULL, 0))
@@ -340,7 +375,11 @@ def _emit(image: bytearray, text_start: int, text_end: int, ro_start: int, ro_en
     if has_rel:
         put(reldyn_off, reldyn)
 
-    names = [".text", ".rodata", ".dynamic", ".dynsym", ".dynstr"] + ([".rel.dyn"] if has_rel else []) + [".shstrtab"]
+    names = (
+        [".text", ".rodata", ".dynamic", ".dynsym", ".dynstr"]
+        + ([".rel.dyn"] if has_rel else [])
+        + [".shstrtab"]
+    )
     shstrtab = bytearray(b"\0")
     name_at = {}
     for n in names:
@@ -353,29 +392,105 @@ def _emit(image: bytearray, text_start: int, text_end: int, ro_start: int, ro_en
 
     idx = {n: i + 1 for i, n in enumerate(names)}
     shdrs = [SHDR.pack(0, SHT_NULL, 0, 0, 0, 0, 0, 0, 0, 0)]
-    shdrs.append(SHDR.pack(name_at[".text"], SHT_PROGBITS, SHF_ALLOC | SHF_EXECINSTR, text_start, text_start,
-                           text_end - text_start, 0, 0, 8, 0))
-    shdrs.append(SHDR.pack(name_at[".rodata"], SHT_PROGBITS, SHF_ALLOC, ro_start, ro_start, ro_end - ro_start,
-                           0, 0, 8, 0))
-    shdrs.append(SHDR.pack(name_at[".dynamic"], SHT_DYNAMIC, SHF_ALLOC, dynamic_off, dynamic_off, len(dynamic),
-                           idx[".dynstr"], 0, 8, DYN.size))
-    shdrs.append(SHDR.pack(name_at[".dynsym"], SHT_DYNSYM, SHF_ALLOC, dynsym_off, dynsym_off, len(dynsym),
-                           idx[".dynstr"], 1, 8, SYM.size))
-    shdrs.append(SHDR.pack(name_at[".dynstr"], SHT_STRTAB, SHF_ALLOC, dynstr_off, dynstr_off, len(dynstr),
-                           0, 0, 1, 0))
+    shdrs.append(
+        SHDR.pack(
+            name_at[".text"],
+            SHT_PROGBITS,
+            SHF_ALLOC | SHF_EXECINSTR,
+            text_start,
+            text_start,
+            text_end - text_start,
+            0,
+            0,
+            8,
+            0,
+        )
+    )
+    shdrs.append(
+        SHDR.pack(
+            name_at[".rodata"], SHT_PROGBITS, SHF_ALLOC, ro_start, ro_start, ro_end - ro_start, 0, 0, 8, 0
+        )
+    )
+    shdrs.append(
+        SHDR.pack(
+            name_at[".dynamic"],
+            SHT_DYNAMIC,
+            SHF_ALLOC,
+            dynamic_off,
+            dynamic_off,
+            len(dynamic),
+            idx[".dynstr"],
+            0,
+            8,
+            DYN.size,
+        )
+    )
+    shdrs.append(
+        SHDR.pack(
+            name_at[".dynsym"],
+            SHT_DYNSYM,
+            SHF_ALLOC,
+            dynsym_off,
+            dynsym_off,
+            len(dynsym),
+            idx[".dynstr"],
+            1,
+            8,
+            SYM.size,
+        )
+    )
+    shdrs.append(
+        SHDR.pack(name_at[".dynstr"], SHT_STRTAB, SHF_ALLOC, dynstr_off, dynstr_off, len(dynstr), 0, 0, 1, 0)
+    )
     if has_rel:
-        shdrs.append(SHDR.pack(name_at[".rel.dyn"], SHT_REL, SHF_ALLOC, reldyn_off, reldyn_off, len(reldyn),
-                               idx[".dynsym"], 0, 8, REL.size))
+        shdrs.append(
+            SHDR.pack(
+                name_at[".rel.dyn"],
+                SHT_REL,
+                SHF_ALLOC,
+                reldyn_off,
+                reldyn_off,
+                len(reldyn),
+                idx[".dynsym"],
+                0,
+                8,
+                REL.size,
+            )
+        )
     shdrs.append(SHDR.pack(name_at[".shstrtab"], SHT_STRTAB, 0, 0, shstrtab_off, len(shstrtab), 0, 0, 1, 0))
     put(shoff, b"".join(shdrs))
 
-    phdrs = PHDR.pack(PT_LOAD, PF_R | PF_X, text_start, text_start, text_start, text_end - text_start,
-                      text_end - text_start, 8)
-    phdrs += PHDR.pack(PT_LOAD, PF_R, ro_start, ro_start, ro_start, load_end - ro_start, load_end - ro_start, 8)
+    phdrs = PHDR.pack(
+        PT_LOAD,
+        PF_R | PF_X,
+        text_start,
+        text_start,
+        text_start,
+        text_end - text_start,
+        text_end - text_start,
+        8,
+    )
+    phdrs += PHDR.pack(
+        PT_LOAD, PF_R, ro_start, ro_start, ro_start, load_end - ro_start, load_end - ro_start, 8
+    )
     phdrs += PHDR.pack(PT_DYNAMIC, PF_R, dynamic_off, dynamic_off, dynamic_off, len(dynamic), len(dynamic), 8)
     ident = b"\x7fELF" + bytes([2, 1, 1, 0]) + b"\0" * 8
-    header = EHDR.pack(ident, ET_DYN, EM_BPF, 1, entry, EHDR.size, shoff, 0, EHDR.size, PHDR.size, 3,
-                       SHDR.size, len(shdrs), idx[".shstrtab"])
+    header = EHDR.pack(
+        ident,
+        ET_DYN,
+        EM_BPF,
+        1,
+        entry,
+        EHDR.size,
+        shoff,
+        0,
+        EHDR.size,
+        PHDR.size,
+        3,
+        SHDR.size,
+        len(shdrs),
+        idx[".shstrtab"],
+    )
     put(0, header)
     put(EHDR.size, phdrs)
     return LinkResult(bytes(out), (text_start, text_end), (ro_start, ro_end), entry, list(syscalls))

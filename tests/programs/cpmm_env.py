@@ -19,8 +19,8 @@ from solders.transaction import Transaction
 from solders.transaction_metadata import FailedTransactionMetadata
 from solders.transaction_status import InstructionErrorCustom, TransactionErrorInstructionError
 
-from localnet.programs import program_path
 from localnet.programs import cpmm_accounts as ca
+from localnet.programs import program_path
 
 _U64 = struct.Struct("<Q")
 # PoolState fees-owed offsets (protocols.md §2.2): protocol0, protocol1, fund0, fund1.
@@ -69,20 +69,27 @@ class CpmmEnv:
     def set_mint(self, mint: Pubkey, decimals: int) -> None:
         self.svm.set_account(mint, ca.account(ca.mint_data(decimals, supply=0), ca.TOKEN_PROGRAM_ID))
 
-    def set_token(self, address: Pubkey, mint: Pubkey, owner: Pubkey, amount: int,
-                  program: Pubkey = ca.TOKEN_PROGRAM_ID) -> None:
+    def set_token(
+        self, address: Pubkey, mint: Pubkey, owner: Pubkey, amount: int, program: Pubkey = ca.TOKEN_PROGRAM_ID
+    ) -> None:
         self.svm.set_account(address, ca.account(ca.token_account_data(mint, owner, amount), program))
 
     def pool_fields(self, **overrides: object) -> ca.PoolFields:
         base = ca.PoolFields(
-            amm_config=self.config, token_0_vault=self.vault0, token_1_vault=self.vault1,
-            token_0_mint=self.mint0, token_1_mint=self.mint1, observation_key=self.observation,
+            amm_config=self.config,
+            token_0_vault=self.vault0,
+            token_1_vault=self.vault1,
+            token_0_mint=self.mint0,
+            token_1_mint=self.mint1,
+            observation_key=self.observation,
             auth_bump=self.auth_bump,
         )
         return replace(base, **overrides)  # type: ignore[arg-type]
 
     def set_pool(self, fields: ca.PoolFields, trade: int, protocol: int, fund: int) -> None:
-        self.svm.set_account(self.config, ca.account(ca.amm_config_data(trade, protocol, fund), self.program_id))
+        self.svm.set_account(
+            self.config, ca.account(ca.amm_config_data(trade, protocol, fund), self.program_id)
+        )
         self.svm.set_account(self.pool, ca.account(ca.pool_data(fields), self.program_id))
         self.svm.set_account(self.observation, ca.account(ca.observation_data(self.pool), self.program_id))
 
@@ -92,8 +99,18 @@ class CpmmEnv:
         self.svm.set_account(self.payer.pubkey(), ca.account(b"", Pubkey.default(), lamports=10_000_000_000))
         return self.payer
 
-    def seed(self, *, vault0: int, vault1: int, user0: int, user1: int, trade: int, protocol: int, fund: int,
-             **pool_overrides: object) -> ca.PoolFields:
+    def seed(
+        self,
+        *,
+        vault0: int,
+        vault1: int,
+        user0: int,
+        user1: int,
+        trade: int,
+        protocol: int,
+        fund: int,
+        **pool_overrides: object,
+    ) -> ca.PoolFields:
         """Write a complete pool (config, state, observation, vaults, user accounts); fresh payer."""
         fields = self.pool_fields(**pool_overrides)
         self.set_pool(fields, trade, protocol, fund)
@@ -122,9 +139,12 @@ class CpmmEnv:
     def snapshot(self) -> tuple[int, ...]:
         """Every balance and fee counter a swap may change, plus the raw pool bytes' hash."""
         return (
-            self.token_amount(self.vault0), self.token_amount(self.vault1),
-            self.token_amount(self.user0), self.token_amount(self.user1),
-            *self.fees_owed().values(), hash(self.pool_bytes()),
+            self.token_amount(self.vault0),
+            self.token_amount(self.vault1),
+            self.token_amount(self.user0),
+            self.token_amount(self.user1),
+            *self.fees_owed().values(),
+            hash(self.pool_bytes()),
         )
 
     # --- sending ---
@@ -144,5 +164,7 @@ class CpmmEnv:
     def _outcome(res: object) -> TxOutcome:
         if isinstance(res, FailedTransactionMetadata):
             meta, err = res.meta(), res.err()
-            return TxOutcome(False, _custom_code(err), str(err), meta.compute_units_consumed(), list(meta.logs()))
+            return TxOutcome(
+                False, _custom_code(err), str(err), meta.compute_units_consumed(), list(meta.logs())
+            )
         return TxOutcome(True, None, None, res.compute_units_consumed(), list(res.logs()))  # type: ignore[attr-defined]

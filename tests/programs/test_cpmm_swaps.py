@@ -41,9 +41,17 @@ SHARE_RATE = st.one_of(st.sampled_from([0, 120_000, 40_000, 1_000_000]), st.inte
 @st.composite
 def pool_case(draw: st.DrawFn) -> dict[str, int | bool]:
     return {
-        "r0": draw(RESERVE), "r1": draw(RESERVE),
-        "p0": draw(OWED), "p1": draw(OWED), "f0": draw(OWED), "f1": draw(OWED), "c0": draw(OWED), "c1": draw(OWED),
-        "trade": draw(TRADE_RATE), "protocol": draw(SHARE_RATE), "fund": draw(SHARE_RATE),
+        "r0": draw(RESERVE),
+        "r1": draw(RESERVE),
+        "p0": draw(OWED),
+        "p1": draw(OWED),
+        "f0": draw(OWED),
+        "f1": draw(OWED),
+        "c0": draw(OWED),
+        "c1": draw(OWED),
+        "trade": draw(TRADE_RATE),
+        "protocol": draw(SHARE_RATE),
+        "fund": draw(SHARE_RATE),
         "zero_for_one": draw(st.booleans()),
     }
 
@@ -53,22 +61,35 @@ def env() -> CpmmEnv:
     return CpmmEnv()
 
 
-PROPERTY = settings(max_examples=900, deadline=None, derandomize=False,
-                    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+PROPERTY = settings(
+    max_examples=900,
+    deadline=None,
+    derandomize=False,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 
 
-def _seed(env: CpmmEnv, c: dict[str, int | bool], user_in: int, user_out: int) -> tuple[rc.CpmmPool, int, int]:
+def _seed(
+    env: CpmmEnv, c: dict[str, int | bool], user_in: int, user_out: int
+) -> tuple[rc.CpmmPool, int, int]:
     """Lay out the case; returns the decoded pool and the (reserve_in, reserve_out) the oracle sees."""
     zfo = bool(c["zero_for_one"])
     v0 = int(c["r0"]) + int(c["p0"]) + int(c["f0"]) + int(c["c0"])
     v1 = int(c["r1"]) + int(c["p1"]) + int(c["f1"]) + int(c["c1"])
     env.seed(
-        vault0=v0, vault1=v1,
-        user0=user_in if zfo else user_out, user1=user_out if zfo else user_in,
-        trade=int(c["trade"]), protocol=int(c["protocol"]), fund=int(c["fund"]),
-        protocol_fees_token_0=int(c["p0"]), protocol_fees_token_1=int(c["p1"]),
-        fund_fees_token_0=int(c["f0"]), fund_fees_token_1=int(c["f1"]),
-        creator_fees_token_0=int(c["c0"]), creator_fees_token_1=int(c["c1"]),
+        vault0=v0,
+        vault1=v1,
+        user0=user_in if zfo else user_out,
+        user1=user_out if zfo else user_in,
+        trade=int(c["trade"]),
+        protocol=int(c["protocol"]),
+        fund=int(c["fund"]),
+        protocol_fees_token_0=int(c["p0"]),
+        protocol_fees_token_1=int(c["p1"]),
+        fund_fees_token_0=int(c["f0"]),
+        fund_fees_token_1=int(c["f1"]),
+        creator_fees_token_0=int(c["c0"]),
+        creator_fees_token_1=int(c["c1"]),
     )
     pool = rc.decode_pool(env.pool_bytes(), env.program_id)
     r0, r1 = rc.reserves(pool, env.token_amount(env.vault0), env.token_amount(env.vault1))
@@ -102,25 +123,38 @@ def _assert_refused(env: CpmmEnv, before: tuple[int, ...], out: object, codes: s
 
 @PROPERTY
 @given(c=pool_case(), amount_in=AMOUNT, extra=st.integers(0, 1 << 40))
-def test_swap_base_input_settles_exactly_as_quoted(env: CpmmEnv, c: dict[str, int | bool], amount_in: int,
-                                                   extra: int) -> None:
+def test_swap_base_input_settles_exactly_as_quoted(
+    env: CpmmEnv, c: dict[str, int | bool], amount_in: int, extra: int
+) -> None:
     zfo = bool(c["zero_for_one"])
     pool, r_in, r_out = _seed(env, c, user_in=amount_in + extra, user_out=extra)
     before = env.snapshot()
     try:
         q = rc.swap_base_input(amount_in, r_in, r_out, int(c["trade"]), int(c["protocol"]), int(c["fund"]))
     except VenueError as err:
-        ix = rc.build_swap_base_input_ix(pool_address=env.pool, pool=pool, payer=env.payer.pubkey(),
-                                         user_input_account=env.user0 if zfo else env.user1,
-                                         user_output_account=env.user1 if zfo else env.user0,
-                                         zero_for_one=zfo, amount_in=amount_in, min_out=0)
+        ix = rc.build_swap_base_input_ix(
+            pool_address=env.pool,
+            pool=pool,
+            payer=env.payer.pubkey(),
+            user_input_account=env.user0 if zfo else env.user1,
+            user_output_account=env.user1 if zfo else env.user0,
+            zero_for_one=zfo,
+            amount_in=amount_in,
+            min_out=0,
+        )
         _assert_refused(env, before, env.send(ix), EXPECTED_CODE[type(err)])
         return
     # min_out exactly at the quote: the boundary must pass.
-    ix = rc.build_swap_base_input_ix(pool_address=env.pool, pool=pool, payer=env.payer.pubkey(),
-                                     user_input_account=env.user0 if zfo else env.user1,
-                                     user_output_account=env.user1 if zfo else env.user0,
-                                     zero_for_one=zfo, amount_in=amount_in, min_out=q.amount_out)
+    ix = rc.build_swap_base_input_ix(
+        pool_address=env.pool,
+        pool=pool,
+        payer=env.payer.pubkey(),
+        user_input_account=env.user0 if zfo else env.user1,
+        user_output_account=env.user1 if zfo else env.user0,
+        zero_for_one=zfo,
+        amount_in=amount_in,
+        min_out=q.amount_out,
+    )
     out = env.send(ix)
     assert out.ok, (out.error, out.logs)
     _assert_settled(env, before, zfo, q)
@@ -128,8 +162,9 @@ def test_swap_base_input_settles_exactly_as_quoted(env: CpmmEnv, c: dict[str, in
 
 @PROPERTY
 @given(c=pool_case(), data=st.data(), extra=st.integers(0, 1 << 40))
-def test_swap_base_output_settles_exactly_as_quoted(env: CpmmEnv, c: dict[str, int | bool], data: st.DataObject,
-                                                    extra: int) -> None:
+def test_swap_base_output_settles_exactly_as_quoted(
+    env: CpmmEnv, c: dict[str, int | bool], data: st.DataObject, extra: int
+) -> None:
     zfo = bool(c["zero_for_one"])
     r_out_of_case = int(c["r1"] if zfo else c["r0"])
     # Mostly outputs the pool can pay (so most examples settle), sometimes anything at all.
@@ -138,8 +173,9 @@ def test_swap_base_output_settles_exactly_as_quoted(env: CpmmEnv, c: dict[str, i
     try:
         r_in_guess = int(c["r0"] if zfo else c["r1"])
         r_out_guess = int(c["r1"] if zfo else c["r0"])
-        q = rc.swap_base_output(amount_out, r_in_guess, r_out_guess, int(c["trade"]), int(c["protocol"]),
-                                int(c["fund"]))
+        q = rc.swap_base_output(
+            amount_out, r_in_guess, r_out_guess, int(c["trade"]), int(c["protocol"]), int(c["fund"])
+        )
         user_in = min(q.amount_in + extra, (1 << 64) - 1)
     except VenueError:
         q = None
@@ -148,10 +184,16 @@ def test_swap_base_output_settles_exactly_as_quoted(env: CpmmEnv, c: dict[str, i
     assert (r_in, r_out) == (r_in_guess, r_out_guess)
     before = env.snapshot()
     max_in = q.amount_in if q is not None else (1 << 64) - 1
-    ix = rc.build_swap_base_output_ix(pool_address=env.pool, pool=pool, payer=env.payer.pubkey(),
-                                      user_input_account=env.user0 if zfo else env.user1,
-                                      user_output_account=env.user1 if zfo else env.user0,
-                                      zero_for_one=zfo, max_in=max_in, amount_out=amount_out)
+    ix = rc.build_swap_base_output_ix(
+        pool_address=env.pool,
+        pool=pool,
+        payer=env.payer.pubkey(),
+        user_input_account=env.user0 if zfo else env.user1,
+        user_output_account=env.user1 if zfo else env.user0,
+        zero_for_one=zfo,
+        max_in=max_in,
+        amount_out=amount_out,
+    )
     out = env.send(ix)
     if q is None:
         try:
@@ -170,18 +212,26 @@ def test_swap_base_output_settles_exactly_as_quoted(env: CpmmEnv, c: dict[str, i
     _assert_settled(env, before, zfo, q)
 
 
-SLIPPAGE = settings(max_examples=150, deadline=None,
-                    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+SLIPPAGE = settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 
 
 @SLIPPAGE
 @given(c=pool_case(), amount=AMOUNT)
-def test_slippage_limits_trigger_one_unit_past_the_quote(env: CpmmEnv, c: dict[str, int | bool], amount: int) -> None:
+def test_slippage_limits_trigger_one_unit_past_the_quote(
+    env: CpmmEnv, c: dict[str, int | bool], amount: int
+) -> None:
     zfo = bool(c["zero_for_one"])
     r_in, r_out = (int(c["r0"]), int(c["r1"])) if zfo else (int(c["r1"]), int(c["r0"]))
     args = (r_in, r_out, int(c["trade"]), int(c["protocol"]), int(c["fund"]))
-    accounts = {"user_input_account": env.user0 if zfo else env.user1,
-                "user_output_account": env.user1 if zfo else env.user0, "zero_for_one": zfo}
+    accounts = {
+        "user_input_account": env.user0 if zfo else env.user1,
+        "user_output_account": env.user1 if zfo else env.user0,
+        "zero_for_one": zfo,
+    }
     try:
         qi = rc.swap_base_input(amount, *args)
     except VenueError:
@@ -189,8 +239,14 @@ def test_slippage_limits_trigger_one_unit_past_the_quote(env: CpmmEnv, c: dict[s
     if qi is not None and qi.amount_out < (1 << 64) - 1:
         pool, *_ = _seed(env, c, user_in=amount, user_out=0)
         before = env.snapshot()
-        ix = rc.build_swap_base_input_ix(pool_address=env.pool, pool=pool, payer=env.payer.pubkey(), **accounts,
-                                         amount_in=amount, min_out=qi.amount_out + 1)
+        ix = rc.build_swap_base_input_ix(
+            pool_address=env.pool,
+            pool=pool,
+            payer=env.payer.pubkey(),
+            **accounts,
+            amount_in=amount,
+            min_out=qi.amount_out + 1,
+        )
         _assert_refused(env, before, env.send(ix), {CpmmError.EXCEEDED_SLIPPAGE})
     try:
         qo = rc.swap_base_output(amount, *args)
@@ -198,6 +254,12 @@ def test_slippage_limits_trigger_one_unit_past_the_quote(env: CpmmEnv, c: dict[s
         return
     pool, *_ = _seed(env, c, user_in=qo.amount_in, user_out=0)
     before = env.snapshot()
-    ix = rc.build_swap_base_output_ix(pool_address=env.pool, pool=pool, payer=env.payer.pubkey(), **accounts,
-                                      max_in=qo.amount_in - 1, amount_out=amount)
+    ix = rc.build_swap_base_output_ix(
+        pool_address=env.pool,
+        pool=pool,
+        payer=env.payer.pubkey(),
+        **accounts,
+        max_in=qo.amount_in - 1,
+        amount_out=amount,
+    )
     _assert_refused(env, before, env.send(ix), {CpmmError.EXCEEDED_SLIPPAGE})
