@@ -19,13 +19,14 @@ import json
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 
 from localnet.market_path import PathPoint, gbm_path, load_replay
 
-__all__ = ["VENUES", "CexFeedServer", "main"]
+__all__ = ["VENUES", "CexFeedServer", "main", "render_frame"]
 
 VENUES = ("binance", "coinbase", "okx", "bybit")
 _SEQ_START = 1000
@@ -77,7 +78,7 @@ class CexFeedServer:
 
     async def start(self) -> CexFeedServer:
         self._server = await serve(self._handle, self.host, self.port, compression=None)
-        self.port = self._server.sockets[0].getsockname()[1]
+        self.port = next(iter(self._server.sockets)).getsockname()[1]
         if self.interval_s is not None:
             self._streamer = asyncio.create_task(self._stream(self.interval_s), name="cex_server.stream")
         return self
@@ -201,7 +202,7 @@ class CexFeedServer:
                 self.subscribe_rounds += 1
                 self._changed.notify_all()
 
-    def _requested_symbols(self, msg: dict) -> list[str] | None:
+    def _requested_symbols(self, msg: dict[str, Any]) -> list[str] | None:
         if self.venue == "binance":
             if msg.get("method") != "SUBSCRIBE":
                 return None
@@ -217,7 +218,7 @@ class CexFeedServer:
             return [a["instId"] for a in msg.get("args", [])]
         return [a.rsplit(".", 1)[1] for a in msg.get("args", [])]
 
-    def _ack(self, client: _Client, msg: dict) -> str:
+    def _ack(self, client: _Client, msg: dict[str, Any]) -> str:
         if self.venue == "binance":
             return json.dumps({"result": None, "id": msg.get("id")})
         if self.venue == "coinbase":
@@ -263,45 +264,52 @@ class CexFeedServer:
         return sent
 
     def _frame(self, client: _Client, symbol: str, seq: int, bid: str, ask: str, now_ns: int) -> str:
-        ms = now_ns // 1_000_000
-        if self.venue == "binance":
-            data = {"u": seq, "s": symbol, "b": bid, "B": _QTY, "a": ask, "A": _QTY}
-            return json.dumps(
-                data if client.raw else {"stream": f"{symbol.lower()}@bookTicker", "data": data}
-            )
         if self.venue == "coinbase":
             client.conn_seq += 1 + self._conn_gap
             self._conn_gap = 0
-            ticker = {
-                "type": "ticker",
-                "product_id": symbol,
-                "price": bid,
-                "best_bid": bid,
-                "best_bid_quantity": _QTY,
-                "best_ask": ask,
-                "best_ask_quantity": _QTY,
-            }
-            return json.dumps(
-                {
-                    "channel": "ticker",
-                    "client_id": "",
-                    "timestamp": _rfc3339(now_ns),
-                    "sequence_num": client.conn_seq,
-                    "events": [{"type": "update", "tickers": [ticker]}],
-                }
-            )
-        if self.venue == "okx":
-            row = {
-                "asks": [[ask, _QTY, "0", "1"]],
-                "bids": [[bid, _QTY, "0", "1"]],
-                "ts": str(ms),
-                "seqId": seq,
-            }
-            return json.dumps({"arg": {"channel": "bbo-tbt", "instId": symbol}, "data": [row]})
-        data = {"s": symbol, "b": [[bid, _QTY]], "a": [[ask, _QTY]], "u": seq, "seq": seq}
+            seq = client.conn_seq
+        return render_frame(self.venue, symbol, seq, bid, ask, now_ns, raw=client.raw)
+
+
+def render_frame(
+    venue: str, symbol: str, seq: int, bid: str, ask: str, now_ns: int, *, raw: bool = False
+) -> str:
+    """One market-data frame in `venue`'s format (Coinbase: `seq` is the connection's number)."""
+    ms = now_ns // 1_000_000
+    if venue == "binance":
+        data = {"u": seq, "s": symbol, "b": bid, "B": _QTY, "a": ask, "A": _QTY}
+        return json.dumps(data if raw else {"stream": f"{symbol.lower()}@bookTicker", "data": data})
+    if venue == "coinbase":
+        ticker = {
+            "type": "ticker",
+            "product_id": symbol,
+            "price": bid,
+            "best_bid": bid,
+            "best_bid_quantity": _QTY,
+            "best_ask": ask,
+            "best_ask_quantity": _QTY,
+        }
         return json.dumps(
-            {"topic": f"orderbook.1.{symbol}", "type": "snapshot", "ts": ms, "data": data, "cts": ms}
+            {
+                "channel": "ticker",
+                "client_id": "",
+                "timestamp": _rfc3339(now_ns),
+                "sequence_num": seq,
+                "events": [{"type": "update", "tickers": [ticker]}],
+            }
         )
+    if venue == "okx":
+        row = {
+            "asks": [[ask, _QTY, "0", "1"]],
+            "bids": [[bid, _QTY, "0", "1"]],
+            "ts": str(ms),
+            "seqId": seq,
+        }
+        return json.dumps({"arg": {"channel": "bbo-tbt", "instId": symbol}, "data": [row]})
+    data = {"s": symbol, "b": [[bid, _QTY]], "a": [[ask, _QTY]], "u": seq, "seq": seq}
+    return json.dumps(
+        {"topic": f"orderbook.1.{symbol}", "type": "snapshot", "ts": ms, "data": data, "cts": ms}
+    )
 
 
 def _rfc3339(t_ns: int) -> str:

@@ -102,6 +102,10 @@ class FeedClient:
     def stale_symbols(self, now_ns: int | None = None) -> frozenset[str]:
         return self.quotes.stale_symbols(self._clock() if now_ns is None else now_ns)
 
+    def handle_frame(self, frame: bytes | str, recv_ns: int | None = None) -> None:
+        """Feed one raw frame as if it came off the socket (replaying recorded sessions, benches)."""
+        self._parser.handle(frame, self._clock() if recv_ns is None else recv_ns)
+
     # -- running ---------------------------------------------------------------------------------
 
     async def run(self) -> None:

@@ -240,7 +240,30 @@ class _CbFrame(msgspec.Struct):
 _CB_DECODER = msgspec.json.Decoder(_CbFrame, strict=False)
 _TICKER_CHANNELS = frozenset(("ticker", "ticker_batch"))
 _EPOCH_ORDINAL = _dt.date(1970, 1, 1).toordinal()
-_DAY_NS: dict[str, int] = {}
+# One-entry cache of the whole-second part: consecutive frames share it, so the per-frame cost is
+# one slice compare plus the fraction.
+_cached_prefix = ""
+_cached_base_ns = 0
+
+
+def _second_ns(prefix: str) -> int:
+    """'YYYY-MM-DDTHH:MM:SS' -> Unix ns of that second."""
+    if (
+        prefix[4] != "-"
+        or prefix[7] != "-"
+        or prefix[10] not in "Tt"
+        or prefix[13] != ":"
+        or prefix[16] != ":"
+    ):
+        raise MalformedFrame("coinbase", f"bad timestamp {prefix!r}")
+    try:
+        days = _dt.date(int(prefix[0:4]), int(prefix[5:7]), int(prefix[8:10])).toordinal() - _EPOCH_ORDINAL
+        hh, mm, ss = int(prefix[11:13]), int(prefix[14:16]), int(prefix[17:19])
+    except ValueError as err:
+        raise MalformedFrame("coinbase", f"bad timestamp {prefix!r}") from err
+    if not (0 <= hh <= 23 and 0 <= mm <= 59 and 0 <= ss <= 60):
+        raise MalformedFrame("coinbase", f"bad time of day {prefix!r}")
+    return (days * 86_400 + hh * 3600 + mm * 60 + ss) * 1_000_000_000
 
 
 def parse_rfc3339_ns(text: str) -> int:
@@ -249,34 +272,26 @@ def parse_rfc3339_ns(text: str) -> int:
     Coinbase sends UTC times with up to 9 fraction digits; datetime would drop the last three.
     """
     n = len(text)
-    if (
-        n < 20
-        or text[-1] not in "Zz"
-        or text[4] != "-"
-        or text[7] != "-"
-        or text[13] != ":"
-        or text[16] != ":"
-    ):
+    if n < 20 or text[-1] not in "Zz":
         raise MalformedFrame("coinbase", f"bad timestamp {text[:40]!r}")
-    try:
-        day_ns = _DAY_NS.get(text[:10])
-        if day_ns is None:
-            days = _dt.date(int(text[0:4]), int(text[5:7]), int(text[8:10])).toordinal() - _EPOCH_ORDINAL
-            day_ns = days * 86_400 * 1_000_000_000
-            if len(_DAY_NS) > 8:  # a day changes rarely: keep the cache tiny
-                _DAY_NS.clear()
-            _DAY_NS[text[:10]] = day_ns
-        hh, mm, ss = int(text[11:13]), int(text[14:16]), int(text[17:19])
-        frac_ns = 0
-        if n > 20:
-            if text[19] != "." or not text[20:-1].isdigit():
-                raise MalformedFrame("coinbase", f"bad timestamp fraction {text[:40]!r}")
-            frac_ns = int(text[20:-1][:9].ljust(9, "0"))
-    except ValueError as err:
-        raise MalformedFrame("coinbase", f"bad timestamp {text[:40]!r}") from err
-    if hh > 23 or mm > 59 or ss > 60:
-        raise MalformedFrame("coinbase", f"bad time of day {text[:40]!r}")
-    return day_ns + (hh * 3600 + mm * 60 + ss) * 1_000_000_000 + frac_ns
+    global _cached_prefix, _cached_base_ns
+    prefix = text[:19]
+    if prefix == _cached_prefix:
+        base = _cached_base_ns
+    else:
+        base = _second_ns(prefix)
+        _cached_prefix, _cached_base_ns = prefix, base
+    if n == 20:
+        return base
+    frac = text[20:-1]
+    if text[19] != "." or not frac.isdigit() or not frac.isascii():
+        raise MalformedFrame("coinbase", f"bad timestamp fraction {text[:40]!r}")
+    if len(frac) >= 9:
+        return base + int(frac[:9])
+    return base + int(frac) * _POW10[9 - len(frac)]
+
+
+_POW10: list[int] = [10**k for k in range(10)]
 
 
 class CoinbaseParser(FrameParser):

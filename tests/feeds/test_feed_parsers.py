@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from bot.feeds import FeedStats, Quote, SeqRule, SequenceGap, SubscribeRejected, Venue, make_parser
+from bot.feeds import (
+    FeedStats,
+    MalformedFrame,
+    Quote,
+    SeqRule,
+    SequenceGap,
+    SubscribeRejected,
+    Venue,
+    make_parser,
+)
 from bot.feeds.parsers import parse_rfc3339_ns
 from bot.feeds.protocol import subscribe_messages
 
@@ -86,13 +98,43 @@ def test_coinbase_ticker(fixture_bytes):
 
 
 def test_rfc3339_nanoseconds():
-    import datetime as dt
-
     t = dt.datetime(2023, 2, 9, 20, 32, 50, tzinfo=dt.UTC)
     base = int(t.timestamp()) * 1_000_000_000
     assert parse_rfc3339_ns("2023-02-09T20:32:50.714964855Z") == base + 714_964_855
     assert parse_rfc3339_ns("2023-02-09T20:32:50.7Z") == base + 700_000_000
     assert parse_rfc3339_ns("2023-02-09T20:32:50Z") == base
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    t=st.datetimes(min_value=dt.datetime(1970, 1, 2), max_value=dt.datetime(2200, 1, 1)),
+    extra=st.integers(0, 999),
+    digits=st.integers(0, 9),
+)
+def test_rfc3339_matches_datetime(t, extra, digits):
+    whole = int(t.replace(tzinfo=dt.UTC, microsecond=0).timestamp())  # exact for whole seconds
+    ns = whole * 10**9 + t.microsecond * 1000 + extra
+    frac = f"{t.microsecond:06d}{extra:03d}"[:digits]
+    text = t.strftime("%Y-%m-%dT%H:%M:%S") + (f".{frac}" if digits else "") + "Z"
+    expect = ns - ns % 10 ** (9 - digits)
+    assert parse_rfc3339_ns(text) == expect
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "",
+        "2026-04-07T14:30:03",
+        "2026-04-07T14:30:03.Z",
+        "2026-13-07T14:30:03Z",
+        "2026-04-07T24:30:03Z",
+        "2026-04-07T14:30:03.1a2Z",
+        "2026-04-07T14:30:03+00:00",
+    ],
+)
+def test_rfc3339_rejects(bad):
+    with pytest.raises(MalformedFrame):
+        parse_rfc3339_ns(bad)
 
 
 def test_okx_bbo_tbt(fixture_bytes):
