@@ -12,6 +12,7 @@ import argparse
 import base64
 import binascii
 import json
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Sequence
@@ -23,8 +24,9 @@ from solders.pubkey import Pubkey
 
 from bot.errors import RuntimeFailure, UsageError
 from strategies.venues import orca_whirlpool as orca
+from strategies.venues import raydium_amm_v4, raydium_cpmm
 from strategies.venues.errors import DecodeError, QuoteError, Unmodelled, VenueError
-from strategies.venues.spl import decode_mint
+from strategies.venues.spl import decode_mint, decode_token_account
 
 U64_MAX = (1 << 64) - 1
 
@@ -198,9 +200,91 @@ def quote_whirlpool(req: QuoteRequest, pool_dump: AccountDump, source: AccountSo
     }
 
 
+def _fetch_required(source: AccountSource, keys: Sequence[Pubkey]) -> list[AccountDump]:
+    dumps = source.get_many(keys)
+    for key, dump in zip(keys, dumps, strict=True):
+        if dump is None:
+            raise UsageError(f"account {key} not found")
+    return [d for d in dumps if d is not None]
+
+
+def _cp_quote_json(venue: str, req: QuoteRequest, mints: tuple[Pubkey, Pubkey], decimals: tuple[int, int],
+                   before: tuple[int, int], after: tuple[int, int], amount_out: int, fee: int,
+                   extra: dict[str, Any]) -> dict[str, Any]:  # fmt: skip
+    def price(r_a: int, r_b: int) -> float:
+        return (r_b / 10 ** decimals[1]) / (r_a / 10 ** decimals[0]) if r_a else float("nan")
+
+    return {
+        "venue": venue,
+        "pool": str(req.pool),
+        "a_to_b": req.a_to_b,
+        "mint_in": str(mints[0] if req.a_to_b else mints[1]),
+        "mint_out": str(mints[1] if req.a_to_b else mints[0]),
+        "amount_in": req.amount_in,
+        "amount_out": amount_out,
+        "fee": fee,
+        **extra,
+        "reserves_before": [before[0], before[1]],
+        "reserves_after": [after[0], after[1]],
+        "price_before": price(*before),
+        "price_after": price(*after),
+        "price_unit": "token B per token A (decimal-adjusted)",
+        "ticks_crossed": 0,
+    }
+
+
+def quote_raydium_cpmm(req: QuoteRequest, pool_dump: AccountDump, source: AccountSource) -> dict[str, Any]:
+    """Raydium CPMM branch: pool, config, vaults (and mints for Token-2022 checks); token0 = A."""
+    pool = raydium_cpmm.decode_pool(pool_dump.data, pool_dump.owner, pool_dump.owner)
+    cfg, v0, v1, m0, m1 = _fetch_required(
+        source, [pool.amm_config, pool.token_0_vault, pool.token_1_vault, pool.token_0_mint, pool.token_1_mint]
+    )
+    config = raydium_cpmm.decode_amm_config(cfg.data, cfg.owner, pool_dump.owner)
+    raydium_cpmm.check_tradable(pool, config, int(time.time()), m0.data, m1.data)
+    r0, r1 = raydium_cpmm.reserves(
+        pool, decode_token_account(v0.data, v0.owner).amount, decode_token_account(v1.data, v1.owner).amount
+    )
+    r_in, r_out = (r0, r1) if req.a_to_b else (r1, r0)
+    rates = (config.trade_fee_rate, config.protocol_fee_rate, config.fund_fee_rate)
+    q = raydium_cpmm.swap_base_input(req.amount_in, r_in, r_out, *rates)
+    # The trade fee stays in the pool; protocol and fund shares become owed fees (not reserves).
+    new_in, new_out = r_in + q.amount_in - q.protocol_fee - q.fund_fee, r_out - q.amount_out
+    after = (new_in, new_out) if req.a_to_b else (new_out, new_in)
+    extra = {"protocol_fee": q.protocol_fee, "fund_fee": q.fund_fee, "fee_rate": config.trade_fee_rate}
+    return _cp_quote_json(
+        "raydium_cpmm", req, (pool.token_0_mint, pool.token_1_mint),
+        (pool.mint_0_decimals, pool.mint_1_decimals), (r0, r1), after, q.amount_out, q.trade_fee, extra,
+    )  # fmt: skip
+
+
+def quote_raydium_amm_v4(req: QuoteRequest, pool_dump: AccountDump, source: AccountSource) -> dict[str, Any]:
+    """Raydium AMM v4 branch: AmmInfo and both vaults; coin (base) = A, pc (quote) = B."""
+    info = raydium_amm_v4.decode_amm_info(pool_dump.data, pool_dump.owner, pool_dump.owner)
+    raydium_amm_v4.check_tradable(info, int(time.time()))
+    coin_vault, pc_vault = _fetch_required(source, [info.coin_vault, info.pc_vault])
+    coin, pc = raydium_amm_v4.reserves(
+        info,
+        decode_token_account(coin_vault.data, coin_vault.owner).amount,
+        decode_token_account(pc_vault.data, pc_vault.owner).amount,
+    )
+    r_in, r_out = (coin, pc) if req.a_to_b else (pc, coin)
+    q = raydium_amm_v4.swap_base_in(
+        req.amount_in, r_in, r_out, info.swap_fee_numerator, info.swap_fee_denominator
+    )
+    new_in, new_out = r_in + q.amount_in, r_out - q.amount_out  # the whole fee stays in the pool
+    after = (new_in, new_out) if req.a_to_b else (new_out, new_in)
+    extra = {"fee_rate": f"{info.swap_fee_numerator}/{info.swap_fee_denominator}"}
+    return _cp_quote_json(
+        "raydium_amm_v4", req, (info.coin_vault_mint, info.pc_vault_mint),
+        (info.coin_decimals, info.pc_decimals), (coin, pc), after, q.amount_out, q.fee, extra,
+    )  # fmt: skip
+
+
 # Owner program id -> quote function. Other venues add one entry each.
 VENUES: dict[Pubkey, Callable[[QuoteRequest, AccountDump, AccountSource], dict[str, Any]]] = {
     orca.WHIRLPOOL_PROGRAM_ID: quote_whirlpool,
+    raydium_cpmm.PROGRAM_ID: quote_raydium_cpmm,
+    raydium_amm_v4.PROGRAM_ID: quote_raydium_amm_v4,
 }
 
 
