@@ -333,7 +333,7 @@ class Market:
         pu = self.arrays.pools_u
         return int(pu[idx, layout.U_RES_A]), int(pu[idx, layout.U_RES_B])
 
-    def keys(self) -> list[int]:
+    def watched_keys(self) -> list[int]:
         return [w.key for w in self.watched if w.role != ROLE_TICK_ARRAY or w.key in self._live_tick_keys()]
 
     def _live_tick_keys(self) -> set[int]:
