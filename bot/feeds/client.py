@@ -33,6 +33,7 @@ class FeedState(Enum):
     CONNECTED = 1
     SUBSCRIBED = 2  # subscribe frames sent
     DISCONNECTED = 3  # every symbol of the feed is stale from here until its next quote
+    CONNECT_FAILED = 4  # a connection attempt failed with a retryable error; backing off
 
 
 class FeedClient:
@@ -133,6 +134,8 @@ class FeedClient:
             except Exception as err:
                 if not is_retryable(err):
                     raise
+                self.stats.connect_failures += 1
+                self._state(FeedState.CONNECT_FAILED)
             else:
                 await self._session(conn)
             if self.stats.quotes > quotes_before:

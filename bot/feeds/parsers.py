@@ -298,7 +298,8 @@ class CoinbaseParser(FrameParser):
     """Envelope `{channel, timestamp, sequence_num, events:[{tickers:[...]}]}`.
 
     `sequence_num` numbers every message of the connection (heartbeats included), so gaps are
-    checked per connection and reported with symbol "".
+    checked per connection and reported with symbol "". [SECONDARY: nautilus_trader's envelope and
+    Coinbase's heartbeats docs; pass `seq_rule=SeqRule.NONE` if a live session shows otherwise.]
     """
 
     venue = Venue.COINBASE

@@ -67,6 +67,7 @@ class FeedStats:
 
     __slots__ = (
         "conflated",
+        "connect_failures",
         "connects",
         "control",
         "delivered",
@@ -98,6 +99,7 @@ class FeedStats:
         self.gaps = 0  # sequence skips (CONTIGUOUS rule)
         self.gap_missed = 0  # total messages missed over all gaps
         self.connects = 0
+        self.connect_failures = 0
         self.disconnects = 0
         self.subscribes_sent = 0
         self.last_backoff_s = 0.0

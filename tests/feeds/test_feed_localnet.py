@@ -256,3 +256,59 @@ async def test_app_level_keepalive_pings(venue):
         finally:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
+
+
+async def test_server_down_at_start_then_up():
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    rec = Recorder()
+    feed = make_feed(
+        "bybit",
+        f"ws://127.0.0.1:{port}/v5/public/spot",
+        ["SOLUSDC"],
+        stale_after_ns=STALE_NS,
+        on_update=rec.on_update,
+        on_state=rec.on_state,
+        backoff_base_s=BASE_S,
+        backoff_cap_s=CAP_S,
+    )
+    task = asyncio.create_task(feed.run())
+    try:
+        await rec.until(lambda: rec.states.count(FeedState.CONNECT_FAILED) >= 2)
+        assert feed.stats.connects == 0 and feed.stale_symbols() == frozenset({"SOLUSDC"})
+        assert 0.0 <= feed.stats.last_backoff_s <= CAP_S
+        async with CexFeedServer("bybit", _paths(["SOLUSDC"]), port=port) as server:
+            async with asyncio.timeout(GUARD_S):
+                await server.wait_subscribed(1)
+            await server.step()
+            await rec.until(lambda: _has_sent(rec, server, ["SOLUSDC"]))
+            assert feed.stats.connects == 1 and not feed.is_stale("SOLUSDC")
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
+async def test_replay_file_drives_the_server(tmp_path):
+    from localnet.market_path import load_replay
+
+    csv = tmp_path / "path.csv"
+    csv.write_text("t_ns,bid,ask\n0,101.25,101.5\n1000,101.3,101.55\n")
+    path = load_replay(csv)
+    rec = Recorder()
+    async with CexFeedServer("okx", {"SOL-USDC": path}) as server:
+        feed = make_feed("okx", server.url, ["SOL-USDC"], stale_after_ns=STALE_NS, on_update=rec.on_update)
+        task = asyncio.create_task(feed.run())
+        try:
+            async with asyncio.timeout(GUARD_S):
+                await server.wait_subscribed(1)
+            for expected in [(101.25, 101.5), (101.3, 101.55), (101.25, 101.5)]:  # wraps around
+                await server.step()
+                await rec.until(lambda: _has_sent(rec, server, ["SOL-USDC"]))
+                q = rec.latest("SOL-USDC")
+                assert (q.bid, q.ask) == expected
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
