@@ -67,6 +67,10 @@ class FeedClient:
             raise BadFeedArgs(f"{venue}: a feed needs at least one symbol")
         if len(set(symbols)) != len(symbols):
             raise BadFeedArgs(f"{venue}: duplicate symbols in {list(symbols)}")
+        if not 0.0 < backoff_base_s <= backoff_cap_s:
+            raise BadFeedArgs(
+                f"{venue}: backoff needs 0 < base <= cap, got base={backoff_base_s}s cap={backoff_cap_s}s"
+            )
         self.venue = venue
         self.url = url
         self.symbols: tuple[str, ...] = tuple(symbols)

@@ -41,3 +41,5 @@ def test_make_feed_argument_errors():
         make_feed("okx", "ws://x", ["A"], stale_after_ns=1, channel="books")
     with pytest.raises(ValueError):
         make_feed("okx", "ws://x", ["A"], stale_after_ns=0)
+    with pytest.raises(BadFeedArgs, match="backoff"):
+        make_feed("okx", "ws://x", ["A"], stale_after_ns=1, backoff_base_s=2.0, backoff_cap_s=1.0)
