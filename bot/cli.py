@@ -21,6 +21,7 @@ COMMANDS: tuple[str, ...] = (
     "bot.commands.logs",
     "bot.commands.keygen",
     "bot.commands.quote",
+    "bot.commands.localnet",
 )
 
 

@@ -25,6 +25,10 @@ class LoadError(LocalnetError):
     """A program, account file or clone source could not be loaded (one line says which and why)."""
 
 
+class ListenError(LocalnetError):
+    """A listening socket could not be opened (port in use, bad address)."""
+
+
 class RpcFault(LocalnetError):
     """A JSON-RPC error object to send back: `code`, `message` and optional `data`."""
 

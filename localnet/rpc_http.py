@@ -73,8 +73,7 @@ class HttpRpcProtocol(asyncio.Protocol):
         self.buf = bytearray()
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        self.transport = transport  # type: ignore[assignment]  # uvloop's transport is not a subclass
         self.connections.add(self)
 
     def connection_lost(self, exc: Exception | None) -> None:

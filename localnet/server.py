@@ -27,7 +27,7 @@ from solders.pubkey import Pubkey
 from solders.signature import Signature
 
 from localnet.chain import FINALIZED, PROCESSED, TOKEN_PROGRAM, Chain
-from localnet.errors import LoadError
+from localnet.errors import ListenError, LoadError
 from localnet.pubsub import PubSub
 from localnet.rpc_http import HttpRpcProtocol
 from localnet.rpc_methods import RpcMethods
@@ -132,7 +132,7 @@ class Localnet:
             self.ws_port = await self.pubsub.start(self.host, self.ws_port)
         except OSError as err:
             await self.stop()
-            raise LoadError(f"cannot listen on {self.host}:{self.rpc_port}/{self.ws_port}: {err}") from err
+            raise ListenError(f"cannot listen on {self.host}:{self.rpc_port}/{self.ws_port}: {err}") from err
         if self.chain.slot == 0:
             self.chain.advance_slot()
         self._running.set()

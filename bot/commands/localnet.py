@@ -1,0 +1,46 @@
+"""`solarb localnet`: run the local Solana cluster (LiteSVM-backed JSON-RPC + PubSub).
+
+The flags mirror `python -m localnet` (localnet.cli.build_parser; a test keeps the two in step). `localnet`
+is imported only inside `run()`, so the bot never depends on it.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from bot.errors import RuntimeFailure, UsageError
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser(
+        "localnet",
+        help="run a local Solana cluster (JSON-RPC :8899, PubSub :8900) on LiteSVM",
+        description="Run the local cluster like solana-test-validator: JSON-RPC on --rpc-port, PubSub on rpc "
+        "port + 1. Prints one ready line with both URLs; stops cleanly on SIGINT/SIGTERM.",
+    )
+    p.add_argument("--host", default="127.0.0.1", help="listen address (default 127.0.0.1)")
+    p.add_argument("--rpc-port", type=int, default=8899, help="JSON-RPC port (default 8899; 0 = any free port)")
+    p.add_argument("--ws-port", type=int, default=None, help="PubSub port (default rpc port + 1)")
+    p.add_argument("--slot-ms", type=float, default=400.0, help="slot time in milliseconds (default 400)")
+    p.add_argument("--bpf-program", nargs=2, action="append", default=[], metavar=("ID", "FILE.so"),
+                   help="deploy an SBF program at ID (repeatable)")
+    p.add_argument("--account", nargs=2, action="append", default=[], metavar=("PUBKEY", "FILE.json"),
+                   help="load an account from a `solana account --output json` file (repeatable; "
+                        "PUBKEY '-' keeps the file's address)")
+    p.add_argument("--clone", nargs="+", action="extend", default=[], metavar="PUBKEY",
+                   help="copy these accounts from --url at start-up")
+    p.add_argument("--url", default=None, help="RPC URL to --clone from")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from localnet import cli
+    from localnet.errors import ListenError, LoadError
+
+    try:
+        return cli.run(args)
+    except ListenError as err:
+        raise RuntimeFailure(f"localnet: {err}") from err
+    except LoadError as err:
+        raise UsageError(f"localnet: {err}") from err

@@ -1,0 +1,95 @@
+"""Command line of the local cluster: `python -m localnet ...` and `solarb localnet ...`.
+
+Flags follow solana-test-validator: --bpf-program ID FILE, --account PUBKEY FILE, --clone PUBKEY... --url.
+Prints one ready line `localnet ready rpc=<url> ws=<url> slot_ms=<n>` and serves until SIGINT/SIGTERM.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import signal
+import sys
+from collections.abc import Sequence
+
+from solders.pubkey import Pubkey
+
+from localnet.errors import ListenError, LoadError
+
+
+def build_parser(prog: str = "python -m localnet") -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog=prog, description="Local Solana cluster on LiteSVM: JSON-RPC on --rpc-port, "
+                                "PubSub websocket on rpc port + 1.")
+    p.add_argument("--host", default="127.0.0.1", help="listen address (default 127.0.0.1)")
+    p.add_argument("--rpc-port", type=int, default=8899, help="JSON-RPC port (default 8899; 0 = any free port)")
+    p.add_argument("--ws-port", type=int, default=None, help="PubSub port (default rpc port + 1)")
+    p.add_argument("--slot-ms", type=float, default=400.0, help="slot time in milliseconds (default 400)")
+    p.add_argument("--bpf-program", nargs=2, action="append", default=[], metavar=("ID", "FILE.so"),
+                   help="deploy an SBF program at ID (repeatable)")
+    p.add_argument("--account", nargs=2, action="append", default=[], metavar=("PUBKEY", "FILE.json"),
+                   help="load an account from a `solana account --output json` file (repeatable; "
+                        "PUBKEY '-' keeps the file's address)")
+    p.add_argument("--clone", nargs="+", action="extend", default=[], metavar="PUBKEY",
+                   help="copy these accounts from --url at start-up")
+    p.add_argument("--url", default=None, help="RPC URL to --clone from")
+    return p
+
+
+def _pubkey(text: str, what: str) -> Pubkey:
+    try:
+        return Pubkey.from_string(text)
+    except ValueError as err:
+        raise LoadError(f"{what}: {text!r} is not a base-58 public key") from err
+
+
+async def serve(args: argparse.Namespace) -> None:
+    """Build, load, start, print the ready line and serve until SIGINT/SIGTERM."""
+    from localnet.server import Localnet
+
+    if args.clone and not args.url:
+        raise LoadError("--clone needs --url <RPC URL> to copy the accounts from")
+    net = Localnet(host=args.host, rpc_port=args.rpc_port, ws_port=args.ws_port, slot_ms=args.slot_ms)
+    for pid, path in args.bpf_program:
+        net.add_program(_pubkey(pid, "--bpf-program"), path)
+    for key, path in args.account:
+        net.load_account_file(path, None if key == "-" else _pubkey(key, "--account"))
+    if args.clone:
+        await net.clone(args.url, [_pubkey(k, "--clone") for k in args.clone])
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    await net.start()
+    try:
+        print(f"localnet ready rpc={net.rpc_url} ws={net.ws_url} slot_ms={args.slot_ms:g}", flush=True)
+        await stop.wait()
+    finally:
+        await net.stop()
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the server from parsed args (raises LoadError for bad input, ListenError for busy ports)."""
+    try:
+        import uvloop
+
+        runner = uvloop.run
+    except ImportError:  # pragma: no cover - uvloop is a pinned dependency
+        runner = asyncio.run
+    runner(serve(args))
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return run(args)
+    except ListenError as err:
+        print(f"localnet: {err}", file=sys.stderr)
+        return 1
+    except LoadError as err:
+        print(f"localnet: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130

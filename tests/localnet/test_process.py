@@ -1,0 +1,71 @@
+"""localnet as a subprocess (`python -m localnet`), the way the demo and users run it."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from solana.rpc.async_api import AsyncClient
+from solana.rpc.commitment import Processed
+from solders.pubkey import Pubkey
+
+from bot.cli import build_parser
+from localnet.cli import build_parser as localnet_parser
+
+pytestmark = pytest.mark.localnet
+FIXTURES = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures"
+VAULT = Path(os.environ.get("SOLARB_FIXTURES", FIXTURES)) / "orca_rpr_vault_a.json"
+
+
+def _start(*args: str) -> tuple[subprocess.Popen[str], str]:
+    proc = subprocess.Popen([sys.executable, "-m", "localnet", "--rpc-port", "0", "--slot-ms", "20", *args],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    if not line.startswith("localnet ready "):
+        proc.kill()
+        raise AssertionError(f"no ready line: {line!r} {proc.stderr.read() if proc.stderr else ''}")
+    fields = dict(part.split("=", 1) for part in line.split()[2:])
+    return proc, fields["rpc"]
+
+
+@pytest.mark.skipif(not VAULT.exists(), reason="shared fixtures not present")
+async def test_account_file_served_byte_identical_and_clean_sigterm() -> None:
+    doc = json.loads(VAULT.read_text())
+    proc, rpc = _start("--account", doc["pubkey"], str(VAULT))
+    try:
+        async with AsyncClient(rpc) as client:
+            acc = (await client.get_account_info(Pubkey.from_string(doc["pubkey"]), Processed)).value
+        assert acc is not None
+        assert bytes(acc.data) == base64.b64decode(doc["account"]["data"][0])
+        assert acc.lamports == doc["account"]["lamports"]
+        assert str(acc.owner) == doc["account"]["owner"]
+        assert acc.executable == doc["account"]["executable"]
+        assert acc.rent_epoch == doc["account"]["rentEpoch"]
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        rc = proc.wait(timeout=10)
+    assert rc == 0
+
+
+def test_bad_account_file_is_one_line_usage_error(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    res = subprocess.run([sys.executable, "-m", "localnet", "--rpc-port", "0", "--account", "-", str(bad)],
+                         capture_output=True, text=True, timeout=30)
+    assert res.returncode == 2
+    assert res.stderr.count("\n") == 1 and "bad.json" in res.stderr
+
+
+def test_solarb_localnet_flags_match_python_m_localnet() -> None:
+    def options(parser) -> set[str]:
+        return {s for a in parser._actions for s in a.option_strings}
+
+    sub = next(a for a in build_parser()._actions if a.__class__.__name__ == "_SubParsersAction")
+    assert options(sub.choices["localnet"]) == options(localnet_parser())
