@@ -102,9 +102,13 @@ class FeedClient:
     # -- staleness API (the detector consults these) ---------------------------------------------
 
     def is_stale(self, symbol: str, now_ns: int | None = None) -> bool:
+        """True if `symbol` has no valid quote, or its last one is older than `stale_after_ns`
+        at `now_ns` (monotonic ns; default: now). Disconnects and one-sided books make it stale
+        at once."""
         return self.quotes.is_stale(symbol, self._clock() if now_ns is None else now_ns)
 
     def stale_symbols(self, now_ns: int | None = None) -> frozenset[str]:
+        """The subset of this feed's symbols that `is_stale` at `now_ns`."""
         return self.quotes.stale_symbols(self._clock() if now_ns is None else now_ns)
 
     def handle_frame(self, frame: bytes | str, recv_ns: int | None = None) -> None:
