@@ -11,6 +11,7 @@ from __future__ import annotations
 import enum
 import struct
 from dataclasses import dataclass
+from functools import lru_cache
 
 from solders.instruction import AccountMeta, Instruction
 from solders.pubkey import Pubkey
@@ -46,6 +47,8 @@ _SWAP_DATA = struct.Struct("<BQQ")
 # 9 pubkeys (336..624), [u64;8] pad, owner pubkey, 4 u64 (..752). protocols.md §1.2.
 _AMM_INFO = struct.Struct("<" + "Q" * 29 + "16sQ16s16sQ16s16sQ" + "32s" * 9 + "64s32sQQQQ")
 assert _AMM_INFO.size == AMM_INFO_SIZE
+_PNL_OFFSET = 192
+_PNL = struct.Struct("<QQ")
 
 
 class AmmStatus(enum.IntEnum):
@@ -209,6 +212,15 @@ def decode_amm_info(data: bytes, owner: Pubkey, program_id: Pubkey = PROGRAM_ID)
     return info
 
 
+def pnl_owed(data: bytes) -> tuple[int, int]:
+    """Hot path: (need_take_pnl_coin, need_take_pnl_pc) straight from AmmInfo bytes.
+
+    No validation: the account must have passed `decode_amm_info` once (its layout never moves).
+    """
+    coin, pc = _PNL.unpack_from(data, _PNL_OFFSET)
+    return coin, pc
+
+
 def reserves(info: AmmInfo, coin_vault_amount: int, pc_vault_amount: int) -> tuple[int, int]:
     """(coin, pc) reserves the swap prices from: vault minus need_take_pnl (protocols.md §1.4)."""
     coin = coin_vault_amount - info.need_take_pnl_coin
@@ -303,8 +315,9 @@ def swap_base_out(amount_out: int, reserve_in: int, reserve_out: int, fee_num: i
 # --- PDAs and builders ------------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=256)
 def authority_pda(nonce: int, program_id: Pubkey = PROGRAM_ID) -> Pubkey:
-    """Pool authority: create_program_address(["amm authority", [nonce]]) (processor.rs)."""
+    """Pool authority: create_program_address(["amm authority", [nonce]]) (processor.rs); cached."""
     if not 0 <= nonce <= 255:
         raise InvalidInput(f"nonce {nonce} is not a u8")
     return Pubkey.create_program_address([b"amm authority", bytes([nonce])], program_id)

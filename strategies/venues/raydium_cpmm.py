@@ -61,6 +61,9 @@ _POOL = struct.Struct("<8s" + "32s" * 10 + "BBBBB" + "Q" * 7 + "BB6sQQ224s")
 _CONFIG = struct.Struct("<8sBBHQQQQ32s32sQ120s")
 _OBSERVATION_HEAD = struct.Struct("<8sBH32s")
 _SWAP_DATA = struct.Struct("<8sQQ")
+# Hot path: the PoolState fields a swap changes (fee counters at 341..373) and the creator counters.
+_OWED_OFFSET = 341
+_OWED = struct.Struct("<QQQQQQBB6sQQ")  # protocol0/1, fund0/1, open_time, epoch, flags, pad, creator0/1
 assert _POOL.size == POOL_SIZE and _CONFIG.size == CONFIG_SIZE
 
 
@@ -208,6 +211,16 @@ def decode_observation(data: bytes, owner: Pubkey, program_id: Pubkey = PROGRAM_
     )
     _, initialized, index, pool_id = _OBSERVATION_HEAD.unpack_from(data)
     return CpmmObservation(initialized=initialized != 0, observation_index=index, pool_id=Pubkey(pool_id))
+
+
+def owed_fees(data: bytes) -> tuple[int, int]:
+    """Hot path: fees owed per token (protocol + fund + creator) straight from PoolState bytes.
+
+    Every swap rewrites these counters, so a pool-account update needs only this, not `decode_pool`
+    (which builds ten Pubkeys). No validation: the account must have passed `decode_pool` once.
+    """
+    p0, p1, f0, f1, _open, _epoch, _on, _enabled, _pad, c0, c1 = _OWED.unpack_from(data, _OWED_OFFSET)
+    return p0 + f0 + c0, p1 + f1 + c1
 
 
 def reserves(pool: CpmmPool, vault0_amount: int, vault1_amount: int) -> tuple[int, int]:

@@ -267,3 +267,9 @@ def test_encode_rejects_bad_arguments() -> None:
         amm.encode_swap_data(10, 1, 1)
     with pytest.raises(InvalidInput):
         amm.encode_swap_data(16, U64 + 1, 1)
+
+
+def test_hot_path_pnl_owed_equals_the_full_decode() -> None:
+    for _ in range(20):
+        data, values = _amm_bytes(need_take_pnl_coin=int.from_bytes(os.urandom(8), "little"))
+        assert amm.pnl_owed(data) == (values["need_take_pnl_coin"], values["need_take_pnl_pc"])

@@ -373,3 +373,17 @@ def test_patching_amounts_at_the_exported_offsets_equals_rebuilding() -> None:
         cpmm.encode_swap_base_input_data(U64 + 1, 0)
     with pytest.raises(InvalidInput):
         cpmm.encode_swap_base_output_data(0, -1)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.binary(min_size=cpmm.POOL_SIZE - 8, max_size=cpmm.POOL_SIZE - 8))
+def test_hot_path_owed_fees_equal_the_full_decode(body: bytes) -> None:
+    data = cpmm.POOL_DISCRIMINATOR + body
+    pool = cpmm.decode_pool(data, cpmm.PROGRAM_ID)
+    fees0 = pool.protocol_fees_token_0 + pool.fund_fees_token_0 + pool.creator_fees_token_0
+    fees1 = pool.protocol_fees_token_1 + pool.fund_fees_token_1 + pool.creator_fees_token_1
+    assert cpmm.owed_fees(data) == (fees0, fees1)
+
+
+def test_hot_path_owed_fees_on_the_real_dump(real_pool: tuple[Pubkey, cpmm.CpmmPool, bytes]) -> None:
+    assert cpmm.owed_fees(real_pool[2]) == (484_814_504 + 123_593_244, 286_186_090 + 78_871_511)
