@@ -21,11 +21,11 @@ from collections.abc import Callable, Sequence
 
 import orjson
 
+from benches.timing import CHUNK, summary, time_chunks
 from bot.feeds import FeedStats, Quote, Venue, make_feed, make_parser
 from localnet.cex_server import render_frame
 from localnet.market_path import gbm_path
 
-CHUNK = 100
 SYMBOLS = {
     Venue.BINANCE: ["SOLUSDC", "BNBUSDT", "ETHUSDC", "BTCUSDC"],
     Venue.COINBASE: ["SOL-USD", "BTC-USD", "ETH-USD", "BNB-USD"],
@@ -45,21 +45,6 @@ def make_frames(venue: Venue, n: int) -> list[bytes]:
             render_frame(venue.value, sym, 1000 + i, f"{p.bid:.8f}", f"{p.ask:.8f}", now + i).encode()
         )
     return frames
-
-
-def _time_chunks(fn: Callable[[bytes], object], frames: Sequence[bytes], out: list[float]) -> None:
-    clock = time.perf_counter_ns
-    for start in range(0, len(frames) - CHUNK + 1, CHUNK):
-        chunk = frames[start : start + CHUNK]
-        t0 = clock()
-        for f in chunk:
-            fn(f)
-        out.append((clock() - t0) / CHUNK)
-
-
-def _pct(xs: list[float], q: float) -> float:
-    s = sorted(xs)
-    return s[min(len(s) - 1, int(q * len(s)))]
 
 
 def bench_venue(venue: Venue, n_frames: int, rounds: int) -> dict[str, dict[str, float]]:
@@ -82,17 +67,14 @@ def bench_venue(venue: Venue, n_frames: int, rounds: int) -> dict[str, dict[str,
             h(f, 1)
 
         gc.collect()
-        _time_chunks(loads, frames, samples["floor"])
-        _time_chunks(parse, frames, samples["parse"])
-        _time_chunks(client, frames, samples["client"])
+        time_chunks(loads, frames, samples["floor"])
+        time_chunks(parse, frames, samples["parse"])
+        time_chunks(client, frames, samples["client"])
         if parser.stats.quotes != len(frames) or feed.stats.quotes != len(frames):
             raise RuntimeError(
                 f"{venue}: parsed {parser.stats.quotes}/{len(frames)} frames: {parser.stats.as_dict()}"
             )
-    return {
-        name: {"p50": _pct(xs, 0.5), "p90": _pct(xs, 0.9), "p99": _pct(xs, 0.99)}
-        for name, xs in samples.items()
-    }
+    return {name: summary(xs) for name, xs in samples.items()}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
