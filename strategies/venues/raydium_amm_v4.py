@@ -25,9 +25,9 @@ from strategies.venues.errors import (
     Unmodelled,
     ZeroTradableAmount,
 )
+from strategies.venues.spl import TOKEN_PROGRAM_ID
 
 PROGRAM_ID = Pubkey.from_string("675kPX9MHTjS2zt1qfr1NYHuzeLXfQM9H24wFSUt1Mp8")
-TOKEN_PROGRAM_ID = Pubkey.from_string("TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA")
 U64_MAX = (1 << 64) - 1
 
 AMM_INFO_SIZE = 752

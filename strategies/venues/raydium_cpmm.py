@@ -25,10 +25,9 @@ from strategies.venues.errors import (
     Unmodelled,
     ZeroTradableAmount,
 )
+from strategies.venues.spl import TOKEN_2022_PROGRAM_ID, decode_mint, ensure_mint_modelled
 
 PROGRAM_ID = Pubkey.from_string("CPMMoo8L3F4NbTegBCKVNunggL7H1ZpdTHKxQB5qKP1C")
-TOKEN_PROGRAM_ID = Pubkey.from_string("TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA")
-TOKEN_2022_PROGRAM_ID = Pubkey.from_string("TokenzQdBNbLqP5VEhdkAS6EPFLC1PHnBqCXEpPxuEb")
 
 U64_MAX = (1 << 64) - 1
 FEE_RATE_DENOMINATOR = 1_000_000
@@ -260,14 +259,7 @@ def check_tradable(
         ("token_1_mint", pool.token_1_program, mint1_data),
     ):
         if program == TOKEN_2022_PROGRAM_ID and data is not None:
-            _check_token2022_mint(data, label)
-
-
-def _check_token2022_mint(data: bytes, label: str) -> None:
-    # Imported on use: only Token-2022 pools need the SPL helper, and it keeps this module light.
-    from strategies.venues import spl
-
-    spl.ensure_mint_modelled(spl.decode_mint(data, TOKEN_2022_PROGRAM_ID), label)
+            ensure_mint_modelled(decode_mint(data, TOKEN_2022_PROGRAM_ID), label)
 
 
 # --- exact quotes ---------------------------------------------------------------------------------

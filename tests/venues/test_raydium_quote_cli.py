@@ -15,10 +15,11 @@ from solders.pubkey import Pubkey
 from bot.cli import main
 from strategies.venues import raydium_amm_v4 as amm
 from strategies.venues import raydium_cpmm as cpmm
+from strategies.venues import spl
 from strategies.venues.errors import RefusalReason, Unmodelled
 
 FIXTURES = Path(os.environ.get("SOLARB_FIXTURES", Path(__file__).resolve().parents[3] / "shared" / "fixtures"))
-TOKEN = cpmm.TOKEN_PROGRAM_ID
+TOKEN = spl.TOKEN_PROGRAM_ID
 TOKEN_2022 = cpmm.TOKEN_2022_PROGRAM_ID
 
 
