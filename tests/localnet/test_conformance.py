@@ -7,16 +7,18 @@ batches with mixed methods, malformed JSON, unknown methods.
 from __future__ import annotations
 
 import asyncio
+import base64
 import math
 import struct
 
+import based58
 import httpx
 import orjson
 import pytest
 from solana.rpc.async_api import AsyncClient
 from solana.rpc.commitment import Confirmed, Finalized, Processed
 from solana.rpc.core import RPCException
-from solana.rpc.types import MemcmpOpts, TokenAccountOpts, TxOpts
+from solana.rpc.types import DataSliceOpts, MemcmpOpts, TokenAccountOpts, TxOpts
 from solana.rpc.websocket_api import connect
 from solders.address_lookup_table_account import (
     ID as ALT_PROGRAM,
@@ -32,7 +34,11 @@ from solders.instruction import AccountMeta, Instruction
 from solders.keypair import Keypair
 from solders.message import Message, MessageV0
 from solders.pubkey import Pubkey
-from solders.rpc.config import RpcContextConfig, RpcSimulateTransactionConfig
+from solders.rpc.config import (
+    RpcContextConfig,
+    RpcSimulateTransactionConfig,
+    RpcTransactionLogsFilterMentions,
+)
 from solders.rpc.requests import GetBalance, GetSlot, IsBlockhashValid, SimulateVersionedTransaction
 from solders.rpc.responses import (
     GetBalanceResp,
@@ -442,3 +448,98 @@ async def test_program_subscribe_with_filter(localnet) -> None:
                 note = (await ws.recv())[0]
         assert note.result.value.pubkey == ata
         assert bytes(note.result.value.account.data)[32:64] == bytes(owner)
+
+
+async def test_reads_encodings_and_misc_methods(localnet) -> None:
+    owner = Keypair().pubkey()
+    mint = localnet.create_mint(authority=owner, decimals=3)
+    ata = localnet.create_token_account(mint, owner, 123_456)
+    async with AsyncClient(localnet.rpc_url) as client:
+        multi = (await client.get_multiple_accounts([ata, Keypair().pubkey(), mint], Processed,
+                                                    data_slice=DataSliceOpts(offset=64, length=8))).value
+        assert bytes(multi[0].data) == (123_456).to_bytes(8, "little") and multi[1] is None
+        parsed = (await client.get_token_accounts_by_owner_json_parsed(owner, TokenAccountOpts(mint=mint),
+                                                                       Processed)).value
+        info = parsed[0].account.data.parsed["info"]
+        assert info["tokenAmount"]["uiAmountString"] == "123.456" and info["owner"] == str(owner)
+        supply_view = (await client.get_account_info_json_parsed(mint, Processed)).value.data.parsed
+        assert supply_view["info"]["supply"] == "123456" and supply_view["type"] == "mint"
+        epoch = (await client.get_epoch_info(Processed)).value
+        assert epoch.absolute_slot == epoch.block_height and epoch.absolute_slot >= 1
+        assert (await client.get_genesis_hash()).value == (await client.get_genesis_hash()).value
+        assert (await client.get_minimum_balance_for_rent_exemption(165)).value == localnet.chain.svm.minimum_balance_for_rent_exemption(165)
+        payer = await funded(client)
+        await send(client, payer, [set_compute_unit_price(777), transfer(TransferParams(
+            from_pubkey=payer.pubkey(), to_pubkey=owner, lamports=1))])
+        # solana-py / solders 0.26 have no getRecentPrioritizationFees: raw JSON-RPC over httpx.
+        async with httpx.AsyncClient() as http:
+            body = {"jsonrpc": "2.0", "id": 1, "method": "getRecentPrioritizationFees", "params": [[str(payer.pubkey())]]}
+            fees = orjson.loads((await http.post(localnet.rpc_url, json=body)).content)["result"]
+            body["params"] = [[str(Keypair().pubkey())]]
+            untouched = orjson.loads((await http.post(localnet.rpc_url, json=body)).content)["result"]
+        assert max(f["prioritizationFee"] for f in fees) == 777 and len(fees) <= 150
+        assert max(f["prioritizationFee"] for f in untouched) == 0
+
+
+async def test_base58_send_simulate_accounts_logs_mentions_unsubscribe(localnet) -> None:
+    async with AsyncClient(localnet.rpc_url) as client, httpx.AsyncClient() as http:
+        payer = await funded(client)
+        to = Keypair().pubkey()
+        bh = (await client.get_latest_blockhash(Processed)).value.blockhash
+        tx = VersionedTransaction(MessageV0.try_compile(payer.pubkey(), [transfer(TransferParams(
+            from_pubkey=payer.pubkey(), to_pubkey=to, lamports=4242))], [], bh), [payer])
+        sim = orjson.loads((await http.post(localnet.rpc_url, json={
+            "jsonrpc": "2.0", "id": 1, "method": "simulateTransaction",
+            "params": [base64.b64encode(bytes(tx)).decode(), {"encoding": "base64", "commitment": "processed",
+                                                               "accounts": {"addresses": [str(to)],
+                                                                            "encoding": "base64"}}]})).content)
+        assert sim["result"]["value"]["accounts"][0]["lamports"] == 4242
+        assert localnet.balance(to) == 0
+        async with connect(localnet.ws_url) as ws:
+            await ws.logs_subscribe(RpcTransactionLogsFilterMentions(to), Processed)
+            logs_sub = (await ws.recv())[0].result
+            await ws.account_subscribe(to, Processed)
+            acc_sub = (await ws.recv())[0].result
+            await ws.account_unsubscribe(acc_sub)
+            assert (await ws.recv())[0].result is True
+            sent = orjson.loads((await http.post(localnet.rpc_url, json={
+                "jsonrpc": "2.0", "id": 2, "method": "sendTransaction",
+                "params": [based58.b58encode(bytes(tx)).decode()]})).content)
+            assert sent["result"] == str(tx.signatures[0])
+            async with asyncio.timeout(5):
+                note = (await ws.recv())[0]
+            assert note.subscription == logs_sub and note.result.value.signature == tx.signatures[0]
+            # a transaction not mentioning `to` produces nothing on this subscription
+            await send(client, payer, [transfer(TransferParams(from_pubkey=payer.pubkey(),
+                                                               to_pubkey=Keypair().pubkey(), lamports=1))])
+            with pytest.raises(TimeoutError):
+                async with asyncio.timeout(0.2):
+                    await ws.recv()
+        assert localnet.balance(to) == 4242
+        dup = orjson.loads((await http.post(localnet.rpc_url, json={
+            "jsonrpc": "2.0", "id": 3, "method": "sendTransaction",
+            "params": [base64.b64encode(bytes(tx)).decode(), {"encoding": "base64"}]})).content)
+        assert dup["error"]["code"] == -32002 and dup["error"]["data"]["err"] == "AlreadyProcessed"
+
+
+async def test_bpf_program_from_elf(localnet, tmp_path) -> None:
+    # The SPL token ELF that LiteSVM ships, deployed again at a fresh program id from a .so file.
+    elf = bytes(localnet.get_account(TOKEN_PROGRAM_ID).data)
+    so = tmp_path / "token_copy.so"
+    so.write_bytes(elf)
+    program = Keypair().pubkey()
+    localnet.add_program(program, so)
+    async with AsyncClient(localnet.rpc_url) as client:
+        payer = await funded(client)
+        mint = Keypair()
+        rent = (await client.get_minimum_balance_for_rent_exemption(82)).value
+        tx = await send(client, payer, [
+            create_account(CreateAccountParams(from_pubkey=payer.pubkey(), to_pubkey=mint.pubkey(), lamports=rent,
+                                               space=82, owner=program)),
+            spl.initialize_mint(spl.InitializeMintParams(decimals=2, program_id=program, mint=mint.pubkey(),
+                                                         mint_authority=payer.pubkey()))], [mint])
+        acc = (await client.get_account_info(mint.pubkey(), Processed)).value
+        assert acc.owner == program and bytes(acc.data)[44] == 2
+        assert any(str(program) in line for line in localnet.transaction(tx.signatures[0]).logs)
+        listed = (await client.get_program_accounts(program, Processed, encoding="base64")).value
+        assert [a.pubkey for a in listed] == [mint.pubkey()]

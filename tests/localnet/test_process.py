@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import os
@@ -13,6 +14,7 @@ from pathlib import Path
 import pytest
 from solana.rpc.async_api import AsyncClient
 from solana.rpc.commitment import Processed
+from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 
 from bot.cli import build_parser
@@ -69,3 +71,26 @@ def test_solarb_localnet_flags_match_python_m_localnet() -> None:
 
     sub = next(a for a in build_parser()._actions if a.__class__.__name__ == "_SubParsersAction")
     assert options(sub.choices["localnet"]) == options(localnet_parser())
+
+
+async def test_clone_copies_accounts_from_another_rpc(localnet) -> None:
+    key = Keypair().pubkey()
+    owner = Keypair().pubkey()
+    localnet.set_account(key, lamports=1_234_567, data=bytes(range(200)), owner=owner)
+    await localnet.wait_finalized()
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "localnet", "--rpc-port", "0", "--slot-ms", "20", "--clone", str(key),
+        "--url", localnet.rpc_url, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    try:
+        assert proc.stdout is not None
+        line = (await asyncio.wait_for(proc.stdout.readline(), 30)).decode()
+        assert line.startswith("localnet ready "), line
+        rpc = dict(part.split("=", 1) for part in line.split()[2:])["rpc"]
+        async with AsyncClient(rpc) as client:
+            acc = (await client.get_account_info(key, Processed)).value
+        assert acc is not None and bytes(acc.data) == bytes(range(200))
+        assert acc.lamports == 1_234_567 and acc.owner == owner
+    finally:
+        proc.send_signal(signal.SIGINT)
+        rc = await asyncio.wait_for(proc.wait(), 10)
+    assert rc == 0

@@ -1,0 +1,197 @@
+"""localnet throughput and notification latency, against direct LiteSVM in the same run.
+
+`python -m benches.bench_localnet [--txs N] [--rounds R] [--conns C] [--notify N] [--json]`
+
+Throughput (system transfers, pre-signed, distinct amounts):
+  floor      - `LiteSVM.send_transaction(tx)` in this process (sigverify on, as LiteSVM defaults);
+  http seq   - `sendTransaction` (base64, preflight on) over one keep-alive HTTP/1.1 connection to
+               `python -m localnet` in a subprocess, one request in flight;
+  http conc  - the same over C connections at once.
+Rounds interleave floor / seq / conc so the machine's speed drift hits all alike; reported tx/s is the
+median over rounds, and the ratio is http / floor (goal >= 0.5).
+
+Notification latency: an in-process Localnet; the chain's transaction listener stamps the moment a
+transaction is processed, a raw websocket client subscribed with signatureSubscribe (processed) stamps
+receipt; p50 / p99 of receipt - processed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import statistics
+import subprocess
+import sys
+import time
+
+import orjson
+from solders.hash import Hash
+from solders.keypair import Keypair
+from solders.litesvm import LiteSVM
+from solders.message import MessageV0
+from solders.pubkey import Pubkey
+from solders.system_program import TransferParams, transfer
+from solders.transaction import VersionedTransaction
+from websockets.asyncio.client import connect as ws_connect
+
+from benches.timing import pct
+
+SOL = 1_000_000_000
+
+
+def make_txs(payer: Keypair, blockhash: Hash, n: int, base: int) -> list[VersionedTransaction]:
+    to = Pubkey.new_unique()
+    out = []
+    for i in range(n):
+        ix = transfer(TransferParams(from_pubkey=payer.pubkey(), to_pubkey=to, lamports=base + i))
+        out.append(VersionedTransaction(MessageV0.try_compile(payer.pubkey(), [ix], [], blockhash), [payer]))
+    return out
+
+
+def floor_round(n: int, base: int) -> float:
+    svm = LiteSVM()
+    payer = Keypair()
+    svm.airdrop(payer.pubkey(), 1_000 * SOL)
+    txs = make_txs(payer, svm.latest_blockhash(), n, base)
+    t0 = time.perf_counter()
+    for tx in txs:
+        svm.send_transaction(tx)
+    return n / (time.perf_counter() - t0)
+
+
+def request_body(tx: VersionedTransaction, rid: int) -> bytes:
+    return orjson.dumps({"jsonrpc": "2.0", "id": rid, "method": "sendTransaction",
+                         "params": [base64.b64encode(bytes(tx)).decode(), {"encoding": "base64"}]})
+
+
+class HttpConn:
+    """Minimal keep-alive HTTP/1.1 JSON-RPC client (so the client costs little next to the server)."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, host: str) -> None:
+        self.r, self.w, self.host = reader, writer, host.encode()
+
+    @classmethod
+    async def open(cls, host: str, port: int) -> HttpConn:
+        r, w = await asyncio.open_connection(host, port)
+        return cls(r, w, host)
+
+    async def call(self, body: bytes) -> bytes:
+        self.w.write(b"POST / HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s"
+                     % (self.host, len(body), body))
+        head = await self.r.readuntil(b"\r\n\r\n")
+        length = int(head.lower().split(b"content-length:")[1].split(b"\r\n")[0])
+        return await self.r.readexactly(length)
+
+    def close(self) -> None:
+        self.w.close()
+
+
+async def rpc(conn: HttpConn, method: str, params: list[object]) -> object:
+    resp = orjson.loads(await conn.call(orjson.dumps({"jsonrpc": "2.0", "id": 0, "method": method, "params": params})))
+    if "error" in resp:
+        raise RuntimeError(f"{method}: {resp['error']}")
+    return resp["result"]
+
+
+async def http_round(host: str, port: int, payer: Keypair, n: int, conns: int, base: int) -> float:
+    ctl = await HttpConn.open(host, port)
+    bh = Hash.from_string((await rpc(ctl, "getLatestBlockhash", [{"commitment": "processed"}]))["value"]["blockhash"])
+    bodies = [request_body(tx, i) for i, tx in enumerate(make_txs(payer, bh, n, base))]
+    pool = [await HttpConn.open(host, port) for _ in range(conns)]
+
+    async def worker(conn: HttpConn, part: list[bytes]) -> None:
+        for body in part:
+            resp = await conn.call(body)
+            if b'"error"' in resp:
+                raise RuntimeError(resp.decode()[:300])
+
+    t0 = time.perf_counter()
+    await asyncio.gather(*(worker(c, bodies[i::conns]) for i, c in enumerate(pool)))
+    rate = n / (time.perf_counter() - t0)
+    for c in [*pool, ctl]:
+        c.close()
+    return rate
+
+
+async def throughput(n: int, rounds: int, conns: int) -> dict[str, object]:
+    proc = subprocess.Popen([sys.executable, "-m", "localnet", "--rpc-port", "0", "--slot-ms", "400"],
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        rpc_url = dict(p.split("=", 1) for p in line.split()[2:])["rpc"]
+        host, port = rpc_url.removeprefix("http://").rsplit(":", 1)
+        ctl = await HttpConn.open(host, int(port))
+        payer = Keypair()
+        await rpc(ctl, "requestAirdrop", [str(payer.pubkey()), 10_000 * SOL])
+        ctl.close()
+        floor, seq, conc = [], [], []
+        base = 1
+        for _ in range(rounds):
+            floor.append(floor_round(n, base))
+            seq.append(await http_round(host, int(port), payer, n, 1, base + n))
+            conc.append(await http_round(host, int(port), payer, n, conns, base + 2 * n))
+            base += 3 * n
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+    f, s, c = statistics.median(floor), statistics.median(seq), statistics.median(conc)
+    return {"floor_tx_s": f, "http_seq_tx_s": s, "http_conc_tx_s": c, "seq_ratio": s / f, "conc_ratio": c / f,
+            "conns": conns, "txs_per_round": n, "rounds": rounds}
+
+
+async def notification_latency(n: int) -> dict[str, float]:
+    from localnet.server import Localnet
+
+    processed_at: dict[str, int] = {}
+    async with Localnet(rpc_port=0, slot_ms=400) as net:
+        net.chain.tx_listeners.insert(0, lambda rec, written: processed_at.__setitem__(str(rec.signature),
+                                                                                       time.perf_counter_ns()))
+        payer = Keypair()
+        net.airdrop(payer.pubkey(), 1_000 * SOL)
+        conn = await HttpConn.open(net.host, net.rpc_port)
+        lat: list[float] = []
+        async with ws_connect(net.ws_url, compression=None) as ws:
+            for i in range(n):
+                tx = make_txs(payer, net.chain.blockhash, 1, 1 + i)[0]
+                sig = str(tx.signatures[0])
+                await ws.send(orjson.dumps({"jsonrpc": "2.0", "id": i, "method": "signatureSubscribe",
+                                            "params": [sig, {"commitment": "processed"}]}).decode())
+                await ws.recv()  # subscription id
+                await conn.call(request_body(tx, i))
+                while True:
+                    msg = await ws.recv()
+                    got = time.perf_counter_ns()
+                    if b"signatureNotification" in (msg if isinstance(msg, bytes) else msg.encode()):
+                        break
+                lat.append((got - processed_at[sig]) / 1000.0)
+        conn.close()
+    return {"p50_us": pct(lat, 50), "p99_us": pct(lat, 99), "n": float(len(lat))}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--txs", type=int, default=2000, help="transactions per round and mode")
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--conns", type=int, default=8, help="connections for the concurrent mode")
+    ap.add_argument("--notify", type=int, default=300, help="transactions for the latency measurement")
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args()
+    tp = asyncio.run(throughput(args.txs, args.rounds, args.conns))
+    lat = asyncio.run(notification_latency(args.notify))
+    if args.json:
+        print(orjson.dumps({"throughput": tp, "notification_latency": lat}).decode())
+        return 0
+    print(f"sendTransaction throughput ({args.txs} transfers x {args.rounds} rounds, median)")
+    print(f"  floor  LiteSVM.send_transaction direct  {tp['floor_tx_s']:9.0f} tx/s")
+    print(f"  http   sequential (1 conn)             {tp['http_seq_tx_s']:9.0f} tx/s  ratio {tp['seq_ratio']:.2f}")
+    print(f"  http   concurrent ({args.conns} conns)            {tp['http_conc_tx_s']:9.0f} tx/s  "
+          f"ratio {tp['conc_ratio']:.2f}")
+    print(f"notification latency processed -> client receipt (signatureSubscribe, n={int(lat['n'])})")
+    print(f"  p50 {lat['p50_us']:.0f} us   p99 {lat['p99_us']:.0f} us")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
