@@ -29,17 +29,13 @@ import numpy as np
 from numba import njit
 from solders.pubkey import Pubkey
 
+from benches.timing import pct
 from strategies.venues import cp_kernels as k
 from strategies.venues import raydium_amm_v4 as amm
 from strategies.venues import raydium_cpmm as cpmm
 
 CHUNK = 200
 POOLS = 1_000
-
-
-def _pct(xs: list[float], q: float) -> float:
-    s = sorted(xs)
-    return s[min(len(s) - 1, int(q * len(s)))]
 
 
 def _time(fn: Callable[[], object], out: list[float], calls: int) -> None:
@@ -182,12 +178,12 @@ def run(calls: int, rounds: int) -> dict[str, dict[str, dict[str, float]]]:
             rows: dict[str, dict[str, float]] = {}
             for name, xs in samples.items():
                 if name.startswith("floor"):
-                    floor = _pct(xs, 0.5)
-                p50 = _pct(xs, 0.5)
+                    floor = pct(xs, 50)
+                p50 = pct(xs, 50)
                 rows[name] = {
                     "p50_ns": p50,
-                    "p90_ns": _pct(xs, 0.9),
-                    "p99_ns": _pct(xs, 0.99),
+                    "p90_ns": pct(xs, 90),
+                    "p99_ns": pct(xs, 99),
                     "ratio_to_floor_p50": p50 / floor if floor else float("nan"),
                 }
             report[group] = rows
