@@ -199,6 +199,24 @@ def decode_whirlpool(
     )
 
 
+# Hot path: only the fields a swap changes, one precompiled unpack (no Pubkey or dataclass construction).
+_SWAP_STATE = struct.Struct(
+    "<HH2xQQQQi"
+)  # fee_tier_index, fee_rate, [protocol_fee_rate], liquidity, sqrt, tick
+
+
+def read_whirlpool_swap_state(data: bytes) -> tuple[int, int, int, int, int]:
+    """(sqrt_price, liquidity, tick_current_index, fee_rate, fee_tier_index) from Whirlpool bytes.
+
+    For per-update cache writes where the full `decode_whirlpool` (pubkeys, reward infos) is not needed;
+    checks size and discriminator like the full decoder.
+    """
+    if len(data) != WHIRLPOOL_SIZE or data[:8] != WHIRLPOOL_DISCRIMINATOR:
+        raise DecodeError("Whirlpool", f"size {len(data)} or discriminator {bytes(data[:8]).hex()} mismatch")
+    fee_tier_index, fee_rate, l_lo, l_hi, s_lo, s_hi, tick = _SWAP_STATE.unpack_from(data, 43)
+    return s_lo | s_hi << 64, l_lo | l_hi << 64, tick, fee_rate, fee_tier_index
+
+
 def _tick_from_body(initialized: bool, v: tuple[int, ...]) -> Tick:
     return Tick(
         initialized,

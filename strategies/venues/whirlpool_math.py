@@ -9,6 +9,8 @@ the program's own `ErrorCode`, so callers and the official vectors see the same 
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from strategies.venues.errors import (
     DivideByZero,
     MultiplicationOverflow,
@@ -89,6 +91,8 @@ _LOG_B_P_ERR_MARGIN_LOWER_X64 = 184467440737095516
 _LOG_B_P_ERR_MARGIN_UPPER_X64 = 15793534762490258745
 
 
+# Pure function of a bounded domain; quotes hit the same initialized ticks again and again.
+@lru_cache(maxsize=1 << 16)
 def sqrt_price_from_tick_index(tick: int) -> int:
     """Q64.64 sqrt price of a tick, computed with the program's own fixed-point steps and truncations."""
     if tick >= 0:

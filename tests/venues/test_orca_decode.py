@@ -101,6 +101,15 @@ def test_readme_values(name: str, config: str, ts: int, fee: int, tick: int | No
     assert (pool.tick_spacing, pool.fee_rate) == (ts, fee)
     if tick is not None:
         assert pool.tick_current_index == tick
+    # The hot-path reader agrees with the full decoder.
+    fast = orca.read_whirlpool_swap_state(data)
+    assert fast == (
+        pool.sqrt_price,
+        pool.liquidity,
+        pool.tick_current_index,
+        pool.fee_rate,
+        pool.fee_tier_index,
+    )
     # The stored tick is consistent with the stored sqrt price (protocols.md §3.1 check).
     assert orca.wm.tick_index_from_sqrt_price(pool.sqrt_price) == pool.tick_current_index
 
@@ -179,6 +188,8 @@ def test_decode_errors_are_typed() -> None:
         orca.decode_whirlpool(data[:-1], owner)
     with pytest.raises(DecodeError, match="discriminator"):
         orca.decode_whirlpool(b"\x00" * 8 + data[8:], owner)
+    with pytest.raises(DecodeError):
+        orca.read_whirlpool_swap_state(data[:-1])
     _, towner, tdata, _ = _dump("orca_rpr_fixed_tick_array_lower.json")
     with pytest.raises(DecodeError, match="size"):
         orca.decode_fixed_tick_array(tdata + b"\x00", towner)
