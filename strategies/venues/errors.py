@@ -166,6 +166,7 @@ class RefusalReason(enum.Enum):
     CPMM_CREATOR_FEE = "cpmm_creator_fee"
     WHIRLPOOL_ADAPTIVE_FEE = "whirlpool_adaptive_fee"
     SWAP_DISABLED = "swap_disabled"
+    AMM_ORDERBOOK_STATUS = "amm_orderbook_status"  # AMM v4 status 1: reserves may include OpenBook funds
     NOT_OPEN_YET = "not_open_yet"
 
 

@@ -244,8 +244,8 @@ def check_tradable(info: AmmInfo, now_unix: int) -> None:
         if now_unix < info.pool_open_time:
             raise Unmodelled(RefusalReason.NOT_OPEN_YET, f"pool_open_time {info.pool_open_time} > now {now_unix}")
         return
-    if status in (AmmStatus.INITIALIZED, AmmStatus.ORDER_BOOK_ONLY):
-        raise Unmodelled(RefusalReason.SWAP_DISABLED, f"order-book status {status.name}: reserves not modelled")
+    if status == AmmStatus.INITIALIZED:
+        raise Unmodelled(RefusalReason.AMM_ORDERBOOK_STATUS, "status INITIALIZED: reserves not modelled")
     raise Unmodelled(RefusalReason.SWAP_DISABLED, f"status {status.name}")
 
 

@@ -170,7 +170,7 @@ def test_exact_out_input_buys_at_least_the_output(r_in: int, r_out: int, out: in
     ("status", "now", "reason"),
     [
         (0, 2_000, RefusalReason.SWAP_DISABLED),
-        (1, 2_000, RefusalReason.SWAP_DISABLED),  # order-book enabled: reserves not modelled
+        (1, 2_000, RefusalReason.AMM_ORDERBOOK_STATUS),  # order-book enabled: reserves not modelled
         (2, 2_000, RefusalReason.SWAP_DISABLED),
         (3, 2_000, RefusalReason.SWAP_DISABLED),
         (4, 2_000, RefusalReason.SWAP_DISABLED),
