@@ -61,6 +61,7 @@
 #define InvalidProgramId 3008
 #define InvalidProgramExecutable 3009
 #define AccountNotSigner 3010
+#define AccountNotInitialized 3012
 /* raydium-cp-swap ErrorCode (Anchor custom errors start at 6000). */
 #define NotApproved 6000
 #define InvalidOwner 6001
@@ -182,8 +183,15 @@ static inline int is_token_program(const SolPubkey *k) {
     return key_eq(k, &TOKEN_PROGRAM) || key_eq(k, &TOKEN_2022_PROGRAM);
 }
 
+/* Anchor reports a system-owned account without lamports as "not initialized" before any owner check. */
+static inline int is_missing(const SolAccountInfo *a) {
+    const u64 *o = (const u64 *)a->owner->x;
+    return (o[0] | o[1] | o[2] | o[3]) == 0 && *a->lamports == 0;
+}
+
 /* 0 if a is a program-owned account with the given discriminator and at least min_len bytes. */
 static u64 check_anchor_account(const SolAccountInfo *a, const SolPubkey *program_id, const u8 *disc, u64 min_len) {
+    if (is_missing(a)) return AccountNotInitialized;
     if (!key_eq(a->owner, program_id)) return AccountOwnedByWrongProgram;
     if (a->data_len < 8) return AccountDiscriminatorNotFound;
     if (!bytes_eq8(a->data, disc)) return AccountDiscriminatorMismatch;
@@ -193,12 +201,14 @@ static u64 check_anchor_account(const SolAccountInfo *a, const SolPubkey *progra
 
 /* 0 if a is an initialized SPL Token / Token-2022 token account. */
 static u64 check_token_account(const SolAccountInfo *a) {
+    if (is_missing(a)) return AccountNotInitialized;
     if (!is_token_program(a->owner)) return AccountOwnedByWrongProgram;
     if (a->data_len < TOKEN_ACCOUNT_LEN || a->data[T_STATE] == 0) return AccountDidNotDeserialize;
     return 0;
 }
 
 static u64 check_mint(const SolAccountInfo *a) {
+    if (is_missing(a)) return AccountNotInitialized;
     if (!is_token_program(a->owner)) return AccountOwnedByWrongProgram;
     if (a->data_len < MINT_LEN || a->data[M_IS_INITIALIZED] == 0) return AccountDidNotDeserialize;
     return 0;
