@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -14,9 +15,9 @@ from strategies.venues import orca_whirlpool as orca
 from strategies.venues.errors import DecodeError
 from strategies.venues.spl import TOKEN_PROGRAM_ID, decode_mint, decode_token_account
 
-FIXTURES = Path("/work/shared/fixtures")
-if not FIXTURES.is_dir():
-    FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures"
+FIXTURES = Path(
+    os.environ.get("SOLARB_FIXTURES", Path(__file__).resolve().parents[3] / "shared" / "fixtures")
+)
 
 
 def _dump(name: str) -> tuple[Pubkey | None, Pubkey, bytes, dict[str, Any]]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -21,9 +22,9 @@ from strategies.venues.errors import (
     ZeroTradableAmount,
 )
 
-FIXTURES = Path("/work/shared/fixtures")
-if not FIXTURES.is_dir():  # CI clones put shared data next to the repo
-    FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures"
+FIXTURES = Path(
+    os.environ.get("SOLARB_FIXTURES", Path(__file__).resolve().parents[3] / "shared" / "fixtures")
+)
 
 
 def _harness_quote(case: dict) -> orca.WhirlpoolQuote:

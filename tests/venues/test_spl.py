@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import struct
 from pathlib import Path
 
@@ -13,9 +14,9 @@ from solders.pubkey import Pubkey
 from strategies.venues import spl
 from strategies.venues.errors import DecodeError, RefusalReason, Unmodelled
 
-FIXTURES = Path("/work/shared/fixtures")
-if not FIXTURES.is_dir():
-    FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures"
+FIXTURES = Path(
+    os.environ.get("SOLARB_FIXTURES", Path(__file__).resolve().parents[3] / "shared" / "fixtures")
+)
 
 
 def _mint_bytes(decimals: int = 6, supply: int = 10**12) -> bytes:
