@@ -466,7 +466,6 @@ def swap_exact(
     fee_growth = fee_growth_global_input
     array_index = 0
     crossed = 0
-    width = wm.TICK_ARRAY_SIZE * tick_spacing
     while remaining > 0 and limit != curr_sqrt:
         next_array_index, next_tick, tick = _next_initialized_tick(
             tick_arrays, curr_tick, tick_spacing, a_to_b, array_index
@@ -515,7 +514,6 @@ def swap_exact(
         elif step_price != curr_sqrt:
             curr_tick = wm.tick_index_from_sqrt_price(step_price)
         curr_sqrt = step_price
-    del width
     if remaining > 0 and not is_input and sqrt_price_limit == wm.NO_EXPLICIT_SQRT_PRICE_LIMIT:
         raise PartialFill(f"{remaining} of {amount} unfilled")
     if a_to_b == is_input:

@@ -224,18 +224,8 @@ def _fixture_ix(name: str) -> dict[str, Any]:
     return raw
 
 
-def _metas(ix: Any) -> list[tuple[str, bool, bool]]:
-    return [(str(m.pubkey), m.is_signer, m.is_writable) for m in ix.accounts]
-
-
-def _expected_metas(raw: dict[str, Any]) -> list[tuple[str, bool, bool]]:
-    return [(a["pubkey"], a["is_signer"], a["is_writable"]) for a in raw["accounts"]]
-
-
-def test_swap_builder_reproduces_carbon_swap_ix() -> None:
-    raw = _fixture_ix("carbon_orca_swap_ix.json")
-    k = raw["by_label"]
-    accounts = orca.SwapAccounts(
+def _accounts_from_labels(k: dict[str, Pubkey]) -> orca.SwapAccounts:
+    return orca.SwapAccounts(
         token_authority=k["tokenAuthority"],
         whirlpool=k["whirlpool"],
         token_owner_account_a=k["tokenOwnerAccountA"],
@@ -247,6 +237,20 @@ def test_swap_builder_reproduces_carbon_swap_ix() -> None:
         tick_array_2=k["tickArray2"],
         oracle=k["oracle"],
     )
+
+
+def _metas(ix: Any) -> list[tuple[str, bool, bool]]:
+    return [(str(m.pubkey), m.is_signer, m.is_writable) for m in ix.accounts]
+
+
+def _expected_metas(raw: dict[str, Any]) -> list[tuple[str, bool, bool]]:
+    return [(a["pubkey"], a["is_signer"], a["is_writable"]) for a in raw["accounts"]]
+
+
+def test_swap_builder_reproduces_carbon_swap_ix() -> None:
+    raw = _fixture_ix("carbon_orca_swap_ix.json")
+    k = raw["by_label"]
+    accounts = _accounts_from_labels(k)
     # The real transaction: exact-in b->a of 85,373,619 with no minimum and the explicit max price limit;
     # the authority is also the fee payer, hence writable.
     ix = orca.build_swap_ix(
@@ -268,18 +272,7 @@ def test_swap_v2_builder_reproduces_carbon_swap_v2_ix() -> None:
     raw = _fixture_ix("carbon_orca_swap_v2_ix.json")
     k = raw["by_label"]
     args = _flatten(raw["data_decoded"])
-    accounts = orca.SwapAccounts(
-        token_authority=k["tokenAuthority"],
-        whirlpool=k["whirlpool"],
-        token_owner_account_a=k["tokenOwnerAccountA"],
-        token_vault_a=k["tokenVaultA"],
-        token_owner_account_b=k["tokenOwnerAccountB"],
-        token_vault_b=k["tokenVaultB"],
-        tick_array_0=k["tickArray0"],
-        tick_array_1=k["tickArray1"],
-        tick_array_2=k["tickArray2"],
-        oracle=k["oracle"],
-    )
+    accounts = _accounts_from_labels(k)
     # Recorded as an inner instruction: the authority there is a PDA of the calling program (no signer flag).
     ix = orca.build_swap_v2_ix(
         accounts,
