@@ -11,8 +11,9 @@ a swap uses) and `instructions/swap.rs`, `instructions/v2/swap.rs` (account orde
 from __future__ import annotations
 
 import struct
+from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from solders.instruction import AccountMeta, Instruction
 from solders.pubkey import Pubkey
@@ -141,9 +142,17 @@ class TickArray:
     ticks: tuple[Tick, ...]
     is_dynamic: bool = False
 
+    # Sorted offsets of the initialized ticks, computed once so the swap loop can bisect instead of scan.
+    init_offsets: tuple[int, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if len(self.ticks) != wm.TICK_ARRAY_SIZE:
+            raise DecodeError("TickArray", f"{len(self.ticks)} ticks, expected {wm.TICK_ARRAY_SIZE}")
+        object.__setattr__(self, "init_offsets", tuple(i for i, t in enumerate(self.ticks) if t.initialized))
+
     def initialized_offsets(self) -> tuple[int, ...]:
         """Offsets (0..87) of the initialized ticks."""
-        return tuple(i for i, t in enumerate(self.ticks) if t.initialized)
+        return self.init_offsets
 
 
 def empty_tick_array(start_tick_index: int, whirlpool: Pubkey | None = None) -> TickArray:
@@ -402,20 +411,18 @@ def _next_initialized_tick(
         if not lower <= search < upper:
             raise TickArraySequenceInvalid(f"tick {search} outside array starting at {start}")
         offset = (search - start) // tick_spacing
-        ticks = array.ticks
-        if a_to_b:
-            while offset >= 0:
-                t = ticks[offset]
-                if t.initialized:
-                    return array_index, start + offset * tick_spacing, t
-                offset -= 1
-        else:
-            offset += 1
-            while offset < wm.TICK_ARRAY_SIZE:
-                t = ticks[offset]
-                if t.initialized:
-                    return array_index, start + offset * tick_spacing, t
-                offset += 1
+        init = array.init_offsets
+        if init:
+            if a_to_b:  # inclusive of the current offset, moving left
+                j = bisect_right(init, offset) - 1
+                if j >= 0:
+                    found = init[j]
+                    return array_index, start + found * tick_spacing, array.ticks[found]
+            else:  # exclusive of the current offset, moving right
+                j = bisect_left(init, offset + 1)
+                if j < len(init):
+                    found = init[j]
+                    return array_index, start + found * tick_spacing, array.ticks[found]
         if a_to_b and start <= wm.MIN_TICK_INDEX:
             return array_index, wm.MIN_TICK_INDEX, None
         if not a_to_b and start + width > wm.MAX_TICK_INDEX:
