@@ -26,6 +26,7 @@ import sys
 import time
 
 import orjson
+import uvloop
 from solders.hash import Hash
 from solders.keypair import Keypair
 from solders.litesvm import LiteSVM
@@ -178,8 +179,8 @@ def main() -> int:
     ap.add_argument("--notify", type=int, default=300, help="transactions for the latency measurement")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
-    tp = asyncio.run(throughput(args.txs, args.rounds, args.conns))
-    lat = asyncio.run(notification_latency(args.notify))
+    tp = uvloop.run(throughput(args.txs, args.rounds, args.conns))
+    lat = uvloop.run(notification_latency(args.notify))
     if args.json:
         print(orjson.dumps({"throughput": tp, "notification_latency": lat}).decode())
         return 0

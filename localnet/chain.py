@@ -31,7 +31,7 @@ import struct
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from solders.account import Account
@@ -50,6 +50,8 @@ from solders.transaction_status import TransactionErrorFieldless
 
 MAX_PROCESSING_AGE = 150  # blocks a blockhash stays valid (agave MAX_PROCESSING_AGE)
 BLOCKHASH_KEEP = 300  # table entries kept (older ones can never be valid again)
+MAX_TX_RECORDS = 200_000  # landed transactions kept for getTransaction (dedupe needs only 150 slots)
+BLOCK_TIMES_KEEP = 100_000  # slots whose block time getBlockTime can still answer
 SLOT_HASHES_MAX = 512  # agave MAX_ENTRIES of the SlotHashes sysvar
 CONFIRM_DEPTH = 1
 FINALIZE_DEPTH = 32
@@ -67,6 +69,7 @@ TOKEN_2022_PROGRAM = Pubkey.from_string("TokenzQdBNbLqP5VEhdkAS6EPFLC1PHnBqCXEpP
 TOKEN_PROGRAMS = frozenset((TOKEN_PROGRAM, TOKEN_2022_PROGRAM))
 SYSVAR_OWNER = Pubkey.from_string("Sysvar1111111111111111111111111111111111111")
 NATIVE_LOADER = Pubkey.from_string("NativeLoader1111111111111111111111111111111")
+_NEVER_WRITTEN_OWNERS = frozenset((SYSVAR_OWNER, NATIVE_LOADER))
 # Programs whose instructions get the builtin default CU allocation (agave builtin cost table).
 BUILTIN_PROGRAMS = frozenset(
     Pubkey.from_string(s)
@@ -140,7 +143,6 @@ class TxRecord:
     pre_token: list[TokenBalance]
     post_token: list[TokenBalance]
     meta: TransactionMetadata | None
-    mentions: frozenset[Pubkey] = field(default_factory=frozenset)
 
 
 @dataclass(slots=True)
@@ -214,6 +216,9 @@ class Chain:
 
     def __init__(self, *, start_unix_time: int | None = None) -> None:
         self.svm = LiteSVM().with_blockhash_check(False).with_sigverify(False).with_transaction_history(0)
+        # The pyo3 object behind solders' pure-Python wrapper: the wrapper adds ~2 us per call, and the hot
+        # path makes 2 calls per account key per transaction.
+        self._raw: Any = getattr(self.svm, "_inner", self.svm)
         self.slot = 0
         self.block_height = 0
         self.blockhash = GENESIS_HASH
@@ -267,6 +272,7 @@ class Chain:
         self._slot_blockhash[self.slot] = self.blockhash
         self._slot_blockhash.pop(self.slot - BLOCKHASH_KEEP, None)
         self.block_times[self.slot] = int(time.time())
+        self.block_times.pop(self.slot - BLOCK_TIMES_KEEP, None)
         self._write_sysvars()
         self._prune_history()
         for listener in self.slot_listeners:
@@ -368,7 +374,7 @@ class Chain:
                     del self._history[pubkey]
 
     def mint_decimals(self, mint: Pubkey) -> int | None:
-        acc = self.svm.get_account(mint)
+        acc = self._raw.get_account(mint)
         if acc is None or acc.owner not in TOKEN_PROGRAMS or len(acc.data) < 82:
             return None
         return acc.data[44]
@@ -470,7 +476,7 @@ class Chain:
         keys, loaded_w, loaded_r = self.resolve_keys(message)
         n_static = len(keys) - len(loaded_w) - len(loaded_r)
         fee, prio, price = self.fee_of(message, keys)
-        svm = self.svm
+        svm = self._raw
         get = svm.get_account
         pre_accounts = [get(k) for k in keys]
         payer = keys[0]
@@ -502,32 +508,37 @@ class Chain:
         post_accounts = [get(k) for k in keys]
         flags = self.writable_flags(message, n_static, len(loaded_w), len(keys))
         written: list[tuple[Pubkey, Account | None]] = []
+        written_keys: list[Pubkey] = []
         slot = self.slot
         for i, key in enumerate(keys):
-            if not flags[i]:
+            if not flags[i] or (err is not None and i != 0):  # a failed transaction only writes the fee payer
                 continue
             post = post_accounts[i]
-            if err is not None and i != 0:
-                continue  # a failed transaction only writes the fee payer
-            if post is not None and (post.executable or post.owner == SYSVAR_OWNER or post.owner == NATIVE_LOADER):
+            if post is not None and (post.executable or post.owner in _NEVER_WRITTEN_OWNERS):
                 continue  # demoted: programs and sysvars are never written
             self._remember_preimage(key, pre_accounts[i])
             self._index(key, post)
             written.append((key, post))
-        self._track_prio(price, [k for k, _ in written])
+            written_keys.append(key)
+        self._track_prio(price, written_keys)
         decimals = self.mint_decimals
-        pre_token = [tb for i, a in enumerate(pre_accounts) if (tb := token_balance_of(i, a, decimals))]
-        post_token = [tb for i, a in enumerate(post_accounts) if (tb := token_balance_of(i, a, decimals))]
+        pre_token = [tb for i, a in enumerate(pre_accounts)
+                     if a is not None and a.owner in TOKEN_PROGRAMS and (tb := token_balance_of(i, a, decimals))]
+        post_token = [tb for i, a in enumerate(post_accounts)
+                      if a is not None and a.owner in TOKEN_PROGRAMS and (tb := token_balance_of(i, a, decimals))]
+        sig = tx.signatures[0]
         record = TxRecord(
-            signature=tx.signatures[0], slot=slot, block_time=self.block_times[slot], tx=tx, keys=keys,
-            loaded_writable=loaded_w, loaded_readonly=loaded_r, fee=fee, err=err, logs=list(meta.logs()),
-            units=meta.compute_units_consumed(),
-            pre_balances=[a.lamports if a is not None else 0 for a in pre_accounts],
-            post_balances=[a.lamports if a is not None else 0 for a in post_accounts],
-            pre_token=pre_token, post_token=post_token, meta=meta, mentions=frozenset(keys),
+            sig, slot, self.block_times[slot], tx, keys, loaded_w, loaded_r, fee, err, meta.logs(),
+            meta.compute_units_consumed(),
+            [a.lamports if a is not None else 0 for a in pre_accounts],
+            [a.lamports if a is not None else 0 for a in post_accounts],
+            pre_token, post_token, meta,
         )
-        self.txs[record.signature] = record
+        txs = self.txs
+        txs[sig] = record
         self.tx_count += 1
+        if len(txs) > MAX_TX_RECORDS:  # dicts keep insertion order: drop the oldest
+            del txs[next(iter(txs))]
         for listener in self.tx_listeners:
             listener(record, written)
         return record

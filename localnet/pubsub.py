@@ -325,7 +325,7 @@ class PubSub:
         self._remove(sub.id)  # signature subscriptions end after their one notification
 
     def _notify_logs(self, sub: Sub, rec: TxRecord) -> None:
-        if sub.key is not None and sub.key not in rec.mentions:
+        if sub.key is not None and sub.key not in rec.keys:
             return
         value = {"signature": str(rec.signature), "err": error_json(rec.err), "logs": rec.logs}
         sub.client.push(_notification("logsNotification", {"context": {"slot": rec.slot}, "value": value}, sub.id))

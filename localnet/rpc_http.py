@@ -88,30 +88,32 @@ class HttpRpcProtocol(asyncio.Protocol):
                 if len(self.buf) > MAX_HEADER:
                     self._reply(431, b"", close=True)
                 return
-            head = bytes(self.buf[:end]).decode("latin-1")
-            lines = head.split("\r\n")
-            parts = lines[0].split(" ")
+            head = bytes(self.buf[:end]).lower()
+            line_end = head.find(b"\r\n")
+            parts = (head if line_end < 0 else head[:line_end]).split(b" ")
             if len(parts) != 3:
                 self._reply(400, b"", close=True)
                 return
             method, path, version = parts
             length = 0
-            close = version == "HTTP/1.0"
-            for line in lines[1:]:
-                name, _, value = line.partition(":")
-                name = name.strip().lower()
-                if name == "content-length":
-                    try:
-                        length = int(value.strip())
-                    except ValueError:
-                        self._reply(400, b"", close=True)
-                        return
-                elif name == "connection":
-                    v = value.strip().lower()
-                    close = v == "close" or (close and v != "keep-alive")
-                elif name == "transfer-encoding" and value.strip().lower() != "identity":
-                    self._reply(501, b"", close=True)  # clients send Content-Length for JSON-RPC
+            cl = head.find(b"\r\ncontent-length:")
+            if cl >= 0:
+                value_end = head.find(b"\r\n", cl + 17)
+                try:
+                    length = int(head[cl + 17:value_end if value_end >= 0 else None])
+                except ValueError:
+                    self._reply(400, b"", close=True)
                     return
+            conn = head.find(b"\r\nconnection:")
+            conn_value = b""
+            if conn >= 0:
+                value_end = head.find(b"\r\n", conn + 13)
+                conn_value = head[conn + 13:value_end if value_end >= 0 else None].strip()
+            close = conn_value == b"close" or (version == b"http/1.0" and conn_value != b"keep-alive")
+            te = head.find(b"\r\ntransfer-encoding:")
+            if te >= 0 and b"chunked" in head[te:head.find(b"\r\n", te + 2) if head.find(b"\r\n", te + 2) >= 0 else None]:
+                self._reply(501, b"", close=True)  # clients send Content-Length for JSON-RPC
+                return
             if length > MAX_BODY:
                 self._reply(413, b"", close=True)
                 return
@@ -120,9 +122,9 @@ class HttpRpcProtocol(asyncio.Protocol):
                 return
             body = bytes(self.buf[end + 4:total])
             del self.buf[:total]
-            if method == "POST":
+            if method == b"post":
                 self._reply(200, handle_body(self.methods, body), close=close)
-            elif method == "GET" and path.split("?")[0] == "/health":
+            elif method == b"get" and path.split(b"?")[0] == b"/health":
                 self._reply(200, b"ok", close=close, ctype=b"text/plain")
             else:
                 self._reply(405, b"Used HTTP Method is not allowed. POST or OPTIONS is required", close=close,

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 import based58
+import pybase64
 from solders.message import from_bytes_versioned
 from solders.pubkey import Pubkey
 from solders.signature import Signature
@@ -43,6 +44,7 @@ from localnet.encoding import (
 )
 from localnet.errors import (
     INVALID_PARAMS,
+    INVALID_REQUEST,
     MIN_CONTEXT_SLOT_NOT_REACHED,
     SEND_TX_PREFLIGHT_FAILURE,
     TX_SIGNATURE_VERIFICATION_FAILURE,
@@ -129,15 +131,14 @@ class RpcMethods:
         if enc not in ACCOUNT_ENCODINGS:
             raise invalid_params(f"unknown variant `{enc}`, expected one of `binary`, `base58`, `base64`, "
                                  "`jsonParsed`, `base64+zstd`")
-        if enc == "base58" and cfg.get("dataSlice") is None:
-            pass
         return enc
 
     def _account(self, pubkey: Pubkey, commitment: str, enc: str, data_slice: tuple[int, int] | None) -> Any:
         acc = self.chain.get_account(pubkey, commitment)
-        if enc == "base58" and acc is not None and len(acc.data) > 128 and data_slice is None:
-            raise invalid_params("Encoded binary (base 58) data should be less than 128 bytes, please use Base64 "
-                                 "encoding.".rstrip("."))
+        if enc == "base58" and acc is not None and (
+                len(acc.data) if data_slice is None else min(data_slice[1], len(acc.data))) > 128:
+            raise RpcFault(INVALID_REQUEST, "Encoded binary (base 58) data should be less than 128 bytes, please "
+                                            "use Base64 encoding.")
         return account_json(acc, enc, data_slice, self.chain.mint_decimals)
 
     # ------------------------------------------------------------------ cluster
@@ -361,7 +362,7 @@ class RpcMethods:
                 if len(raw) > MAX_BASE64_TX:
                     raise invalid_params(f"base64 encoded solana_transaction::versioned::VersionedTransaction too "
                                          f"large: {len(raw)} bytes (max: encoded/raw {MAX_BASE64_TX}/1232)")
-                data = base64.b64decode(raw, validate=True)
+                data = pybase64.b64decode(raw, validate=True)
             else:
                 raise invalid_params(f"unsupported encoding: {enc}. Supported encodings: base58, base64")
         except (ValueError, binascii.Error) as err:
@@ -383,8 +384,9 @@ class RpcMethods:
     def rpc_sendTransaction(self, params: list[Any]) -> Any:
         cfg = _cfg(params, 1)
         tx = self._decode_tx(_arg(params, 0), cfg)
-        self._commitment({"commitment": cfg.get("preflightCommitment", FINALIZED),
-                          "minContextSlot": cfg.get("minContextSlot")})
+        if "preflightCommitment" in cfg or "minContextSlot" in cfg:
+            self._commitment({"commitment": cfg.get("preflightCommitment", FINALIZED),
+                              "minContextSlot": cfg.get("minContextSlot")})
         sig = str(tx.signatures[0])
         if cfg.get("skipPreflight"):
             # A transaction that cannot land is dropped silently, as a validator does with skipPreflight.
@@ -469,7 +471,7 @@ class RpcMethods:
         cfg = {"encoding": raw_cfg} if isinstance(raw_cfg, str) else _cfg(params, 1)
         c = self._commitment(cfg)
         if c == PROCESSED:
-            raise invalid_params("Method does not support commitment below `confirmed`")
+            raise RpcFault(INVALID_PARAMS, "Method does not support commitment below `confirmed`")
         enc = cfg.get("encoding", "json")
         if enc not in ("json", "jsonParsed", "base64", "base58"):
             raise invalid_params(f"unknown variant `{enc}`, expected one of `binary`, `base64`, `base58`, `json`, "

@@ -543,3 +543,31 @@ async def test_bpf_program_from_elf(localnet, tmp_path) -> None:
         assert any(str(program) in line for line in localnet.transaction(tx.signatures[0]).logs)
         listed = (await client.get_program_accounts(program, Processed, encoding="base64")).value
         assert [a.pubkey for a in listed] == [mint.pubkey()]
+
+
+async def test_error_codes_and_garbage_http(localnet) -> None:
+    big = localnet.set_account(Keypair().pubkey(), lamports=10**9, data=bytes(300))
+    async with httpx.AsyncClient() as http:
+        async def call(method: str, params: list) -> dict:
+            body = {"jsonrpc": "2.0", "id": 1, "method": method, "params": params}
+            return orjson.loads((await http.post(localnet.rpc_url, json=body)).content)
+
+        assert (await call("getBalance", ["zzz"]))["error"] == {"code": -32602, "message": "Invalid param: Invalid"}
+        assert (await call("getAccountInfo", [str(big), {"encoding": "base58", "commitment": "processed"}]))["error"]["code"] == -32600
+        sliced = await call("getAccountInfo", [str(big), {"encoding": "base58", "dataSlice": {"offset": 0, "length": 4},
+                                                          "commitment": "processed"}])
+        assert sliced["result"]["value"]["data"] == ["1111", "base58"]
+        sig = str(Keypair().sign_message(b"m"))
+        assert (await call("getTransaction", [sig, {"commitment": "processed"}]))["error"] == {
+            "code": -32602, "message": "Method does not support commitment below `confirmed`"}
+        assert (await call("getTransaction", [sig]))["result"] is None
+        assert (await call("sendTransaction", ["@@@", {"encoding": "base64"}]))["error"]["code"] == -32602
+        assert (await call("getSlot", {"commitment": "processed"}))["error"]["code"] == -32602
+        assert (await call("getSlot", [{"commitment": "processed", "minContextSlot": 10**9}]))["error"]["code"] == -32016
+    host, port = localnet.rpc_url.removeprefix("http://").rsplit(":", 1)
+    reader, writer = await asyncio.open_connection(host, int(port))
+    writer.write(b"GARBAGE\r\n\r\n")
+    assert (await reader.readline()).startswith(b"HTTP/1.1 400")
+    writer.close()
+    async with AsyncClient(localnet.rpc_url) as client:
+        assert await client.is_connected()
