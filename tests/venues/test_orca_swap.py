@@ -239,3 +239,24 @@ def test_crossing_ticks_changes_liquidity_and_counts() -> None:
     assert big.ticks_crossed == 2
     assert big.next_liquidity == liq
     assert big.next_tick_index < -640
+
+
+def test_splash_pool_full_range_quotes() -> None:
+    # Full-range-only pool (tick_spacing 32896): one array covers [0, 2.9M) and the min array the rest.
+    raw = json.loads((FIXTURES / "carbon_orca_whirlpool_account_splash.json").read_text())
+    import base64
+
+    pool = orca.decode_whirlpool(base64.b64decode(raw["data"]))
+    assert orca.tick_array_start_indexes(pool.tick_current_index, pool.tick_spacing, True) == [0, -2894848]
+    assert orca.tick_array_start_indexes(pool.tick_current_index, pool.tick_spacing, False) == [0]
+    sp, liq = pool.sqrt_price / 2.0**64, float(pool.liquidity)
+    for a_to_b, amount in ((True, 10**6), (False, 10**13)):
+        q = orca.quote_swap(pool, orca.swap_tick_arrays(pool, {}, a_to_b), amount, a_to_b=a_to_b)
+        net = amount * (1 - pool.fee_rate / 1e6)
+        # One liquidity range: the closed-form constant-L swap in floats.
+        if a_to_b:
+            expected = liq * (sp - 1 / (1 / sp + net / liq))
+        else:
+            expected = liq * (1 / sp - 1 / (sp + net / liq))
+        assert q.amount_in == amount and q.ticks_crossed == 0
+        assert abs(q.amount_out - expected) <= 1e-6 * expected + 2
