@@ -17,7 +17,7 @@ import tempfile
 from pathlib import Path
 
 from localnet.sbf.errors import CompileFailed, SbfError, ToolchainMissing
-from localnet.sbf.link import link
+from localnet.sbf.linker import link
 
 PROGRAMS_DIR = Path(__file__).resolve().parent.parent / "programs"
 CLANG = "clang-16"

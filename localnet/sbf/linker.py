@@ -345,7 +345,7 @@ def _emit(
         dynsym += SYM.pack(off, 0x10, 0, SHN_UNDEF, 0, 0)  # STB_GLOBAL, STT_NOTYPE
     reldyn = b"".join(REL.pack(o, (sym << 32) | typ) for o, typ, sym in sorted(dyn_rels))
 
-    n_dyn = 9 if has_rel else 6
+    n_dyn = 9 if has_rel else 5  # 4 table entries (+ 4 relocation entries) + DT_NULL
     dynamic_off = _align(len(out), 8)
     dynsym_off = _align(dynamic_off + n_dyn * DYN.size, 8)
     dynstr_off = dynsym_off + len(dynsym)
