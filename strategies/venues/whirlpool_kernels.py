@@ -30,6 +30,7 @@ rejects is accepted.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -293,6 +294,36 @@ def swap_edges(pool: Whirlpool) -> tuple[float, float]:
     return (
         wm.sqrt_price_from_tick_index(low_tick) / _Q64,
         wm.sqrt_price_from_tick_index(high_tick) / _Q64,
+    )
+
+
+class ScreeningInputs(NamedTuple):
+    """Everything the kernels need for one pool, as floats (build on pool / tick-array updates)."""
+
+    ticks: F64Array
+    tick_current: int
+    sqrt_price: float
+    liquidity: float
+    fee_rate: float
+    end_sqrt_a_to_b: float
+    end_sqrt_b_to_a: float
+
+
+def screening_inputs(pool: Whirlpool, tick_arrays: Sequence[TickArray]) -> ScreeningInputs:
+    """Pack a decoded pool and its tick arrays (both directions) for the kernels.
+
+    Call as `wp_swap_in(s.ticks, 0, len(s.ticks), s.tick_current, s.sqrt_price, s.liquidity, s.fee_rate,
+    a_to_b, s.end_sqrt_a_to_b if a_to_b else s.end_sqrt_b_to_a, amount)`.
+    """
+    down, up = swap_edges(pool)
+    return ScreeningInputs(
+        pack_ticks(tick_arrays, pool.tick_spacing),
+        pool.tick_current_index,
+        pool.sqrt_price / _Q64,
+        float(pool.liquidity),
+        float(pool.fee_rate),
+        down,
+        up,
     )
 
 

@@ -133,6 +133,16 @@ def test_kernel_never_accepts_beyond_the_exact_quote(seed: int, a_to_b: bool, re
     assert steps >= exact.ticks_crossed + 1
 
 
+def test_screening_inputs_match_manual_packing() -> None:
+    pool, arrays = _random_pool(11)
+    s = k.screening_inputs(pool, list(arrays.values()))
+    for a_to_b in (True, False):
+        args = _kernel_args(pool, arrays, a_to_b)
+        edge = s.end_sqrt_a_to_b if a_to_b else s.end_sqrt_b_to_a
+        mine = (s.ticks, 0, len(s.ticks), s.tick_current, s.sqrt_price, s.liquidity, s.fee_rate, a_to_b, edge)
+        assert np.array_equal(mine[0], args[0]) and mine[1:] == args[1:]
+
+
 def test_marginal_rate_and_price_helpers() -> None:
     pool, arrays = _random_pool(7)
     args = _kernel_args(pool, arrays, True)
