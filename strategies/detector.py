@@ -38,158 +38,22 @@ from strategies import routes as R
 
 INVPHI = 0.6180339887498949  # (sqrt(5) - 1) / 2, golden-section step
 
-_SKIP = (False, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
-
 _DETECT_SIG = "int64(float64[:, ::1], int64[:, ::1], int64[::1], float64[::1], int64)"
 _DETECT_ALL_SIG = "int64(float64[:, ::1], int64[:, ::1], int64[::1], float64[::1])"
 
 
-@njit(cache=True, nogil=True)
-def lamports_per_unit(market: Any, token: Any) -> float:
-    """Lamport value of one raw unit of `token` (1.0 for SOL; 0.0 when no price)."""
-    base = L.TOKENS_OFFSET + token * L.TOKEN_WIDTH
-    if market[base + L.T_IS_SOL] != 0.0:
-        return 1.0
-    sol = market[L.M_SOL_USD]
-    usd = market[base + L.T_USD_PER_UNIT]
-    if sol <= 0.0 or usd <= 0.0:
-        return 0.0
-    return float(usd * 1e9 / sol)
+@njit(cache=True, nogil=True, error_model="numpy")
+def _scan(pools_f: Any, pools_i: Any, graph: Any, market: Any, lo: Any, hi: Any, use_index: Any) -> int:
+    """Evaluate routes lo..hi (CSR positions if use_index, else route ids); write the best to market[O_*].
 
-
-@njit(cache=True, nogil=True)
-def leg_out(pools_f: Any, pools_i: Any, pool: Any, direction: Any, x: Any) -> float:
-    """Float output of one leg for input `x`; -1.0 for a pool kind without a float model yet."""
-    kind = pools_i[pool, L.I_KIND]
-    if kind == L.KIND_RAYDIUM_CPMM or kind == L.KIND_RAYDIUM_AMM_V4:
-        if direction == R.DIR_A_TO_B:
-            r_in = pools_f[pool, L.F_RES_A]
-            r_out = pools_f[pool, L.F_RES_B]
-        else:
-            r_in = pools_f[pool, L.F_RES_B]
-            r_out = pools_f[pool, L.F_RES_A]
-        gx = pools_f[pool, L.F_FEE_KEEP] * x
-        return float(r_out * gx / (r_in + gx))
-    return -1.0
-
-
-@njit(cache=True, nogil=True)
-def chain_out(pools_f: Any, pools_i: Any, graph: Any, ro: Any, n_legs: Any, x: Any) -> float:
-    """Float output of the route whose row starts at `ro` for input `x`."""
-    y = x
-    for k in range(n_legs):
-        y = leg_out(pools_f, pools_i, graph[ro + R.R_POOL + k], graph[ro + R.R_DIR + k], y)
-    return float(y)
-
-
-@njit(cache=True, nogil=True)
-def evaluate_route(pools_f: Any, pools_i: Any, graph: Any, market: Any, route: Any) -> Any:
-    """(ok, amount_in, gross_out, net, net_lamports, cu_limit, cost_token) of one route."""
-    ro = graph[R.G_ROUTES_OFF] + route * R.ROUTE_WIDTH
-    n_legs = graph[ro + R.R_NLEGS]
-    start = graph[ro + R.R_START]
-    end = graph[ro + R.R_END]
-    sbase = L.TOKENS_OFFSET + start * L.TOKEN_WIDTH
-    cap = min(market[sbase + L.T_BALANCE], market[sbase + L.T_MAX_NOTIONAL])
-    if cap <= 0.0:
-        return _SKIP
-    depth = market[L.M_DEPTH_FRAC]
-    cu = market[L.M_CU_BASE]
-    k_coef = 1.0
-    e_coef = 0.0
-    all_cp = True
-    for k in range(n_legs):
-        pool = graph[ro + R.R_POOL + k]
-        if (pools_i[pool, L.I_FLAGS] & L.USABLE_MASK) != L.FLAG_TRADABLE:
-            return _SKIP
-        kind = pools_i[pool, L.I_KIND]
-        cu += market[L.M_CU_LEG + kind]
-        if kind == L.KIND_RAYDIUM_CPMM or kind == L.KIND_RAYDIUM_AMM_V4:
-            if graph[ro + R.R_DIR + k] == R.DIR_A_TO_B:
-                r_in = pools_f[pool, L.F_RES_A]
-                r_out = pools_f[pool, L.F_RES_B]
-            else:
-                r_in = pools_f[pool, L.F_RES_B]
-                r_out = pools_f[pool, L.F_RES_A]
-            if r_in <= 0.0 or r_out <= 0.0:
-                return _SKIP
-            y_lim = depth * r_in
-            if k == 0:
-                cap = min(cap, y_lim)
-            elif k_coef > e_coef * y_lim:
-                cap = min(cap, y_lim / (k_coef - e_coef * y_lim))
-            gk = pools_f[pool, L.F_FEE_KEEP] * k_coef
-            k_coef = gk * r_out / r_in
-            e_coef = e_coef + gk / r_in
-        else:
-            # CLMM legs plug in here (float kernel over packed ticks); unmodelled until then.
-            all_cp = False
-            return _SKIP
-    ratio = 1.0
-    if graph[ro + R.R_TYPE] == R.ROUTE_CEX:
-        ebase = L.TOKENS_OFFSET + end * L.TOKEN_WIDTH
-        usd_in = market[sbase + L.T_USD_PER_UNIT]
-        usd_out = market[ebase + L.T_USD_PER_UNIT]
-        if usd_in <= 0.0 or usd_out <= 0.0:
-            return _SKIP
-        ratio = usd_out / usd_in
-        inv_max = market[ebase + L.T_INV_MAX]
-        if inv_max > 0.0:
-            room = inv_max - market[ebase + L.T_BALANCE]
-            if room <= 0.0:
-                return _SKIP
-            if k_coef > e_coef * room:
-                cap = min(cap, room / (k_coef - e_coef * room))
-    lpu = lamports_per_unit(market, start)
-    if lpu <= 0.0:
-        return _SKIP
-    cu = min(cu, market[L.M_CU_MAX])
-    fee_lamports = (
-        market[L.M_SIGNATURE_LAMPORTS]
-        + math.ceil(market[L.M_CU_PRICE_MICRO] * cu / 1e6)
-        + market[L.M_TIP_LAMPORTS]
-    )
-    cost = fee_lamports / lpu
-    if all_cp and market[L.M_FORCE_SEARCH] == 0.0:
-        kk = ratio * k_coef
-        if kk <= 1.0:
-            return _SKIP
-        x = min((math.sqrt(kk) - 1.0) / e_coef, cap)
-    else:
-        a = 0.0
-        b = cap
-        c = b - INVPHI * (b - a)
-        d = a + INVPHI * (b - a)
-        fc = ratio * chain_out(pools_f, pools_i, graph, ro, n_legs, c) - c
-        fd = ratio * chain_out(pools_f, pools_i, graph, ro, n_legs, d) - d
-        for _ in range(int(market[L.M_SEARCH_ITERS])):
-            if fc > fd:
-                b = d
-                d = c
-                fd = fc
-                c = b - INVPHI * (b - a)
-                fc = ratio * chain_out(pools_f, pools_i, graph, ro, n_legs, c) - c
-            else:
-                a = c
-                c = d
-                fc = fd
-                d = a + INVPHI * (b - a)
-                fd = ratio * chain_out(pools_f, pools_i, graph, ro, n_legs, d) - d
-        x = 0.5 * (a + b)
-    if x < 1.0:
-        return _SKIP
-    gross = ratio * chain_out(pools_f, pools_i, graph, ro, n_legs, x)
-    net = gross - x - cost
-    if net <= 0.0 or net < market[L.M_MIN_PROFIT_LAMPORTS] / lpu:
-        return _SKIP
-    if net * 1e4 < market[L.M_MIN_PROFIT_BPS] * x:
-        return _SKIP
-    return (True, x, gross, net, net * lpu, cu, cost)
-
-
-@njit(cache=True, nogil=True)
-def _scan(pools_f: Any, pools_i: Any, graph: Any, market: Any, lo: Any, hi: Any, use_index: Any) -> Any:
+    One function on purpose: numba increfs/decrefs array arguments around helper calls (and around
+    its own IR-level inlining), which cost more than the route arithmetic itself here.
+    """
     ids = graph[R.G_IDS_OFF]
+    routes_off = graph[R.G_ROUTES_OFF]
+    sol_usd = market[L.M_SOL_USD]
+    force_search = market[L.M_FORCE_SEARCH] != 0.0
+    iters = max(int(market[L.M_SEARCH_ITERS]), 0)
     best = -1
     best_x = 0.0
     best_gross = 0.0
@@ -199,8 +63,172 @@ def _scan(pools_f: Any, pools_i: Any, graph: Any, market: Any, lo: Any, hi: Any,
     best_cost = 0.0
     for j in range(lo, hi):
         route = graph[ids + j] if use_index else j
-        ok, x, gross, net, net_l, cu, cost = evaluate_route(pools_f, pools_i, graph, market, route)
-        if ok and (best < 0 or net_l > best_net_l):
+        ro = routes_off + route * R.ROUTE_WIDTH
+        n_legs = graph[ro + R.R_NLEGS]
+        start = graph[ro + R.R_START]
+        sbase = L.TOKENS_OFFSET + start * L.TOKEN_WIDTH
+        cap = min(market[sbase + L.T_BALANCE], market[sbase + L.T_MAX_NOTIONAL])
+        if cap <= 0.0:
+            continue
+        # Pass 1: usable legs, CU, and the route's Möbius map out(x) = K x / (1 + E x).
+        cu = market[L.M_CU_BASE]
+        k_coef = 1.0
+        e_coef = 0.0
+        usable = True
+        for k in range(n_legs):
+            pool = graph[ro + R.R_POOL + k]
+            kind = pools_i[pool, L.I_KIND]
+            if (pools_i[pool, L.I_FLAGS] & L.USABLE_MASK) != L.FLAG_TRADABLE or not (
+                kind == L.KIND_RAYDIUM_CPMM or kind == L.KIND_RAYDIUM_AMM_V4
+            ):
+                # CLMM legs plug in here (float kernel over packed ticks); unmodelled until then.
+                usable = False
+                break
+            cu += market[L.M_CU_LEG + kind]
+            if graph[ro + R.R_DIR + k] == R.DIR_A_TO_B:
+                r_in = pools_f[pool, L.F_RES_A]
+                inv_in = pools_f[pool, L.F_INV_RES_A]
+                r_out = pools_f[pool, L.F_RES_B]
+            else:
+                r_in = pools_f[pool, L.F_RES_B]
+                inv_in = pools_f[pool, L.F_INV_RES_B]
+                r_out = pools_f[pool, L.F_RES_A]
+            if r_in <= 0.0 or r_out <= 0.0:
+                usable = False
+                break
+            gk = pools_f[pool, L.F_FEE_KEEP] * k_coef * inv_in
+            k_coef = gk * r_out
+            e_coef = e_coef + gk
+        if not usable:
+            continue
+        ratio = 1.0
+        is_cex = graph[ro + R.R_TYPE] == R.ROUTE_CEX
+        ebase = L.TOKENS_OFFSET + graph[ro + R.R_END] * L.TOKEN_WIDTH
+        if is_cex:
+            usd_in = market[sbase + L.T_USD_PER_UNIT]
+            usd_out = market[ebase + L.T_USD_PER_UNIT]
+            if usd_in <= 0.0 or usd_out <= 0.0:
+                continue
+            ratio = usd_out / usd_in
+        kk = ratio * k_coef
+        if not force_search and kk <= 1.0:
+            continue  # unprofitable at any size, before any cost: the common case, kept cheap
+        # Pass 2 (candidates only): depth caps; leg k's input is the prefix map, same operations.
+        depth = market[L.M_DEPTH_FRAC]
+        kc = 1.0
+        ec = 0.0
+        for k in range(n_legs):
+            pool = graph[ro + R.R_POOL + k]
+            if graph[ro + R.R_DIR + k] == R.DIR_A_TO_B:
+                r_in = pools_f[pool, L.F_RES_A]
+                inv_in = pools_f[pool, L.F_INV_RES_A]
+                r_out = pools_f[pool, L.F_RES_B]
+            else:
+                r_in = pools_f[pool, L.F_RES_B]
+                inv_in = pools_f[pool, L.F_INV_RES_B]
+                r_out = pools_f[pool, L.F_RES_A]
+            y_lim = depth * r_in
+            if k == 0:
+                cap = min(cap, y_lim)
+            elif kc > ec * y_lim:
+                cap = min(cap, y_lim / (kc - ec * y_lim))
+            gk = pools_f[pool, L.F_FEE_KEEP] * kc * inv_in
+            kc = gk * r_out
+            ec = ec + gk
+        if is_cex:
+            inv_max = market[ebase + L.T_INV_MAX]
+            if inv_max > 0.0:
+                room = inv_max - market[ebase + L.T_BALANCE]
+                if room <= 0.0:
+                    continue
+                if k_coef > e_coef * room:
+                    cap = min(cap, room / (k_coef - e_coef * room))
+        # lamports per raw unit of the start token (1 for SOL), as layout.lamports_per_unit
+        if market[sbase + L.T_IS_SOL] != 0.0:
+            lpu = 1.0
+        else:
+            usd = market[sbase + L.T_USD_PER_UNIT]
+            if sol_usd <= 0.0 or usd <= 0.0:
+                continue
+            lpu = usd * 1e9 / sol_usd
+        cu = min(cu, market[L.M_CU_MAX])
+        fee_lamports = (
+            market[L.M_SIGNATURE_LAMPORTS]
+            + math.ceil(market[L.M_CU_PRICE_MICRO] * cu / 1e6)
+            + market[L.M_TIP_LAMPORTS]
+        )
+        cost = fee_lamports / lpu
+        if not force_search:
+            x = min((math.sqrt(kk) - 1.0) / e_coef, cap)
+            gross = kk * x / (1.0 + e_coef * x)
+        else:
+            # Golden-section search on the concave ratio*out(x) - x over [0, cap], fixed iterations.
+            # One evaluation site (the leg loop below) so nothing is called per point.
+            a = 0.0
+            b = cap
+            c = b - INVPHI * (b - a)
+            d = a + INVPHI * (b - a)
+            fc = 0.0
+            fd = 0.0
+            x = 0.0
+            gross = 0.0
+            t = c
+            pending = 0  # 0/1: initial c/d, 2: new c, 3: new d, 4: final x
+            it = 0
+            while True:
+                y = t
+                for k in range(n_legs):
+                    pool = graph[ro + R.R_POOL + k]
+                    if graph[ro + R.R_DIR + k] == R.DIR_A_TO_B:
+                        r_in = pools_f[pool, L.F_RES_A]
+                        r_out = pools_f[pool, L.F_RES_B]
+                    else:
+                        r_in = pools_f[pool, L.F_RES_B]
+                        r_out = pools_f[pool, L.F_RES_A]
+                    gy = pools_f[pool, L.F_FEE_KEEP] * y
+                    y = r_out * gy / (r_in + gy)
+                if pending == 4:
+                    gross = ratio * y
+                    break
+                f = ratio * y - t
+                if pending == 0:
+                    fc = f
+                    t = d
+                    pending = 1
+                    continue
+                if pending == 1 or pending == 3:
+                    fd = f
+                else:
+                    fc = f
+                if it == iters:
+                    x = 0.5 * (a + b)
+                    t = x
+                    pending = 4
+                    continue
+                it += 1
+                if fc > fd:
+                    b = d
+                    d = c
+                    fd = fc
+                    c = b - INVPHI * (b - a)
+                    t = c
+                    pending = 2
+                else:
+                    a = c
+                    c = d
+                    fc = fd
+                    d = a + INVPHI * (b - a)
+                    t = d
+                    pending = 3
+        if x < 1.0:
+            continue
+        net = gross - x - cost
+        if net <= 0.0 or net < market[L.M_MIN_PROFIT_LAMPORTS] / lpu:
+            continue
+        if net * 1e4 < market[L.M_MIN_PROFIT_BPS] * x:
+            continue
+        net_l = net * lpu
+        if best < 0 or net_l > best_net_l:
             best = route
             best_x = x
             best_gross = gross
@@ -219,14 +247,14 @@ def _scan(pools_f: Any, pools_i: Any, graph: Any, market: Any, lo: Any, hi: Any,
     return best
 
 
-@njit(_DETECT_SIG, cache=True, nogil=True)
+@njit(_DETECT_SIG, cache=True, nogil=True, error_model="numpy")
 def detect(pools_f: Any, pools_i: Any, graph: Any, market: Any, pool: Any) -> int:
     """Evaluate the routes touching `pool`; best route id (or -1), details in market[O_*]."""
     ip = graph[R.G_INDPTR_OFF]
     return _scan(pools_f, pools_i, graph, market, graph[ip + pool], graph[ip + pool + 1], True)  # type: ignore[no-any-return]
 
 
-@njit(_DETECT_ALL_SIG, cache=True, nogil=True)
+@njit(_DETECT_ALL_SIG, cache=True, nogil=True, error_model="numpy")
 def detect_all(pools_f: Any, pools_i: Any, graph: Any, market: Any) -> int:
     """Evaluate every route; best route id (or -1), details in market[O_*]."""
     return _scan(pools_f, pools_i, graph, market, 0, graph[R.G_N_ROUTES], False)  # type: ignore[no-any-return]

@@ -59,6 +59,8 @@ F_RES_B = 1
 F_FEE_KEEP = 2  # 1 - fee fraction (CP kinds)
 F_SQRT_PRICE = 3  # CLMM: sqrt price as float (b per a)
 F_LIQUIDITY = 4  # CLMM: active liquidity as float
+F_INV_RES_A = 5  # 1 / reserve_a (0.0 if empty): the kernel multiplies instead of dividing
+F_INV_RES_B = 6
 POOL_F_WIDTH = 8
 
 # ---- pools_i columns ------------------------------------------------------------------------------
@@ -231,8 +233,12 @@ def write_cp_pool(
     pu[idx, U_PROTOCOL_FEE_RATE] = protocol_fee_rate
     pu[idx, U_FUND_FEE_RATE] = fund_fee_rate
     pf = arrays.pools_f
-    pf[idx, F_RES_A] = float(reserve_a)
-    pf[idx, F_RES_B] = float(reserve_b)
+    fa = float(reserve_a)
+    fb = float(reserve_b)
+    pf[idx, F_RES_A] = fa
+    pf[idx, F_RES_B] = fb
+    pf[idx, F_INV_RES_A] = 1.0 / fa if fa > 0.0 else 0.0
+    pf[idx, F_INV_RES_B] = 1.0 / fb if fb > 0.0 else 0.0
     pf[idx, F_FEE_KEEP] = 1.0 - fee_num / fee_den
     pi[idx, I_SLOT] = slot
     pi[idx, I_RECV_NS] = recv_ns

@@ -69,7 +69,6 @@ def evaluate_route(
     cap = min(market[sbase + L.T_BALANCE], market[sbase + L.T_MAX_NOTIONAL])
     if cap <= 0.0:
         return _SKIP
-    depth = market[L.M_DEPTH_FRAC]
     cu = market[L.M_CU_BASE]
     k_coef = 1.0
     e_coef = 0.0
@@ -83,31 +82,58 @@ def evaluate_route(
         if kind == L.KIND_RAYDIUM_CPMM or kind == L.KIND_RAYDIUM_AMM_V4:
             if graph[ro + R.R_DIR + k] == R.DIR_A_TO_B:
                 r_in = pools_f[pool, L.F_RES_A]
+                inv_in = pools_f[pool, L.F_INV_RES_A]
                 r_out = pools_f[pool, L.F_RES_B]
             else:
                 r_in = pools_f[pool, L.F_RES_B]
+                inv_in = pools_f[pool, L.F_INV_RES_B]
                 r_out = pools_f[pool, L.F_RES_A]
             if r_in <= 0.0 or r_out <= 0.0:
                 return _SKIP
-            y_lim = depth * r_in
-            if k == 0:
-                cap = min(cap, y_lim)
-            elif k_coef > e_coef * y_lim:
-                cap = min(cap, y_lim / (k_coef - e_coef * y_lim))
-            gk = pools_f[pool, L.F_FEE_KEEP] * k_coef
-            k_coef = gk * r_out / r_in
-            e_coef = e_coef + gk / r_in
+            gk = pools_f[pool, L.F_FEE_KEEP] * k_coef * inv_in
+            k_coef = gk * r_out
+            e_coef = e_coef + gk
         else:
+            # CLMM legs plug in here (float kernel over packed ticks); unmodelled until then.
             all_cp = False
             return _SKIP
     ratio = 1.0
-    if graph[ro + R.R_TYPE] == R.ROUTE_CEX:
+    is_cex = graph[ro + R.R_TYPE] == R.ROUTE_CEX
+    if is_cex:
         ebase = L.TOKENS_OFFSET + end * L.TOKEN_WIDTH
         usd_in = market[sbase + L.T_USD_PER_UNIT]
         usd_out = market[ebase + L.T_USD_PER_UNIT]
         if usd_in <= 0.0 or usd_out <= 0.0:
             return _SKIP
         ratio = usd_out / usd_in
+    kk = ratio * k_coef
+    closed_form = all_cp and market[L.M_FORCE_SEARCH] == 0.0
+    if closed_form and kk <= 1.0:
+        return _SKIP  # unprofitable at any size, before any cost: the common case, kept cheap
+    # Depth caps (divisions) only for candidates: leg k's input is the prefix map K_k x / (1 + E_k x),
+    # recomputed with the same operations as above so the values are identical.
+    depth = market[L.M_DEPTH_FRAC]
+    kc = 1.0
+    ec = 0.0
+    for k in range(n_legs):
+        pool = int(graph[ro + R.R_POOL + k])
+        if graph[ro + R.R_DIR + k] == R.DIR_A_TO_B:
+            r_in = pools_f[pool, L.F_RES_A]
+            inv_in = pools_f[pool, L.F_INV_RES_A]
+            r_out = pools_f[pool, L.F_RES_B]
+        else:
+            r_in = pools_f[pool, L.F_RES_B]
+            inv_in = pools_f[pool, L.F_INV_RES_B]
+            r_out = pools_f[pool, L.F_RES_A]
+        y_lim = depth * r_in
+        if k == 0:
+            cap = min(cap, y_lim)
+        elif kc > ec * y_lim:
+            cap = min(cap, y_lim / (kc - ec * y_lim))
+        gk = pools_f[pool, L.F_FEE_KEEP] * kc * inv_in
+        kc = gk * r_out
+        ec = ec + gk
+    if is_cex:
         inv_max = market[ebase + L.T_INV_MAX]
         if inv_max > 0.0:
             room = inv_max - market[ebase + L.T_BALANCE]
@@ -125,11 +151,9 @@ def evaluate_route(
         + market[L.M_TIP_LAMPORTS]
     )
     cost = fee_lamports / lpu
-    if all_cp and market[L.M_FORCE_SEARCH] == 0.0:
-        kk = ratio * k_coef
-        if kk <= 1.0:
-            return _SKIP
+    if closed_form:
         x = min((math.sqrt(kk) - 1.0) / e_coef, cap)
+        gross = kk * x / (1.0 + e_coef * x)
     else:
         a = 0.0
         b = cap
@@ -151,9 +175,9 @@ def evaluate_route(
                 d = a + INVPHI * (b - a)
                 fd = ratio * chain_out(pools_f, pools_i, graph, ro, n_legs, d) - d
         x = 0.5 * (a + b)
+        gross = ratio * chain_out(pools_f, pools_i, graph, ro, n_legs, x)
     if x < 1.0:
         return _SKIP
-    gross = ratio * chain_out(pools_f, pools_i, graph, ro, n_legs, x)
     net = gross - x - cost
     if net <= 0.0 or net < market[L.M_MIN_PROFIT_LAMPORTS] / lpu:
         return _SKIP
