@@ -181,12 +181,14 @@ def _compiled_ix_json(ix: Any, stack_height: int | None) -> dict[str, Any]:
 
 
 def inner_instructions_json(inner: Any) -> list[dict[str, Any]]:
+    """meta.innerInstructions from LiteSVM's list (per top-level instruction) of InnerInstruction, whose
+    `instruction` and `stack_height` are methods in solders 0.26 (unlike CompiledInstruction's fields)."""
     if not inner:
         return []
     out = []
     for index, ixs in enumerate(inner):
         if ixs:
-            out.append({"index": index, "instructions": [_compiled_ix_json(i.instruction, i.stack_height) for i in ixs]})
+            out.append({"index": index, "instructions": [_compiled_ix_json(i.instruction(), i.stack_height()) for i in ixs]})
     return out
 
 

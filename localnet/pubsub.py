@@ -222,8 +222,9 @@ class PubSub:
         sub.client.subs.pop(sub_id, None)
         if sub.commitment != PROCESSED:
             self.deferred -= 1
-        table: dict[Any, dict[int, Sub]] | None = {"account": self.account_subs, "program": self.program_subs,
-                                                   "signature": self.signature_subs}.get(sub.kind)
+        tables: dict[str, dict[Any, dict[int, Sub]]] = {
+            "account": self.account_subs, "program": self.program_subs, "signature": self.signature_subs}
+        table = tables.get(sub.kind)
         if table is not None:
             subs = table.get(sub.key)
             if subs is not None:

@@ -227,15 +227,22 @@ class Localnet:
 
     def add_program(self, program_id: Pubkey, elf: bytes | str | Path) -> None:
         """Deploy an SBF program (ELF bytes or a path to a .so)."""
+        where = "ELF bytes"
         if not isinstance(elf, bytes):
+            where = str(elf)
             try:
                 elf = Path(elf).read_bytes()
             except OSError as err:
-                raise LoadError(f"cannot read program {elf}: {err}") from err
+                raise LoadError(f"cannot read program {where}: {err}") from err
+        # LiteSVM panics (a BaseException) on a bad ELF and prints a Rust backtrace: check the header first.
+        if len(elf) < 64 or elf[:4] != b"\x7fELF" or elf[4] != 2 or int.from_bytes(elf[18:20], "little") not in (247, 263):
+            raise LoadError(f"program {program_id}: {where} is not a 64-bit SBF/BPF ELF shared object")
         try:
             self.chain.add_program(program_id, elf)
-        except Exception as err:
-            raise LoadError(f"program {program_id}: LiteSVM rejected the ELF: {err}") from err
+        except (KeyboardInterrupt, SystemExit, asyncio.CancelledError):
+            raise
+        except BaseException as err:  # pyo3 PanicException derives from BaseException
+            raise LoadError(f"program {program_id}: LiteSVM rejected {where}: {err}") from err
 
     def load_account_file(self, path: Path | str, pubkey: Pubkey | None = None) -> Pubkey:
         """Load a `solana account --output json` dump, optionally at another address."""

@@ -146,7 +146,7 @@ async def test_spl_mint_token_account_and_transfer(localnet) -> None:
         ])
         owner_kp = Keypair()
         ata_o = spl.get_associated_token_address(owner_kp.pubkey(), mint.pubkey())
-        await send(client, payer, [
+        create = await send(client, payer, [
             spl.create_associated_token_account(payer.pubkey(), owner_kp.pubkey(), mint.pubkey()),
             spl.mint_to(spl.MintToParams(program_id=TOKEN_PROGRAM_ID, mint=mint.pubkey(), dest=ata_o,
                                          mint_authority=payer.pubkey(), amount=1_250_000)),
@@ -157,6 +157,10 @@ async def test_spl_mint_token_account_and_transfer(localnet) -> None:
         bal = (await client.get_token_account_balance(ata_b, Processed)).value
         assert bal.amount == "250000" and bal.decimals == 6 and bal.ui_amount_string == "0.25"
         assert localnet.token_amount(ata_o) == 1_000_000
+        create_meta = await tx_meta(client, localnet, create)
+        inner = create_meta.inner_instructions
+        assert inner and inner[0].index == 0 and len(inner[0].instructions) >= 3  # ATA program's CPIs
+        assert all(ix.stack_height == 2 for ix in inner[0].instructions[:1])
         meta = await tx_meta(client, localnet, tx)
         pre = {str(t.mint): int(t.ui_token_amount.amount) for t in meta.pre_token_balances if t.owner == owner_kp.pubkey()}
         post = {str(t.mint): int(t.ui_token_amount.amount) for t in meta.post_token_balances if t.owner == owner_kp.pubkey()}
@@ -469,11 +473,13 @@ async def test_reads_encodings_and_misc_methods(localnet) -> None:
         assert (await client.get_genesis_hash()).value == (await client.get_genesis_hash()).value
         assert (await client.get_minimum_balance_for_rent_exemption(165)).value == localnet.chain.svm.minimum_balance_for_rent_exemption(165)
         payer = await funded(client)
+        # Fees are per-account minimums per slot (the airdrop that funded `payer` paid 0): ask about `dest`.
+        dest = Keypair().pubkey()
         await send(client, payer, [set_compute_unit_price(777), transfer(TransferParams(
-            from_pubkey=payer.pubkey(), to_pubkey=owner, lamports=1))])
+            from_pubkey=payer.pubkey(), to_pubkey=dest, lamports=10**6))])
         # solana-py / solders 0.26 have no getRecentPrioritizationFees: raw JSON-RPC over httpx.
         async with httpx.AsyncClient() as http:
-            body = {"jsonrpc": "2.0", "id": 1, "method": "getRecentPrioritizationFees", "params": [[str(payer.pubkey())]]}
+            body = {"jsonrpc": "2.0", "id": 1, "method": "getRecentPrioritizationFees", "params": [[str(dest)]]}
             fees = orjson.loads((await http.post(localnet.rpc_url, json=body)).content)["result"]
             body["params"] = [[str(Keypair().pubkey())]]
             untouched = orjson.loads((await http.post(localnet.rpc_url, json=body)).content)["result"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import json
 import os
@@ -19,6 +18,8 @@ from solders.pubkey import Pubkey
 
 from bot.cli import build_parser
 from localnet.cli import build_parser as localnet_parser
+from localnet.errors import LocalnetError
+from localnet.process import LocalnetProcess
 
 pytestmark = pytest.mark.localnet
 FIXTURES = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures"
@@ -78,19 +79,26 @@ async def test_clone_copies_accounts_from_another_rpc(localnet) -> None:
     owner = Keypair().pubkey()
     localnet.set_account(key, lamports=1_234_567, data=bytes(range(200)), owner=owner)
     await localnet.wait_finalized()
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "localnet", "--rpc-port", "0", "--slot-ms", "20", "--clone", str(key),
-        "--url", localnet.rpc_url, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    net = await LocalnetProcess.start("--rpc-port", "0", "--slot-ms", "20", "--clone", str(key),
+                                      "--url", localnet.rpc_url)
     try:
-        assert proc.stdout is not None
-        line = (await asyncio.wait_for(proc.stdout.readline(), 30)).decode()
-        assert line.startswith("localnet ready "), line
-        rpc = dict(part.split("=", 1) for part in line.split()[2:])["rpc"]
-        async with AsyncClient(rpc) as client:
+        async with AsyncClient(net.rpc_url) as client:
             acc = (await client.get_account_info(key, Processed)).value
         assert acc is not None and bytes(acc.data) == bytes(range(200))
         assert acc.lamports == 1_234_567 and acc.owner == owner
     finally:
-        proc.send_signal(signal.SIGINT)
-        rc = await asyncio.wait_for(proc.wait(), 10)
+        rc = await net.stop()
     assert rc == 0
+
+
+async def test_process_start_failure_is_reported() -> None:
+    with pytest.raises(LocalnetError, match="--clone needs --url"):
+        await LocalnetProcess.start("--rpc-port", "0", "--clone", str(Keypair().pubkey()))
+
+
+def test_bad_program_file_is_one_line_usage_error(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.so"
+    bad.write_bytes(b"\x7fELF" + bytes(100))
+    res = subprocess.run([sys.executable, "-m", "localnet", "--rpc-port", "0", "--bpf-program",
+                          str(Keypair().pubkey()), str(bad)], capture_output=True, text=True, timeout=30)
+    assert res.returncode == 2 and res.stderr.count("\n") == 1 and "bad.so" in res.stderr
