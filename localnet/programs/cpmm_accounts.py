@@ -37,7 +37,9 @@ POOL_OPEN_TIME_OFFSET = 373
 POOL_ENABLE_CREATOR_FEE_OFFSET = 390
 
 _MINT = struct.Struct("<I32sQBBI32s")  # authority COption, supply, decimals, is_initialized, freeze COption
-_TOKEN = struct.Struct("<32s32sQI32sBIQQI32s")  # mint, owner, amount, delegate, state, is_native, delegated, close
+_TOKEN = struct.Struct(
+    "<32s32sQI32sBIQQI32s"
+)  # mint, owner, amount, delegate, state, is_native, delegated, close
 _POOL_HEAD = struct.Struct("<8s" + "32s" * 10 + "BBBBB" + "Q" * 7 + "BB6sQQ")
 _CONFIG = struct.Struct("<8sBBHQQQQ32s32sQ")
 _OBS_HEAD = struct.Struct("<8sBH32s")
@@ -61,11 +63,23 @@ def token_account_data(mint: Pubkey, owner: Pubkey, amount: int) -> bytes:
     return _TOKEN.pack(bytes(mint), bytes(owner), amount, 0, bytes(32), 1, 0, 0, 0, 0, bytes(32))
 
 
-def amm_config_data(trade_fee_rate: int, protocol_fee_rate: int, fund_fee_rate: int, index: int = 0,
-                    creator_fee_rate: int = 0) -> bytes:
+def amm_config_data(
+    trade_fee_rate: int, protocol_fee_rate: int, fund_fee_rate: int, index: int = 0, creator_fee_rate: int = 0
+) -> bytes:
     """A 236-byte AmmConfig with the given rates (parts per 1,000,000)."""
-    head = _CONFIG.pack(CONFIG_DISCRIMINATOR, 0, 0, index, trade_fee_rate, protocol_fee_rate, fund_fee_rate,
-                        0, bytes(32), bytes(32), creator_fee_rate)
+    head = _CONFIG.pack(
+        CONFIG_DISCRIMINATOR,
+        0,
+        0,
+        index,
+        trade_fee_rate,
+        protocol_fee_rate,
+        fund_fee_rate,
+        0,
+        bytes(32),
+        bytes(32),
+        creator_fee_rate,
+    )
     return head + bytes(CONFIG_SIZE - len(head))
 
 
@@ -103,13 +117,38 @@ class PoolFields:
 
 def pool_data(f: PoolFields) -> bytes:
     """A 637-byte PoolState."""
-    keys = (f.amm_config, f.pool_creator, f.token_0_vault, f.token_1_vault, f.lp_mint, f.token_0_mint,
-            f.token_1_mint, f.token_0_program, f.token_1_program, f.observation_key)
+    keys = (
+        f.amm_config,
+        f.pool_creator,
+        f.token_0_vault,
+        f.token_1_vault,
+        f.lp_mint,
+        f.token_0_mint,
+        f.token_1_mint,
+        f.token_0_program,
+        f.token_1_program,
+        f.observation_key,
+    )
     head = _POOL_HEAD.pack(
-        POOL_DISCRIMINATOR, *(bytes(k) for k in keys), f.auth_bump, f.status, f.lp_mint_decimals,
-        f.mint_0_decimals, f.mint_1_decimals, f.lp_supply, f.protocol_fees_token_0, f.protocol_fees_token_1,
-        f.fund_fees_token_0, f.fund_fees_token_1, f.open_time, f.recent_epoch, f.creator_fee_on,
-        int(f.enable_creator_fee), bytes(6), f.creator_fees_token_0, f.creator_fees_token_1,
+        POOL_DISCRIMINATOR,
+        *(bytes(k) for k in keys),
+        f.auth_bump,
+        f.status,
+        f.lp_mint_decimals,
+        f.mint_0_decimals,
+        f.mint_1_decimals,
+        f.lp_supply,
+        f.protocol_fees_token_0,
+        f.protocol_fees_token_1,
+        f.fund_fees_token_0,
+        f.fund_fees_token_1,
+        f.open_time,
+        f.recent_epoch,
+        f.creator_fee_on,
+        int(f.enable_creator_fee),
+        bytes(6),
+        f.creator_fees_token_0,
+        f.creator_fees_token_1,
     )
     return head + bytes(POOL_SIZE - len(head))
 
@@ -152,8 +191,16 @@ def build_initialize_ix(
     must be token accounts of the two mints owned by the authority PDA.
     """
     auth, bump = authority(program_id)
-    data = _INIT_DATA.pack(INITIALIZE_DISCRIMINATOR, trade_fee_rate, protocol_fee_rate, fund_fee_rate,
-                           open_time, bump, status, config_index)
+    data = _INIT_DATA.pack(
+        INITIALIZE_DISCRIMINATOR,
+        trade_fee_rate,
+        protocol_fee_rate,
+        fund_fee_rate,
+        open_time,
+        bump,
+        status,
+        config_index,
+    )
     metas = [
         AccountMeta(creator, is_signer=True, is_writable=False),
         AccountMeta(amm_config, is_signer=False, is_writable=True),

@@ -38,7 +38,7 @@ class CpmmError(IntEnum):
     INVALID_PROGRAM_ID = 3008  # token program slot is not SPL Token / Token-2022, or not the vault's owner
     INVALID_PROGRAM_EXECUTABLE = 3009  # token program account not executable
     ACCOUNT_NOT_SIGNER = 3010  # payer (swap) / creator (initialize) did not sign
-    ACCOUNT_NOT_INITIALIZED = 3012  # a typed account slot holds a key with no account (system-owned, 0 lamports)
+    ACCOUNT_NOT_INITIALIZED = 3012  # a typed slot holds a key with no account (system-owned, 0 lamports)
     # raydium-cp-swap ErrorCode
     NOT_APPROVED = 6000  # status bit 2 disables swaps, or now < open_time
     INVALID_OWNER = 6001

@@ -182,7 +182,8 @@ def parse_object(obj: bytes) -> tuple[list[Section], list[Symbol], dict[int, lis
 
 def _classify(sections: list[Section]) -> tuple[list[Section], list[Section]]:
     """Split loaded sections into executable and read-only; refuse writable or zero-fill ones."""
-    text, rodata = [], []
+    text: list[Section] = []
+    rodata: list[Section] = []
     for s in sections:
         if not s.flags & SHF_ALLOC:
             continue  # debug info, .comment, .llvm_addrsig, symbol/string tables: not loaded
