@@ -214,3 +214,76 @@ def build_initialize_ix(
         AccountMeta(auth, is_signer=False, is_writable=False),
     ]
     return Instruction(program_id, data, metas)
+
+
+@dataclass(frozen=True)
+class PoolSetup:
+    """Addresses of a ready-to-swap CPMM pool and every account to write for it (``accounts``)."""
+
+    pool: Pubkey
+    amm_config: Pubkey
+    observation: Pubkey
+    authority: Pubkey
+    mint0: Pubkey
+    mint1: Pubkey
+    vault0: Pubkey
+    vault1: Pubkey
+    accounts: dict[Pubkey, Account]
+
+
+def make_pool(
+    *,
+    mint0: Pubkey,
+    mint1: Pubkey,
+    reserve0: int,
+    reserve1: int,
+    trade_fee_rate: int = 2500,
+    protocol_fee_rate: int = 120_000,
+    fund_fee_rate: int = 40_000,
+    decimals0: int = 9,
+    decimals1: int = 6,
+    config_index: int = 0,
+    open_time: int = 0,
+    with_mints: bool = True,
+    program_id: Pubkey = PROGRAM_ID,
+) -> PoolSetup:
+    """Every account of a fresh CPMM pool holding ``reserve0``/``reserve1``, at the real PDAs.
+
+    Addresses follow the real program's seeds (protocols.md §2.1): config ["amm_config", index u16 BE],
+    pool ["pool", config, mint0, mint1], vaults ["pool_vault", pool, mint], observation
+    ["observation", pool]. Mints are written too unless ``with_mints`` is False (then they must exist).
+    Write ``accounts`` with `set_account` (LiteSVM or the localnet server); no fees are owed yet.
+    """
+    if bytes(mint0) >= bytes(mint1):
+        raise ValueError("mint0 must sort before mint1 (bytewise), as the program requires")
+    auth, bump = authority(program_id)
+    config = Pubkey.find_program_address([b"amm_config", config_index.to_bytes(2, "big")], program_id)[0]
+    pool = Pubkey.find_program_address([b"pool", bytes(config), bytes(mint0), bytes(mint1)], program_id)[0]
+    vault0 = Pubkey.find_program_address([b"pool_vault", bytes(pool), bytes(mint0)], program_id)[0]
+    vault1 = Pubkey.find_program_address([b"pool_vault", bytes(pool), bytes(mint1)], program_id)[0]
+    observation = Pubkey.find_program_address([b"observation", bytes(pool)], program_id)[0]
+    fields = PoolFields(
+        amm_config=config,
+        token_0_vault=vault0,
+        token_1_vault=vault1,
+        token_0_mint=mint0,
+        token_1_mint=mint1,
+        observation_key=observation,
+        auth_bump=bump,
+        mint_0_decimals=decimals0,
+        mint_1_decimals=decimals1,
+        open_time=open_time,
+    )
+    accounts = {
+        config: account(
+            amm_config_data(trade_fee_rate, protocol_fee_rate, fund_fee_rate, config_index), program_id
+        ),
+        pool: account(pool_data(fields), program_id),
+        observation: account(observation_data(pool), program_id),
+        vault0: account(token_account_data(mint0, auth, reserve0), TOKEN_PROGRAM_ID),
+        vault1: account(token_account_data(mint1, auth, reserve1), TOKEN_PROGRAM_ID),
+    }
+    if with_mints:
+        accounts[mint0] = account(mint_data(decimals0), TOKEN_PROGRAM_ID)
+        accounts[mint1] = account(mint_data(decimals1), TOKEN_PROGRAM_ID)
+    return PoolSetup(pool, config, observation, auth, mint0, mint1, vault0, vault1, accounts)

@@ -218,3 +218,26 @@ async def test_initialize_twice_is_refused(env: CpmmEnv, localnet: Any) -> None:
     )  # fmt: skip
     out = await env.send(init)
     assert out.custom_error == E.ACCOUNT_DISCRIMINATOR_ALREADY_SET
+
+
+async def test_make_pool_seeds_a_swappable_pool_at_the_real_pdas(env: CpmmEnv, localnet: Any) -> None:
+    mint0, mint1 = sorted([Pubkey.new_unique(), Pubkey.new_unique()], key=bytes)
+    setup = ca.make_pool(mint0=mint0, mint1=mint1, reserve0=9 * 10**12, reserve1=2 * 10**11)
+    for key, acc in setup.accounts.items():
+        localnet.set_account(key, acc)
+    assert setup.observation == rc.observation_pda(setup.pool)
+    assert setup.vault0 == rc.vault_pda(setup.pool, mint0) and setup.authority == rc.authority_pda()
+    payer = Keypair()
+    localnet.airdrop(payer.pubkey(), 10**10)
+    user0 = localnet.create_token_account(mint1, payer.pubkey(), 10**9)
+    user1 = localnet.create_token_account(mint0, payer.pubkey(), 0)
+    pool = rc.decode_pool((await env.chain.get_many([setup.pool]))[0], env.program_id)
+    q = rc.swap_base_output(10**6, 2 * 10**11, 9 * 10**12, 2500, 120_000, 40_000)
+    ix = rc.build_swap_base_output_ix(pool_address=setup.pool, pool=pool, payer=payer.pubkey(), user_input_account=user0,
+                                      user_output_account=user1, zero_for_one=False, max_in=q.amount_in,
+                                      amount_out=q.amount_out)  # fmt: skip
+    out = await env.chain.send(ix, [payer])
+    assert out.ok, out.error
+    assert (localnet.token_amount(user0), localnet.token_amount(user1)) == (10**9 - q.amount_in, q.amount_out)
+    with pytest.raises(ValueError, match="sort before"):
+        ca.make_pool(mint0=mint1, mint1=mint0, reserve0=1, reserve1=1)
