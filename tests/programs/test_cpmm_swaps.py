@@ -67,7 +67,7 @@ async def env(localnet: Any) -> AsyncIterator[CpmmEnv]:
         yield CpmmEnv(LocalnetChain(localnet, client))
 
 
-PROPERTY = settings(max_examples=900, deadline=None, suppress_health_check=list(HealthCheck))
+PROPERTY = settings(max_examples=1000, deadline=None, suppress_health_check=list(HealthCheck))
 SLIPPAGE = settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
 
 
