@@ -26,7 +26,7 @@ typedef signed long i64;
 #define HEAP_LEN (32 * 1024)
 #define MAX_PERMITTED_DATA_INCREASE (10 * 1024)
 #define NON_DUP_MARKER 0xff
-#define MAX_ACCOUNTS 24
+#define MAX_ACCOUNTS 64 /* a transaction locks at most 64 accounts; duplicates beyond that are refused */
 
 /* A u64 return value v < 2**32 with v != 0 is reported by the runtime as Custom(v). */
 #define SUCCESS 0UL

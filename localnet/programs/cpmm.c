@@ -641,7 +641,7 @@ static u64 process_initialize(void) {
 
 u64 entrypoint(const u8 *input) {
     SolParameters *p = PARAMS;
-    if (sol_deserialize(input, p)) FAIL(AccountNotEnoughKeys, "too many accounts");
+    if (sol_deserialize(input, p)) FAIL(InvalidInput, "more than 64 account entries");
     if (p->data_len < 8) FAIL(InstructionMissing, "instruction data");
     const u8 *d = p->data;
     if (bytes_eq8(d, IX_SWAP_BASE_INPUT)) return process_swap(1);

@@ -43,7 +43,9 @@ class CpmmError(IntEnum):
     NOT_APPROVED = 6000  # status bit 2 disables swaps, or now < open_time
     INVALID_OWNER = 6001
     EMPTY_SUPPLY = 6002  # a reserve is zero (the real program would divide by zero and panic)
-    INVALID_INPUT = 6003  # initialize: token_0_mint must sort before token_1_mint
+    INVALID_INPUT = (
+        6003  # initialize: token_0_mint must sort before token_1_mint; more than 64 account entries
+    )
     INCORRECT_LP_MINT = 6004
     EXCEEDED_SLIPPAGE = 6005  # out < minimum_amount_out, or in > max_amount_in
     ZERO_TRADING_TOKENS = 6006  # curve failed: amount_out >= output reserve (real: panic), fee rate >= 100 %

@@ -198,3 +198,11 @@ async def test_bad_instruction_data_is_refused(env: CpmmEnv, data: bytes, code: 
     seed(env)
     ix = await good_ix(env)
     await expect_refusal(env, Instruction(ix.program_id, data, list(ix.accounts)), code)
+
+
+async def test_extra_accounts_after_the_thirteen_are_ignored(env: CpmmEnv) -> None:
+    seed(env)
+    ix = await good_ix(env)
+    extra = [AccountMeta(Pubkey.new_unique(), is_signer=False, is_writable=False) for _ in range(3)]
+    out = await env.send(with_accounts(ix, [*ix.accounts, *extra]))
+    assert out.ok, out.error
