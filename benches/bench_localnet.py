@@ -8,7 +8,9 @@ Throughput (system transfers, pre-signed, distinct amounts):
                `python -m localnet` in a subprocess, one request in flight;
   http conc  - the same over C connections at once.
 Rounds interleave floor / seq / conc so the machine's speed drift hits all alike; reported tx/s is the
-median over rounds, and the ratio is http / floor (goal >= 0.5).
+median over rounds, and the ratio is http / floor (goal >= 0.5). The server's CPU time per transaction
+(from /proc, Linux) is reported too: on a shared 2-core machine the wall-clock ratio also measures the
+client and the neighbours, while floor-cost / server-CPU-per-tx is the ratio the server alone allows.
 
 Notification latency: an in-process Localnet; the chain's transaction listener stamps the moment a
 transaction is processed, a raw websocket client subscribed with signatureSubscribe (processed) stamps
@@ -20,6 +22,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import os
 import statistics
 import subprocess
 import sys
@@ -95,7 +98,19 @@ async def rpc(conn: HttpConn, method: str, params: list[object]) -> object:
     return resp["result"]
 
 
-async def http_round(host: str, port: int, payer: Keypair, n: int, conns: int, base: int) -> float:
+def cpu_seconds(pid: int) -> float:
+    """utime + stime of a process (Linux /proc); NaN elsewhere."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def http_round(host: str, port: int, payer: Keypair, n: int, conns: int, base: int,
+                     server_pid: int) -> tuple[float, float]:
+    """(tx/s, server CPU microseconds per transaction)."""
     ctl = await HttpConn.open(host, port)
     bh = Hash.from_string((await rpc(ctl, "getLatestBlockhash", [{"commitment": "processed"}]))["value"]["blockhash"])
     bodies = [request_body(tx, i) for i, tx in enumerate(make_txs(payer, bh, n, base))]
@@ -107,12 +122,14 @@ async def http_round(host: str, port: int, payer: Keypair, n: int, conns: int, b
             if b'"error"' in resp:
                 raise RuntimeError(resp.decode()[:300])
 
+    cpu0 = cpu_seconds(server_pid)
     t0 = time.perf_counter()
     await asyncio.gather(*(worker(c, bodies[i::conns]) for i, c in enumerate(pool)))
     rate = n / (time.perf_counter() - t0)
+    cpu_us = (cpu_seconds(server_pid) - cpu0) / n * 1e6
     for c in [*pool, ctl]:
         c.close()
-    return rate
+    return rate, cpu_us
 
 
 async def throughput(n: int, rounds: int, conns: int) -> dict[str, object]:
@@ -127,19 +144,28 @@ async def throughput(n: int, rounds: int, conns: int) -> dict[str, object]:
         payer = Keypair()
         await rpc(ctl, "requestAirdrop", [str(payer.pubkey()), 10_000 * SOL])
         ctl.close()
-        floor, seq, conc = [], [], []
+        floor: list[float] = []
+        seq: list[float] = []
+        conc: list[float] = []
+        cpu: list[float] = []
         base = 1
         for _ in range(rounds):
             floor.append(floor_round(n, base))
-            seq.append(await http_round(host, int(port), payer, n, 1, base + n))
-            conc.append(await http_round(host, int(port), payer, n, conns, base + 2 * n))
+            rate, cpu_us = await http_round(host, int(port), payer, n, 1, base + n, proc.pid)
+            seq.append(rate)
+            cpu.append(cpu_us)
+            rate, cpu_us = await http_round(host, int(port), payer, n, conns, base + 2 * n, proc.pid)
+            conc.append(rate)
+            cpu.append(cpu_us)
             base += 3 * n
     finally:
         proc.terminate()
         proc.wait(timeout=10)
     f, s, c = statistics.median(floor), statistics.median(seq), statistics.median(conc)
+    server_cpu = statistics.median(cpu)
     return {"floor_tx_s": f, "http_seq_tx_s": s, "http_conc_tx_s": c, "seq_ratio": s / f, "conc_ratio": c / f,
-            "conns": conns, "txs_per_round": n, "rounds": rounds}
+            "floor_us_per_tx": 1e6 / f, "server_cpu_us_per_tx": server_cpu,
+            "cpu_bound_ratio": (1e6 / f) / server_cpu, "conns": conns, "txs_per_round": n, "rounds": rounds}
 
 
 async def notification_latency(n: int) -> dict[str, float]:
@@ -189,6 +215,8 @@ def main() -> int:
     print(f"  http   sequential (1 conn)             {tp['http_seq_tx_s']:9.0f} tx/s  ratio {tp['seq_ratio']:.2f}")
     print(f"  http   concurrent ({args.conns} conns)            {tp['http_conc_tx_s']:9.0f} tx/s  "
           f"ratio {tp['conc_ratio']:.2f}")
+    print(f"  server CPU per tx {tp['server_cpu_us_per_tx']:.0f} us vs floor {tp['floor_us_per_tx']:.0f} us per tx: "
+          f"CPU-bound ratio {tp['cpu_bound_ratio']:.2f}")
     print(f"notification latency processed -> client receipt (signatureSubscribe, n={int(lat['n'])})")
     print(f"  p50 {lat['p50_us']:.0f} us   p99 {lat['p99_us']:.0f} us")
     return 0
