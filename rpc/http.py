@@ -14,7 +14,7 @@ import email.utils
 import ssl
 import time
 from collections import deque
-from typing import Protocol
+from typing import Protocol, cast
 from urllib.parse import urlsplit
 
 from rpc.errors import HttpStatusError, RateLimited, Timeout, TransportError
@@ -49,6 +49,12 @@ class _Dropped(Exception):
 
 class _Expired(Exception):
     pass
+
+
+def _header_value(head: bytes, start: int) -> bytes:
+    """The stripped value of the header line whose value begins at ``start``."""
+    end = head.find(b"\r\n", start)
+    return (head[start:] if end < 0 else head[start:end]).strip()
 
 
 def _expire(waiter: asyncio.Future[None]) -> None:
@@ -101,8 +107,8 @@ class _Conn(asyncio.Protocol):
     # asyncio.Protocol ------------------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        # uvloop's transports do not subclass asyncio.Transport, so no isinstance check here.
+        self.transport = cast(asyncio.Transport, transport)
         self.usable = True
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -125,6 +131,20 @@ class _Conn(asyncio.Protocol):
             self.abort()
             return
         self._got_bytes = True
+        if self._framing == _NONE and not self._buf:
+            # Fast path: the whole Content-Length response arrived in one read (the common case).
+            end = data.find(b"\r\n\r\n")
+            if end > 0:
+                try:
+                    self._parse_head(data[:end])
+                except ValueError as err:
+                    fut.set_exception(_Dropped(True, err))
+                    self.abort()
+                    return
+                if self._framing == _LENGTH and len(data) - end - 4 == self._remaining:
+                    self._finish(data[end + 4 :])
+                    return
+                data = data[end + 4 :]
         self._buf += data
         try:
             self._parse()
@@ -184,42 +204,39 @@ class _Conn(asyncio.Protocol):
                 raise ValueError("response body too large")
 
     def _parse_head(self, head: bytes) -> None:
-        lines = head.split(b"\r\n")
-        parts = lines[0].split(b" ", 2)
-        if len(parts) < 2 or not parts[0].startswith(b"HTTP/1."):
-            raise ValueError(f"bad status line {lines[0][:80]!r}")
-        status = int(parts[1])
+        # One lower-cased copy and a few C-level finds: per-line Python parsing cost ~10 µs here.
+        if not head.startswith(b"HTTP/1.") or len(head) < 12 or head[8:9] != b" ":
+            raise ValueError(f"bad status line {head[:80]!r}")
+        status = int(head[9:12])
         if 100 <= status < 200:
             return  # interim response (100 Continue): the real head follows
-        length: int | None = None
-        chunked = False
-        keep_alive = parts[0] == b"HTTP/1.1"
+        low = head.lower()
+        length_at = low.find(b"\r\ncontent-length:")
+        te_at = low.find(b"\r\ntransfer-encoding:")
+        conn_at = low.find(b"\r\nconnection:")
+        keep_alive = head[5:8] == b"1.1"
+        if conn_at >= 0:
+            token = _header_value(low, conn_at + 13)
+            if token == b"close":
+                keep_alive = False
+            elif token == b"keep-alive":
+                keep_alive = True
         retry_after: float | None = None
-        for line in lines[1:]:
-            name, _, value = line.partition(b":")
-            name = name.strip().lower()
-            if name == b"content-length":
-                length = int(value)
-                if length < 0 or length > _MAX_BODY:
-                    raise ValueError(f"bad content-length {length}")
-            elif name == b"transfer-encoding":
-                chunked = value.strip().lower().endswith(b"chunked")
-            elif name == b"connection":
-                token = value.strip().lower()
-                if token == b"close":
-                    keep_alive = False
-                elif token == b"keep-alive":
-                    keep_alive = True
-            elif name == b"retry-after":
-                retry_after = parse_retry_after(value)
+        if status != 200:
+            ra_at = low.find(b"\r\nretry-after:")
+            if ra_at >= 0:
+                retry_after = parse_retry_after(_header_value(low, ra_at + 14))
         self._status = status
         self._retry_after = retry_after
         self._keep_alive = keep_alive
         # Transfer-Encoding overrides Content-Length (RFC 9112 section 6.3).
-        if chunked:
+        if te_at >= 0 and _header_value(low, te_at + 20).endswith(b"chunked"):
             self._framing = _CHUNKED
             self._remaining = -1
-        elif length is not None:
+        elif length_at >= 0:
+            length = int(_header_value(low, length_at + 17))
+            if length < 0 or length > _MAX_BODY:
+                raise ValueError(f"bad content-length {length}")
             self._framing = _LENGTH
             self._remaining = length
         else:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import binascii
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any, Generic, Literal, TypeVar
 
 import msgspec
@@ -25,13 +24,18 @@ Commitment = Literal["processed", "confirmed", "finalized"]
 Filter = dict[str, Any]
 
 
-@dataclass(frozen=True, slots=True)
 class Call(Generic[T]):
-    """One JSON-RPC call, not yet numbered: method, encoded params, parser of the ``result`` JSON."""
+    """One JSON-RPC call, not yet numbered: method, encoded params, parser of the ``result`` JSON.
 
-    method: str
-    params: bytes
-    parse_result: Callable[[bytes], T]
+    A plain slotted class (a frozen dataclass costs ~1.5 µs more per request on this host).
+    """
+
+    __slots__ = ("method", "params", "parse_result")
+
+    def __init__(self, method: str, params: bytes, parse_result: Callable[[bytes], T]) -> None:
+        self.method = method
+        self.params = params
+        self.parse_result = parse_result
 
     def encode(self, req_id: int) -> bytes:
         """The request body with id ``req_id``."""
@@ -40,6 +44,9 @@ class Call(Generic[T]):
             self.method.encode(),
             self.params,
         )
+
+    def __repr__(self) -> str:
+        return f"Call({self.method!r}, {self.params!r})"
 
 
 def build_batch(bodies: Sequence[bytes]) -> bytes:
@@ -447,16 +454,18 @@ def parse_batch(body: bytes, calls: Sequence[tuple[int, Call[Any]]]) -> list[Any
 # Builders
 
 
-def _config(**fields: Any) -> dict[str, Any]:
-    """The config object with only the fields that are set, in the order given."""
-    return {k: v for k, v in fields.items() if v is not None}
+def _config(**fields: Any) -> dict[str, Any] | None:
+    """The config object with only the fields that are set, in the order given (None if empty)."""
+    for v in fields.values():
+        if v is None:
+            return {k: v for k, v in fields.items() if v is not None} or None
+    return fields
 
 
 def _params(*positional: Any, config: dict[str, Any] | None = None) -> bytes:
-    items = list(positional)
     if config:
-        items.append(config)
-    return orjson.dumps(items)
+        return orjson.dumps([*positional, config])
+    return orjson.dumps(positional) if positional else b"[]"
 
 
 def _slice(data_slice: tuple[int, int] | None) -> dict[str, int] | None:
