@@ -175,17 +175,17 @@ async def run(per_round: int, rounds: int) -> dict[str, dict[str, dict[str, floa
                 send_out: list[float] = []
                 if name == "floor socket":
                     _time_sync(lambda i: sock.roundtrip(slot_req), per_round, slot_out)
-                    _time_sync(lambda i: sock.roundtrip(send_req["floor socket"][off + i]), per_round, send_out)
+                    _time_sync(lambda i, off=off: sock.roundtrip(send_req["floor socket"][off + i]), per_round, send_out)
                 elif name == "floor loop":
                     await _time_async(lambda i: proto.roundtrip(slot_req), per_round, slot_out)
-                    await _time_async(lambda i: proto.roundtrip(send_req["floor loop"][off + i]), per_round, send_out)
+                    await _time_async(lambda i, off=off: proto.roundtrip(send_req["floor loop"][off + i]), per_round, send_out)
                 elif name == "rpc":
                     await _time_async(lambda i: raw.get_slot(), per_round, slot_out)
-                    await _time_async(lambda i: raw.send_transaction(txs["rpc"][off + i]), per_round, send_out)
+                    await _time_async(lambda i, off=off: raw.send_transaction(txs["rpc"][off + i]), per_round, send_out)
                 else:
                     await _time_async(lambda i: spy.get_slot(), per_round, slot_out)
                     await _time_async(
-                        lambda i: spy.send_raw_transaction(txs["solana-py"][off + i], opts), per_round, send_out
+                        lambda i, off=off: spy.send_raw_transaction(txs["solana-py"][off + i], opts), per_round, send_out
                     )
                 if keep:
                     samples["getSlot"][name] += slot_out
