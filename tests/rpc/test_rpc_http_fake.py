@@ -4,9 +4,12 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections.abc import Awaitable, Callable
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from rpc import errors
 from rpc.client import RpcClient
@@ -289,3 +292,60 @@ def test_retry_after_forms() -> None:
     assert parse_retry_after(b"soon") is None
     with pytest.raises(ValueError):
         HttpTransport("ws://x")
+
+
+class _NullTransport:
+    """Stands in for the socket under a `_Conn` fed by hand (no network: framing only)."""
+
+    def __init__(self) -> None:
+        self.aborted = False
+
+    def write(self, data: bytes) -> None:
+        pass
+
+    def abort(self) -> None:
+        self.aborted = True
+
+
+class _Owner:
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+
+    def _on_conn_lost(self, conn: object) -> None:
+        pass
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    body=st.binary(min_size=0, max_size=3000),
+    chunk_sizes=st.lists(st.integers(1, 700), min_size=1, max_size=8),
+    cuts=st.lists(st.integers(0, 4000), max_size=12),
+    chunked=st.booleans(),
+)
+def test_framing_survives_any_split_of_the_byte_stream(
+    body: bytes, chunk_sizes: list[int], cuts: list[int], chunked: bool
+) -> None:
+    from rpc.http import _Conn
+
+    if chunked:
+        parts, i, k = [], 0, 0
+        while i < len(body):
+            n = chunk_sizes[k % len(chunk_sizes)]
+            parts.append(b"%x\r\n%s\r\n" % (len(body[i : i + n]), body[i : i + n]))
+            i, k = i + n, k + 1
+        wire = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + b"".join(parts) + b"0\r\n\r\n"
+    else:
+        wire = ok(body)
+    points = sorted({c % (len(wire) + 1) for c in cuts} | {0, len(wire)})
+    loop = asyncio.new_event_loop()
+    try:
+        conn = _Conn(_Owner(loop))  # type: ignore[arg-type]
+        conn.connection_made(_NullTransport())  # type: ignore[arg-type]
+        for _ in range(2):  # twice: the connection must be back in step after a response
+            fut = conn.start(b"req")
+            for a, b in itertools.pairwise(points):
+                conn.data_received(wire[a:b])
+            assert fut.done() and fut.result().body == body and fut.result().status == 200
+            assert conn.usable
+    finally:
+        loop.close()
