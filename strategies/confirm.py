@@ -18,10 +18,10 @@ from strategies.venues import raydium_cpmm
 from strategies.venues.errors import QuoteError
 
 
-def exact_leg_out(arrays: layout.PoolArrays, pool: int, direction: int, amount_in: int) -> int:
+def exact_leg_out(cache: layout.Cache, pool: int, direction: int, amount_in: int) -> int:
     """Exact output of one leg with the venue's integer quote. Raises the venue's `QuoteError`."""
-    pu = arrays.pools_u
-    kind = int(arrays.pools_i[pool, layout.I_KIND])
+    pu = cache.pools_u
+    kind = int(cache.pools_i[pool, layout.I_KIND])
     res_a = int(pu[pool, layout.U_RES_A])
     res_b = int(pu[pool, layout.U_RES_B])
     r_in, r_out = (res_a, res_b) if direction == R.DIR_A_TO_B else (res_b, res_a)
@@ -52,9 +52,8 @@ def _min_out(amount_out: int, slippage_bps: int) -> int:
 
 
 def confirm(
-    arrays: layout.PoolArrays,
+    cache: layout.Cache,
     table: R.RouteTable,
-    market: layout.F64Array,
     route_id: int,
     amount_in: float,
     *,
@@ -70,16 +69,17 @@ def confirm(
     """
     if not 0 <= slippage_bps < 10_000:
         raise ValueError(f"slippage_bps must be in [0, 10000), got {slippage_bps}")
+    market = cache.market
     amount = math.floor(amount_in)
     if amount < 1:
         return None
     route = table.routes[route_id]
-    kinds = tuple(int(arrays.pools_i[leg.pool, layout.I_KIND]) for leg in route.legs)
+    kinds = tuple(int(cache.pools_i[leg.pool, layout.I_KIND]) for leg in route.legs)
     outs: list[int] = []
     x = amount
     try:
         for leg in route.legs:
-            x = exact_leg_out(arrays, leg.pool, leg.direction, x)
+            x = exact_leg_out(cache, leg.pool, leg.direction, x)
             outs.append(x)
     except QuoteError:
         return None
@@ -144,24 +144,23 @@ def confirm(
 
 
 def confirm_best(
-    arrays: layout.PoolArrays,
+    cache: layout.Cache,
     table: R.RouteTable,
-    market: layout.F64Array,
     trigger_pool: int,
     slippage_bps: int,
 ) -> Opportunity | None:
     """Confirm the candidate the last `detect` call left in market[O_*], triggered by `trigger_pool`."""
+    market = cache.market
     route_id = int(market[layout.O_ROUTE])
     if route_id < 0:
         return None
     return confirm(
-        arrays,
+        cache,
         table,
-        market,
         route_id,
         float(market[layout.O_AMOUNT_IN]),
-        slot=int(arrays.pools_i[trigger_pool, layout.I_SLOT]),
-        recv_ns=int(arrays.pools_i[trigger_pool, layout.I_RECV_NS]),
+        slot=int(cache.pools_i[trigger_pool, layout.I_SLOT]),
+        recv_ns=int(cache.pools_i[trigger_pool, layout.I_RECV_NS]),
         slippage_bps=slippage_bps,
         estimated_net_profit=float(market[layout.O_NET_PROFIT]),
     )

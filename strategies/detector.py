@@ -1,15 +1,14 @@
 """The jitted arbitrage detector: float64 screening and sizing over the cache arrays.
 
-Entry points (compiled eagerly with fixed signatures, `cache=True`):
+Entry points (compiled eagerly with fixed signatures, `cache=True`), over the cache's single float64
+`state` vector (`layout.allocate`) and the routes' int64 `graph` vector (`routes.build_routes`):
 
-* `detect(pools_f, pools_i, graph, market, pool) -> int` — incremental: evaluates only the routes that
-  touch `pool` (the CSR index in `graph`), writes the best candidate into the market vector's output
-  slots (`layout.O_*`) and returns its route id, or -1. Allocates nothing.
-* `detect_all(pools_f, pools_i, graph, market) -> int` — same over every route (start-up, CEX price
-  ticks, periodic refresh).
-* `direct_detect()` — `detect`'s compiled entry point, which skips the dispatcher's type resolution
-  (about half the call overhead at this size); same arguments, no type checks: pass exactly
-  C-contiguous float64[:, :], int64[:, :], int64[:], float64[:], int.
+* `detect(state, graph, pool) -> int` — incremental: evaluates only the routes that touch `pool` (the
+  CSR index in `graph`), writes the best candidate into the output slots (`layout.O_*`, read them via
+  `cache.market`) and returns its route id, or -1. Allocates nothing.
+* `detect_all(state, graph) -> int` — same over every route (start-up, CEX price ticks, refresh).
+* `direct_detect()` — `detect`'s compiled entry point, which skips the dispatcher's type resolution;
+  same arguments, no type checks: pass exactly a C-contiguous float64[:], int64[:] and an int.
 
 Per route: every leg's pool must be usable (tradable, not settling) and priced; the transaction cost
 (signatures, priority fee on the estimated CU limit, tip) is valued in the start token at the current
@@ -30,7 +29,6 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import numpy as np
 from numba import njit
 
 from strategies import layout as L
@@ -38,22 +36,23 @@ from strategies import routes as R
 
 INVPHI = 0.6180339887498949  # (sqrt(5) - 1) / 2, golden-section step
 
-_DETECT_SIG = "int64(float64[:, ::1], int64[:, ::1], int64[::1], float64[::1], int64)"
-_DETECT_ALL_SIG = "int64(float64[:, ::1], int64[:, ::1], int64[::1], float64[::1])"
+_DETECT_SIG = "int64(float64[::1], int64[::1], int64)"
+_DETECT_ALL_SIG = "int64(float64[::1], int64[::1])"
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _scan(pools_f: Any, pools_i: Any, graph: Any, market: Any, lo: Any, hi: Any, use_index: Any) -> int:
-    """Evaluate routes lo..hi (CSR positions if use_index, else route ids); write the best to market[O_*].
+def _scan(state: Any, graph: Any, lo: Any, hi: Any, use_index: Any) -> int:
+    """Evaluate routes lo..hi (CSR positions if use_index, else route ids); write the best to state[O_*].
 
     One function on purpose: numba increfs/decrefs array arguments around helper calls (and around
     its own IR-level inlining), which cost more than the route arithmetic itself here.
     """
     ids = graph[R.G_IDS_OFF]
     routes_off = graph[R.G_ROUTES_OFF]
-    sol_usd = market[L.M_SOL_USD]
-    force_search = market[L.M_FORCE_SEARCH] != 0.0
-    iters = max(int(market[L.M_SEARCH_ITERS]), 0)
+    pools_off = int(state[L.M_POOLS_OFFSET])
+    sol_usd = state[L.M_SOL_USD]
+    force_search = state[L.M_FORCE_SEARCH] != 0.0
+    iters = max(int(state[L.M_SEARCH_ITERS]), 0)
     best = -1
     best_x = 0.0
     best_gross = 0.0
@@ -62,41 +61,39 @@ def _scan(pools_f: Any, pools_i: Any, graph: Any, market: Any, lo: Any, hi: Any,
     best_cu = 0.0
     best_cost = 0.0
     for j in range(lo, hi):
-        route = graph[ids + j] if use_index else j
-        ro = routes_off + route * R.ROUTE_WIDTH
+        ro = (ids if use_index else routes_off) + j * R.ROUTE_WIDTH
+        route = graph[ro + R.R_ID]
         n_legs = graph[ro + R.R_NLEGS]
         start = graph[ro + R.R_START]
         sbase = L.TOKENS_OFFSET + start * L.TOKEN_WIDTH
-        cap = min(market[sbase + L.T_BALANCE], market[sbase + L.T_MAX_NOTIONAL])
+        cap = min(state[sbase + L.T_BALANCE], state[sbase + L.T_MAX_NOTIONAL])
         if cap <= 0.0:
             continue
         # Pass 1: usable legs, CU, and the route's Möbius map out(x) = K x / (1 + E x).
-        cu = market[L.M_CU_BASE]
+        cu = state[L.M_CU_BASE]
         k_coef = 1.0
         e_coef = 0.0
         usable = True
         for k in range(n_legs):
-            pool = graph[ro + R.R_POOL + k]
-            kind = pools_i[pool, L.I_KIND]
-            if (pools_i[pool, L.I_FLAGS] & L.USABLE_MASK) != L.FLAG_TRADABLE or not (
-                kind == L.KIND_RAYDIUM_CPMM or kind == L.KIND_RAYDIUM_AMM_V4
-            ):
+            pb = pools_off + graph[ro + R.R_POOL + k] * L.POOL_F_WIDTH
+            kind = int(state[pb + L.F_GATE])  # 0 unless tradable and not settling
+            if not (kind == L.KIND_RAYDIUM_CPMM or kind == L.KIND_RAYDIUM_AMM_V4):
                 # CLMM legs plug in here (float kernel over packed ticks); unmodelled until then.
                 usable = False
                 break
-            cu += market[L.M_CU_LEG + kind]
+            cu += state[L.M_CU_LEG + kind]
             if graph[ro + R.R_DIR + k] == R.DIR_A_TO_B:
-                r_in = pools_f[pool, L.F_RES_A]
-                inv_in = pools_f[pool, L.F_INV_RES_A]
-                r_out = pools_f[pool, L.F_RES_B]
+                r_in = state[pb + L.F_RES_A]
+                inv_in = state[pb + L.F_INV_RES_A]
+                r_out = state[pb + L.F_RES_B]
             else:
-                r_in = pools_f[pool, L.F_RES_B]
-                inv_in = pools_f[pool, L.F_INV_RES_B]
-                r_out = pools_f[pool, L.F_RES_A]
+                r_in = state[pb + L.F_RES_B]
+                inv_in = state[pb + L.F_INV_RES_B]
+                r_out = state[pb + L.F_RES_A]
             if r_in <= 0.0 or r_out <= 0.0:
                 usable = False
                 break
-            gk = pools_f[pool, L.F_FEE_KEEP] * k_coef * inv_in
+            gk = state[pb + L.F_FEE_KEEP] * k_coef * inv_in
             k_coef = gk * r_out
             e_coef = e_coef + gk
         if not usable:
@@ -105,8 +102,8 @@ def _scan(pools_f: Any, pools_i: Any, graph: Any, market: Any, lo: Any, hi: Any,
         is_cex = graph[ro + R.R_TYPE] == R.ROUTE_CEX
         ebase = L.TOKENS_OFFSET + graph[ro + R.R_END] * L.TOKEN_WIDTH
         if is_cex:
-            usd_in = market[sbase + L.T_USD_PER_UNIT]
-            usd_out = market[ebase + L.T_USD_PER_UNIT]
+            usd_in = state[sbase + L.T_USD_PER_UNIT]
+            usd_out = state[ebase + L.T_USD_PER_UNIT]
             if usd_in <= 0.0 or usd_out <= 0.0:
                 continue
             ratio = usd_out / usd_in
@@ -114,48 +111,48 @@ def _scan(pools_f: Any, pools_i: Any, graph: Any, market: Any, lo: Any, hi: Any,
         if not force_search and kk <= 1.0:
             continue  # unprofitable at any size, before any cost: the common case, kept cheap
         # Pass 2 (candidates only): depth caps; leg k's input is the prefix map, same operations.
-        depth = market[L.M_DEPTH_FRAC]
+        depth = state[L.M_DEPTH_FRAC]
         kc = 1.0
         ec = 0.0
         for k in range(n_legs):
-            pool = graph[ro + R.R_POOL + k]
+            pb = pools_off + graph[ro + R.R_POOL + k] * L.POOL_F_WIDTH
             if graph[ro + R.R_DIR + k] == R.DIR_A_TO_B:
-                r_in = pools_f[pool, L.F_RES_A]
-                inv_in = pools_f[pool, L.F_INV_RES_A]
-                r_out = pools_f[pool, L.F_RES_B]
+                r_in = state[pb + L.F_RES_A]
+                inv_in = state[pb + L.F_INV_RES_A]
+                r_out = state[pb + L.F_RES_B]
             else:
-                r_in = pools_f[pool, L.F_RES_B]
-                inv_in = pools_f[pool, L.F_INV_RES_B]
-                r_out = pools_f[pool, L.F_RES_A]
+                r_in = state[pb + L.F_RES_B]
+                inv_in = state[pb + L.F_INV_RES_B]
+                r_out = state[pb + L.F_RES_A]
             y_lim = depth * r_in
             if k == 0:
                 cap = min(cap, y_lim)
             elif kc > ec * y_lim:
                 cap = min(cap, y_lim / (kc - ec * y_lim))
-            gk = pools_f[pool, L.F_FEE_KEEP] * kc * inv_in
+            gk = state[pb + L.F_FEE_KEEP] * kc * inv_in
             kc = gk * r_out
             ec = ec + gk
         if is_cex:
-            inv_max = market[ebase + L.T_INV_MAX]
+            inv_max = state[ebase + L.T_INV_MAX]
             if inv_max > 0.0:
-                room = inv_max - market[ebase + L.T_BALANCE]
+                room = inv_max - state[ebase + L.T_BALANCE]
                 if room <= 0.0:
                     continue
                 if k_coef > e_coef * room:
                     cap = min(cap, room / (k_coef - e_coef * room))
         # lamports per raw unit of the start token (1 for SOL), as layout.lamports_per_unit
-        if market[sbase + L.T_IS_SOL] != 0.0:
+        if state[sbase + L.T_IS_SOL] != 0.0:
             lpu = 1.0
         else:
-            usd = market[sbase + L.T_USD_PER_UNIT]
+            usd = state[sbase + L.T_USD_PER_UNIT]
             if sol_usd <= 0.0 or usd <= 0.0:
                 continue
             lpu = usd * 1e9 / sol_usd
-        cu = min(cu, market[L.M_CU_MAX])
+        cu = min(cu, state[L.M_CU_MAX])
         fee_lamports = (
-            market[L.M_SIGNATURE_LAMPORTS]
-            + math.ceil(market[L.M_CU_PRICE_MICRO] * cu / 1e6)
-            + market[L.M_TIP_LAMPORTS]
+            state[L.M_SIGNATURE_LAMPORTS]
+            + math.ceil(state[L.M_CU_PRICE_MICRO] * cu / 1e6)
+            + state[L.M_TIP_LAMPORTS]
         )
         cost = fee_lamports / lpu
         if not force_search:
@@ -178,14 +175,14 @@ def _scan(pools_f: Any, pools_i: Any, graph: Any, market: Any, lo: Any, hi: Any,
             while True:
                 y = t
                 for k in range(n_legs):
-                    pool = graph[ro + R.R_POOL + k]
+                    pb = pools_off + graph[ro + R.R_POOL + k] * L.POOL_F_WIDTH
                     if graph[ro + R.R_DIR + k] == R.DIR_A_TO_B:
-                        r_in = pools_f[pool, L.F_RES_A]
-                        r_out = pools_f[pool, L.F_RES_B]
+                        r_in = state[pb + L.F_RES_A]
+                        r_out = state[pb + L.F_RES_B]
                     else:
-                        r_in = pools_f[pool, L.F_RES_B]
-                        r_out = pools_f[pool, L.F_RES_A]
-                    gy = pools_f[pool, L.F_FEE_KEEP] * y
+                        r_in = state[pb + L.F_RES_B]
+                        r_out = state[pb + L.F_RES_A]
+                    gy = state[pb + L.F_FEE_KEEP] * y
                     y = r_out * gy / (r_in + gy)
                 if pending == 4:
                     gross = ratio * y
@@ -223,9 +220,9 @@ def _scan(pools_f: Any, pools_i: Any, graph: Any, market: Any, lo: Any, hi: Any,
         if x < 1.0:
             continue
         net = gross - x - cost
-        if net <= 0.0 or net < market[L.M_MIN_PROFIT_LAMPORTS] / lpu:
+        if net <= 0.0 or net < state[L.M_MIN_PROFIT_LAMPORTS] / lpu:
             continue
-        if net * 1e4 < market[L.M_MIN_PROFIT_BPS] * x:
+        if net * 1e4 < state[L.M_MIN_PROFIT_BPS] * x:
             continue
         net_l = net * lpu
         if best < 0 or net_l > best_net_l:
@@ -236,28 +233,28 @@ def _scan(pools_f: Any, pools_i: Any, graph: Any, market: Any, lo: Any, hi: Any,
             best_net_l = net_l
             best_cu = cu
             best_cost = cost
-    market[L.O_ROUTE] = float(best)
-    market[L.O_AMOUNT_IN] = best_x
-    market[L.O_GROSS_OUT] = best_gross
-    market[L.O_NET_PROFIT] = best_net
-    market[L.O_NET_LAMPORTS] = best_net_l
-    market[L.O_CU_LIMIT] = best_cu
-    market[L.O_COST_TOKEN] = best_cost
-    market[L.O_EVALUATED] = float(hi - lo)
+    state[L.O_ROUTE] = float(best)
+    state[L.O_AMOUNT_IN] = best_x
+    state[L.O_GROSS_OUT] = best_gross
+    state[L.O_NET_PROFIT] = best_net
+    state[L.O_NET_LAMPORTS] = best_net_l
+    state[L.O_CU_LIMIT] = best_cu
+    state[L.O_COST_TOKEN] = best_cost
+    state[L.O_EVALUATED] = float(hi - lo)
     return best
 
 
 @njit(_DETECT_SIG, cache=True, nogil=True, error_model="numpy")
-def detect(pools_f: Any, pools_i: Any, graph: Any, market: Any, pool: Any) -> int:
-    """Evaluate the routes touching `pool`; best route id (or -1), details in market[O_*]."""
+def detect(state: Any, graph: Any, pool: Any) -> int:
+    """Evaluate the routes touching `pool`; best route id (or -1), details in state[O_*]."""
     ip = graph[R.G_INDPTR_OFF]
-    return _scan(pools_f, pools_i, graph, market, graph[ip + pool], graph[ip + pool + 1], True)  # type: ignore[no-any-return]
+    return _scan(state, graph, graph[ip + pool], graph[ip + pool + 1], True)
 
 
 @njit(_DETECT_ALL_SIG, cache=True, nogil=True, error_model="numpy")
-def detect_all(pools_f: Any, pools_i: Any, graph: Any, market: Any) -> int:
-    """Evaluate every route; best route id (or -1), details in market[O_*]."""
-    return _scan(pools_f, pools_i, graph, market, 0, graph[R.G_N_ROUTES], False)  # type: ignore[no-any-return]
+def detect_all(state: Any, graph: Any) -> int:
+    """Evaluate every route; best route id (or -1), details in state[O_*]."""
+    return _scan(state, graph, 0, graph[R.G_N_ROUTES], False)
 
 
 def direct_detect() -> Any:
@@ -272,14 +269,13 @@ def warm() -> None:
         R.PoolSpec(L.KIND_RAYDIUM_AMM_V4, "A", "B"),
     ]
     table = R.build_routes(specs, base_mints=("A",), cex_mints=("A", "B"))
-    arrays = L.allocate(len(specs))
-    market = L.allocate_market(len(table.mints))
+    cache = L.allocate(len(specs), len(table.mints))
     for i in range(len(specs)):
-        L.register_pool(arrays, i, specs[i].kind, 0, 1)
-        L.write_cp_pool(arrays, i, 10**12, 10**12 + i * 10**10, 25, 10_000, 1, 0)
-        L.set_flags(arrays, i, tradable=True, settling=False)
-    L.write_token(market, 0, balance=10**9, max_notional=10**9, is_sol=True)
-    detect(arrays.pools_f, arrays.pools_i, table.graph, market, np.int64(0))
-    detect_all(arrays.pools_f, arrays.pools_i, table.graph, market)
-    market[L.M_FORCE_SEARCH] = 1.0
-    detect(arrays.pools_f, arrays.pools_i, table.graph, market, np.int64(0))
+        L.register_pool(cache, i, specs[i].kind, 0, 1)
+        L.write_cp_pool(cache, i, 10**12, 10**12 + i * 10**10, 25, 10_000, 1, 0)
+        L.set_flags(cache, i, tradable=True, settling=False)
+    L.write_token(cache.market, 0, balance=10**9, max_notional=10**9, is_sol=True)
+    detect(cache.state, table.graph, 0)
+    detect_all(cache.state, table.graph)
+    cache.market[L.M_FORCE_SEARCH] = 1.0
+    detect(cache.state, table.graph, 0)

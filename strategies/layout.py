@@ -4,22 +4,26 @@
 `allocate_market`) and writes them through the pure writer functions below from its single writer on
 the event loop. The detector kernel reads the same arrays (lock-free by construction: one thread).
 
-Three per-pool arrays, one row per configured pool (row index = pool index used by the routes):
+Everything the detector kernel reads lives in ONE float64 vector, `state` (numba's per-array call
+overhead dominates at this size, shared/notes/hot-path-floors.md), made of two regions that are exposed
+as views for the writers:
 
-* `pools_f` float64 (n, POOL_F_WIDTH): screening state only (reserves as floats, fee keep factor,
-  CLMM sqrt price / liquidity). Never used for amounts that go on chain.
+* `market` = state[:pools_offset]: detector parameters (`M_*`), the detector's output slots (`O_*`),
+  then one row of `TOKEN_WIDTH` per token (`T_*`: balance, caps, CEX price).
+* `pools_f` = state[pools_offset:] viewed (n_pools, POOL_F_WIDTH): float screening state per pool
+  (reserves and their reciprocals, fee keep factor, the `F_GATE` column, CLMM price/liquidity).
+  Never used for amounts that go on chain.
+
+Two more per-pool arrays hold what the kernel does not read:
+
 * `pools_i` int64 (n, POOL_I_WIDTH): kind, status flags, last slot, monotonic receive time (ns),
-  version counter (changes on every write), token indices.
+  version counter (+1 on every write of the row), token indices.
 * `pools_u` uint64 (n, POOL_U_WIDTH): the exact integers the confirm stage quotes with (raw reserves,
   fee fractions). uint64 because vault amounts are u64 on chain.
 
-A pool is usable by the detector only when `FLAG_TRADABLE` is set and `FLAG_SETTLING` is clear
-(`USABLE_MASK`); bot's consistency gate sets/clears `FLAG_SETTLING`, the venue refusal logic leaves
-`FLAG_TRADABLE` clear for unmodelled pools.
-
-`market` is one float64 vector: detector parameters, then the detector's output slots, then one row
-of `TOKEN_WIDTH` per token (balance, caps, CEX price). Packing them keeps the kernel's array count low
-(numba's per-array call overhead dominates at this size, see shared/notes/hot-path-floors.md).
+A pool is usable only when `FLAG_TRADABLE` is set and `FLAG_SETTLING` is clear; the writers mirror
+that into `pools_f[:, F_GATE]` (= the kind when usable, 0.0 otherwise), which is all the kernel checks.
+Bot's consistency gate sets/clears `FLAG_SETTLING`; unmodelled pools never get `FLAG_TRADABLE`.
 """
 
 from __future__ import annotations
@@ -56,12 +60,13 @@ USABLE_MASK = FLAG_TRADABLE | FLAG_SETTLING  # (flags & USABLE_MASK) == FLAG_TRA
 # ---- pools_f columns ------------------------------------------------------------------------------
 F_RES_A = 0  # reserve of token a (float copy of U_RES_A)
 F_RES_B = 1
-F_FEE_KEEP = 2  # 1 - fee fraction (CP kinds)
-F_SQRT_PRICE = 3  # CLMM: sqrt price as float (b per a)
-F_LIQUIDITY = 4  # CLMM: active liquidity as float
-F_INV_RES_A = 5  # 1 / reserve_a (0.0 if empty): the kernel multiplies instead of dividing
-F_INV_RES_B = 6
-POOL_F_WIDTH = 8
+F_INV_RES_A = 2  # 1 / reserve_a (0.0 if empty): the kernel multiplies instead of dividing
+F_INV_RES_B = 3
+F_FEE_KEEP = 4  # 1 - fee fraction (CP kinds)
+F_GATE = 5  # float(kind) when usable (tradable, not settling), else 0.0
+F_SQRT_PRICE = 6  # CLMM: sqrt price as float (b per a)
+F_LIQUIDITY = 7  # CLMM: active liquidity as float
+POOL_F_WIDTH = 8  # one 64-byte cache line per pool
 
 # ---- pools_i columns ------------------------------------------------------------------------------
 I_KIND = 0
@@ -99,6 +104,7 @@ M_MIN_PROFIT_BPS = 12  # threshold relative to amount_in
 M_DEPTH_FRAC = 13  # each leg's input <= this fraction of that leg's input reserve
 M_FORCE_SEARCH = 14  # 1.0: use the bounded search even for all-CP routes (tests)
 M_SEARCH_ITERS = 15  # golden-section iterations of the bounded search
+M_POOLS_OFFSET = 16  # where pools_f starts in `state` (set by allocate)
 N_PARAMS = 24
 
 # ---- market vector: detector outputs -------------------------------------------------------------
@@ -122,9 +128,11 @@ T_INV_MAX = 4  # CEX-DEX: max holding of this token after a buy, raw units (0 = 
 TOKEN_WIDTH = 8
 
 
-class PoolArrays(NamedTuple):
-    """The three per-pool arrays of the cache (see module docstring)."""
+class Cache(NamedTuple):
+    """The cache arrays (see module docstring); `market` and `pools_f` are views into `state`."""
 
+    state: F64Array
+    market: F64Array
     pools_f: F64Array
     pools_i: I64Array
     pools_u: U64Array
@@ -149,31 +157,29 @@ DEFAULT_PARAMS: dict[int, float] = {
 }
 
 
-def allocate(n_pools: int) -> PoolArrays:
-    """Allocate the cache for `n_pools` rows, all unconfigured (kind 0, not tradable)."""
-    if n_pools < 0:
-        raise ValueError(f"n_pools must be >= 0, got {n_pools}")
-    return PoolArrays(
-        np.zeros((n_pools, POOL_F_WIDTH), dtype=np.float64),
+def allocate(n_pools: int, n_tokens: int) -> Cache:
+    """Allocate the cache: `n_pools` unconfigured pool rows, `n_tokens` token rows, default parameters."""
+    if n_pools < 0 or n_tokens < 0:
+        raise ValueError(f"n_pools and n_tokens must be >= 0, got {n_pools}, {n_tokens}")
+    pools_off = TOKENS_OFFSET + n_tokens * TOKEN_WIDTH
+    state = np.zeros(pools_off + n_pools * POOL_F_WIDTH, dtype=np.float64)
+    market = state[:pools_off]
+    for slot, value in DEFAULT_PARAMS.items():
+        market[slot] = value
+    market[O_ROUTE] = -1.0
+    market[M_POOLS_OFFSET] = float(pools_off)
+    return Cache(
+        state,
+        market,
+        state[pools_off:].reshape(n_pools, POOL_F_WIDTH),
         np.zeros((n_pools, POOL_I_WIDTH), dtype=np.int64),
         np.zeros((n_pools, POOL_U_WIDTH), dtype=np.uint64),
     )
 
 
-def allocate_market(n_tokens: int) -> F64Array:
-    """Allocate the market vector for `n_tokens` tokens with `DEFAULT_PARAMS` and no output."""
-    if n_tokens < 0:
-        raise ValueError(f"n_tokens must be >= 0, got {n_tokens}")
-    market = np.zeros(TOKENS_OFFSET + n_tokens * TOKEN_WIDTH, dtype=np.float64)
-    for slot, value in DEFAULT_PARAMS.items():
-        market[slot] = value
-    market[O_ROUTE] = -1.0
-    return market
-
-
 def n_tokens_of(market: F64Array) -> int:
     """Number of token rows in a market vector."""
-    return int(market.shape[0] - TOKENS_OFFSET) // TOKEN_WIDTH
+    return int(market[M_POOLS_OFFSET] - TOKENS_OFFSET) // TOKEN_WIDTH
 
 
 def token_slot(token: int, column: int) -> int:
@@ -184,7 +190,7 @@ def token_slot(token: int, column: int) -> int:
 # ---- writers (pure: arrays in, arrays mutated; no I/O) --------------------------------------------
 
 
-def register_pool(arrays: PoolArrays, idx: int, kind: int, token_a: int, token_b: int) -> None:
+def register_pool(arrays: Cache, idx: int, kind: int, token_a: int, token_b: int) -> None:
     """Configure row `idx` as a pool of `kind` between token indices `token_a` and `token_b`.
 
     The row starts not tradable; the first state write plus `set_flags` make it usable.
@@ -199,10 +205,11 @@ def register_pool(arrays: PoolArrays, idx: int, kind: int, token_a: int, token_b
     pi[idx, I_TOKEN_A] = token_a
     pi[idx, I_TOKEN_B] = token_b
     pi[idx, I_VERSION] += 1
+    arrays.pools_f[idx, F_GATE] = 0.0
 
 
 def write_cp_pool(
-    arrays: PoolArrays,
+    arrays: Cache,
     idx: int,
     reserve_a: int,
     reserve_b: int,
@@ -246,14 +253,16 @@ def write_cp_pool(
     return True
 
 
-def set_flags(arrays: PoolArrays, idx: int, *, tradable: bool, settling: bool) -> None:
+def set_flags(arrays: Cache, idx: int, *, tradable: bool, settling: bool) -> None:
     """Set the row's status flags (bot's refusal logic and consistency gate); bumps the version."""
     pi = arrays.pools_i
     pi[idx, I_FLAGS] = (FLAG_TRADABLE if tradable else 0) | (FLAG_SETTLING if settling else 0)
     pi[idx, I_VERSION] += 1
+    usable = tradable and not settling
+    arrays.pools_f[idx, F_GATE] = float(pi[idx, I_KIND]) if usable else 0.0
 
 
-def is_usable(arrays: PoolArrays, idx: int) -> bool:
+def is_usable(arrays: Cache, idx: int) -> bool:
     """True when the detector may price this pool (tradable and not settling)."""
     return int(arrays.pools_i[idx, I_FLAGS]) & USABLE_MASK == FLAG_TRADABLE
 

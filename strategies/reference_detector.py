@@ -20,135 +20,129 @@ _Result = tuple[bool, float, float, float, float, float, float]
 _SKIP: _Result = (False, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
 
 
-def lamports_per_unit(market: L.F64Array, token: int) -> float:
+def lamports_per_unit(state: L.F64Array, token: int) -> float:
     """Lamport value of one raw unit of `token` (1.0 for SOL; 0.0 when no price)."""
     base = L.TOKENS_OFFSET + token * L.TOKEN_WIDTH
-    if market[base + L.T_IS_SOL] != 0.0:
+    if state[base + L.T_IS_SOL] != 0.0:
         return 1.0
-    sol = market[L.M_SOL_USD]
-    usd = market[base + L.T_USD_PER_UNIT]
+    sol = state[L.M_SOL_USD]
+    usd = state[base + L.T_USD_PER_UNIT]
     if sol <= 0.0 or usd <= 0.0:
         return 0.0
     return float(usd * 1e9 / sol)
 
 
-def leg_out(pools_f: L.F64Array, pools_i: L.I64Array, pool: int, direction: int, x: float) -> float:
-    """Float output of one leg for input `x`; -1.0 for a kind without a float model."""
-    kind = pools_i[pool, L.I_KIND]
-    if kind == L.KIND_RAYDIUM_CPMM or kind == L.KIND_RAYDIUM_AMM_V4:
-        if direction == R.DIR_A_TO_B:
-            r_in = pools_f[pool, L.F_RES_A]
-            r_out = pools_f[pool, L.F_RES_B]
-        else:
-            r_in = pools_f[pool, L.F_RES_B]
-            r_out = pools_f[pool, L.F_RES_A]
-        gx = pools_f[pool, L.F_FEE_KEEP] * x
-        return float(r_out * gx / (r_in + gx))
-    return -1.0
+def _pool_base(state: L.F64Array, pool: int) -> int:
+    return int(state[L.M_POOLS_OFFSET]) + pool * L.POOL_F_WIDTH
 
 
-def chain_out(
-    pools_f: L.F64Array, pools_i: L.I64Array, graph: L.I64Array, ro: int, n_legs: int, x: float
-) -> float:
+def leg_out(state: L.F64Array, pool: int, direction: int, x: float) -> float:
+    """Float output of one constant-product leg for input `x`."""
+    pb = _pool_base(state, pool)
+    if direction == R.DIR_A_TO_B:
+        r_in = state[pb + L.F_RES_A]
+        r_out = state[pb + L.F_RES_B]
+    else:
+        r_in = state[pb + L.F_RES_B]
+        r_out = state[pb + L.F_RES_A]
+    gx = state[pb + L.F_FEE_KEEP] * x
+    return float(r_out * gx / (r_in + gx))
+
+
+def chain_out(state: L.F64Array, graph: L.I64Array, ro: int, n_legs: int, x: float) -> float:
     """Float output of the route whose row starts at `ro` for input `x`."""
     y = x
     for k in range(n_legs):
-        y = leg_out(pools_f, pools_i, int(graph[ro + R.R_POOL + k]), int(graph[ro + R.R_DIR + k]), y)
+        y = leg_out(state, int(graph[ro + R.R_POOL + k]), int(graph[ro + R.R_DIR + k]), y)
     return y
 
 
-def evaluate_route(
-    pools_f: L.F64Array, pools_i: L.I64Array, graph: L.I64Array, market: L.F64Array, route: int
-) -> _Result:
+def evaluate_route(state: L.F64Array, graph: L.I64Array, route: int) -> _Result:
     """(ok, amount_in, gross_out, net, net_lamports, cu_limit, cost_token) of one route."""
     ro = int(graph[R.G_ROUTES_OFF]) + route * R.ROUTE_WIDTH
     n_legs = int(graph[ro + R.R_NLEGS])
     start = int(graph[ro + R.R_START])
     end = int(graph[ro + R.R_END])
     sbase = L.TOKENS_OFFSET + start * L.TOKEN_WIDTH
-    cap = min(market[sbase + L.T_BALANCE], market[sbase + L.T_MAX_NOTIONAL])
+    cap = min(state[sbase + L.T_BALANCE], state[sbase + L.T_MAX_NOTIONAL])
     if cap <= 0.0:
         return _SKIP
-    cu = market[L.M_CU_BASE]
+    cu = state[L.M_CU_BASE]
     k_coef = 1.0
     e_coef = 0.0
-    all_cp = True
     for k in range(n_legs):
-        pool = int(graph[ro + R.R_POOL + k])
-        if (int(pools_i[pool, L.I_FLAGS]) & L.USABLE_MASK) != L.FLAG_TRADABLE:
-            return _SKIP
-        kind = int(pools_i[pool, L.I_KIND])
-        cu += market[L.M_CU_LEG + kind]
+        pb = _pool_base(state, int(graph[ro + R.R_POOL + k]))
+        kind = int(state[pb + L.F_GATE])  # 0 unless tradable and not settling
         if kind == L.KIND_RAYDIUM_CPMM or kind == L.KIND_RAYDIUM_AMM_V4:
+            cu += state[L.M_CU_LEG + kind]
             if graph[ro + R.R_DIR + k] == R.DIR_A_TO_B:
-                r_in = pools_f[pool, L.F_RES_A]
-                inv_in = pools_f[pool, L.F_INV_RES_A]
-                r_out = pools_f[pool, L.F_RES_B]
+                r_in = state[pb + L.F_RES_A]
+                inv_in = state[pb + L.F_INV_RES_A]
+                r_out = state[pb + L.F_RES_B]
             else:
-                r_in = pools_f[pool, L.F_RES_B]
-                inv_in = pools_f[pool, L.F_INV_RES_B]
-                r_out = pools_f[pool, L.F_RES_A]
+                r_in = state[pb + L.F_RES_B]
+                inv_in = state[pb + L.F_INV_RES_B]
+                r_out = state[pb + L.F_RES_A]
             if r_in <= 0.0 or r_out <= 0.0:
                 return _SKIP
-            gk = pools_f[pool, L.F_FEE_KEEP] * k_coef * inv_in
+            gk = state[pb + L.F_FEE_KEEP] * k_coef * inv_in
             k_coef = gk * r_out
             e_coef = e_coef + gk
         else:
-            # CLMM legs plug in here (float kernel over packed ticks); unmodelled until then.
-            all_cp = False
+            # not usable (gate 0) or a CLMM leg without a float model yet
             return _SKIP
     ratio = 1.0
     is_cex = graph[ro + R.R_TYPE] == R.ROUTE_CEX
     if is_cex:
         ebase = L.TOKENS_OFFSET + end * L.TOKEN_WIDTH
-        usd_in = market[sbase + L.T_USD_PER_UNIT]
-        usd_out = market[ebase + L.T_USD_PER_UNIT]
+        usd_in = state[sbase + L.T_USD_PER_UNIT]
+        usd_out = state[ebase + L.T_USD_PER_UNIT]
         if usd_in <= 0.0 or usd_out <= 0.0:
             return _SKIP
         ratio = usd_out / usd_in
     kk = ratio * k_coef
-    closed_form = all_cp and market[L.M_FORCE_SEARCH] == 0.0
+    closed_form = state[L.M_FORCE_SEARCH] == 0.0
     if closed_form and kk <= 1.0:
         return _SKIP  # unprofitable at any size, before any cost: the common case, kept cheap
     # Depth caps (divisions) only for candidates: leg k's input is the prefix map K_k x / (1 + E_k x),
     # recomputed with the same operations as above so the values are identical.
-    depth = market[L.M_DEPTH_FRAC]
+    depth = state[L.M_DEPTH_FRAC]
     kc = 1.0
     ec = 0.0
     for k in range(n_legs):
-        pool = int(graph[ro + R.R_POOL + k])
+        pb = _pool_base(state, int(graph[ro + R.R_POOL + k]))
         if graph[ro + R.R_DIR + k] == R.DIR_A_TO_B:
-            r_in = pools_f[pool, L.F_RES_A]
-            inv_in = pools_f[pool, L.F_INV_RES_A]
-            r_out = pools_f[pool, L.F_RES_B]
+            r_in = state[pb + L.F_RES_A]
+            inv_in = state[pb + L.F_INV_RES_A]
+            r_out = state[pb + L.F_RES_B]
         else:
-            r_in = pools_f[pool, L.F_RES_B]
-            inv_in = pools_f[pool, L.F_INV_RES_B]
-            r_out = pools_f[pool, L.F_RES_A]
+            r_in = state[pb + L.F_RES_B]
+            inv_in = state[pb + L.F_INV_RES_B]
+            r_out = state[pb + L.F_RES_A]
         y_lim = depth * r_in
         if k == 0:
             cap = min(cap, y_lim)
         elif kc > ec * y_lim:
             cap = min(cap, y_lim / (kc - ec * y_lim))
-        gk = pools_f[pool, L.F_FEE_KEEP] * kc * inv_in
+        gk = state[pb + L.F_FEE_KEEP] * kc * inv_in
         kc = gk * r_out
         ec = ec + gk
     if is_cex:
-        inv_max = market[ebase + L.T_INV_MAX]
+        inv_max = state[ebase + L.T_INV_MAX]
         if inv_max > 0.0:
-            room = inv_max - market[ebase + L.T_BALANCE]
+            room = inv_max - state[ebase + L.T_BALANCE]
             if room <= 0.0:
                 return _SKIP
             if k_coef > e_coef * room:
                 cap = min(cap, room / (k_coef - e_coef * room))
-    lpu = lamports_per_unit(market, start)
+    lpu = lamports_per_unit(state, start)
     if lpu <= 0.0:
         return _SKIP
-    cu = min(cu, market[L.M_CU_MAX])
+    cu = min(cu, state[L.M_CU_MAX])
     fee_lamports = (
-        market[L.M_SIGNATURE_LAMPORTS]
-        + math.ceil(market[L.M_CU_PRICE_MICRO] * cu / 1e6)
-        + market[L.M_TIP_LAMPORTS]
+        state[L.M_SIGNATURE_LAMPORTS]
+        + math.ceil(state[L.M_CU_PRICE_MICRO] * cu / 1e6)
+        + state[L.M_TIP_LAMPORTS]
     )
     cost = fee_lamports / lpu
     if closed_form:
@@ -159,70 +153,60 @@ def evaluate_route(
         b = cap
         c = b - INVPHI * (b - a)
         d = a + INVPHI * (b - a)
-        fc = ratio * chain_out(pools_f, pools_i, graph, ro, n_legs, c) - c
-        fd = ratio * chain_out(pools_f, pools_i, graph, ro, n_legs, d) - d
-        for _ in range(int(market[L.M_SEARCH_ITERS])):
+        fc = ratio * chain_out(state, graph, ro, n_legs, c) - c
+        fd = ratio * chain_out(state, graph, ro, n_legs, d) - d
+        for _ in range(int(state[L.M_SEARCH_ITERS])):
             if fc > fd:
                 b = d
                 d = c
                 fd = fc
                 c = b - INVPHI * (b - a)
-                fc = ratio * chain_out(pools_f, pools_i, graph, ro, n_legs, c) - c
+                fc = ratio * chain_out(state, graph, ro, n_legs, c) - c
             else:
                 a = c
                 c = d
                 fc = fd
                 d = a + INVPHI * (b - a)
-                fd = ratio * chain_out(pools_f, pools_i, graph, ro, n_legs, d) - d
+                fd = ratio * chain_out(state, graph, ro, n_legs, d) - d
         x = 0.5 * (a + b)
-        gross = ratio * chain_out(pools_f, pools_i, graph, ro, n_legs, x)
+        gross = ratio * chain_out(state, graph, ro, n_legs, x)
     if x < 1.0:
         return _SKIP
     net = gross - x - cost
-    if net <= 0.0 or net < market[L.M_MIN_PROFIT_LAMPORTS] / lpu:
+    if net <= 0.0 or net < state[L.M_MIN_PROFIT_LAMPORTS] / lpu:
         return _SKIP
-    if net * 1e4 < market[L.M_MIN_PROFIT_BPS] * x:
+    if net * 1e4 < state[L.M_MIN_PROFIT_BPS] * x:
         return _SKIP
     return (True, float(x), float(gross), float(net), float(net * lpu), float(cu), float(cost))
 
 
-def _scan(
-    pools_f: L.F64Array,
-    pools_i: L.I64Array,
-    graph: L.I64Array,
-    market: L.F64Array,
-    lo: int,
-    hi: int,
-    use_index: bool,
-) -> int:
+def _scan(state: L.F64Array, graph: L.I64Array, lo: int, hi: int, use_index: bool) -> int:
     ids = int(graph[R.G_IDS_OFF])
     best = -1
     best_x = best_gross = best_net = best_net_l = best_cu = best_cost = 0.0
     for j in range(lo, hi):
-        route = int(graph[ids + j]) if use_index else j
-        ok, x, gross, net, net_l, cu, cost = evaluate_route(pools_f, pools_i, graph, market, route)
+        route = int(graph[ids + j * R.ROUTE_WIDTH + R.R_ID]) if use_index else j
+        ok, x, gross, net, net_l, cu, cost = evaluate_route(state, graph, route)
         if ok and (best < 0 or net_l > best_net_l):
             best, best_x, best_gross, best_net = route, x, gross, net
             best_net_l, best_cu, best_cost = net_l, cu, cost
-    market[L.O_ROUTE] = float(best)
-    market[L.O_AMOUNT_IN] = best_x
-    market[L.O_GROSS_OUT] = best_gross
-    market[L.O_NET_PROFIT] = best_net
-    market[L.O_NET_LAMPORTS] = best_net_l
-    market[L.O_CU_LIMIT] = best_cu
-    market[L.O_COST_TOKEN] = best_cost
-    market[L.O_EVALUATED] = float(hi - lo)
+    state[L.O_ROUTE] = float(best)
+    state[L.O_AMOUNT_IN] = best_x
+    state[L.O_GROSS_OUT] = best_gross
+    state[L.O_NET_PROFIT] = best_net
+    state[L.O_NET_LAMPORTS] = best_net_l
+    state[L.O_CU_LIMIT] = best_cu
+    state[L.O_COST_TOKEN] = best_cost
+    state[L.O_EVALUATED] = float(hi - lo)
     return best
 
 
-def detect(
-    pools_f: L.F64Array, pools_i: L.I64Array, graph: L.I64Array, market: L.F64Array, pool: int
-) -> int:
-    """Evaluate the routes touching `pool`; best route id (or -1), details in market[O_*]."""
+def detect(state: L.F64Array, graph: L.I64Array, pool: int) -> int:
+    """Evaluate the routes touching `pool`; best route id (or -1), details in state[O_*]."""
     ip = int(graph[R.G_INDPTR_OFF])
-    return _scan(pools_f, pools_i, graph, market, int(graph[ip + pool]), int(graph[ip + pool + 1]), True)
+    return _scan(state, graph, int(graph[ip + pool]), int(graph[ip + pool + 1]), True)
 
 
-def detect_all(pools_f: L.F64Array, pools_i: L.I64Array, graph: L.I64Array, market: L.F64Array) -> int:
-    """Evaluate every route; best route id (or -1), details in market[O_*]."""
-    return _scan(pools_f, pools_i, graph, market, 0, int(graph[R.G_N_ROUTES]), False)
+def detect_all(state: L.F64Array, graph: L.I64Array) -> int:
+    """Evaluate every route; best route id (or -1), details in state[O_*]."""
+    return _scan(state, graph, 0, int(graph[R.G_N_ROUTES]), False)

@@ -11,8 +11,10 @@ Routes generated:
 * CEX-DEX: for every pool whose two tokens both have a CEX price, one single-leg route per direction
   (an inventory trade marked to market at the CEX price, not an arbitrage).
 
-Everything is packed into one int64 vector `graph` (header, route rows, then a pool -> routes CSR
-index) so the kernel takes a single array for the topology.
+Everything is packed into one int64 vector `graph` so the kernel takes a single array for the topology:
+a header, the route rows by route id, then a pool -> routes CSR index whose entries are *copies* of the
+route rows (each starting with the route id): one update reads its routes as one contiguous block,
+which keeps the incremental cost flat as the pool count grows past the CPU caches.
 """
 
 from __future__ import annotations
@@ -36,15 +38,16 @@ G_N_ROUTES = 0
 G_N_POOLS = 1
 G_ROUTES_OFF = 2
 G_INDPTR_OFF = 3
-G_IDS_OFF = 4
+G_IDS_OFF = 4  # CSR entries: ROUTE_WIDTH ints each (a copy of the route row)
 G_HEADER = 8
 
 # ---- route row columns ----------------------------------------------------------------------------
-R_TYPE = 0
-R_NLEGS = 1
-R_START = 2  # start token index (amount_in and profit are in this token)
-R_END = 3  # token received by the last leg (== R_START for cycles)
-R_POOL = 4  # R_POOL + k: pool row of leg k
+R_ID = 0
+R_TYPE = 1
+R_NLEGS = 2
+R_START = 3  # start token index (amount_in and profit are in this token)
+R_END = 4  # token received by the last leg (== R_START for cycles)
+R_POOL = 5  # R_POOL + k: pool row of leg k
 R_DIR = R_POOL + MAX_LEGS  # R_DIR + k: direction of leg k (DIR_A_TO_B / DIR_B_TO_A)
 ROUTE_WIDTH = R_DIR + MAX_LEGS
 
@@ -99,7 +102,7 @@ class RouteTable:
         ids = int(g[G_IDS_OFF])
         lo = int(g[indptr + pool])
         hi = int(g[indptr + pool + 1])
-        return g[ids + lo : ids + hi]
+        return g[ids + lo * ROUTE_WIDTH + R_ID : ids + hi * ROUTE_WIDTH : ROUTE_WIDTH]
 
 
 def _leg(pool: int, specs: Sequence[PoolSpec], tokens: dict[str, int], token_in: int) -> Leg:
@@ -192,6 +195,7 @@ def _pack(
     rows = np.full((n_routes, ROUTE_WIDTH), -1, dtype=np.int64)
     for rid, (rtype, start, end, legs) in enumerate(built):
         routes.append(Route(rid, rtype, start, end, legs))
+        rows[rid, R_ID] = rid
         rows[rid, R_TYPE] = rtype
         rows[rid, R_NLEGS] = len(legs)
         rows[rid, R_START] = start
@@ -205,11 +209,12 @@ def _pack(
     for i, ids in enumerate(per_pool):
         indptr[i + 1] = indptr[i] + len(ids)
     flat_ids = np.array([rid for ids in per_pool for rid in ids], dtype=np.int64)
+    entries = rows[flat_ids].reshape(-1) if n_routes else np.zeros(0, dtype=np.int64)
 
     routes_off = G_HEADER
     indptr_off = routes_off + n_routes * ROUTE_WIDTH
     ids_off = indptr_off + n_pools + 1
-    graph = np.zeros(ids_off + flat_ids.shape[0], dtype=np.int64)
+    graph = np.zeros(ids_off + entries.shape[0], dtype=np.int64)
     graph[G_N_ROUTES] = n_routes
     graph[G_N_POOLS] = n_pools
     graph[G_ROUTES_OFF] = routes_off
@@ -217,6 +222,6 @@ def _pack(
     graph[G_IDS_OFF] = ids_off
     graph[routes_off:indptr_off] = rows.reshape(-1)
     graph[indptr_off:ids_off] = indptr
-    graph[ids_off:] = flat_ids
+    graph[ids_off:] = entries
     mints = tuple(tokens)
     return RouteTable(graph, mints, dict(tokens), tuple(routes))

@@ -13,12 +13,19 @@ from strategies import routes as R
 
 @dataclass
 class Market:
-    arrays: layout.PoolArrays
+    cache: layout.Cache
     table: R.RouteTable
-    market: np.ndarray
 
-    def args(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        return self.arrays.pools_f, self.arrays.pools_i, self.table.graph, self.market
+    @property
+    def arrays(self) -> layout.Cache:
+        return self.cache
+
+    @property
+    def market(self) -> np.ndarray:
+        return self.cache.market
+
+    def args(self) -> tuple[np.ndarray, np.ndarray]:
+        return self.cache.state, self.table.graph
 
 
 def build_market(
@@ -35,8 +42,8 @@ def build_market(
     """pools: (kind, mint_a, mint_b, reserve_a, reserve_b, fee_num, fee_den), all usable at slot 100."""
     specs = [R.PoolSpec(kind, a, b) for kind, a, b, *_ in pools]
     table = R.build_routes(specs, base_mints=base, cex_mints=cex)
-    arrays = layout.allocate(len(specs))
-    market = layout.allocate_market(len(table.mints))
+    arrays = layout.allocate(len(specs), len(table.mints))
+    market = arrays.market
     (model or costs.CostModel()).write_to(market)
     market[layout.M_SOL_USD] = sol_usd
     for i, (kind, a, b, ra, rb, num, den) in enumerate(pools):
@@ -53,4 +60,4 @@ def build_market(
             is_sol=mint == sol_mint,
             usd_per_unit=(usd or {}).get(mint, 0.0),
         )
-    return Market(arrays, table, market)
+    return Market(arrays, table)

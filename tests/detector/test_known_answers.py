@@ -17,7 +17,7 @@ E12 = 10**12
 
 def run(m, pool: int = 0, slippage_bps: int = 0):
     best = detector.detect(*m.args(), pool)
-    return best, confirm_best(m.arrays, m.table, m.market, pool, slippage_bps)
+    return best, confirm_best(m.cache, m.table, pool, slippage_bps)
 
 
 def exact_profit(m, route_id: int, amount: int) -> int:
@@ -88,7 +88,10 @@ def test_fee_dominated_mispricing_is_not_an_opportunity(make_market):
 
 def test_cost_dominated_small_pools(make_market):
     # 1 SOL pools with a 0.3 % gap: gross profit ~ R (sqrt(1.003) - 1)^2 ~ 2,000 lamports < 5,000 fee
-    pools = [(AMM, "SOL", "TOK", 10**9, 10**9, 1, 10_000), (AMM, "SOL", "TOK", 10**9, 1_003_000_000, 1, 10_000)]
+    pools = [
+        (AMM, "SOL", "TOK", 10**9, 10**9, 1, 10_000),
+        (AMM, "SOL", "TOK", 10**9, 1_003_000_000, 1, 10_000),
+    ]
     m = make_market(pools, base=("SOL",))
     assert m.market[layout.M_SIGNATURE_LAMPORTS] == 5_000.0
     assert run(m) == (-1, None)

@@ -28,30 +28,32 @@ m = build_market(
      (AMM, "B", "SOL", 3 * E12, 1_030_000_000_000, 25, 10_000), (AMM, "SOL", "A", E12, 2_040_000_000_000, 25, 10_000)],
     base=("SOL",), cex=("SOL", "A"), usd={"SOL": 150e-9, "A": 75e-9},
 )
-pf, pi, g, mk = m.args()
+st, g = m.args()
+mk = m.market
+n_pools = m.cache.pools_f.shape[0]
 
 @njit(cache=False)
-def allocating_control(pools_f, pools_i, graph, market, pool):
-    scratch = np.empty(pools_f.shape[0])
-    scratch[:] = market[pool]
+def allocating_control(state, graph, pool):
+    scratch = np.empty(graph.shape[0])
+    scratch[:] = state[pool]
     return int(scratch.sum())
 
 @njit(cache=False)
-def empty_same_args(pools_f, pools_i, graph, market, pool):
+def empty_same_args(state, graph, pool):
     return pool
 
 # Drivers call the kernels n times from inside nopython code: only the kernel bodies are counted.
 @njit(cache=False)
-def drive(pools_f, pools_i, graph, market, n, which):
+def drive(state, graph, n_pools, n, which):
     s = 0
     for i in range(n):
-        pool = i % pools_f.shape[0]
+        pool = i % n_pools
         if which == 0:
-            s += detector.detect(pools_f, pools_i, graph, market, pool)
+            s += detector.detect(state, graph, pool)
         elif which == 1:
-            s += detector.detect_all(pools_f, pools_i, graph, market)
+            s += detector.detect_all(state, graph)
         else:
-            s += allocating_control(pools_f, pools_i, graph, market, pool)
+            s += allocating_control(state, graph, pool)
     return s
 
 def delta(call, n=2000):
@@ -64,24 +66,24 @@ def delta(call, n=2000):
             "mi_alloc": after.mi_alloc - before.mi_alloc}
 
 def inner(which, n=2000):
-    drive(pf, pi, g, mk, 1, which)
+    drive(st, g, n_pools, 1, which)
     before = rtsys.get_allocation_stats()
-    drive(pf, pi, g, mk, n, which)
+    drive(st, g, n_pools, n, which)
     after = rtsys.get_allocation_stats()
-    # the driver's own call boundary unboxes 4 arrays once (one MemInfo each)
-    return {"alloc": after.alloc - before.alloc - 4, "free": after.free - before.free - 4,
-            "mi_alloc": after.mi_alloc - before.mi_alloc - 4}
+    # the driver's own call boundary unboxes 2 arrays once (one MemInfo each)
+    return {"alloc": after.alloc - before.alloc - 2, "free": after.free - before.free - 2,
+            "mi_alloc": after.mi_alloc - before.mi_alloc - 2}
 
 direct = detector.direct_detect()
 results = {
-    "detect_found": int(detector.detect(pf, pi, g, mk, 0)),
+    "detect_found": int(detector.detect(st, g, 0)),
     "inner_detect": inner(0),
     "inner_detect_all": inner(1),
     "inner_control": inner(2),
-    "boundary_detect": delta(lambda: detector.detect(pf, pi, g, mk, 0)),
-    "boundary_direct": delta(lambda: direct(pf, pi, g, mk, 3)),
-    "boundary_empty": delta(lambda: empty_same_args(pf, pi, g, mk, 0)),
-    "boundary_control": delta(lambda: allocating_control(pf, pi, g, mk, 0)),
+    "boundary_detect": delta(lambda: detector.detect(st, g, 0)),
+    "boundary_direct": delta(lambda: direct(st, g, 3)),
+    "boundary_empty": delta(lambda: empty_same_args(st, g, 0)),
+    "boundary_control": delta(lambda: allocating_control(st, g, 0)),
 }
 mk[layout.M_FORCE_SEARCH] = 1.0
 results["inner_search"] = inner(0)

@@ -49,7 +49,7 @@ def markets(draw):
     m = build_market(pools, base=base, cex=cex, usd=usd, balances=balances, model=model, sol_usd=sol_usd)
     for i in range(n_pools):
         flags = draw(st.sampled_from([layout.FLAG_TRADABLE] * 4 + [0, layout.FLAG_SETTLING | 1]))
-        m.arrays.pools_i[i, layout.I_FLAGS] = flags
+        layout.set_flags(m.cache, i, tradable=bool(flags & 1), settling=bool(flags & 2))
     for mint, t in m.table.token_index.items():
         layout.write_token(m.market, t, inventory_max=draw(st.sampled_from([0, balances[mint] + 10**9])))
     m.market[layout.M_FORCE_SEARCH] = float(draw(st.booleans()))
@@ -65,27 +65,24 @@ def _outputs(market):
 def test_kernel_and_confirm_equal_reference(m):
     found = 0
     for pool in range(m.arrays.pools_f.shape[0]):
-        k_market = m.market.copy()
-        r_market = m.market.copy()
-        best_k = detector.detect(m.arrays.pools_f, m.arrays.pools_i, m.table.graph, k_market, pool)
-        best_r = ref.detect(m.arrays.pools_f, m.arrays.pools_i, m.table.graph, r_market, pool)
+        best_k = detector.detect(m.cache.state, m.table.graph, pool)
+        k_out = _outputs(m.market)
+        opp_k = confirm_best(m.cache, m.table, pool, 30)
+        best_r = ref.detect(m.cache.state, m.table.graph, pool)
         assert best_k == best_r
         # same algorithm, same float operations: bit-for-bit equal outputs
-        assert np.array_equal(_outputs(k_market), _outputs(r_market))
-        opp_k = confirm_best(m.arrays, m.table, k_market, pool, 30)
-        opp_r = confirm_best(m.arrays, m.table, r_market, pool, 30)
+        assert np.array_equal(k_out, _outputs(m.market))
+        opp_r = confirm_best(m.cache, m.table, pool, 30)
         assert opp_k == opp_r
         if opp_k is not None:
             found += 1
             assert opp_k.legs[0].amount_in == opp_k.amount_in
             assert all(leg.min_out <= leg.amount_out for leg in opp_k.legs)
             assert opp_k.expected_net_profit > 0
-    k_market = m.market.copy()
-    r_market = m.market.copy()
-    assert detector.detect_all(m.arrays.pools_f, m.arrays.pools_i, m.table.graph, k_market) == ref.detect_all(
-        m.arrays.pools_f, m.arrays.pools_i, m.table.graph, r_market
-    )
-    assert np.array_equal(_outputs(k_market), _outputs(r_market))
+    best_k = detector.detect_all(m.cache.state, m.table.graph)
+    k_out = _outputs(m.market)
+    assert best_k == ref.detect_all(m.cache.state, m.table.graph)
+    assert np.array_equal(k_out, _outputs(m.market))
 
 
 @settings(max_examples=60, deadline=None)
@@ -96,7 +93,7 @@ def test_float_screen_tracks_exact_confirm(m):
     for pool in range(m.arrays.pools_f.shape[0]):
         if detector.detect(*m.args(), pool) < 0:
             continue
-        opp = confirm_best(m.arrays, m.table, m.market, pool, 0)
+        opp = confirm_best(m.cache, m.table, pool, 0)
         if opp is None:
             continue
         est = m.market[layout.O_NET_PROFIT]

@@ -43,8 +43,13 @@ def test_three_leg_cycles_through_base_and_cex_routes():
 
 
 def test_csr_index_lists_exactly_the_routes_touching_each_pool():
-    specs = [R.PoolSpec(CP, "SOL", "A"), R.PoolSpec(AMM, "SOL", "A"), R.PoolSpec(CP, "A", "B"),
-             R.PoolSpec(AMM, "B", "SOL"), R.PoolSpec(CP, "C", "D")]
+    specs = [
+        R.PoolSpec(CP, "SOL", "A"),
+        R.PoolSpec(AMM, "SOL", "A"),
+        R.PoolSpec(CP, "A", "B"),
+        R.PoolSpec(AMM, "B", "SOL"),
+        R.PoolSpec(CP, "C", "D"),
+    ]
     t = R.build_routes(specs, base_mints=("SOL",), cex_mints=("SOL", "A", "B"))
     for pool in range(len(specs)):
         expected = [r.route_id for r in t.routes if any(leg.pool == pool for leg in r.legs)]
@@ -65,7 +70,7 @@ def test_bad_pool_specs_are_rejected():
 
 
 def test_writers_version_latest_slot_wins_and_flags():
-    arrays = layout.allocate(2)
+    arrays = layout.allocate(2, 2)
     layout.register_pool(arrays, 1, AMM, 0, 1)
     v0 = arrays.pools_i[1, layout.I_VERSION]
     assert not layout.is_usable(arrays, 1)
@@ -76,17 +81,21 @@ def test_writers_version_latest_slot_wins_and_flags():
     assert not layout.write_cp_pool(arrays, 1, 1, 1, 25, 10_000, slot=9, recv_ns=999)  # older slot
     assert arrays.pools_i[1, layout.I_RECV_NS] == 123 and arrays.pools_u[1, layout.U_RES_B] == 7
     assert layout.write_cp_pool(arrays, 1, 3, 4, 25, 10_000, slot=10, recv_ns=124)  # same slot: write
+    assert arrays.pools_f[1, layout.F_GATE] == 0.0
     layout.set_flags(arrays, 1, tradable=True, settling=False)
     assert layout.is_usable(arrays, 1) and arrays.pools_i[1, layout.I_VERSION] == v0 + 3
+    assert arrays.pools_f[1, layout.F_GATE] == float(AMM)  # the kernel's view of the gate
     layout.set_flags(arrays, 1, tradable=True, settling=True)
-    assert not layout.is_usable(arrays, 1)
+    assert not layout.is_usable(arrays, 1) and arrays.pools_f[1, layout.F_GATE] == 0.0
+    # pools_f and market are views into the one state vector the kernel reads
+    assert np.shares_memory(arrays.pools_f, arrays.state) and np.shares_memory(arrays.market, arrays.state)
     with pytest.raises(ValueError, match="bad fee"):
         layout.write_cp_pool(arrays, 1, 3, 4, 10, 10, slot=11, recv_ns=0)
     assert np.all(arrays.pools_i[0] == 0)  # other rows untouched
 
 
 def test_market_vector_tokens_and_prices():
-    market = layout.allocate_market(3)
+    market = layout.allocate(4, 3).market
     assert layout.n_tokens_of(market) == 3 and market[layout.O_ROUTE] == -1.0
     layout.write_token(market, 2, balance=5, usd_per_unit=2e-6)
     assert market[layout.token_slot(2, layout.T_BALANCE)] == 5.0
