@@ -172,6 +172,10 @@ class _Conn(asyncio.Protocol):
             fut.set_exception(_Expired())
             self.abort()
 
+    def closing(self) -> bool:
+        """The socket is going away (a peer close seen by the loop but not yet delivered to us)."""
+        return self.transport is None or self.transport.is_closing()
+
     def abort(self) -> None:
         self.usable = False
         if self.transport is not None:
@@ -349,7 +353,7 @@ class HttpTransport:
         deadline = loop.time() + timeout_s
         for attempt in (0, 1):
             conn = self._idle.pop() if self._idle else None
-            if conn is None or not conn.usable:
+            if conn is None or not conn.usable or conn.closing():
                 conn = await self._acquire(deadline, timeout_s)
             reused = conn.served > 0
             fut = conn.start(data)
@@ -381,7 +385,7 @@ class HttpTransport:
         while True:
             while self._idle:
                 conn = self._idle.pop()
-                if conn.usable:
+                if conn.usable and not conn.closing():
                     return conn
             if self._slots > 0:
                 self._slots -= 1
