@@ -22,6 +22,8 @@ COMMANDS: tuple[str, ...] = (
     "bot.commands.keygen",
     "bot.commands.quote",
     "bot.commands.localnet",
+    "bot.commands.bench",
+    "bot.commands.pools",
 )
 
 

@@ -5,7 +5,11 @@ from __future__ import annotations
 import importlib
 
 # Modules whose import compiles (cache=True) kernels; each exposes `warm()`.
-KERNEL_MODULES: tuple[str, ...] = ("strategies.venues.cp_kernels", "strategies.venues.whirlpool_kernels")
+KERNEL_MODULES: tuple[str, ...] = (
+    "strategies.venues.cp_kernels",
+    "strategies.venues.whirlpool_kernels",
+    "strategies.detector",
+)
 
 
 def main() -> None:

@@ -1,0 +1,89 @@
+"""`solarb pools` against a real localnet: dataSize + memcmp filters find exactly the pair's pools."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from solders.pubkey import Pubkey
+
+from bot.cli import main
+from bot.commands.pools import VENUE_FILTERS
+from bot.config import MAINNET_PROGRAMS
+
+
+def _pool_data(size: int, off_a: int, off_b: int, mint_a: Pubkey, mint_b: Pubkey) -> bytes:
+    data = bytearray(size)
+    data[off_a : off_a + 32] = bytes(mint_a)
+    data[off_b : off_b + 32] = bytes(mint_b)
+    return bytes(data)
+
+
+@pytest.mark.localnet
+async def test_pools_discovers_both_mint_orders_on_every_venue(localnet, capsys):
+    sol, usdc, other = Pubkey.new_unique(), Pubkey.new_unique(), Pubkey.new_unique()
+    expected = set()
+    for vf in VENUE_FILTERS:
+        owner = Pubkey.from_string(MAINNET_PROGRAMS[vf.venue])
+        for a, b in ((sol, usdc), (usdc, sol)):
+            pk = Pubkey.new_unique()
+            localnet.set_account(
+                pk, data=_pool_data(vf.data_size, vf.mint_a_offset, vf.mint_b_offset, a, b), owner=owner
+            )
+            expected.add((vf.venue, str(pk)))
+        # decoys: other pair, wrong size, wrong owner
+        localnet.set_account(
+            Pubkey.new_unique(),
+            data=_pool_data(vf.data_size, vf.mint_a_offset, vf.mint_b_offset, sol, other),
+            owner=owner,
+        )
+        localnet.set_account(
+            Pubkey.new_unique(),
+            data=_pool_data(vf.data_size + 8, vf.mint_a_offset, vf.mint_b_offset, sol, usdc),
+            owner=owner,
+        )
+        localnet.set_account(
+            Pubkey.new_unique(),
+            data=_pool_data(vf.data_size, vf.mint_a_offset, vf.mint_b_offset, sol, usdc),
+            owner=Pubkey.new_unique(),
+        )
+    code = await asyncio.to_thread(
+        main,
+        [
+            "pools",
+            "--mint-a",
+            str(sol),
+            "--mint-b",
+            str(usdc),
+            "--rpc",
+            localnet.rpc_url,
+            "--cluster",
+            "localnet",
+        ],
+    )
+    out = capsys.readouterr().out
+    assert code == 0
+    entries = out.split("[[pools]]")[1:]
+    got = set()
+    for entry in entries:
+        fields = dict(line.split(" = ") for line in entry.strip().splitlines())
+        got.add((fields["venue"].strip('"'), fields["address"].strip('"')))
+    assert got == expected
+
+
+def test_pools_bad_mint_is_a_usage_error(capsys):
+    assert (
+        main(["pools", "--mint-a", "not-a-key", "--mint-b", "So11111111111111111111111111111111111111112"])
+        == 2
+    )
+    assert "--mint-a" in capsys.readouterr().err
+
+
+def test_pools_unreachable_rpc_is_a_runtime_failure(capsys):
+    mint = "So11111111111111111111111111111111111111112"
+    other = "EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt1v"
+    assert (
+        main(["pools", "--mint-a", mint, "--mint-b", other, "--rpc", "http://127.0.0.1:9", "--timeout", "2"])
+        == 1
+    )
+    assert "getProgramAccounts" in capsys.readouterr().err
