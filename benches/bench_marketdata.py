@@ -68,7 +68,7 @@ def frame(sub_id: int, slot: int, data: bytes, owner: str) -> bytes:
 
 
 def setup(n: int) -> tuple[PubSubClient, dict[str, list[bytes]]]:
-    market = Market(layout.allocate(3), now_unix=lambda: 2_000_000_000)
+    market = Market(layout.allocate(3, 6), now_unix=lambda: 2_000_000_000)
     # The bot's own wiring (MarketData.on_account), never connected: frames are fed to the reader's parser.
     client = MarketData(market, RpcClient("http://127.0.0.1:1"), "ws://127.0.0.1:1").pubsub
     cp_data = _fixture_b64("ipv4sq_raydium_cpmm_pool_Q2sPH.json")

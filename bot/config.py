@@ -155,6 +155,8 @@ class ExecutionConfig:
     cu_price_cap_micro_lamports: int = _f(1_000_000, help="cap for the percentile policy", lo=0, hi=100_000_000)
     tip_policy: str = _f("none", help="Jito tip policy", choices=("none", "fixed"))
     tip_lamports: int = _f(0, help="fixed tip", lo=0, hi=1_000_000_000)
+    tip_accounts: tuple[str, ...] = _f((), help="tip recipients (Jito: take them from the block engine's getTipAccounts)")
+    slippage_bps: int = _f(0, help="min-out tolerance per leg; the last leg never goes below all costs + min_profit", lo=0, hi=5_000)
     working_balance_lamports: int = _f(1_000_000_000, help="wSOL working balance wrapped at start-up", lo=0)
     budget_ms: int = _f(10, help="decision -> submitted budget; older opportunities are dropped", lo=1, hi=10_000)
 
@@ -179,6 +181,13 @@ class LoggingConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class LocalnetConfig:
+    start: bool = _f(False, help="start a local cluster with `run` (cluster localnet only) and stop it on exit")
+    scenario: str = _f("demo", help="seeded state: pools, mints and wallet funding", choices=("demo",))
+    slot_ms: int = _f(400, help="slot time of the local cluster", lo=1, hi=10_000)
+
+
+@dataclass(frozen=True, slots=True)
 class KeysConfig:
     payer: str = _f("", help="Solana-CLI keypair JSON (default ~/.config/solana/id.json; required in live mode)")
 
@@ -196,6 +205,7 @@ class Config:
     execution: ExecutionConfig = _f(ExecutionConfig(), help="transactions and fees")
     risk: RiskConfig = _f(RiskConfig(), help="risk limits")
     logging: LoggingConfig = _f(LoggingConfig(), help="structured logs")
+    localnet: LocalnetConfig = _f(LocalnetConfig(), help="the local cluster started by `run` (demo)")
 
     # Derived views (not config keys).
     def programs(self) -> dict[str, str]:
@@ -402,6 +412,13 @@ def _check_semantics(cfg: Config, ld: _Loader) -> None:
         ld.fail("rpc", "endpoints", 'no endpoint has the "read" role; add roles = ["read", "send"] to one')
     if cfg.execution.tip_policy == "fixed" and cfg.execution.tip_lamports == 0:
         ld.fail("execution", "tip_lamports", 'must be > 0 when tip_policy = "fixed"')
+    if cfg.execution.tip_policy == "fixed" and not cfg.execution.tip_accounts:
+        ld.fail("execution", "tip_accounts", 'needs at least one account when tip_policy = "fixed"')
+    for i, acct in enumerate(cfg.execution.tip_accounts):
+        if not _BASE58.match(acct):
+            ld.fail("execution", f"tip_accounts[{i}]", f'"{acct}" is not a base58 public key')
+    if cfg.localnet.start and cfg.cluster.name != "localnet":
+        ld.fail("localnet", "start", f'only with [cluster] name = "localnet" (it is "{cfg.cluster.name}")')
     for i, feed in enumerate(cfg.feeds.cex):
         if not feed.url.startswith(("ws://", "wss://")):
             ld.fail(f"feeds.cex[{i}]", "url", "must start with ws:// or wss://")

@@ -29,7 +29,7 @@ from strategies.venues import orca_whirlpool as orca
 from strategies.venues import raydium_amm_v4 as amm
 from strategies.venues import raydium_cpmm as cpmm
 from strategies.venues import spl
-from strategies.venues.errors import Unmodelled, VenueError
+from strategies.venues.errors import RefusalReason, Unmodelled, VenueError
 
 ROLE_POOL = 0
 ROLE_VAULT_A = 1
@@ -72,6 +72,7 @@ class Watched:
     slot: int = -1
     value: Any = None  # decoded state (venue dataclass or token amount)
     tick_start: int = 0  # ROLE_TICK_ARRAY: its start tick index
+    also: list[int] = field(default_factory=list)  # other pools depending on it (shared AmmConfig)
 
 
 @dataclass(slots=True, eq=False)
@@ -94,6 +95,10 @@ class PoolEntry:
     mint_b: Pubkey | None = None
     refused: str = ""  # non-empty: the refusal reason (never tradable while set)
     static: Any = None  # decoded pool account of the first load (vaults, mints, config address)
+    pending_static: Any = None
+    keys_raw: bytes = b""  # raw account-key bytes of `static`
+    mint_a_raw: bytes = b""
+    mint_b_raw: bytes = b""
 
 
 OnRefusal = Callable[[PoolEntry, str], None]
@@ -104,7 +109,7 @@ class Market:
 
     def __init__(
         self,
-        arrays: layout.PoolArrays,
+        arrays: layout.Cache | None = None,
         *,
         on_refusal: OnRefusal | None = None,
         now_unix: Callable[[], int] = lambda: int(time.time()),
@@ -137,8 +142,10 @@ class Market:
         existing = self.by_pubkey.get(pubkey)
         if existing is not None:
             w = self.watched[existing]
-            if w.pool != pool or w.role != role:
+            if w.role != role or (role != ROLE_CONFIG and w.pool != pool):
                 raise ValueError(f"account {pubkey} is watched twice ({ROLE_NAMES[w.role]} of pool {w.pool})")
+            if w.pool != pool and pool not in w.also:
+                w.also.append(pool)  # one config account shared by several pools
             return existing
         key = len(self.watched)
         self.watched.append(Watched(key, pubkey, pool, role, owner, tick_start=tick_start))
@@ -166,12 +173,12 @@ class Market:
 
     def wanted_tick_arrays(self, entry: PoolEntry) -> set[int]:
         """Start indexes of the tick arrays a swap from the current tick needs, both directions."""
-        pool = self._value(entry.pool_key)
-        if pool is None:
+        state = self._value(entry.pool_key)
+        if state is None or entry.static is None:
             return set()
-        starts = set(orca.tick_array_start_indexes(pool.tick_current_index, pool.tick_spacing, True))
-        starts |= set(orca.tick_array_start_indexes(pool.tick_current_index, pool.tick_spacing, False))
-        return starts
+        tick, spacing = state[2], entry.static.tick_spacing
+        return set(orca.tick_array_start_indexes(tick, spacing, True)) | set(
+            orca.tick_array_start_indexes(tick, spacing, False))
 
     def retarget_tick_arrays(self, entry: PoolEntry) -> tuple[list[int], list[int]]:
         """Follow the current tick: (keys to subscribe, keys to drop)."""
@@ -217,8 +224,16 @@ class Market:
             self.stats.malformed += 1
             return -1
         w.slot = slot
-        if w.role == ROLE_POOL and entry.static is None:
-            self._learn_static(entry, w.value)
+        if entry.pending_static is not None:
+            pool, entry.pending_static = entry.pending_static, None
+            self._learn_static(entry, pool)
+        if w.also:
+            # A shared config changed: every pool using it is re-priced; report the last one written.
+            written = self._refresh(entry, recv_ns)
+            for other in w.also:
+                idx = self._refresh(self.pools[other], recv_ns)
+                written = idx if idx >= 0 else written
+            return written
         return self._refresh(entry, recv_ns)
 
     def _learn_static(self, entry: PoolEntry, pool: Any) -> None:
@@ -230,33 +245,74 @@ class Market:
             entry.mint_a, entry.mint_b = pool.coin_vault_mint, pool.pc_vault_mint
         else:
             entry.mint_a, entry.mint_b = pool.token_mint_a, pool.token_mint_b
+        entry.mint_a_raw, entry.mint_b_raw = bytes(entry.mint_a), bytes(entry.mint_b)
         entry.token_a = self.token_index(str(entry.mint_a))
         entry.token_b = self.token_index(str(entry.mint_b))
-        layout.register_pool(self.arrays, entry.idx, entry.kind, entry.token_a, entry.token_b)
+        if self.arrays is not None:
+            layout.register_pool(self.arrays, entry.idx, entry.kind, entry.token_a, entry.token_b)
         self.dependencies(entry)
 
+    def attach(self, arrays: layout.Cache, token_index: dict[str, int], recv_ns: int = 0) -> list[int]:
+        """Start writing the cache (allocated once the tokens are known), with the route table's token
+        numbering; writes every pool whose state is already consistent. Returns the rows written."""
+        self.arrays = arrays
+        self.tokens = dict(token_index)
+        written = []
+        for entry in self.pools:
+            if entry.static is None:
+                continue
+            entry.token_a = self.tokens[str(entry.mint_a)]
+            entry.token_b = self.tokens[str(entry.mint_b)]
+            layout.register_pool(arrays, entry.idx, entry.kind, entry.token_a, entry.token_b)
+            if entry.refused:
+                continue
+            if self._refresh(entry, recv_ns) >= 0:
+                written.append(entry.idx)
+        return written
+
     def _decode(self, entry: PoolEntry, w: Watched, data: bytes) -> Any:
+        """Decode at the edge. Pool accounts: the full decode once, then only the dynamic fields while
+        the account keys are unchanged (building Pubkeys costs ~30 µs per pool update)."""
         role = w.role
-        if role in (ROLE_VAULT_A, ROLE_VAULT_B):
-            return spl.decode_token_account(data, spl.TOKEN_PROGRAM_ID).amount
-        if entry.venue == "raydium_cpmm":
-            if role == ROLE_POOL:
-                return cpmm.decode_pool(data, entry.program_id, entry.program_id)
-            return cpmm.decode_amm_config(data, entry.program_id, entry.program_id)
-        if entry.venue == "raydium_amm_v4":
-            return amm.decode_amm_info(data, entry.program_id, entry.program_id)
+        if role == ROLE_VAULT_A:
+            return spl.read_token_amount(data, entry.mint_a_raw)
+        if role == ROLE_VAULT_B:
+            return spl.read_token_amount(data, entry.mint_b_raw)
+        venue = entry.venue
         if role == ROLE_POOL:
-            return orca.decode_whirlpool(data, entry.program_id, entry.program_id)
+            if venue == "orca_whirlpool":
+                if entry.static is None:
+                    orca.decode_whirlpool(data, entry.program_id, entry.program_id)
+                return orca.read_whirlpool_swap_state(data)
+            if venue == "raydium_cpmm":
+                if entry.static is None or cpmm.pool_keys_bytes(data) != entry.keys_raw:
+                    self._set_static(entry, cpmm.decode_pool(data, entry.program_id, entry.program_id),
+                                     cpmm.pool_keys_bytes(data))
+                return cpmm.read_pool_dynamic(data)
+            if entry.static is None or amm.amm_keys_bytes(data) != entry.keys_raw:
+                self._set_static(entry, amm.decode_amm_info(data, entry.program_id, entry.program_id),
+                                 amm.amm_keys_bytes(data))
+            return amm.read_amm_dynamic(data)
+        if venue == "raydium_cpmm":
+            return cpmm.decode_amm_config(data, entry.program_id, entry.program_id)
         if not data:
             return orca.empty_tick_array(w.tick_start, entry.address)
         return orca.decode_tick_array(data, entry.program_id, entry.program_id)
+
+    def _set_static(self, entry: PoolEntry, pool: Any, keys_raw: bytes) -> None:
+        if entry.static is not None:
+            # The pool's accounts moved (never seen on mainnet): stop trading it rather than guess.
+            raise Unmodelled(RefusalReason.ACCOUNTS_CHANGED, "pool account keys changed")
+        entry.keys_raw = keys_raw
+        entry.pending_static = pool
 
     def _value(self, key: int) -> Any:
         return self.watched[key].value if key >= 0 else None
 
     def _refuse(self, entry: PoolEntry, reason: str) -> None:
         entry.refused = reason
-        layout.set_flags(self.arrays, entry.idx, tradable=False, settling=False)
+        if self.arrays is not None:
+            layout.set_flags(self.arrays, entry.idx, tradable=False, settling=False)
         mark = (entry.idx, reason)
         if mark not in self._refusals_reported:
             self._refusals_reported.add(mark)
@@ -264,6 +320,8 @@ class Market:
                 self._on_refusal(entry, reason)
 
     def _refresh(self, entry: PoolEntry, recv_ns: int) -> int:
+        if self.arrays is None:
+            return -1
         if entry.venue == "orca_whirlpool":
             return self._refresh_whirlpool(entry)
         pool_w = self.watched[entry.pool_key]
@@ -278,23 +336,28 @@ class Market:
             self.stats.settling += 1
             layout.set_flags(self.arrays, entry.idx, tradable=not entry.refused, settling=True)
             return -1
+        now = self._now_unix()
         try:
             if entry.venue == "raydium_cpmm":
-                pool, cfg = pool_w.value, cfg_w.value  # type: ignore[union-attr]
-                cpmm.check_tradable(pool, cfg, self._now_unix())
-                ra, rb = cpmm.reserves(pool, va.value, vb.value)
+                status, open_time, creator_fee, owed0, owed1 = pool_w.value
+                cfg = cfg_w.value  # type: ignore[union-attr]
+                refused = cpmm.refusal(status, open_time, creator_fee, cfg.creator_fee_rate, now)
+                if refused is not None:
+                    raise refused
+                ra, rb = cpmm.reserves_net(va.value, vb.value, owed0, owed1)
                 written = layout.write_cp_pool(
                     self.arrays, entry.idx, ra, rb, cfg.trade_fee_rate, cpmm.FEE_RATE_DENOMINATOR, va.slot, recv_ns,
                     cfg.protocol_fee_rate, cfg.fund_fee_rate,
                 )
             else:
-                info = pool_w.value
-                amm.check_tradable(info, self._now_unix())
-                ra, rb = amm.reserves(info, va.value, vb.value)
-                written = layout.write_cp_pool(
-                    self.arrays, entry.idx, ra, rb, info.swap_fee_numerator, info.swap_fee_denominator, va.slot,
-                    recv_ns,
-                )
+                status, open_time, fee_num, fee_den, pnl_coin, pnl_pc = pool_w.value
+                refused = amm.refusal(status, open_time, now)
+                if refused is not None:
+                    raise refused
+                ra, rb = va.value - pnl_coin, vb.value - pnl_pc
+                if ra <= 0 or rb <= 0:
+                    raise ValueError("need_take_pnl exceeds the vault")
+                written = layout.write_cp_pool(self.arrays, entry.idx, ra, rb, fee_num, fee_den, va.slot, recv_ns)
         except Unmodelled as err:
             self._refuse(entry, err.reason.name)
             return -1
@@ -314,10 +377,8 @@ class Market:
         pool_w = self.watched[entry.pool_key]
         if pool_w.value is None:
             return -1
-        try:
-            orca.ensure_whirlpool_modelled(pool_w.value)
-        except Unmodelled as err:
-            self._refuse(entry, err.reason.name)
+        if entry.static.is_adaptive_fee:
+            self._refuse(entry, RefusalReason.WHIRLPOOL_ADAPTIVE_FEE.name)
             return -1
         settling = any(self.watched[k].slot > pool_w.slot for k in entry.tick_keys.values())
         # The detector prices CLMM pools only once its CLMM kernel lands; until then never tradable.

@@ -35,6 +35,7 @@ class MarketData:
         commitment: str = "processed",
         on_pool: Callable[[int], None] = lambda idx: None,
         on_error: Callable[[str, dict[str, Any]], None] = lambda event, fields: None,
+        on_slot: Callable[[int, int, int], None] | None = None,
         backoff_base_s: float = 0.05,
         backoff_cap_s: float = 5.0,
     ) -> None:
@@ -48,6 +49,7 @@ class MarketData:
             on_account=self.on_account,
             on_error=lambda err: self._report("pubsub_error", {"error": str(err), "kind": type(err).__name__}),
             on_resubscribed=self.snapshot,
+            on_slot=on_slot,
             backoff_base_s=backoff_base_s,
             backoff_cap_s=backoff_cap_s,
         )

@@ -168,6 +168,7 @@ class RefusalReason(enum.Enum):
     SWAP_DISABLED = "swap_disabled"
     AMM_ORDERBOOK_STATUS = "amm_orderbook_status"  # AMM v4 status 1: reserves may include OpenBook funds
     NOT_OPEN_YET = "not_open_yet"
+    ACCOUNTS_CHANGED = "accounts_changed"  # a pool's vault/mint keys changed after we decoded it
 
 
 class Unmodelled(VenueError):

@@ -230,23 +230,51 @@ def reserves(info: AmmInfo, coin_vault_amount: int, pc_vault_amount: int) -> tup
     return coin, pc
 
 
-def check_tradable(info: AmmInfo, now_unix: int) -> None:
-    """Raise `Unmodelled(reason)` unless a swap on this pool follows our exact quote.
+def refusal(status: int, pool_open_time: int, now_unix: int) -> Unmodelled | None:
+    """Why a swap would not follow our exact quote, or None (one rule for hot and cold paths).
 
     Swaps run for SwapOnly (6) and for WaitingTrade (7) once `now >= pool_open_time`. Initialized (1)
     also swaps, but pre-#69 builds then count OpenBook open-orders balances in the reserves and refuse
     the V2 tags, so it is refused here as order-book-enabled. Every other status disables swaps.
     """
-    status = info.status
     if status == AmmStatus.SWAP_ONLY:
-        return
+        return None
     if status == AmmStatus.WAITING_TRADE:
-        if now_unix < info.pool_open_time:
-            raise Unmodelled(RefusalReason.NOT_OPEN_YET, f"pool_open_time {info.pool_open_time} > now {now_unix}")
-        return
+        if now_unix < pool_open_time:
+            return Unmodelled(RefusalReason.NOT_OPEN_YET, f"pool_open_time {pool_open_time} > now {now_unix}")
+        return None
     if status == AmmStatus.INITIALIZED:
-        raise Unmodelled(RefusalReason.AMM_ORDERBOOK_STATUS, "status INITIALIZED: reserves not modelled")
-    raise Unmodelled(RefusalReason.SWAP_DISABLED, f"status {status.name}")
+        return Unmodelled(RefusalReason.AMM_ORDERBOOK_STATUS, "status INITIALIZED: reserves not modelled")
+    name = AmmStatus(status).name if status in AmmStatus._value2member_map_ else str(status)
+    return Unmodelled(RefusalReason.SWAP_DISABLED, f"status {name}")
+
+
+def check_tradable(info: AmmInfo, now_unix: int) -> None:
+    """Raise `Unmodelled(reason)` unless a swap on this pool follows our exact quote (see `refusal`)."""
+    refused = refusal(info.status, info.pool_open_time, now_unix)
+    if refused is not None:
+        raise refused
+
+
+_DYN_HEAD = struct.Struct("<Q")  # status @0
+_DYN_FEES = struct.Struct("<QQQQ")  # swap_fee_numerator @176, swap_fee_denominator, need_take_pnl coin, pc
+_OPEN_TIME = struct.Struct("<Q")  # pool_open_time @224
+_KEYS = slice(336, 464)  # coin/pc vaults and mints
+
+
+def amm_keys_bytes(data: bytes) -> bytes:
+    """Raw vault/mint keys of AmmInfo; equal bytes mean the decoded keys are still valid."""
+    return data[_KEYS]
+
+
+def read_amm_dynamic(data: bytes) -> tuple[int, int, int, int, int, int]:
+    """Hot path: (status, pool_open_time, swap_fee_num, swap_fee_den, pnl_coin, pnl_pc) from AmmInfo bytes."""
+    if len(data) != AMM_INFO_SIZE:
+        raise DecodeError("AmmInfo", f"size {len(data)}, expected {AMM_INFO_SIZE}")
+    (status,) = _DYN_HEAD.unpack_from(data, 0)
+    fee_num, fee_den, pnl_coin, pnl_pc = _DYN_FEES.unpack_from(data, 176)
+    (open_time,) = _OPEN_TIME.unpack_from(data, 224)
+    return status, open_time, fee_num, fee_den, pnl_coin, pnl_pc
 
 
 # --- exact quotes ---------------------------------------------------------------------------------

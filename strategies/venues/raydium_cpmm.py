@@ -222,6 +222,47 @@ def owed_fees(data: bytes) -> tuple[int, int]:
     return p0 + f0 + c0, p1 + f1 + c1
 
 
+_STATUS_OFFSET = 329
+_KEYS = slice(8, 328)  # the ten account keys: fixed for a pool's life
+
+
+def pool_keys_bytes(data: bytes) -> bytes:
+    """The raw account-key region of PoolState; equal bytes mean the decoded keys are still valid."""
+    return data[_KEYS]
+
+
+def read_pool_dynamic(data: bytes) -> tuple[int, int, bool, int, int]:
+    """Hot path: (status, open_time, enable_creator_fee, owed0, owed1) from PoolState bytes.
+
+    Everything a pool-account update can change that the swap depends on, without building the ten
+    Pubkeys of `decode_pool` (~30 µs). Checks size and discriminator; the keys are checked by the
+    caller against `pool_keys_bytes` of the decoded state.
+    """
+    if len(data) != POOL_SIZE or data[:8] != POOL_DISCRIMINATOR:
+        raise DecodeError("PoolState", f"size {len(data)} or discriminator {bytes(data[:8]).hex()} mismatch")
+    p0, p1, f0, f1, open_time, _epoch, _on, enabled, _pad, c0, c1 = _OWED.unpack_from(data, _OWED_OFFSET)
+    return data[_STATUS_OFFSET], open_time, bool(enabled), p0 + f0 + c0, p1 + f1 + c1
+
+
+def refusal(status: int, open_time: int, enable_creator_fee: bool, creator_fee_rate: int, now_unix: int) -> Unmodelled | None:
+    """The reason a swap would not follow our exact quote, or None (one rule for hot and cold paths)."""
+    if status & STATUS_SWAP_DISABLED:
+        return Unmodelled(RefusalReason.SWAP_DISABLED, f"status bits {status:#05b}")
+    if now_unix < open_time:
+        return Unmodelled(RefusalReason.NOT_OPEN_YET, f"open_time {open_time} > now {now_unix}")
+    if enable_creator_fee and creator_fee_rate != 0:
+        return Unmodelled(RefusalReason.CPMM_CREATOR_FEE, f"creator_fee_rate {creator_fee_rate}")
+    return None
+
+
+def reserves_net(vault0_amount: int, vault1_amount: int, owed0: int, owed1: int) -> tuple[int, int]:
+    """Swap reserves from vault balances and total fees owed (see `reserves`)."""
+    r0, r1 = vault0_amount - owed0, vault1_amount - owed1
+    if r0 < 0 or r1 < 0:
+        raise InsufficientLiquidity(f"owed fees exceed vault balance (reserves {r0}, {r1})")
+    return r0, r1
+
+
 def reserves(pool: CpmmPool, vault0_amount: int, vault1_amount: int) -> tuple[int, int]:
     """Swap reserves (token0, token1): vault balance minus protocol, fund and creator fees owed.
 
@@ -248,12 +289,9 @@ def check_tradable(
     creator fee on (rounding changed between program versions, protocols.md §2.6), and Token-2022
     mints with a transfer fee or transfer hook when the mint account data is supplied.
     """
-    if pool.status & STATUS_SWAP_DISABLED:
-        raise Unmodelled(RefusalReason.SWAP_DISABLED, f"status bits {pool.status:#05b}")
-    if now_unix < pool.open_time:
-        raise Unmodelled(RefusalReason.NOT_OPEN_YET, f"open_time {pool.open_time} > now {now_unix}")
-    if pool.enable_creator_fee and config.creator_fee_rate != 0:
-        raise Unmodelled(RefusalReason.CPMM_CREATOR_FEE, f"creator_fee_rate {config.creator_fee_rate}")
+    refused = refusal(pool.status, pool.open_time, pool.enable_creator_fee, config.creator_fee_rate, now_unix)
+    if refused is not None:
+        raise refused
     for label, program, data in (
         ("token_0_mint", pool.token_0_program, mint0_data),
         ("token_1_mint", pool.token_1_program, mint1_data),

@@ -115,6 +115,21 @@ def decode_token_account(data: bytes, owner: Pubkey | None = None) -> TokenAccou
     return TokenAccount(Pubkey(mint), Pubkey(acct_owner), amount, state)
 
 
+_AMOUNT_STATE = struct.Struct("<Q")
+
+
+def read_token_amount(data: bytes, mint: bytes) -> int:
+    """Hot path: the amount of an SPL token account known to hold `mint` (raw 32 bytes).
+
+    Checks what a vault update can get wrong (size, mint, initialized state) without building Pubkeys.
+    """
+    if len(data) < TOKEN_ACCOUNT_SIZE or data[:32] != mint:
+        raise DecodeError("token account", f"size {len(data)} or mint mismatch")
+    if data[108] not in (TOKEN_STATE_INITIALIZED, TOKEN_STATE_FROZEN):
+        raise DecodeError("token account", f"state {data[108]} is not initialized")
+    return _AMOUNT_STATE.unpack_from(data, 64)[0]  # type: ignore[no-any-return]
+
+
 def _parse_extensions(data: bytes) -> dict[int, bytes]:
     out: dict[int, bytes] = {}
     pos = _ACCOUNT_TYPE_OFFSET + 1

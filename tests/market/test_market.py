@@ -41,7 +41,7 @@ def amm_config(trade: int, protocol: int, fund: int) -> bytes:
 def market_one():
     address, data = pool_bytes()
     pool = cpmm.decode_pool(data, cpmm.PROGRAM_ID)
-    arrays = layout.allocate(1)
+    arrays = layout.allocate(1, 2)
     refusals: list[str] = []
     m = Market(arrays, on_refusal=lambda e, r: refusals.append(r), now_unix=lambda: 2_000_000_000)
     entry = m.add_pool("raydium_cpmm", address, CPMM_ID)
@@ -100,7 +100,7 @@ def test_gate_property(order, slots):
     """Whatever the arrival order and slots, the pool is usable iff vaults agree and the pool is not newer."""
     address, data = pool_bytes()
     pool = cpmm.decode_pool(data, cpmm.PROGRAM_ID)
-    m = Market(layout.allocate(1), now_unix=lambda: 2_000_000_000)
+    m = Market(layout.allocate(1, 2), now_unix=lambda: 2_000_000_000)
     entry = m.add_pool("raydium_cpmm", address, CPMM_ID)
     m.apply(entry.pool_key, 0, data, CPMM_ID, 0)  # learn the dependencies, as the start-up snapshot does
     m.apply(entry.config_key, 0, amm_config(2500, 0, 0), CPMM_ID, 0)

@@ -84,7 +84,7 @@ async def test_cache_follows_chain_through_forced_disconnects(localnet):
     localnet.airdrop(owner.pubkey(), 10**10)
     pool = Pool(localnet, owner)
     changed = asyncio.Event()
-    market = Market(layout.allocate(1), now_unix=lambda: 2_000_000_000)
+    market = Market(layout.allocate(1, 2), now_unix=lambda: 2_000_000_000)
     entry = market.add_pool("raydium_cpmm", str(pool.address), str(cpmm.PROGRAM_ID))
     async with RpcClient(localnet.rpc_url) as rpc:
         md = MarketData(market, rpc, localnet.ws_url, on_pool=lambda idx: changed.set(), backoff_base_s=0.01,
