@@ -33,6 +33,10 @@ from localnet.rpc_http import HttpRpcProtocol
 from localnet.rpc_methods import RpcMethods
 
 MINT_SIZE = 82
+BPF_LOADER_1 = Pubkey.from_string("BPFLoader1111111111111111111111111111111111")
+BPF_LOADER_2 = Pubkey.from_string("BPFLoader2111111111111111111111111111111111")
+BPF_LOADER_UPGRADEABLE = Pubkey.from_string("BPFLoaderUpgradeab1e11111111111111111111111")
+PROGRAMDATA_HEADER = 45  # UpgradeableLoaderState::ProgramData: tag u32, slot u64, Option<Pubkey>
 TOKEN_ACCOUNT_SIZE = 165
 
 
@@ -248,8 +252,21 @@ class Localnet:
         """Load a `solana account --output json` dump, optionally at another address."""
         key, acc = parse_account_file(path)
         key = pubkey or key
-        self.chain.set_account(key, acc)
+        self.install_account(key, acc)
         return key
+
+    def install_account(self, key: Pubkey, acc: Account, programdata: Account | None = None) -> None:
+        """Set an account as fetched from a cluster. Executable accounts of the BPF loaders become
+        programs (LiteSVM only runs programs it loaded itself): BPFLoader2/1 accounts hold the ELF;
+        an upgradeable program's ELF sits in its programdata account after a 45-byte header."""
+        if acc.executable and acc.owner in (BPF_LOADER_2, BPF_LOADER_1):
+            self.add_program(key, bytes(acc.data))
+        elif acc.executable and acc.owner == BPF_LOADER_UPGRADEABLE:
+            if programdata is None:
+                raise LoadError(f"{key} is an upgradeable program: its programdata account is needed too")
+            self.add_program(key, bytes(programdata.data)[PROGRAMDATA_HEADER:])
+        else:
+            self.chain.set_account(key, acc)
 
     def airdrop(self, to: Pubkey, lamports: int) -> Signature:
         """A real faucet transfer (has a transaction record, notifications, fee)."""
@@ -307,5 +324,12 @@ class Localnet:
                 for key, acc in zip(chunk, resp.value):
                     if acc is None:
                         raise LoadError(f"--clone: account {key} not found on {url}")
-                    self.chain.set_account(key, Account(acc.lamports, bytes(acc.data), acc.owner, acc.executable,
-                                                        acc.rent_epoch))
+                    account = Account(acc.lamports, bytes(acc.data), acc.owner, acc.executable, acc.rent_epoch)
+                    programdata = None
+                    if acc.executable and acc.owner == BPF_LOADER_UPGRADEABLE and len(account.data) >= 36:
+                        pd_key = Pubkey.from_bytes(account.data[4:36])  # UpgradeableLoaderState::Program
+                        pd = (await client.get_account_info(pd_key, commitment=FINALIZED)).value  # type: ignore[arg-type]
+                        if pd is None:
+                            raise LoadError(f"--clone: programdata {pd_key} of {key} not found on {url}")
+                        programdata = Account(pd.lamports, bytes(pd.data), pd.owner, pd.executable, pd.rent_epoch)
+                    self.install_account(key, account, programdata)

@@ -14,7 +14,12 @@ import pytest
 from solana.rpc.async_api import AsyncClient
 from solana.rpc.commitment import Processed
 from solders.keypair import Keypair
+from solders.message import MessageV0
 from solders.pubkey import Pubkey
+from solders.system_program import CreateAccountParams, create_account
+from solders.transaction import VersionedTransaction
+from spl.token import instructions as spl
+from spl.token.constants import TOKEN_PROGRAM_ID
 
 from bot.cli import build_parser
 from localnet.cli import build_parser as localnet_parser
@@ -102,3 +107,25 @@ def test_bad_program_file_is_one_line_usage_error(tmp_path: Path) -> None:
     res = subprocess.run([sys.executable, "-m", "localnet", "--rpc-port", "0", "--bpf-program",
                           str(Keypair().pubkey()), str(bad)], capture_output=True, text=True, timeout=30)
     assert res.returncode == 2 and res.stderr.count("\n") == 1 and "bad.so" in res.stderr
+
+
+async def test_clone_program_runs_in_the_clone(localnet) -> None:
+    token = TOKEN_PROGRAM_ID
+    program = Keypair().pubkey()
+    localnet.add_program(program, bytes(localnet.get_account(token).data))
+    await localnet.wait_finalized()
+    async with await LocalnetProcess.start("--rpc-port", "0", "--slot-ms", "20", "--clone", str(program),
+                                           "--url", localnet.rpc_url) as net, AsyncClient(net.rpc_url) as client:
+        payer, mint = Keypair(), Keypair()
+        sig = (await client.request_airdrop(payer.pubkey(), 10**9, commitment=Processed)).value
+        await client.confirm_transaction(sig, commitment=Processed, sleep_seconds=0.02)
+        rent = (await client.get_minimum_balance_for_rent_exemption(82)).value
+        bh = (await client.get_latest_blockhash(Processed)).value.blockhash
+        msg = MessageV0.try_compile(payer.pubkey(), [
+            create_account(CreateAccountParams(from_pubkey=payer.pubkey(), to_pubkey=mint.pubkey(), lamports=rent,
+                                               space=82, owner=program)),
+            spl.initialize_mint(spl.InitializeMintParams(decimals=4, program_id=program, mint=mint.pubkey(),
+                                                         mint_authority=payer.pubkey()))], [], bh)
+        await client.send_transaction(VersionedTransaction(msg, [payer, mint]))
+        acc = (await client.get_account_info(mint.pubkey(), Processed)).value
+        assert acc is not None and acc.owner == program and bytes(acc.data)[44] == 4
