@@ -98,6 +98,7 @@ extern u64 sol_invoke_signed_c(const SolInstruction *ix, const SolAccountInfo *i
 extern u64 sol_create_program_address(const SolSignerSeed *seeds, int n_seeds, const SolPubkey *program_id,
                                       SolPubkey *out);
 extern u64 sol_get_clock_sysvar(void *out);
+extern void sol_set_return_data(const u8 *data, u64 len);
 
 #define sol_log(s) sol_log_((s), sizeof(s) - 1)
 
@@ -265,15 +266,56 @@ static inline int clz_64(u64 x) {
 static inline int clz_128(const u128 *a) { return a->hi ? clz_64(a->hi) : 64 + clz_64(a->lo); }
 
 /*
- * q = n / d, r = n % d (floor). d must be non-zero (callers check). Restoring shift-subtract
- * division, with a native fast path when both operands fit in 64 bits.
+ * (u1:u0) / v for u1 < v (so the quotient fits in 64 bits); *rem gets the remainder. Long division
+ * in base 2**32 with normalization (Knuth's algorithm D, as laid out in Hacker's Delight "divlu"):
+ * two estimated 32-bit quotient digits, each corrected at most twice. Arithmetic on intermediate
+ * values is meant to wrap modulo 2**64.
+ */
+static inline u64 div_128by64(u64 u1, u64 u0, u64 v, u64 *rem) {
+    const u64 b = 1UL << 32;
+    int s = clz_64(v);
+    v <<= s;
+    u64 vn1 = v >> 32, vn0 = v & 0xffffffffUL;
+    u64 un32 = s ? (u1 << s) | (u0 >> (64 - s)) : u1;
+    u64 un10 = u0 << s;
+    u64 un1 = un10 >> 32, un0 = un10 & 0xffffffffUL;
+    u64 q1 = un32 / vn1, rhat = un32 - q1 * vn1;
+    while (q1 >= b || q1 * vn0 > b * rhat + un1) {
+        q1--;
+        rhat += vn1;
+        if (rhat >= b) break;
+    }
+    u64 un21 = un32 * b + un1 - q1 * v;
+    u64 q0 = un21 / vn1;
+    rhat = un21 - q0 * vn1;
+    while (q0 >= b || q0 * vn0 > b * rhat + un0) {
+        q0--;
+        rhat += vn1;
+        if (rhat >= b) break;
+    }
+    *rem = (un21 * b + un0 - q0 * v) >> s;
+    return q1 * b + q0;
+}
+
+/*
+ * q = n / d, r = n % d (floor). d must be non-zero (callers check). Native division when both fit in
+ * 64 bits, base-2**32 long division when the divisor does, else restoring shift-subtract (the
+ * quotient then has at most 64 bits).
  */
 static __attribute__((noinline)) void divmod_128(const u128 *n, const u128 *d, u128 *q, u128 *r) {
-    if (n->hi == 0 && d->hi == 0) {
-        u64 nl = n->lo, dl = d->lo;
-        q->lo = nl / dl;
-        q->hi = 0;
-        r->lo = nl % dl;
+    if (d->hi == 0) {
+        u64 dl = d->lo;
+        if (n->hi == 0) {
+            q->lo = n->lo / dl;
+            q->hi = 0;
+            r->lo = n->lo % dl;
+            r->hi = 0;
+            return;
+        }
+        u64 rem;
+        q->hi = n->hi / dl;
+        q->lo = div_128by64(n->hi % dl, n->lo, dl, &rem);
+        r->lo = rem;
         r->hi = 0;
         return;
     }
@@ -283,16 +325,12 @@ static __attribute__((noinline)) void divmod_128(const u128 *n, const u128 *d, u
         *r = rem;
         return;
     }
-    int shift = clz_128(&den) - clz_128(&rem);
-    if (shift >= 64) {
-        den.hi = den.lo << (shift - 64);
-        den.lo = 0;
-    } else if (shift > 0) {
+    int shift = clz_128(&den) - clz_128(&rem); /* < 64: den has a bit in its high word */
+    if (shift > 0) {
         den.hi = (den.hi << shift) | (den.lo >> (64 - shift));
         den.lo <<= shift;
     }
     for (int i = 0; i <= shift; i++) {
-        quo.hi = (quo.hi << 1) | (quo.lo >> 63);
         quo.lo <<= 1;
         if (cmp_128(&rem, &den) >= 0) {
             sub_128(&rem, &den, &rem);
