@@ -577,3 +577,49 @@ async def test_error_codes_and_garbage_http(localnet) -> None:
     writer.close()
     async with AsyncClient(localnet.rpc_url) as client:
         assert await client.is_connected()
+
+
+async def test_finalized_notifications_follow_the_commitment_model(localnet) -> None:
+    async with AsyncClient(localnet.rpc_url) as client:
+        payer = await funded(client)
+        dest = Keypair().pubkey()
+        async with connect(localnet.ws_url) as ws:
+            await ws.account_subscribe(dest, commitment=Finalized)
+            acc_sub = (await ws.recv())[0].result
+            await ws.slot_subscribe()
+            slot_sub = (await ws.recv())[0].result
+            localnet.pause_clock()
+            tx = await send(client, payer, [transfer(TransferParams(from_pubkey=payer.pubkey(), to_pubkey=dest,
+                                                                    lamports=9_000_000))])
+            landed = localnet.transaction(tx.signatures[0]).slot
+            await ws.signature_subscribe(tx.signatures[0], commitment=Finalized)
+            sig_sub = (await ws.recv())[0].result
+
+            async def drain(expect_slots: int) -> list:
+                notes, slots = [], 0
+                async with asyncio.timeout(5):
+                    while slots < expect_slots:
+                        for n in await ws.recv():
+                            if n.subscription == slot_sub:
+                                slots += 1
+                                assert n.result.slot == n.result.parent + 1
+                                assert n.result.root == max(0, n.result.slot - 32)
+                            else:
+                                notes.append(n)
+                return notes
+
+            localnet.advance_slots(31)
+            assert await drain(31) == []  # slot `landed` is confirmed but not yet finalized
+            st = (await client.get_signature_statuses([tx.signatures[0]])).value[0]
+            assert st.confirmations == 31
+            localnet.advance_slots(1)
+            notes = await drain(1)
+            async with asyncio.timeout(5):
+                while len(notes) < 2:
+                    notes += await ws.recv()
+            localnet.resume_clock()
+        by_sub = {n.subscription: n for n in notes}
+        assert by_sub[acc_sub].result.context.slot == landed and by_sub[acc_sub].result.value.lamports == 9_000_000
+        assert by_sub[sig_sub].result.context.slot == landed and by_sub[sig_sub].result.value.err is None
+        st = (await client.get_signature_statuses([tx.signatures[0]])).value[0]
+        assert st.confirmations is None
