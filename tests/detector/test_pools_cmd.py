@@ -5,11 +5,16 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 
 from bot.cli import main
 from bot.commands.pools import VENUE_FILTERS
 from bot.config import MAINNET_PROGRAMS
+
+
+def _key() -> Pubkey:
+    return Keypair().pubkey()
 
 
 def _pool_data(size: int, off_a: int, off_b: int, mint_a: Pubkey, mint_b: Pubkey) -> bytes:
@@ -21,32 +26,33 @@ def _pool_data(size: int, off_a: int, off_b: int, mint_a: Pubkey, mint_b: Pubkey
 
 @pytest.mark.localnet
 async def test_pools_discovers_both_mint_orders_on_every_venue(localnet, capsys):
-    sol, usdc, other = Pubkey.new_unique(), Pubkey.new_unique(), Pubkey.new_unique()
+    sol, usdc, other = _key(), _key(), _key()
     expected = set()
     for vf in VENUE_FILTERS:
         owner = Pubkey.from_string(MAINNET_PROGRAMS[vf.venue])
         for a, b in ((sol, usdc), (usdc, sol)):
-            pk = Pubkey.new_unique()
+            pk = _key()
             localnet.set_account(
                 pk, data=_pool_data(vf.data_size, vf.mint_a_offset, vf.mint_b_offset, a, b), owner=owner
             )
             expected.add((vf.venue, str(pk)))
         # decoys: other pair, wrong size, wrong owner
         localnet.set_account(
-            Pubkey.new_unique(),
+            _key(),
             data=_pool_data(vf.data_size, vf.mint_a_offset, vf.mint_b_offset, sol, other),
             owner=owner,
         )
         localnet.set_account(
-            Pubkey.new_unique(),
+            _key(),
             data=_pool_data(vf.data_size + 8, vf.mint_a_offset, vf.mint_b_offset, sol, usdc),
             owner=owner,
         )
         localnet.set_account(
-            Pubkey.new_unique(),
+            _key(),
             data=_pool_data(vf.data_size, vf.mint_a_offset, vf.mint_b_offset, sol, usdc),
-            owner=Pubkey.new_unique(),
+            owner=_key(),
         )
+    await localnet.wait_finalized()  # getProgramAccounts reads at the node's default (finalized)
     code = await asyncio.to_thread(
         main,
         [
@@ -68,7 +74,7 @@ async def test_pools_discovers_both_mint_orders_on_every_venue(localnet, capsys)
     for entry in entries:
         fields = dict(line.split(" = ") for line in entry.strip().splitlines())
         got.add((fields["venue"].strip('"'), fields["address"].strip('"')))
-    assert got == expected
+    assert got == expected, out
 
 
 def test_pools_bad_mint_is_a_usage_error(capsys):
