@@ -15,6 +15,7 @@ import based58
 import httpx
 import orjson
 import pytest
+import websockets
 from solana.rpc.async_api import AsyncClient
 from solana.rpc.commitment import Confirmed, Finalized, Processed
 from solana.rpc.core import RPCException
@@ -623,3 +624,32 @@ async def test_finalized_notifications_follow_the_commitment_model(localnet) -> 
         assert by_sub[sig_sub].result.context.slot == landed and by_sub[sig_sub].result.value.err is None
         st = (await client.get_signature_statuses([tx.signatures[0]])).value[0]
         assert st.confirmations is None
+
+
+async def test_pubsub_malformed_frames_and_bad_subscriptions(localnet) -> None:
+    async with websockets.connect(localnet.ws_url) as ws:
+        await ws.send("{not json")
+        assert orjson.loads(await ws.recv())["error"]["code"] == -32700
+        await ws.send(orjson.dumps({"jsonrpc": "2.0", "id": 1, "method": "noSuchSubscribe", "params": []}).decode())
+        assert orjson.loads(await ws.recv())["error"] == {"code": -32601, "message": "Method not found"}
+        await ws.send(orjson.dumps({"jsonrpc": "2.0", "id": 2, "method": "accountSubscribe", "params": ["x"]}).decode())
+        assert orjson.loads(await ws.recv())["error"]["code"] == -32602
+        await ws.send(orjson.dumps({"jsonrpc": "2.0", "id": 3, "method": "accountUnsubscribe", "params": [999]}).decode())
+        assert orjson.loads(await ws.recv())["error"] == {"code": -32602, "message": "Invalid subscription id."}
+        await ws.send(orjson.dumps({"jsonrpc": "2.0", "id": 4, "method": "slotSubscribe"}).decode())
+        reply = orjson.loads(await ws.recv())
+        assert reply["id"] == 4 and isinstance(reply["result"], int)
+
+
+async def test_http_expect_100_continue(localnet) -> None:
+    host, port = localnet.rpc_url.removeprefix("http://").rsplit(":", 1)
+    reader, writer = await asyncio.open_connection(host, int(port))
+    body = orjson.dumps({"jsonrpc": "2.0", "id": 7, "method": "getHealth", "params": [], "pad": "x" * 2000})
+    writer.write(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nExpect: 100-continue\r\n"
+                 b"Content-Length: %d\r\n\r\n" % len(body))
+    assert await reader.readuntil(b"\r\n\r\n") == b"HTTP/1.1 100 Continue\r\n\r\n"
+    writer.write(body)
+    head = await reader.readuntil(b"\r\n\r\n")
+    length = int(head.lower().split(b"content-length: ")[1].split(b"\r\n")[0])
+    assert orjson.loads(await reader.readexactly(length)) == {"jsonrpc": "2.0", "result": "ok", "id": 7}
+    writer.close()
