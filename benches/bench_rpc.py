@@ -10,7 +10,9 @@ Against `python -m localnet` in a subprocess (so the server does not share our e
   rpc          - `RpcClient.get_slot()` / `RpcClient.send_transaction()` (build + send + parse, typed);
   solana-py    - `AsyncClient.get_slot()` / `AsyncClient.send_raw_transaction()` (httpx).
 getSlot and sendTransaction (skipPreflight, distinct pre-signed transfers) are timed one request at a
-time. Rounds interleave the contenders so the host's speed drift hits all alike; the first round is
+time. "send fan-out x3" sends each transaction to 3 connections/endpoints at once and stops the clock at
+the first answer (`RpcSender(fan_out=3)` vs 3 AsyncClients vs 3 raw loop connections; its "p50/socket"
+column is against the single-send socket floor, "p50/loop" against the x3 loop floor). Rounds interleave the contenders so the host's speed drift hits all alike; the first round is
 warm-up. Reported: p50 / p99 in µs and the p50 ratio to each floor measured in the same run.
 """
 
@@ -23,7 +25,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Awaitable, Callable
-from typing import cast
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 import orjson
@@ -39,6 +41,8 @@ from solders.transaction import Transaction
 from benches.timing import pct
 from rpc import requests as rq
 from rpc.client import RpcClient
+from rpc.pool import EndpointConfig, EndpointPool
+from rpc.submit import RpcSender
 
 SOL = 1_000_000_000
 
@@ -160,12 +164,65 @@ async def run(per_round: int, rounds: int) -> dict[str, dict[str, dict[str, floa
             for name in names[:2]
         }
         slot_req = http_request(host, port, rq.get_slot().encode(1))
+        fan_names = ("floor loop x3", "rpc RpcSender x3", "solana-py x3")
+        fan_txs = {
+            name: sign_transfers(payer, blockhash, n_tx, 1 + (len(names) + k) * n_tx)
+            for k, name in enumerate(fan_names)
+        }
+        fan_req = [http_request(host, port, rq.send_transaction(tx).encode(1)) for tx in fan_txs["floor loop x3"]]
+        loop = asyncio.get_running_loop()
+        fan_protos = [(await loop.create_connection(_FloorProtocol, host, port))[1] for _ in range(3)]
+        pool = EndpointPool([EndpointConfig(f"local-{i}", url, timeout_s=10.0) for i in range(3)])
+        sender = RpcSender(pool, fan_out=3)
+        spy3 = [AsyncClient(url, timeout=10.0) for _ in range(3)]
+
+        async def floor_fan(data: bytes) -> list[asyncio.Future[None]]:
+            # Write the canned bytes to all three sockets at once, wake on the first full answer.
+            first: asyncio.Future[None] = loop.create_future()
+
+            def on_done(_: object) -> None:
+                if not first.done():
+                    first.set_result(None)
+
+            futs = []
+            for p in fan_protos:
+                assert p.transport is not None
+                p.buf.clear()
+                p.fut = loop.create_future()
+                p.fut.add_done_callback(on_done)
+                futs.append(p.fut)
+                p.transport.write(data)
+            await first
+            return futs
+
+        async def spy_fan(tx: bytes) -> list[asyncio.Task[object]]:
+            tasks = [asyncio.ensure_future(c.send_raw_transaction(tx, opts)) for c in spy3]
+            await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+            return tasks
+
+        async def time_fan(name: str, off: int, out: list[float]) -> None:
+            clock = time.perf_counter_ns
+            for i in range(per_round):
+                t0 = clock()
+                if name == "floor loop x3":
+                    rest: list[Any] = await floor_fan(fan_req[off + i])
+                elif name == "rpc RpcSender x3":
+                    await sender.send(fan_txs[name][off + i])
+                    rest = []
+                else:
+                    rest = await spy_fan(fan_txs[name][off + i])
+                out.append((clock() - t0) / 1000.0)
+                # Let the slower endpoints finish outside the timed region.
+                await asyncio.gather(*rest)
+                await sender.drain()
         opts = TxOpts(skip_preflight=True)
 
-        samples: dict[str, dict[str, list[float]]] = {"getSlot": {}, "sendTransaction": {}}
-        for m in samples:
+        samples: dict[str, dict[str, list[float]]] = {"getSlot": {}, "sendTransaction": {}, "send fan-out x3": {}}
+        for m in ("getSlot", "sendTransaction"):
             for name in names:
                 samples[m][name] = []
+        for name in fan_names:
+            samples["send fan-out x3"][name] = []
         for r in range(rounds):
             keep = r > 0
             off = r * per_round
@@ -190,9 +247,21 @@ async def run(per_round: int, rounds: int) -> dict[str, dict[str, dict[str, floa
                 if keep:
                     samples["getSlot"][name] += slot_out
                     samples["sendTransaction"][name] += send_out
+            for name in fan_names[r % 3 :] + fan_names[: r % 3]:
+                fan_out: list[float] = []
+                await time_fan(name, off, fan_out)
+                if keep:
+                    samples["send fan-out x3"][name] += fan_out
         # The sends really landed: the recipient balances prove the server did the work.
         await raw.close()
         await spy.close()
+        await sender.aclose()
+        await pool.close()
+        for c in spy3:
+            await c.close()
+        for p in fan_protos:
+            assert p.transport is not None
+            p.transport.close()
         sock.sock.close()
         assert proto.transport is not None
         proto.transport.close()
@@ -202,8 +271,12 @@ async def run(per_round: int, rounds: int) -> dict[str, dict[str, dict[str, floa
 
     report: dict[str, dict[str, dict[str, float]]] = {}
     for method, by_name in samples.items():
-        floor_s = pct(by_name["floor socket"], 50)
-        floor_l = pct(by_name["floor loop"], 50)
+        if method == "send fan-out x3":
+            floor_s = pct(samples["sendTransaction"]["floor socket"], 50)
+            floor_l = pct(by_name["floor loop x3"], 50)
+        else:
+            floor_s = pct(by_name["floor socket"], 50)
+            floor_l = pct(by_name["floor loop"], 50)
         report[method] = {
             name: {
                 "p50_us": pct(xs, 50),

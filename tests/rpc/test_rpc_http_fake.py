@@ -226,6 +226,24 @@ async def test_slow_response_times_out_then_a_fresh_connection_works() -> None:
         await t.close()
 
 
+async def test_a_shorter_timeout_fires_before_an_earlier_longer_one() -> None:
+    # One watchdog timer serves all in-flight requests: it must re-arm for an earlier deadline.
+    async def h(w: asyncio.StreamWriter, body: bytes, n: int) -> bool:
+        await asyncio.sleep(0.3 if body == b"long" else 1.0)
+        w.write(ok(body))
+        return True
+
+    async with FakeServer(h) as srv:
+        t = HttpTransport(srv.url, connections=2)
+        long = asyncio.create_task(t.request(b"long", 2.0))
+        await asyncio.sleep(0.02)
+        with pytest.raises(errors.Timeout):
+            await t.request(b"short", 0.05)
+        assert not long.done()  # the short one expired on its own deadline, well before 0.3 s
+        assert await long == b"long"
+        await t.close()
+
+
 async def test_concurrent_requests_use_the_pool_without_exceeding_it() -> None:
     release = asyncio.Event()
 

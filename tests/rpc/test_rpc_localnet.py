@@ -320,6 +320,8 @@ async def test_pool_probe_ranks_and_sender_fans_out(localnet: Any) -> None:
         tx = _transfer_tx(payer, dest.pubkey(), 77_000, bh.blockhash)
         sender = RpcSender(pool, fan_out=3)  # includes the dead one: first success still wins
         assert await sender.send(tx) == signature_of(tx)
+        await sender.drain()  # the slower endpoints' answers are collected, not cancelled
+        assert sender.in_flight == 0
         await sender.aclose()
         assert localnet.balance(dest.pubkey()) == 77_000
         assert sender.stats.succeeded == 1
