@@ -109,3 +109,43 @@ async def test_unreachable_endpoint_reports_errors_and_keeps_retrying() -> None:
     await asyncio.wait_for(task, 5)
     assert len(errs) >= 3 and all(isinstance(e, errors.TransportError) for e in errs)
     assert client.stats.connects == 0
+
+
+async def test_unsubscribe_while_subscribe_in_flight_drops_the_orphan_on_the_node() -> None:
+    received: list[dict[str, object]] = []
+    got_subscribe = asyncio.Event()
+    release_ack = asyncio.Event()
+    got_unsubscribe = asyncio.Event()
+
+    async def handler(ws: ServerConnection) -> None:
+        async for frame in ws:
+            req = orjson.loads(frame)
+            received.append(req)
+            if req["method"] == "accountSubscribe":
+                got_subscribe.set()
+                await release_ack.wait()
+                await ws.send(orjson.dumps({"jsonrpc": "2.0", "result": 55, "id": req["id"]}).decode())
+                await ws.send(_notification(55, 9, b"late").decode())
+            elif req["method"] == "accountUnsubscribe":
+                await ws.send(orjson.dumps({"jsonrpc": "2.0", "result": True, "id": req["id"]}).decode())
+                got_unsubscribe.set()
+
+    got: list[object] = []
+    async with serve(handler, "127.0.0.1", 0, compression=None) as server:
+        port = next(iter(server.sockets)).getsockname()[1]
+        client = PubSubClient(f"ws://127.0.0.1:{port}", on_account=lambda *a: got.append(a), on_error=got.append)
+        task = asyncio.create_task(client.run())
+        await client.wait_ready(5)
+        subscribing = asyncio.create_task(client.account_subscribe("Acc111", key=1))
+        await asyncio.wait_for(got_subscribe.wait(), 5)
+        await client.account_unsubscribe(1)  # before the node acknowledged
+        release_ack.set()
+        await asyncio.wait_for(subscribing, 5)
+        await asyncio.wait_for(got_unsubscribe.wait(), 5)
+        await client.close()
+        await asyncio.wait_for(task, 5)
+
+    assert [r["method"] for r in received] == ["accountSubscribe", "accountUnsubscribe"]
+    assert received[1]["params"] == [55]
+    assert got == [] and client.subscription_count == 0
+    assert client.stats.unknown_subscription == 1  # the late notification is not delivered
