@@ -228,6 +228,7 @@ class Chain:
         self._slot_blockhash: dict[int, Hash] = {0: GENESIS_HASH}
         self.block_times: dict[int, int] = {0: int(time.time()) if start_unix_time is None else start_unix_time}
         self.txs: dict[Signature, TxRecord] = {}
+        self.slot_txs: dict[int, list[Signature]] = {}  # block contents, in execution order
         self.tx_count = 0
         # Account index: every account created, loaded or written (LiteSVM cannot list accounts).
         self._owner_of: dict[Pubkey, Pubkey] = {}
@@ -270,9 +271,10 @@ class Chain:
             del self._blockhash_height[self._blockhash_order.popleft()]
         self._slot_hashes.appendleft((parent, parent_hash))
         self._slot_blockhash[self.slot] = self.blockhash
-        self._slot_blockhash.pop(self.slot - BLOCKHASH_KEEP, None)
+        self._slot_blockhash.pop(self.slot - BLOCK_TIMES_KEEP, None)
         self.block_times[self.slot] = int(time.time())
         self.block_times.pop(self.slot - BLOCK_TIMES_KEEP, None)
+        self.slot_txs.pop(self.slot - BLOCK_TIMES_KEEP, None)
         self._write_sysvars()
         self._prune_history()
         for listener in self.slot_listeners:
@@ -539,6 +541,11 @@ class Chain:
         )
         txs = self.txs
         txs[sig] = record
+        in_slot = self.slot_txs.get(slot)
+        if in_slot is None:
+            self.slot_txs[slot] = [sig]
+        else:
+            in_slot.append(sig)
         self.tx_count += 1
         if len(txs) > MAX_TX_RECORDS:  # dicts keep insertion order: drop the oldest
             del txs[next(iter(txs))]

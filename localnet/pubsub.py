@@ -157,14 +157,15 @@ class PubSub:
 
     # ------------------------------------------------------------------ subscribe / unsubscribe
     def _commitment(self, cfg: dict[str, Any]) -> str:
-        c = cfg.get("commitment", FINALIZED)
+        c = cfg.get("commitment") or FINALIZED
         c = _LEGACY_COMMITMENT.get(c, c)
         if c not in COMMITMENTS:
             raise RpcFault(INVALID_PARAMS, f"Invalid params: unknown commitment `{c}`.")
         return c
 
     def _call(self, client: Client, method: str, params: list[Any]) -> tuple[Any, Callable[[], None] | None]:
-        cfg = params[1] if len(params) > 1 and isinstance(params[1], dict) else {}
+        cfg = {k: v for k, v in params[1].items() if v is not None} \
+            if len(params) > 1 and isinstance(params[1], dict) else {}
         if method.endswith("Unsubscribe"):
             if not params or not isinstance(params[0], int) or params[0] not in client.subs:
                 raise RpcFault(INVALID_PARAMS, "Invalid subscription id.")
@@ -205,7 +206,7 @@ class PubSub:
         return sub.id, after
 
     def _new(self, client: Client, kind: str, commitment: str, key: Any, cfg: dict[str, Any]) -> Sub:
-        enc = cfg.get("encoding", "base64" if kind == "program" else "base58")
+        enc = (cfg.get("encoding") or "base64" if kind == "program" else "base58")
         if enc == "binary":
             enc = "base58"
         sub = Sub(next(self._ids), kind, client, commitment, key, enc, parse_data_slice(cfg))

@@ -93,7 +93,8 @@ def _cfg(params: list[Any], i: int) -> dict[str, Any]:
         return {}
     if not isinstance(value, dict):
         raise invalid_params(f"invalid type: expected a config object at position {i}")
-    return value
+    # Clients (solana-py among them) send null for unset options: null means "default", as in agave.
+    return {k: v for k, v in value.items() if v is not None}
 
 
 class RpcMethods:
@@ -110,7 +111,7 @@ class RpcMethods:
 
     # ------------------------------------------------------------------ helpers
     def _commitment(self, cfg: dict[str, Any]) -> str:
-        c = cfg.get("commitment", FINALIZED)
+        c = cfg.get("commitment") or FINALIZED
         c = _LEGACY_COMMITMENT.get(c, c)
         if c not in COMMITMENTS:
             raise invalid_params(f"unknown variant `{c}`, expected one of `processed`, `confirmed`, `finalized`")
@@ -125,7 +126,7 @@ class RpcMethods:
         return {"context": {"apiVersion": API_VERSION, "slot": self.chain.commitment_slot(commitment)}, "value": value}
 
     def _encoding(self, cfg: dict[str, Any], default: str = "base64") -> str:
-        enc = cfg.get("encoding", default)
+        enc = cfg.get("encoding") or default
         if enc == "binary":
             enc = "base58"
         if enc not in ACCOUNT_ENCODINGS:
@@ -349,7 +350,7 @@ class RpcMethods:
         return str(rec.signature)
 
     def _decode_tx(self, raw: Any, cfg: dict[str, Any]) -> VersionedTransaction:
-        enc = cfg.get("encoding", "base58")
+        enc = (cfg.get("encoding") or "base58")
         if not isinstance(raw, str):
             raise invalid_params("invalid type: expected an encoded transaction string")
         try:
@@ -385,7 +386,7 @@ class RpcMethods:
         cfg = _cfg(params, 1)
         tx = self._decode_tx(_arg(params, 0), cfg)
         if "preflightCommitment" in cfg or "minContextSlot" in cfg:
-            self._commitment({"commitment": cfg.get("preflightCommitment", FINALIZED),
+            self._commitment({"commitment": (cfg.get("preflightCommitment") or FINALIZED),
                               "minContextSlot": cfg.get("minContextSlot")})
         sig = str(tx.signatures[0])
         if cfg.get("skipPreflight"):
@@ -421,7 +422,7 @@ class RpcMethods:
         acfg = cfg.get("accounts")
         if acfg:
             enc = self._encoding(acfg, "base64")
-            addrs = [_pubkey(a) for a in acfg.get("addresses", [])]
+            addrs = [_pubkey(a) for a in (acfg.get("addresses") or [])]
             accounts = []
             for a in addrs:
                 acc = sim.post_accounts[a] if a in sim.post_accounts else self.chain.get_account(a)
@@ -465,6 +466,106 @@ class RpcMethods:
             })
         return self._ctx(PROCESSED, out)
 
+    def _block_commitment(self, cfg: dict[str, Any]) -> str:
+        c = self._commitment(cfg)
+        if c == PROCESSED:
+            raise RpcFault(INVALID_PARAMS, "Method does not support commitment below `confirmed`")
+        return c
+
+    def rpc_getSignaturesForAddress(self, params: list[Any]) -> Any:
+        address = _pubkey(_arg(params, 0))
+        cfg = _cfg(params, 1)
+        c = self._block_commitment(cfg)
+        limit = cfg.get("limit") or 1000
+        if not isinstance(limit, int) or not 1 <= limit <= 1000:
+            raise invalid_params("Invalid limit; max 1000")
+        before = _signature(cfg["before"]) if cfg.get("before") else None
+        until = _signature(cfg["until"]) if cfg.get("until") else None
+        chain = self.chain
+        out: list[dict[str, Any]] = []
+        started = before is None
+        for slot in sorted((s for s in chain.slot_txs if s <= chain.commitment_slot(c)), reverse=True):
+            for sig in reversed(chain.slot_txs[slot]):
+                if not started:
+                    started = sig == before
+                    continue
+                if sig == until:
+                    return out
+                rec = chain.txs.get(sig)
+                if rec is None or address not in rec.keys:
+                    continue
+                out.append({"signature": str(sig), "slot": slot, "err": error_json(rec.err), "memo": None,
+                            "blockTime": rec.block_time, "confirmationStatus": chain.status_of_slot(slot)})
+                if len(out) >= limit:
+                    return out
+        return out
+
+    def rpc_getBlock(self, params: list[Any]) -> Any:
+        slot = _arg(params, 0)
+        if not isinstance(slot, int) or slot < 0:
+            raise invalid_params("invalid type: expected a slot number")
+        raw_cfg = _arg(params, 1, required=False)
+        cfg = {"encoding": raw_cfg} if isinstance(raw_cfg, str) else _cfg(params, 1)
+        c = self._block_commitment(cfg)
+        chain = self.chain
+        blockhash = chain.blockhash_of_slot(slot)
+        if slot > chain.commitment_slot(c) or blockhash is None or slot == 0:
+            raise RpcFault(-32004, f"Block not available for slot {slot}")
+        enc = cfg.get("encoding") or "json"
+        if enc == "jsonParsed":
+            enc = "json"
+        details = cfg.get("transactionDetails") or "full"
+        recs = [r for sig in chain.slot_txs.get(slot, []) if (r := chain.txs.get(sig)) is not None]
+        if details == "full" and cfg.get("maxSupportedTransactionVersion") is None and \
+                any(not is_legacy(r.tx) for r in recs):
+            raise RpcFault(-32015, "Transaction version (0) is not supported by the requesting client. Please "
+                                   "try again with the following configuration parameter: "
+                                   "\"maxSupportedTransactionVersion\": 0")
+        block: dict[str, Any] = {
+            "blockHeight": slot, "blockTime": chain.block_times.get(slot), "blockhash": str(blockhash),
+            "parentSlot": slot - 1, "previousBlockhash": str(chain.blockhash_of_slot(slot - 1) or blockhash),
+        }
+        if details == "full":
+            block["transactions"] = [
+                {k: v for k, v in transaction_record_json(r, enc).items() if k in ("transaction", "meta", "version")}
+                for r in recs]
+        elif details == "signatures":
+            block["signatures"] = [str(r.signature) for r in recs]
+        elif details != "none":
+            raise invalid_params(f"unknown variant `{details}`, expected one of `full`, `signatures`, `none`, "
+                                 "`accounts`")
+        if cfg.get("rewards", True):
+            block["rewards"] = []
+        return block
+
+    def rpc_getBlocks(self, params: list[Any]) -> Any:
+        start = _arg(params, 0)
+        end = _arg(params, 1, required=False)
+        cfg = _cfg(params, 2) if isinstance(end, int) or end is None else (end if isinstance(end, dict) else {})
+        c = self._block_commitment(cfg)
+        if not isinstance(start, int) or start < 0:
+            raise invalid_params("invalid type: expected a start slot")
+        top = self.chain.commitment_slot(c)
+        last = min(end, top) if isinstance(end, int) else top
+        if last - start > 500_000:
+            raise invalid_params("Slot range too large; max 500000")
+        return [s for s in range(max(start, 1), last + 1) if self.chain.blockhash_of_slot(s) is not None]
+
+    def rpc_getTokenSupply(self, params: list[Any]) -> Any:
+        mint = _pubkey(_arg(params, 0))
+        c = self._commitment(_cfg(params, 1))
+        acc = self.chain.get_account(mint, c)
+        if acc is None or acc.owner not in TOKEN_PROGRAMS or len(acc.data) < 82 or not acc.data[45]:
+            raise RpcFault(INVALID_PARAMS, "Invalid param: not a Token mint")
+        return self._ctx(c, ui_amount(int.from_bytes(acc.data[36:44], "little"), acc.data[44]))
+
+    def rpc_getSlotLeader(self, params: list[Any]) -> Any:
+        return str(self.chain.faucet.pubkey())
+
+    def rpc_getClusterNodes(self, params: list[Any]) -> Any:
+        return [{"pubkey": str(self.chain.faucet.pubkey()), "gossip": None, "tpu": None, "rpc": None,
+                 "version": VERSION["solana-core"], "featureSet": VERSION["feature-set"], "shredVersion": 0}]
+
     def rpc_getTransaction(self, params: list[Any]) -> Any:
         sig = _signature(_arg(params, 0))
         raw_cfg = _arg(params, 1, required=False)
@@ -472,7 +573,7 @@ class RpcMethods:
         c = self._commitment(cfg)
         if c == PROCESSED:
             raise RpcFault(INVALID_PARAMS, "Method does not support commitment below `confirmed`")
-        enc = cfg.get("encoding", "json")
+        enc = cfg.get("encoding") or "json"
         if enc not in ("json", "jsonParsed", "base64", "base58"):
             raise invalid_params(f"unknown variant `{enc}`, expected one of `binary`, `base64`, `base58`, `json`, "
                                  "`jsonParsed`")

@@ -653,3 +653,33 @@ async def test_http_expect_100_continue(localnet) -> None:
     length = int(head.lower().split(b"content-length: ")[1].split(b"\r\n")[0])
     assert orjson.loads(await reader.readexactly(length)) == {"jsonrpc": "2.0", "result": "ok", "id": 7}
     writer.close()
+
+
+async def test_block_signatures_for_address_token_supply(localnet) -> None:
+    owner = Keypair().pubkey()
+    mint = localnet.create_mint(authority=owner, decimals=2)
+    localnet.create_token_account(mint, owner, 12_345)
+    async with AsyncClient(localnet.rpc_url) as client:
+        supply = (await client.get_token_supply(mint, Processed)).value
+        assert supply.amount == "12345" and supply.ui_amount_string == "123.45"
+        payer = await funded(client)
+        dest = Keypair().pubkey()
+        sent = []
+        for amount in (1_000_000, 2_000_000):
+            sent.append(await send(client, payer, [transfer(TransferParams(from_pubkey=payer.pubkey(), to_pubkey=dest,
+                                                                           lamports=amount))]))
+        last_slot = localnet.transaction(sent[-1].signatures[0]).slot
+        await localnet.wait_for_slot(last_slot + 1)
+        sigs = (await client.get_signatures_for_address(dest, commitment=Confirmed)).value
+        assert [s.signature for s in sigs] == [sent[1].signatures[0], sent[0].signatures[0]]
+        assert (await client.get_signatures_for_address(dest, limit=1, commitment=Confirmed)).value[0].signature == \
+            sent[1].signatures[0]
+        older = (await client.get_signatures_for_address(dest, before=sent[1].signatures[0],
+                                                         commitment=Confirmed)).value
+        assert [s.signature for s in older] == [sent[0].signatures[0]]
+        await localnet.wait_finalized(last_slot)
+        block = (await client.get_block(last_slot, max_supported_transaction_version=0)).value
+        assert block.parent_slot == last_slot - 1 and block.block_height == last_slot
+        assert sent[1].signatures[0] in [t.transaction.signatures[0] for t in block.transactions]
+        blocks = (await client.get_blocks(last_slot - 2, last_slot)).value
+        assert blocks == [last_slot - 2, last_slot - 1, last_slot]
