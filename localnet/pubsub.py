@@ -206,7 +206,7 @@ class PubSub:
         return sub.id, after
 
     def _new(self, client: Client, kind: str, commitment: str, key: Any, cfg: dict[str, Any]) -> Sub:
-        enc = (cfg.get("encoding") or "base64" if kind == "program" else "base58")
+        enc = cfg.get("encoding") or ("base64" if kind == "program" else "base58")
         if enc == "binary":
             enc = "base58"
         sub = Sub(next(self._ids), kind, client, commitment, key, enc, parse_data_slice(cfg))

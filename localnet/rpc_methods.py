@@ -350,7 +350,7 @@ class RpcMethods:
         return str(rec.signature)
 
     def _decode_tx(self, raw: Any, cfg: dict[str, Any]) -> VersionedTransaction:
-        enc = (cfg.get("encoding") or "base58")
+        enc = cfg.get("encoding") or "base58"
         if not isinstance(raw, str):
             raise invalid_params("invalid type: expected an encoded transaction string")
         try:

@@ -247,6 +247,7 @@ async def test_signature_and_account_notifications_for_every_touched_account(loc
                         else:
                             assert note.result.context.slot == slot
                             got[sub_to_key[note.subscription]] = note.result.value.lamports
+                            assert bytes(note.result.value.data) == b""
         assert got == {payer.pubkey(): localnet.balance(payer.pubkey()), **{d: 5_000_000 for d in dests}}
 
 
@@ -447,12 +448,18 @@ async def test_program_subscribe_with_filter(localnet) -> None:
         async with connect(localnet.ws_url) as ws:
             await ws.program_subscribe(TOKEN_PROGRAM_ID, Processed, encoding="base64",
                                        filters=[165, MemcmpOpts(offset=32, bytes=str(owner))])
+            prog_sub = (await ws.recv())[0].result
+            await ws.account_subscribe(ata, Processed, encoding="base64")
             await ws.recv()
             await send(client, payer, [spl.create_associated_token_account(payer.pubkey(), owner, mint)])
+            notes = []
             async with asyncio.timeout(5):
-                note = (await ws.recv())[0]
-        assert note.result.value.pubkey == ata
-        assert bytes(note.result.value.account.data)[32:64] == bytes(owner)
+                while len(notes) < 2:
+                    notes += await ws.recv()
+        by_kind = {n.subscription == prog_sub: n for n in notes}
+        assert by_kind[True].result.value.pubkey == ata
+        assert bytes(by_kind[True].result.value.account.data)[32:64] == bytes(owner)
+        assert bytes(by_kind[False].result.value.data) == bytes(by_kind[True].result.value.account.data)
 
 
 async def test_reads_encodings_and_misc_methods(localnet) -> None:
