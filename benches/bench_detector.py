@@ -28,9 +28,9 @@ def _drive(state: Any, graph: Any, pools: Any) -> int:
     return s
 
 
-def body_ns(n_pools: int, seed: int, n: int = 100_000, repeats: int = 5) -> float:
+def body_ns(n_pools: int, seed: int, per_pair: int, n: int = 100_000, repeats: int = 5) -> float:
     """Best-of-`repeats` mean ns per update of the kernel body (random pools, no Python between)."""
-    syn = build_synthetic(n_pools, seed)
+    syn = build_synthetic(n_pools, seed, per_pair)
     pools = np.random.default_rng(seed).integers(0, len(syn.base_reserves), n).astype(np.int64)
     _drive(syn.cache.state, syn.table.graph, pools[:10])
     best = float("inf")
@@ -46,22 +46,23 @@ def main() -> None:
     parser.add_argument("--pools", default="10,100,1000,10000")
     parser.add_argument("--updates", type=int, default=20_000)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--per-pair", type=int, default=2)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     counts = [int(x) for x in args.pools.split(",")]
-    doc = bench(counts, args.updates, args.seed)
-    body = {str(n): body_ns(n, args.seed) for n in counts}
+    doc = bench(counts, args.updates, args.seed, args.per_pair)
+    body = {str(n): body_ns(n, args.seed, args.per_pair) for n in counts}
     doc["kernel_body_ns_per_update"] = body
     doc["kernel_body_growth"] = body[str(counts[-1])] / body[str(counts[0])]
     if args.json:
         print(json.dumps(doc, indent=2))
         return
-    for r in doc["runs"]:
+    for r, n in zip(doc["runs"], counts):
         print(
             f"{r['pools']:>6} pools {r['routes']:>6} routes  kernel p50 {r['kernel']['p50_us']:.2f} µs "
             f"(direct {r['kernel_direct']['p50_us']:.2f}, floor {r['floor']['p50_us']:.2f})  reference p50 "
             f"{r['reference']['p50_us']:.1f} µs  ratio {r['ratio_p50']:.0f}x / direct {r['ratio_p50_direct']:.0f}x  "
-            f"body {body[str(r['pools'])]:.0f} ns/update"
+            f"body {body[str(n)]:.0f} ns/update"
         )
     print(f"kernel body growth {counts[-1]} vs {counts[0]} pools: {doc['kernel_body_growth']:.2f}x")
 

@@ -33,6 +33,7 @@ from numba import njit
 
 from strategies import layout as L
 from strategies import routes as R
+from strategies.venues.cp_kernels import cp_out
 
 INVPHI = 0.6180339887498949  # (sqrt(5) - 1) / 2, golden-section step
 
@@ -110,36 +111,13 @@ def _scan(state: Any, graph: Any, lo: Any, hi: Any, use_index: Any) -> int:
         kk = ratio * k_coef
         if not force_search and kk <= 1.0:
             continue  # unprofitable at any size, before any cost: the common case, kept cheap
-        # Pass 2 (candidates only): depth caps; leg k's input is the prefix map, same operations.
-        depth = state[L.M_DEPTH_FRAC]
-        kc = 1.0
-        ec = 0.0
-        for k in range(n_legs):
-            pb = pools_off + graph[ro + R.R_POOL + k] * L.POOL_F_WIDTH
-            if graph[ro + R.R_DIR + k] == R.DIR_A_TO_B:
-                r_in = state[pb + L.F_RES_A]
-                inv_in = state[pb + L.F_INV_RES_A]
-                r_out = state[pb + L.F_RES_B]
-            else:
-                r_in = state[pb + L.F_RES_B]
-                inv_in = state[pb + L.F_INV_RES_B]
-                r_out = state[pb + L.F_RES_A]
-            y_lim = depth * r_in
-            if k == 0:
-                cap = min(cap, y_lim)
-            elif kc > ec * y_lim:
-                cap = min(cap, y_lim / (kc - ec * y_lim))
-            gk = state[pb + L.F_FEE_KEEP] * kc * inv_in
-            kc = gk * r_out
-            ec = ec + gk
+        room = 0.0
         if is_cex:
             inv_max = state[ebase + L.T_INV_MAX]
             if inv_max > 0.0:
                 room = inv_max - state[ebase + L.T_BALANCE]
                 if room <= 0.0:
                     continue
-                if k_coef > e_coef * room:
-                    cap = min(cap, room / (k_coef - e_coef * room))
         # lamports per raw unit of the start token (1 for SOL), as layout.lamports_per_unit
         if state[sbase + L.T_IS_SOL] != 0.0:
             lpu = 1.0
@@ -154,11 +132,55 @@ def _scan(state: Any, graph: Any, lo: Any, hi: Any, use_index: Any) -> int:
             + math.ceil(state[L.M_CU_PRICE_MICRO] * cu / 1e6)
             + state[L.M_TIP_LAMPORTS]
         )
-        cost = fee_lamports / lpu
+        depth = state[L.M_DEPTH_FRAC]
         if not force_search:
+            # Unconstrained optimum, then each cap shrinks x only where violated: leg k's input is the
+            # prefix map kc x / (1 + ec x) <= depth * r_in (checked by multiplication, divided only
+            # when binding); the CEX route's bought amount stays within the inventory room.
             x = min((math.sqrt(kk) - 1.0) / e_coef, cap)
+            kc = 1.0
+            ec = 0.0
+            for k in range(n_legs):
+                pb = pools_off + graph[ro + R.R_POOL + k] * L.POOL_F_WIDTH
+                if graph[ro + R.R_DIR + k] == R.DIR_A_TO_B:
+                    r_in = state[pb + L.F_RES_A]
+                    inv_in = state[pb + L.F_INV_RES_A]
+                    r_out = state[pb + L.F_RES_B]
+                else:
+                    r_in = state[pb + L.F_RES_B]
+                    inv_in = state[pb + L.F_INV_RES_B]
+                    r_out = state[pb + L.F_RES_A]
+                y_lim = depth * r_in
+                if kc * x > y_lim * (1.0 + ec * x):
+                    x = y_lim / (kc - ec * y_lim)
+                gk = state[pb + L.F_FEE_KEEP] * kc * inv_in
+                kc = gk * r_out
+                ec = ec + gk
+            if room > 0.0 and k_coef * x > room * (1.0 + e_coef * x):
+                x = room / (k_coef - e_coef * room)
             gross = kk * x / (1.0 + e_coef * x)
         else:
+            # Caps as an interval bound (same prefix maps, divided out).
+            kc = 1.0
+            ec = 0.0
+            for k in range(n_legs):
+                pb = pools_off + graph[ro + R.R_POOL + k] * L.POOL_F_WIDTH
+                if graph[ro + R.R_DIR + k] == R.DIR_A_TO_B:
+                    r_in = state[pb + L.F_RES_A]
+                    inv_in = state[pb + L.F_INV_RES_A]
+                    r_out = state[pb + L.F_RES_B]
+                else:
+                    r_in = state[pb + L.F_RES_B]
+                    inv_in = state[pb + L.F_INV_RES_B]
+                    r_out = state[pb + L.F_RES_A]
+                y_lim = depth * r_in
+                if kc > ec * y_lim:
+                    cap = min(cap, y_lim / (kc - ec * y_lim))
+                gk = state[pb + L.F_FEE_KEEP] * kc * inv_in
+                kc = gk * r_out
+                ec = ec + gk
+            if room > 0.0 and k_coef > e_coef * room:
+                cap = min(cap, room / (k_coef - e_coef * room))
             # Golden-section search on the concave ratio*out(x) - x over [0, cap], fixed iterations.
             # One evaluation site (the leg loop below) so nothing is called per point.
             a = 0.0
@@ -182,8 +204,7 @@ def _scan(state: Any, graph: Any, lo: Any, hi: Any, use_index: Any) -> int:
                     else:
                         r_in = state[pb + L.F_RES_B]
                         r_out = state[pb + L.F_RES_A]
-                    gy = state[pb + L.F_FEE_KEEP] * y
-                    y = r_out * gy / (r_in + gy)
+                    y = cp_out(y, r_in, r_out, state[pb + L.F_FEE_KEEP])
                 if pending == 4:
                     gross = ratio * y
                     break
@@ -219,20 +240,20 @@ def _scan(state: Any, graph: Any, lo: Any, hi: Any, use_index: Any) -> int:
                     pending = 3
         if x < 1.0:
             continue
-        net = gross - x - cost
-        if net <= 0.0 or net < state[L.M_MIN_PROFIT_LAMPORTS] / lpu:
+        # thresholds valued in lamports: no division on the way to a rejection
+        net_l = (gross - x) * lpu - fee_lamports
+        if net_l <= 0.0 or net_l < state[L.M_MIN_PROFIT_LAMPORTS]:
             continue
-        if net * 1e4 < state[L.M_MIN_PROFIT_BPS] * x:
+        if net_l * 1e4 < state[L.M_MIN_PROFIT_BPS] * x * lpu:
             continue
-        net_l = net * lpu
         if best < 0 or net_l > best_net_l:
             best = route
             best_x = x
             best_gross = gross
-            best_net = net
+            best_net = net_l / lpu
             best_net_l = net_l
             best_cu = cu
-            best_cost = cost
+            best_cost = fee_lamports / lpu
     state[L.O_ROUTE] = float(best)
     state[L.O_AMOUNT_IN] = best_x
     state[L.O_GROSS_OUT] = best_gross

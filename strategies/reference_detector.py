@@ -13,6 +13,7 @@ import math
 
 from strategies import layout as L
 from strategies import routes as R
+from strategies.venues.cp_kernels import cp_out_ref
 
 INVPHI = 0.6180339887498949
 
@@ -45,8 +46,7 @@ def leg_out(state: L.F64Array, pool: int, direction: int, x: float) -> float:
     else:
         r_in = state[pb + L.F_RES_B]
         r_out = state[pb + L.F_RES_A]
-    gx = state[pb + L.F_FEE_KEEP] * x
-    return float(r_out * gx / (r_in + gx))
+    return float(cp_out_ref(x, r_in, r_out, state[pb + L.F_FEE_KEEP]))
 
 
 def chain_out(state: L.F64Array, graph: L.I64Array, ro: int, n_legs: int, x: float) -> float:
@@ -55,6 +55,41 @@ def chain_out(state: L.F64Array, graph: L.I64Array, ro: int, n_legs: int, x: flo
     for k in range(n_legs):
         y = leg_out(state, int(graph[ro + R.R_POOL + k]), int(graph[ro + R.R_DIR + k]), y)
     return y
+
+
+def _leg_state(state: L.F64Array, graph: L.I64Array, ro: int, k: int) -> tuple[float, float, float, float]:
+    """(r_in, 1/r_in, r_out, fee_keep) of leg k of the route row at `ro`."""
+    pb = _pool_base(state, int(graph[ro + R.R_POOL + k]))
+    if graph[ro + R.R_DIR + k] == R.DIR_A_TO_B:
+        return state[pb + L.F_RES_A], state[pb + L.F_INV_RES_A], state[pb + L.F_RES_B], state[pb + L.F_FEE_KEEP]
+    return state[pb + L.F_RES_B], state[pb + L.F_INV_RES_B], state[pb + L.F_RES_A], state[pb + L.F_FEE_KEEP]
+
+
+def _golden_section(
+    state: L.F64Array, graph: L.I64Array, ro: int, n_legs: int, ratio: float, cap: float
+) -> tuple[float, float]:
+    """(x, ratio * out(x)) after a fixed-iteration golden-section search of ratio*out(x) - x on [0, cap]."""
+    a = 0.0
+    b = cap
+    c = b - INVPHI * (b - a)
+    d = a + INVPHI * (b - a)
+    fc = ratio * chain_out(state, graph, ro, n_legs, c) - c
+    fd = ratio * chain_out(state, graph, ro, n_legs, d) - d
+    for _ in range(int(state[L.M_SEARCH_ITERS])):
+        if fc > fd:
+            b = d
+            d = c
+            fd = fc
+            c = b - INVPHI * (b - a)
+            fc = ratio * chain_out(state, graph, ro, n_legs, c) - c
+        else:
+            a = c
+            c = d
+            fc = fd
+            d = a + INVPHI * (b - a)
+            fd = ratio * chain_out(state, graph, ro, n_legs, d) - d
+    x = 0.5 * (a + b)
+    return x, ratio * chain_out(state, graph, ro, n_legs, x)
 
 
 def evaluate_route(state: L.F64Array, graph: L.I64Array, route: int) -> _Result:
@@ -104,80 +139,59 @@ def evaluate_route(state: L.F64Array, graph: L.I64Array, route: int) -> _Result:
     closed_form = state[L.M_FORCE_SEARCH] == 0.0
     if closed_form and kk <= 1.0:
         return _SKIP  # unprofitable at any size, before any cost: the common case, kept cheap
-    # Depth caps (divisions) only for candidates: leg k's input is the prefix map K_k x / (1 + E_k x),
-    # recomputed with the same operations as above so the values are identical.
-    depth = state[L.M_DEPTH_FRAC]
-    kc = 1.0
-    ec = 0.0
-    for k in range(n_legs):
-        pb = _pool_base(state, int(graph[ro + R.R_POOL + k]))
-        if graph[ro + R.R_DIR + k] == R.DIR_A_TO_B:
-            r_in = state[pb + L.F_RES_A]
-            inv_in = state[pb + L.F_INV_RES_A]
-            r_out = state[pb + L.F_RES_B]
-        else:
-            r_in = state[pb + L.F_RES_B]
-            inv_in = state[pb + L.F_INV_RES_B]
-            r_out = state[pb + L.F_RES_A]
-        y_lim = depth * r_in
-        if k == 0:
-            cap = min(cap, y_lim)
-        elif kc > ec * y_lim:
-            cap = min(cap, y_lim / (kc - ec * y_lim))
-        gk = state[pb + L.F_FEE_KEEP] * kc * inv_in
-        kc = gk * r_out
-        ec = ec + gk
+    room = 0.0
     if is_cex:
         inv_max = state[ebase + L.T_INV_MAX]
         if inv_max > 0.0:
             room = inv_max - state[ebase + L.T_BALANCE]
             if room <= 0.0:
                 return _SKIP
-            if k_coef > e_coef * room:
-                cap = min(cap, room / (k_coef - e_coef * room))
     lpu = lamports_per_unit(state, start)
     if lpu <= 0.0:
         return _SKIP
     cu = min(cu, state[L.M_CU_MAX])
     fee_lamports = (
-        state[L.M_SIGNATURE_LAMPORTS]
-        + math.ceil(state[L.M_CU_PRICE_MICRO] * cu / 1e6)
-        + state[L.M_TIP_LAMPORTS]
+        state[L.M_SIGNATURE_LAMPORTS] + math.ceil(state[L.M_CU_PRICE_MICRO] * cu / 1e6) + state[L.M_TIP_LAMPORTS]
     )
-    cost = fee_lamports / lpu
+    depth = state[L.M_DEPTH_FRAC]
     if closed_form:
+        # unconstrained optimum, then each cap shrinks x only where violated (see the kernel)
         x = min((math.sqrt(kk) - 1.0) / e_coef, cap)
+        kc = 1.0
+        ec = 0.0
+        for k in range(n_legs):
+            r_in, inv_in, r_out, fee_keep = _leg_state(state, graph, ro, k)
+            y_lim = depth * r_in
+            if kc * x > y_lim * (1.0 + ec * x):
+                x = y_lim / (kc - ec * y_lim)
+            gk = fee_keep * kc * inv_in
+            kc = gk * r_out
+            ec = ec + gk
+        if room > 0.0 and k_coef * x > room * (1.0 + e_coef * x):
+            x = room / (k_coef - e_coef * room)
         gross = kk * x / (1.0 + e_coef * x)
     else:
-        a = 0.0
-        b = cap
-        c = b - INVPHI * (b - a)
-        d = a + INVPHI * (b - a)
-        fc = ratio * chain_out(state, graph, ro, n_legs, c) - c
-        fd = ratio * chain_out(state, graph, ro, n_legs, d) - d
-        for _ in range(int(state[L.M_SEARCH_ITERS])):
-            if fc > fd:
-                b = d
-                d = c
-                fd = fc
-                c = b - INVPHI * (b - a)
-                fc = ratio * chain_out(state, graph, ro, n_legs, c) - c
-            else:
-                a = c
-                c = d
-                fc = fd
-                d = a + INVPHI * (b - a)
-                fd = ratio * chain_out(state, graph, ro, n_legs, d) - d
-        x = 0.5 * (a + b)
-        gross = ratio * chain_out(state, graph, ro, n_legs, x)
+        kc = 1.0
+        ec = 0.0
+        for k in range(n_legs):
+            r_in, inv_in, r_out, fee_keep = _leg_state(state, graph, ro, k)
+            y_lim = depth * r_in
+            if kc > ec * y_lim:
+                cap = min(cap, y_lim / (kc - ec * y_lim))
+            gk = fee_keep * kc * inv_in
+            kc = gk * r_out
+            ec = ec + gk
+        if room > 0.0 and k_coef > e_coef * room:
+            cap = min(cap, room / (k_coef - e_coef * room))
+        x, gross = _golden_section(state, graph, ro, n_legs, ratio, cap)
     if x < 1.0:
         return _SKIP
-    net = gross - x - cost
-    if net <= 0.0 or net < state[L.M_MIN_PROFIT_LAMPORTS] / lpu:
+    net_l = (gross - x) * lpu - fee_lamports
+    if net_l <= 0.0 or net_l < state[L.M_MIN_PROFIT_LAMPORTS]:
         return _SKIP
-    if net * 1e4 < state[L.M_MIN_PROFIT_BPS] * x:
+    if net_l * 1e4 < state[L.M_MIN_PROFIT_BPS] * x * lpu:
         return _SKIP
-    return (True, float(x), float(gross), float(net), float(net * lpu), float(cu), float(cost))
+    return (True, float(x), float(gross), float(net_l / lpu), float(net_l), float(cu), float(fee_lamports / lpu))
 
 
 def _scan(state: L.F64Array, graph: L.I64Array, lo: int, hi: int, use_index: bool) -> int:

@@ -1,8 +1,9 @@
 """`solarb bench`: the detector's per-update latency and throughput against its pure-Python reference.
 
-For each pool count N a synthetic market is built from clusters of five pools (two SOL/X, one X/Y, two
-SOL/Y; CPMM and AMM v4 mixed; slightly mispriced reserves; CEX prices on every token), so the number of
-routes touching one pool stays constant while N grows: the incremental cost must not grow with N.
+For each pool count N a synthetic market is built from clusters of three pairs (SOL/X, SOL/Y, X/Y) with
+`--per-pair` pools each (CPMM and AMM v4 mixed; slightly mispriced reserves; CEX prices on every token),
+so the number of routes touching one pool stays constant while N grows: the incremental cost must not
+grow with N.
 Each update perturbs one random pool's reserves (not timed), then times `detect` for that pool.
 Measured in the same run: the kernel through numba's dispatcher, through the direct entry point, the
 pure-Python reference (same algorithm), and the floor (an empty jitted call with the same arguments).
@@ -45,6 +46,9 @@ def register(sub: Any) -> None:
     )
     p.add_argument("--updates", type=int, default=20_000, help="timed kernel updates per pool count")
     p.add_argument("--seed", type=int, default=7, help="random seed of the synthetic market")
+    p.add_argument(
+        "--per-pair", type=int, default=2, help="pools per token pair in the synthetic market (route density)"
+    )
     p.add_argument("--json", action="store_true", help="print one JSON document instead of a table")
     p.set_defaults(func=run)
 
@@ -56,28 +60,31 @@ class Synthetic:
     base_reserves: list[tuple[int, int]]
 
 
-def build_synthetic(n_pools: int, seed: int) -> Synthetic:
-    """A market of `n_pools` pools (rounded up to clusters of 5) with constant routes per pool."""
+def build_synthetic(n_pools: int, seed: int, per_pair: int = 2) -> Synthetic:
+    """A market of about `n_pools` pools with a constant number of routes per pool.
+
+    Clusters of three pairs (SOL/X, SOL/Y, X/Y) with `per_pair` pools each (CPMM and AMM v4
+    alternating, reserves mispriced by up to 1 %), SOL the base token, every token CEX-priced.
+    """
+    if per_pair < 1:
+        raise UsageError(f"--per-pair must be >= 1, got {per_pair}")
     rng = random.Random(seed)
-    n_clusters = max(1, -(-n_pools // 5))
+    per_cluster = 3 * per_pair
+    n_clusters = max(1, -(-n_pools // per_cluster))
     specs: list[R.PoolSpec] = []
     reserves: list[tuple[int, int]] = []
     price: dict[str, float] = {"SOL": 1.0}  # lamports per raw unit
+    kinds = (layout.KIND_RAYDIUM_CPMM, layout.KIND_RAYDIUM_AMM_V4)
     for c in range(n_clusters):
         x, y = f"X{c}", f"Y{c}"
         price[x] = 10 ** rng.uniform(-3, 2)
         price[y] = 10 ** rng.uniform(-3, 2)
-        for kind, a, b in (
-            (layout.KIND_RAYDIUM_CPMM, "SOL", x),
-            (layout.KIND_RAYDIUM_AMM_V4, "SOL", x),
-            (layout.KIND_RAYDIUM_CPMM, x, y),
-            (layout.KIND_RAYDIUM_AMM_V4, "SOL", y),
-            (layout.KIND_RAYDIUM_CPMM, y, "SOL"),
-        ):
-            depth = 10 ** rng.uniform(11, 13)  # 100 .. 10,000 SOL of value per side
-            skew = rng.uniform(-0.01, 0.01)
-            specs.append(R.PoolSpec(kind, a, b))
-            reserves.append((int(depth / price[a]) + 1, int(depth / price[b] * (1 + skew)) + 1))
+        for a, b in (("SOL", x), (y, "SOL"), (x, y)):
+            for k in range(per_pair):
+                depth = 10 ** rng.uniform(11, 13)  # 100 .. 10,000 SOL of value per side
+                skew = rng.uniform(-0.01, 0.01)
+                specs.append(R.PoolSpec(kinds[(k + c) % 2], a, b))
+                reserves.append((int(depth / price[a]) + 1, int(depth / price[b] * (1 + skew)) + 1))
     table = R.build_routes(specs, base_mints=("SOL",), cex_mints=tuple(price))
     arrays = layout.allocate(len(specs), len(table.mints))
     market = arrays.market
@@ -195,7 +202,7 @@ BLOCK = 500  # updates per timed block; the reference runs BLOCK // REF_DIVISOR 
 REF_DIVISOR = 20
 
 
-def bench(counts: list[int], n_updates: int, seed: int) -> dict[str, Any]:
+def bench(counts: list[int], n_updates: int, seed: int, per_pair: int = 2) -> dict[str, Any]:
     """Benchmark every pool count; modes and pool counts are interleaved block by block so the host's
     speed swings hit all of them alike. Returns the JSON-ready document."""
     detector.warm()
@@ -206,7 +213,7 @@ def bench(counts: list[int], n_updates: int, seed: int) -> dict[str, Any]:
         "kernel_direct": direct,
         "reference": ref.detect,
     }
-    syns = [build_synthetic(n, seed) for n in counts]
+    syns = [build_synthetic(n, seed, per_pair) for n in counts]
     # Each mode gets its own update stream: a mode must not find the cache lines warmed by the mode
     # timed just before it on the same pools.
     streams = [_updates(syn, n_updates * len(MODES), seed + 1) for syn in syns]
@@ -277,7 +284,7 @@ def run(args: argparse.Namespace) -> int:
     counts = _parse_pools(args.pools)
     if args.updates < BLOCK:
         raise UsageError(f"--updates must be >= {BLOCK}")
-    doc = bench(counts, args.updates, args.seed)
+    doc = bench(counts, args.updates, args.seed, args.per_pair)
     if args.json:
         print(json.dumps(doc, indent=2))
         return 0
