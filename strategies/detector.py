@@ -1,14 +1,14 @@
 """The jitted arbitrage detector: float64 screening and sizing over the cache arrays.
 
 Entry points (compiled eagerly with fixed signatures, `cache=True`), over the cache's single float64
-`state` vector (`layout.allocate`) and the routes' int64 `graph` vector (`routes.build_routes`):
+`state` vector (`layout.allocate`) and the routes' int32 `graph` vector (`routes.build_routes`):
 
 * `detect(state, graph, pool) -> int` — incremental: evaluates only the routes that touch `pool` (the
   CSR index in `graph`), writes the best candidate into the output slots (`layout.O_*`, read them via
   `cache.market`) and returns its route id, or -1. Allocates nothing.
 * `detect_all(state, graph) -> int` — same over every route (start-up, CEX price ticks, refresh).
 * `direct_detect()` — `detect`'s compiled entry point, which skips the dispatcher's type resolution;
-  same arguments, no type checks: pass exactly a C-contiguous float64[:], int64[:] and an int.
+  same arguments, no type checks: pass exactly a C-contiguous float64[:], int32[:] and an int.
 
 Per route: every leg's pool must be usable (tradable, not settling) and priced; the transaction cost
 (signatures, priority fee on the estimated CU limit, tip) is valued in the start token at the current
@@ -37,8 +37,8 @@ from strategies.venues.cp_kernels import cp_out
 
 INVPHI = 0.6180339887498949  # (sqrt(5) - 1) / 2, golden-section step
 
-_DETECT_SIG = "int64(float64[::1], int64[::1], int64)"
-_DETECT_ALL_SIG = "int64(float64[::1], int64[::1])"
+_DETECT_SIG = "int64(float64[::1], int32[::1], int64)"
+_DETECT_ALL_SIG = "int64(float64[::1], int32[::1])"
 
 
 @njit(cache=True, nogil=True, error_model="numpy")

@@ -35,6 +35,7 @@ import numpy.typing as npt
 
 F64Array = npt.NDArray[np.float64]
 I64Array = npt.NDArray[np.int64]
+I32Array = npt.NDArray[np.int32]
 U64Array = npt.NDArray[np.uint64]
 
 # ---- pool kinds (pools_i[:, I_KIND]); 0 = row not configured -------------------------------------

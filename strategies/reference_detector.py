@@ -49,7 +49,7 @@ def leg_out(state: L.F64Array, pool: int, direction: int, x: float) -> float:
     return float(cp_out_ref(x, r_in, r_out, state[pb + L.F_FEE_KEEP]))
 
 
-def chain_out(state: L.F64Array, graph: L.I64Array, ro: int, n_legs: int, x: float) -> float:
+def chain_out(state: L.F64Array, graph: L.I32Array, ro: int, n_legs: int, x: float) -> float:
     """Float output of the route whose row starts at `ro` for input `x`."""
     y = x
     for k in range(n_legs):
@@ -57,16 +57,21 @@ def chain_out(state: L.F64Array, graph: L.I64Array, ro: int, n_legs: int, x: flo
     return y
 
 
-def _leg_state(state: L.F64Array, graph: L.I64Array, ro: int, k: int) -> tuple[float, float, float, float]:
+def _leg_state(state: L.F64Array, graph: L.I32Array, ro: int, k: int) -> tuple[float, float, float, float]:
     """(r_in, 1/r_in, r_out, fee_keep) of leg k of the route row at `ro`."""
     pb = _pool_base(state, int(graph[ro + R.R_POOL + k]))
     if graph[ro + R.R_DIR + k] == R.DIR_A_TO_B:
-        return state[pb + L.F_RES_A], state[pb + L.F_INV_RES_A], state[pb + L.F_RES_B], state[pb + L.F_FEE_KEEP]
+        return (
+            state[pb + L.F_RES_A],
+            state[pb + L.F_INV_RES_A],
+            state[pb + L.F_RES_B],
+            state[pb + L.F_FEE_KEEP],
+        )
     return state[pb + L.F_RES_B], state[pb + L.F_INV_RES_B], state[pb + L.F_RES_A], state[pb + L.F_FEE_KEEP]
 
 
 def _golden_section(
-    state: L.F64Array, graph: L.I64Array, ro: int, n_legs: int, ratio: float, cap: float
+    state: L.F64Array, graph: L.I32Array, ro: int, n_legs: int, ratio: float, cap: float
 ) -> tuple[float, float]:
     """(x, ratio * out(x)) after a fixed-iteration golden-section search of ratio*out(x) - x on [0, cap]."""
     a = 0.0
@@ -92,7 +97,7 @@ def _golden_section(
     return x, ratio * chain_out(state, graph, ro, n_legs, x)
 
 
-def evaluate_route(state: L.F64Array, graph: L.I64Array, route: int) -> _Result:
+def evaluate_route(state: L.F64Array, graph: L.I32Array, route: int) -> _Result:
     """(ok, amount_in, gross_out, net, net_lamports, cu_limit, cost_token) of one route."""
     ro = int(graph[R.G_ROUTES_OFF]) + route * R.ROUTE_WIDTH
     n_legs = int(graph[ro + R.R_NLEGS])
@@ -151,7 +156,9 @@ def evaluate_route(state: L.F64Array, graph: L.I64Array, route: int) -> _Result:
         return _SKIP
     cu = min(cu, state[L.M_CU_MAX])
     fee_lamports = (
-        state[L.M_SIGNATURE_LAMPORTS] + math.ceil(state[L.M_CU_PRICE_MICRO] * cu / 1e6) + state[L.M_TIP_LAMPORTS]
+        state[L.M_SIGNATURE_LAMPORTS]
+        + math.ceil(state[L.M_CU_PRICE_MICRO] * cu / 1e6)
+        + state[L.M_TIP_LAMPORTS]
     )
     depth = state[L.M_DEPTH_FRAC]
     if closed_form:
@@ -191,10 +198,18 @@ def evaluate_route(state: L.F64Array, graph: L.I64Array, route: int) -> _Result:
         return _SKIP
     if net_l * 1e4 < state[L.M_MIN_PROFIT_BPS] * x * lpu:
         return _SKIP
-    return (True, float(x), float(gross), float(net_l / lpu), float(net_l), float(cu), float(fee_lamports / lpu))
+    return (
+        True,
+        float(x),
+        float(gross),
+        float(net_l / lpu),
+        float(net_l),
+        float(cu),
+        float(fee_lamports / lpu),
+    )
 
 
-def _scan(state: L.F64Array, graph: L.I64Array, lo: int, hi: int, use_index: bool) -> int:
+def _scan(state: L.F64Array, graph: L.I32Array, lo: int, hi: int, use_index: bool) -> int:
     ids = int(graph[R.G_IDS_OFF])
     best = -1
     best_x = best_gross = best_net = best_net_l = best_cu = best_cost = 0.0
@@ -215,12 +230,12 @@ def _scan(state: L.F64Array, graph: L.I64Array, lo: int, hi: int, use_index: boo
     return best
 
 
-def detect(state: L.F64Array, graph: L.I64Array, pool: int) -> int:
+def detect(state: L.F64Array, graph: L.I32Array, pool: int) -> int:
     """Evaluate the routes touching `pool`; best route id (or -1), details in state[O_*]."""
     ip = int(graph[R.G_INDPTR_OFF])
     return _scan(state, graph, int(graph[ip + pool]), int(graph[ip + pool + 1]), True)
 
 
-def detect_all(state: L.F64Array, graph: L.I64Array) -> int:
+def detect_all(state: L.F64Array, graph: L.I32Array) -> int:
     """Evaluate every route; best route id (or -1), details in state[O_*]."""
     return _scan(state, graph, 0, int(graph[R.G_N_ROUTES]), False)

@@ -11,7 +11,7 @@ Routes generated:
 * CEX-DEX: for every pool whose two tokens both have a CEX price, one single-leg route per direction
   (an inventory trade marked to market at the CEX price, not an arbitrage).
 
-Everything is packed into one int64 vector `graph` so the kernel takes a single array for the topology:
+Everything is packed into one int32 vector `graph` so the kernel takes a single array for the topology:
 a header, the route rows by route id, then a pool -> routes CSR index whose entries are *copies* of the
 route rows (each starting with the route id): one update reads its routes as one contiguous block,
 which keeps the incremental cost flat as the pool count grows past the CPU caches.
@@ -86,7 +86,7 @@ class Route:
 class RouteTable:
     """All routes: the packed `graph` for the kernel, the token table, and Python views for cold paths."""
 
-    graph: layout.I64Array
+    graph: layout.I32Array
     mints: tuple[str, ...]  # token index -> mint
     token_index: dict[str, int]
     routes: tuple[Route, ...]
@@ -95,7 +95,7 @@ class RouteTable:
     def n_routes(self) -> int:
         return len(self.routes)
 
-    def routes_of_pool(self, pool: int) -> layout.I64Array:
+    def routes_of_pool(self, pool: int) -> layout.I32Array:
         """Route ids touching `pool` (a view into the CSR index)."""
         g = self.graph
         indptr = int(g[G_INDPTR_OFF])
@@ -192,7 +192,7 @@ def _pack(
     n_pools, n_routes = len(pools), len(built)
     per_pool: list[list[int]] = [[] for _ in range(n_pools)]
     routes: list[Route] = []
-    rows = np.full((n_routes, ROUTE_WIDTH), -1, dtype=np.int64)
+    rows = np.full((n_routes, ROUTE_WIDTH), -1, dtype=np.int32)
     for rid, (rtype, start, end, legs) in enumerate(built):
         routes.append(Route(rid, rtype, start, end, legs))
         rows[rid, R_ID] = rid
@@ -205,16 +205,16 @@ def _pack(
             rows[rid, R_DIR + k] = leg.direction
             if rid not in per_pool[leg.pool][-1:]:
                 per_pool[leg.pool].append(rid)
-    indptr = np.zeros(n_pools + 1, dtype=np.int64)
+    indptr = np.zeros(n_pools + 1, dtype=np.int32)
     for i, ids in enumerate(per_pool):
         indptr[i + 1] = indptr[i] + len(ids)
-    flat_ids = np.array([rid for ids in per_pool for rid in ids], dtype=np.int64)
-    entries = rows[flat_ids].reshape(-1) if n_routes else np.zeros(0, dtype=np.int64)
+    flat_ids = np.array([rid for ids in per_pool for rid in ids], dtype=np.int32)
+    entries = rows[flat_ids].reshape(-1) if n_routes else np.zeros(0, dtype=np.int32)
 
     routes_off = G_HEADER
     indptr_off = routes_off + n_routes * ROUTE_WIDTH
     ids_off = indptr_off + n_pools + 1
-    graph = np.zeros(ids_off + entries.shape[0], dtype=np.int64)
+    graph = np.zeros(ids_off + entries.shape[0], dtype=np.int32)
     graph[G_N_ROUTES] = n_routes
     graph[G_N_POOLS] = n_pools
     graph[G_ROUTES_OFF] = routes_off

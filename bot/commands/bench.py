@@ -112,7 +112,7 @@ def build_synthetic(n_pools: int, seed: int, per_pair: int = 2) -> Synthetic:
     return Synthetic(arrays, table, reserves)
 
 
-@njit("int64(float64[::1], int64[::1], int64)", cache=True)
+@njit("int64(float64[::1], int32[::1], int64)", cache=True)
 def _floor_call(state: Any, graph: Any, pool: Any) -> int:
     return pool  # type: ignore[no-any-return]
 
