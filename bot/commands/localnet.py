@@ -38,8 +38,11 @@ def run(args: argparse.Namespace) -> int:
     from localnet import cli
     from localnet.errors import ListenError, LoadError
 
+    # localnet's own parser is the reference: its defaults fill any flag this one lacks.
+    known = vars(cli.build_parser().parse_args([]))
+    ns = argparse.Namespace(**{**known, **{k: v for k, v in vars(args).items() if k in known}})
     try:
-        return cli.run(args)
+        return cli.run(ns)
     except ListenError as err:
         raise RuntimeFailure(f"localnet: {err}") from err
     except LoadError as err:
