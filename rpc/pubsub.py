@@ -212,8 +212,7 @@ class PubSubClient:
         # later is sent by its own call, one added before is in this batch, never both.
         self._ws = ws
         batch = list(self._desired.values())
-        acks = [self._send_subscribe(ws, sub) for sub in batch]
-        resubscribe = asyncio.create_task(self._resubscribed(ws, batch, acks), name="pubsub-resubscribe")
+        resubscribe = asyncio.create_task(self._resubscribed(ws, batch), name="pubsub-resubscribe")
         try:
             await self._read(ws)  # returns only by raising ConnectionClosed
         finally:
@@ -221,8 +220,8 @@ class PubSubClient:
             with contextlib.suppress(asyncio.CancelledError):
                 await resubscribe
 
-    async def _resubscribed(self, ws: ClientConnection, batch: list[_Sub], acks: list[Awaitable[None]]) -> None:
-        results = await asyncio.gather(*acks, return_exceptions=True)
+    async def _resubscribed(self, ws: ClientConnection, batch: list[_Sub]) -> None:
+        results = await asyncio.gather(*(self._send_subscribe(ws, sub) for sub in batch), return_exceptions=True)
         for sub, res in zip(batch, results):
             if isinstance(res, Timeout):
                 ws.transport.abort()  # a node that does not answer subscriptions is dead to us
