@@ -1,8 +1,8 @@
 """Struct-of-arrays layout of the market cache and of the detector's control array.
 
-`strategies` defines the layout; `bot` allocates the arrays once at start-up (`allocate`,
-`allocate_market`) and writes them through the pure writer functions below from its single writer on
-the event loop. The detector kernel reads the same arrays (lock-free by construction: one thread).
+`strategies` defines the layout; `bot` allocates the arrays once at start-up
+(`allocate(n_pools, n_tokens)`) and writes them through the pure writer functions below from its single
+writer on the event loop. The detector kernel reads the same arrays (lock-free by construction: one thread).
 
 Everything the detector kernel reads lives in ONE float64 vector, `state` (numba's per-array call
 overhead dominates at this size, shared/notes/hot-path-floors.md), made of two regions that are exposed
