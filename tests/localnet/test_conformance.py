@@ -102,6 +102,11 @@ async def test_airdrop_and_statuses(localnet) -> None:
         assert str(st.confirmation_status) == "TransactionConfirmationStatus.Finalized" and st.confirmations is None
         missing = (await client.get_signature_statuses([Keypair().sign_message(b"x")])).value[0]
         assert missing is None
+        legacy = (await client.get_transaction(sig)).value  # finalized, json, no version option needed
+        assert str(legacy.transaction.version) == "Legacy.Legacy"
+        assert legacy.transaction.meta.fee == 5000 and legacy.transaction.meta.post_balances[1] == 3 * SOL
+        raw = (await client.get_transaction(sig, encoding="base64")).value.transaction.transaction
+        assert raw.signatures[0] == sig
 
 
 async def test_sol_transfer_and_commitment_views(localnet) -> None:
@@ -364,6 +369,10 @@ async def test_signature_verification_failure(localnet) -> None:
         with pytest.raises(RPCException) as info:
             await client.send_transaction(forged)
         assert info.value.args[0] == RpcCustomErrorFieldless.TransactionSignatureVerificationFailure
+        with pytest.raises(RPCException) as info:
+            await client.simulate_transaction(forged, sig_verify=True, commitment=Processed)
+        assert info.value.args[0] == RpcCustomErrorFieldless.TransactionSignatureVerificationFailure
+        assert (await client.simulate_transaction(forged, commitment=Processed)).value.err is None
 
 
 async def test_simulate_with_replace_recent_blockhash(localnet) -> None:
