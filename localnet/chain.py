@@ -275,6 +275,9 @@ class Chain:
         self.block_times[self.slot] = int(time.time())
         self.block_times.pop(self.slot - BLOCK_TIMES_KEEP, None)
         self.slot_txs.pop(self.slot - BLOCK_TIMES_KEEP, None)
+        # LiteSVM's own blockhash is what AdvanceNonceAccount stores as the next durable nonce: give every
+        # slot a fresh one so a nonce can be advanced once per slot, as on a validator.
+        self._raw.expire_blockhash()
         self._write_sysvars()
         self._prune_history()
         for listener in self.slot_listeners:
@@ -463,8 +466,26 @@ class Chain:
         """Validator-side checks before execution (dedupe, blockhash); raises TxRejected."""
         if tx.signatures and tx.signatures[0] in self.txs:
             raise TxRejected(TransactionErrorFieldless.AlreadyProcessed)
-        if check_blockhash and not self.is_blockhash_valid(message.recent_blockhash):
+        if check_blockhash and not self.is_blockhash_valid(message.recent_blockhash) and \
+                not self._is_valid_durable_nonce(tx, message):
             raise TxRejected(TransactionErrorFieldless.BlockhashNotFound)
+
+    def _is_valid_durable_nonce(self, tx: VersionedTransaction, message: Message | MessageV0) -> bool:
+        """A durable-nonce transaction (first instruction AdvanceNonceAccount) is valid when its recent
+        blockhash equals the nonce stored in that nonce account (nonce::state::Versions, initialized)."""
+        if not tx.uses_durable_nonce():
+            return False
+        ix = message.instructions[0]
+        accounts = bytes(ix.accounts)
+        keys = message.account_keys
+        if not accounts or accounts[0] >= len(keys):
+            return False
+        acc = self._raw.get_account(keys[accounts[0]])
+        if acc is None or acc.owner != SYSTEM_PROGRAM or len(acc.data) < 72:
+            return False
+        data = acc.data
+        initialized = _U32.unpack_from(data, 4)[0] == 1
+        return initialized and data[40:72] == bytes(message.recent_blockhash)
 
     def process(self, tx: VersionedTransaction, *, verified: bool = False, preflight: bool = False) -> TxRecord:
         """Execute one transaction the way a leader does. Raises SignatureInvalid or TxRejected for a

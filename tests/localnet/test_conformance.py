@@ -49,7 +49,15 @@ from solders.rpc.responses import (
     SimulateTransactionResp,
 )
 from solders.system_program import ID as SYSTEM_PROGRAM
-from solders.system_program import CreateAccountParams, TransferParams, create_account, transfer
+from solders.system_program import (
+    AdvanceNonceAccountParams,
+    CreateAccountParams,
+    TransferParams,
+    advance_nonce_account,
+    create_account,
+    create_nonce_account,
+    transfer,
+)
 from solders.transaction import VersionedTransaction
 from solders.transaction_status import TransactionErrorFieldless, TransactionErrorInstructionError
 from spl.token import instructions as spl
@@ -699,3 +707,30 @@ async def test_block_signatures_for_address_token_supply(localnet) -> None:
         assert sent[1].signatures[0] in [t.transaction.signatures[0] for t in block.transactions]
         blocks = (await client.get_blocks(last_slot - 2, last_slot)).value
         assert blocks == [last_slot - 2, last_slot - 1, last_slot]
+
+
+async def test_durable_nonce_transaction_outlives_blockhash_window(localnet) -> None:
+    async with AsyncClient(localnet.rpc_url) as client:
+        payer = await funded(client)
+        nonce = Keypair()
+        rent = (await client.get_minimum_balance_for_rent_exemption(80)).value
+        await send(client, payer, list(create_nonce_account(payer.pubkey(), nonce.pubkey(), payer.pubkey(), rent)),
+                   [nonce])
+        localnet.advance_slots(1)  # a nonce cannot be advanced in the slot it was stored in
+        localnet.pause_clock()
+        stored = Hash(bytes((await client.get_account_info(nonce.pubkey(), Processed)).value.data)[40:72])
+        to = Keypair().pubkey()
+        ixs = [advance_nonce_account(AdvanceNonceAccountParams(nonce_pubkey=nonce.pubkey(),
+                                                               authorized_pubkey=payer.pubkey())),
+               transfer(TransferParams(from_pubkey=payer.pubkey(), to_pubkey=to, lamports=3_000_000))]
+        localnet.advance_slots(200)  # far beyond 150 blocks: only the nonce keeps it valid
+        await send(client, payer, ixs, blockhash=stored)
+        assert localnet.balance(to) == 3_000_000
+        advanced = bytes(localnet.get_account(nonce.pubkey()).data)[40:72]
+        assert advanced != bytes(stored)
+        localnet.advance_slots(1)
+        again = [ixs[0], transfer(TransferParams(from_pubkey=payer.pubkey(), to_pubkey=to, lamports=1))]
+        with pytest.raises(RPCException) as info:  # the old nonce is spent
+            await send(client, payer, again, blockhash=stored)
+        assert info.value.args[0].data.err == TransactionErrorFieldless.BlockhashNotFound
+        localnet.resume_clock()
