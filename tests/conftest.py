@@ -19,6 +19,9 @@ started in this process on free loopback ports with a 10 ms slot clock, stopped 
         await localnet.wait_for_slot(n); await localnet.wait_finalized()
 
 Commitments: processed = current slot, confirmed = 1 slot later, finalized = 32 slots later (320 ms here).
+State set with the helpers above lands in the current slot like a transaction would: solana-py defaults to
+`finalized`, so read with `Processed`/`Confirmed` or `await localnet.wait_finalized()` first. (A
+`Localnet(...)` seeded *before* `start()` puts that state in slot 0, which counts as finalized at once.)
 A blockhash stays valid for 150 blocks (1.5 s at 10 ms slots): fetch it right before signing.
 The object is `localnet.server.Localnet`; see its docstrings for every method.
 """
