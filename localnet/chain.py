@@ -382,7 +382,7 @@ class Chain:
         acc = self._raw.get_account(mint)
         if acc is None or acc.owner not in TOKEN_PROGRAMS or len(acc.data) < 82:
             return None
-        return acc.data[44]
+        return int(acc.data[44])
 
     # ------------------------------------------------------------------ transactions
     def resolve_keys(self, message: Message | MessageV0) -> tuple[list[Pubkey], list[Pubkey], list[Pubkey]]:
@@ -445,8 +445,8 @@ class Chain:
         if entry is None:
             return 0
         if not keys:
-            return entry[0]
-        return max((entry[1].get(k, 0) for k in keys), default=0)
+            return int(entry[0])
+        return max((int(entry[1].get(k, 0)) for k in keys), default=0)
 
     def _track_prio(self, price: int, writable: list[Pubkey]) -> None:
         entry = self._prio_by_slot.get(self.slot)
@@ -485,7 +485,7 @@ class Chain:
             return False
         data = acc.data
         initialized = _U32.unpack_from(data, 4)[0] == 1
-        return initialized and data[40:72] == bytes(message.recent_blockhash)
+        return bool(initialized and data[40:72] == bytes(message.recent_blockhash))
 
     def process(self, tx: VersionedTransaction, *, verified: bool = False, preflight: bool = False) -> TxRecord:
         """Execute one transaction the way a leader does. Raises SignatureInvalid or TxRejected for a
@@ -594,10 +594,11 @@ class Chain:
         if isinstance(result, FailedTransactionMetadata):
             meta = result.meta()
             return Simulation(result.err(), list(meta.logs()), meta.compute_units_consumed(), {},
-                              meta.return_data(), meta.inner_instructions())
+                              meta.return_data(), meta.inner_instructions())  # type: ignore[attr-defined]
         meta = result.meta()
         return Simulation(None, list(meta.logs()), meta.compute_units_consumed(),
-                          dict(result.post_accounts()), meta.return_data(), meta.inner_instructions())
+                          dict(result.post_accounts()), meta.return_data(),  # type: ignore[attr-defined]
+                          meta.inner_instructions())
 
     def airdrop(self, to: Pubkey, lamports: int) -> TxRecord:
         """A real system transfer from the faucet, so the signature has a full transaction record."""

@@ -117,7 +117,7 @@ def account_json(account: Account | None, encoding: str, data_slice: tuple[int, 
 
 def _zstd(raw: bytes) -> bytes:
     try:
-        import zstandard  # type: ignore[import-not-found]
+        import zstandard
     except ImportError as err:
         raise invalid_params("base64+zstd encoding is not available on this localnet (no zstandard module)") from err
     return bytes(zstandard.ZstdCompressor().compress(raw))
@@ -244,7 +244,8 @@ def transaction_record_json(rec: TxRecord, encoding: str) -> dict[str, Any]:
                             "readonly": [str(k) for k in rec.loaded_readonly]},
         "computeUnitsConsumed": rec.units,
     }
-    rd = return_data_json(meta.return_data()) if meta is not None else None
+    # solders 0.26's stub lacks TransactionMetadata.return_data; the method exists at runtime.
+    rd = return_data_json(meta.return_data()) if meta is not None else None  # type: ignore[attr-defined]
     if rd is not None:
         meta_json["returnData"] = rd
     return {

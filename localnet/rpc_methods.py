@@ -590,6 +590,15 @@ class RpcMethods:
         return transaction_record_json(rec, enc)
 
 
+def _data_size_check(size: int) -> Callable[[bytes], bool]:
+    return lambda data: len(data) == size
+
+
+def _memcmp_check(offset: int, want: bytes) -> Callable[[bytes], bool]:
+    end = offset + len(want)
+    return lambda data: data[offset:end] == want
+
+
 def compile_filters(filters: Any) -> Callable[[bytes], bool]:
     """getProgramAccounts / programSubscribe filters (dataSize, memcmp) as one predicate on data."""
     if filters is None:
@@ -605,7 +614,7 @@ def compile_filters(filters: Any) -> Callable[[bytes], bool]:
             size = f["dataSize"]
             if not isinstance(size, int):
                 raise invalid_params("invalid dataSize filter")
-            checks.append(lambda d, n=size: len(d) == n)
+            checks.append(_data_size_check(size))
         elif "memcmp" in f:
             m = f["memcmp"]
             try:
@@ -617,7 +626,7 @@ def compile_filters(filters: Any) -> Callable[[bytes], bool]:
                 raise RpcFault(INVALID_PARAMS, f"Invalid param: invalid memcmp filter: {err}") from err
             if len(want) > 128:
                 raise RpcFault(INVALID_PARAMS, "Invalid param: encoded binary data should be less than 129 bytes")
-            checks.append(lambda d, o=offset, w=want: d[o:o + len(w)] == w)
+            checks.append(_memcmp_check(offset, want))
         elif "tokenAccountState" in f:
             checks.append(lambda d: len(d) >= 165 and d[108] in (1, 2))
         else:
