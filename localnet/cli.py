@@ -33,6 +33,9 @@ def build_parser(prog: str = "python -m localnet") -> argparse.ArgumentParser:
     p.add_argument("--clone", nargs="+", action="extend", default=[], metavar="PUBKEY",
                    help="copy these accounts from --url at start-up")
     p.add_argument("--url", default=None, help="RPC URL to --clone from")
+    p.add_argument("--scenario", default=None, help="seed a named state (localnet/scenarios), e.g. demo")
+    p.add_argument("--fund", action="append", default=[], metavar="PUBKEY",
+                   help="airdrop SOL to this wallet after seeding (repeatable)")
     return p
 
 
@@ -56,6 +59,12 @@ async def serve(args: argparse.Namespace) -> None:
         net.load_account_file(path, None if key == "-" else _pubkey(key, "--account"))
     if args.clone:
         await net.clone(args.url, [_pubkey(k, "--clone") for k in args.clone])
+    if args.scenario:
+        from localnet.scenarios import SCENARIOS, seed
+
+        if args.scenario not in SCENARIOS:
+            raise LoadError(f"--scenario {args.scenario!r}: unknown (known: {', '.join(SCENARIOS)})")
+        seed(args.scenario, net, [_pubkey(k, "--fund") for k in args.fund])
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -31,6 +31,9 @@ def register(sub: Any) -> None:
     p.add_argument("--clone", nargs="+", action="extend", default=[], metavar="PUBKEY",
                    help="copy these accounts from --url at start-up")
     p.add_argument("--url", default=None, help="RPC URL to --clone from")
+    p.add_argument("--scenario", default=None, help="seed a named state (localnet/scenarios), e.g. demo")
+    p.add_argument("--fund", action="append", default=[], metavar="PUBKEY",
+                   help="airdrop SOL to this wallet after seeding (repeatable)")
     p.set_defaults(func=run)
 
 
