@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import sys
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,7 +26,14 @@ from websockets.exceptions import ConnectionClosed
 
 from localnet.chain import COMMITMENTS, CONFIRMED, FINALIZED, PROCESSED, Chain, TxRecord
 from localnet.encoding import account_json, error_json, parse_data_slice
-from localnet.errors import INVALID_PARAMS, INVALID_REQUEST, METHOD_NOT_FOUND, PARSE_ERROR, RpcFault
+from localnet.errors import (
+    INTERNAL_ERROR,
+    INVALID_PARAMS,
+    INVALID_REQUEST,
+    METHOD_NOT_FOUND,
+    PARSE_ERROR,
+    RpcFault,
+)
 from localnet.rpc_methods import _LEGACY_COMMITMENT, _pubkey, _signature, compile_filters
 
 MAX_QUEUED = 100_000  # per connection; a client that falls this far behind is disconnected
@@ -143,6 +151,11 @@ class PubSub:
                 result, after = self._call(client, r["method"], params)
             except RpcFault as fault:
                 replies.append({"jsonrpc": "2.0", "error": fault.to_obj(), "id": rid})
+                continue
+            except Exception as err:  # a bug must cost one request, not the connection
+                print(f"localnet: internal error in {r['method']}: {type(err).__name__}: {err}", file=sys.stderr)
+                replies.append({"jsonrpc": "2.0", "error": {"code": INTERNAL_ERROR, "message": "Internal error"},
+                                "id": rid})
                 continue
             replies.append({"jsonrpc": "2.0", "result": result, "id": rid})
             if after is not None:

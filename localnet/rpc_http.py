@@ -56,7 +56,9 @@ def handle_one(methods: RpcMethods, req: Any) -> dict[str, Any] | None:
         result = fn(params)
     except RpcFault as fault:
         return None if notification else {"jsonrpc": "2.0", "error": fault.to_obj(), "id": rid}
-    except Exception as err:  # a handler bug must not take the server down
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as err:  # a handler bug (or a pyo3 PanicException) must not take the server down
         print(f"localnet: internal error in {method}: {type(err).__name__}: {err}", file=sys.stderr)
         return None if notification else {"jsonrpc": "2.0", "error": {"code": INTERNAL_ERROR,
                                                                       "message": "Internal error"}, "id": rid}
