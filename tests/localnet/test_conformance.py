@@ -734,3 +734,30 @@ async def test_durable_nonce_transaction_outlives_blockhash_window(localnet) -> 
             await send(client, payer, again, blockhash=stored)
         assert info.value.args[0].data.err == TransactionErrorFieldless.BlockhashNotFound
         localnet.resume_clock()
+
+
+async def test_pipelined_requests_are_processed_in_arrival_order(localnet) -> None:
+    async with AsyncClient(localnet.rpc_url) as client:
+        payer = await funded(client)
+        middle, end = Keypair(), Keypair().pubkey()
+        bh = (await client.get_latest_blockhash(Processed)).value.blockhash
+    fund = VersionedTransaction(MessageV0.try_compile(payer.pubkey(), [transfer(TransferParams(
+        from_pubkey=payer.pubkey(), to_pubkey=middle.pubkey(), lamports=SOL))], [], bh), [payer])
+    spend = VersionedTransaction(MessageV0.try_compile(middle.pubkey(), [transfer(TransferParams(
+        from_pubkey=middle.pubkey(), to_pubkey=end, lamports=SOL // 2))], [], bh), [middle])
+    # `spend` only works after `fund`: both written at once on one connection, answered in order.
+    host, port = localnet.rpc_url.removeprefix("http://").rsplit(":", 1)
+    reader, writer = await asyncio.open_connection(host, int(port))
+    for i, tx in enumerate((fund, spend)):
+        body = orjson.dumps({"jsonrpc": "2.0", "id": i, "method": "sendTransaction",
+                             "params": [base64.b64encode(bytes(tx)).decode(), {"encoding": "base64"}]})
+        writer.write(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
+    replies = []
+    for _ in range(2):
+        head = await reader.readuntil(b"\r\n\r\n")
+        length = int(head.lower().split(b"content-length: ")[1].split(b"\r\n")[0])
+        replies.append(orjson.loads(await reader.readexactly(length)))
+    writer.close()
+    assert [r["id"] for r in replies] == [0, 1]
+    assert [r.get("result") for r in replies] == [str(fund.signatures[0]), str(spend.signatures[0])]
+    assert localnet.balance(end) == SOL // 2
