@@ -130,19 +130,20 @@ class RpcSender:
                 failure.__cause__ = next(iter(errors.values()))
                 first.set_exception(failure)
 
+        tasks = []
         for ep in targets:
             task = loop.create_task(ep.client.call(call, timeout_s=self.timeout_s))
             task.add_done_callback(functools.partial(on_done, name=ep.name))
             self._stragglers.add(task)
+            tasks.append(task)
         try:
             sig = await first
         except AllEndpointsFailed:
             self.stats.failed += 1
             raise
         except asyncio.CancelledError:
-            for task in list(self._stragglers):
-                if not task.done():
-                    task.cancel()
+            for task in tasks:  # this send's requests only, not earlier sends' stragglers
+                task.cancel()
             raise
         self.stats.succeeded += 1
         return sig
