@@ -170,6 +170,13 @@ class EndpointPool:
             h.slot_lag = 0 if best is None or h.slot is None else max(0, best - h.slot)
         self.rerank()
 
+    async def run_probing(self, interval_s: float, *, timeout_s: float | None = None) -> None:
+        """Probe every ``interval_s`` until cancelled (run it as a supervised task). Probing also keeps
+        each endpoint's keep-alive connection warm, so the hot path rarely pays a reconnect."""
+        while True:
+            await self.probe(timeout_s=timeout_s)
+            await asyncio.sleep(interval_s)
+
     async def _probe_one(self, ep: Endpoint, timeout_s: float | None) -> None:
         h = ep.health
         h.probes += 1

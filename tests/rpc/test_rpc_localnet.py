@@ -328,6 +328,16 @@ async def test_pool_probe_ranks_and_sender_fans_out(localnet: Any) -> None:
     finally:
         await pool.close()
 
+    # The supervised probing loop re-probes until cancelled.
+    looping = EndpointPool([EndpointConfig("l", localnet.rpc_url)])
+    task = asyncio.create_task(looping.run_probing(0.01))
+    await _wait(lambda: looping.by_name("l").health.probes >= 3)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert looping.by_name("l").health.healthy
+    await looping.close()
+
     only_dead = EndpointPool([EndpointConfig("d1", dead, timeout_s=1.0), EndpointConfig("d2", dead, timeout_s=1.0)])
     sender = RpcSender(only_dead, fan_out=2)
     with pytest.raises(errors.AllEndpointsFailed) as info:
