@@ -339,8 +339,16 @@ class Chain:
         self.svm.add_program(program_id, elf)
         self._index(program_id, self.svm.get_account(program_id))
 
-    def accounts_owned_by(self, owner: Pubkey) -> list[Pubkey]:
-        return list(self._by_owner.get(owner, ()))
+    def accounts_owned_by(self, owner: Pubkey, commitment: str = PROCESSED) -> list[Pubkey]:
+        """Candidates for getProgramAccounts: owned by `owner` now or, for confirmed/finalized, at any
+        point in the kept history (an account reassigned or closed since). Callers re-check the owner
+        of `get_account(key, commitment)`."""
+        keys = set(self._by_owner.get(owner, ()))
+        if commitment != PROCESSED:
+            for key, hist in self._history.items():
+                if any(before is not None and before.owner == owner for _, before in hist):
+                    keys.add(key)
+        return list(keys)
 
     def known_accounts(self) -> list[Pubkey]:
         return list(self._owner_of)

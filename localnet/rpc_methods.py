@@ -273,7 +273,7 @@ class RpcMethods:
         ds = parse_data_slice(cfg)
         match = compile_filters(cfg.get("filters"))
         out = []
-        for pk in sorted(self.chain.accounts_owned_by(program), key=bytes):
+        for pk in sorted(self.chain.accounts_owned_by(program, c), key=bytes):
             acc = self.chain.get_account(pk, c)
             if acc is None or acc.owner != program or not match(acc.data):
                 continue
@@ -322,7 +322,7 @@ class RpcMethods:
         mint_b = bytes(mint) if mint is not None else None
         out = []
         for program in programs:
-            for pk in sorted(self.chain.accounts_owned_by(program), key=bytes):
+            for pk in sorted(self.chain.accounts_owned_by(program, c), key=bytes):
                 acc = self.chain.get_account(pk, c)
                 if acc is None or acc.owner != program:
                     continue

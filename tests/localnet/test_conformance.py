@@ -761,3 +761,16 @@ async def test_pipelined_requests_are_processed_in_arrival_order(localnet) -> No
     assert [r["id"] for r in replies] == [0, 1]
     assert [r.get("result") for r in replies] == [str(fund.signatures[0]), str(spend.signatures[0])]
     assert localnet.balance(end) == SOL // 2
+
+
+async def test_program_accounts_at_finalized_include_accounts_reassigned_since(localnet) -> None:
+    owner = Keypair().pubkey()
+    program = Keypair().pubkey()
+    key = localnet.set_account(Keypair().pubkey(), lamports=10**7, data=b"\x07" * 40, owner=program)
+    await localnet.wait_finalized()
+    localnet.set_account(key, lamports=10**7, data=b"", owner=owner)  # reassigned now, not yet finalized
+    async with AsyncClient(localnet.rpc_url) as client:
+        now = (await client.get_program_accounts(program, Processed, encoding="base64")).value
+        final = (await client.get_program_accounts(program, Finalized, encoding="base64")).value
+    assert now == [] and [a.pubkey for a in final] == [key]
+    assert bytes(final[0].account.data) == b"\x07" * 40
