@@ -10,12 +10,18 @@ break-even (amount_in + costs for cycles), so a trade that would lose money reve
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 from strategies import costs, layout
 from strategies import routes as R
 from strategies.opportunity import Opportunity, OpportunityLeg
 from strategies.venues import raydium_cpmm
 from strategies.venues.errors import QuoteError
+
+ClmmQuote = Callable[[int, bool, int], tuple[int, int]]
+"""Exact CLMM quote supplied by the caller, who holds the decoded pool and its tick arrays:
+(pool row, a_to_b, amount_in) -> (amount_out, initialized ticks crossed), e.g. from
+`orca_whirlpool.quote_swap(...).amount_out / .ticks_crossed`. Raises the venue's `QuoteError`."""
 
 
 def exact_leg_out(cache: layout.Cache, pool: int, direction: int, amount_in: int) -> int:
@@ -61,11 +67,12 @@ def confirm(
     recv_ns: int,
     slippage_bps: int,
     estimated_net_profit: float = 0.0,
+    clmm_quote: ClmmQuote | None = None,
 ) -> Opportunity | None:
     """Exactly quote `route_id` at floor(`amount_in`); the Opportunity, or None if it does not clear.
 
-    None when: the amount floors to 0, a venue rejects a leg (`QuoteError`), the start token has no
-    price, or the exact net profit misses a threshold.
+    None when: the amount floors to 0, a venue rejects a leg (`QuoteError`), a CLMM leg has no
+    `clmm_quote`, the start token has no price, or the exact net profit misses a threshold.
     """
     if not 0 <= slippage_bps < 10_000:
         raise ValueError(f"slippage_bps must be in [0, 10000), got {slippage_bps}")
@@ -77,16 +84,23 @@ def confirm(
     kinds = tuple(int(cache.pools_i[leg.pool, layout.I_KIND]) for leg in route.legs)
     outs: list[int] = []
     x = amount
+    ticks_crossed = 0
     try:
-        for leg in route.legs:
-            x = exact_leg_out(cache, leg.pool, leg.direction, x)
+        for leg, kind in zip(route.legs, kinds):
+            if kind == layout.KIND_ORCA_WHIRLPOOL:
+                if clmm_quote is None:
+                    return None
+                x, crossed = clmm_quote(leg.pool, leg.direction == R.DIR_A_TO_B, x)
+                ticks_crossed += crossed
+            else:
+                x = exact_leg_out(cache, leg.pool, leg.direction, x)
             outs.append(x)
     except QuoteError:
         return None
     lpu = layout.lamports_per_unit(market, route.start_token)
     if lpu <= 0.0:
         return None
-    cu_limit = costs.estimate_cu_limit(market, kinds)
+    cu_limit = costs.estimate_cu_limit(market, kinds, ticks_crossed)
     cost_l = costs.cost_lamports(market, cu_limit)
     cost_tok = costs.lamports_to_token_ceil(cost_l, lpu)
     min_profit_tok = costs.lamports_to_token_ceil(int(market[layout.M_MIN_PROFIT_LAMPORTS]), lpu)
@@ -148,6 +162,7 @@ def confirm_best(
     table: R.RouteTable,
     trigger_pool: int,
     slippage_bps: int,
+    clmm_quote: ClmmQuote | None = None,
 ) -> Opportunity | None:
     """Confirm the candidate the last `detect` call left in market[O_*], triggered by `trigger_pool`."""
     market = cache.market
@@ -163,4 +178,5 @@ def confirm_best(
         recv_ns=int(cache.pools_i[trigger_pool, layout.I_RECV_NS]),
         slippage_bps=slippage_bps,
         estimated_net_profit=float(market[layout.O_NET_PROFIT]),
+        clmm_quote=clmm_quote,
     )

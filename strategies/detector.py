@@ -26,6 +26,7 @@ the two agree bit for bit (property-tested).
 
 from __future__ import annotations
 
+import hashlib
 import math
 from typing import Any
 
@@ -34,11 +35,74 @@ from numba import njit
 from strategies import layout as L
 from strategies import routes as R
 from strategies.venues.cp_kernels import cp_out
+from strategies.venues.whirlpool_kernels import wp_swap_in
 
 INVPHI = 0.6180339887498949  # (sqrt(5) - 1) / 2, golden-section step
 
+
+def layout_digest() -> str:
+    """Digest of every int/float constant of `layout` and `routes` (the kernels freeze them when compiled)."""
+    items = [
+        f"{mod.__name__}.{name}={getattr(mod, name)!r}"
+        for mod in (L, R)
+        for name in sorted(vars(mod))
+        if name.isupper() and type(getattr(mod, name)) in (int, float)
+    ]
+    return hashlib.sha256("\n".join(items).encode()).hexdigest()[:16]
+
+
+# numba's on-disk cache is keyed on THIS file's content only, while the kernels freeze the layout and
+# routes constants at compile time: a changed column index would otherwise run stale machine code.
+# When layout/routes constants change, set this to the new `layout_digest()`: the edit invalidates the
+# cached kernels. Checked at import.
+LAYOUT_DIGEST = "4ad9b86203f27a17"
+if layout_digest() != LAYOUT_DIGEST:
+    raise ImportError(
+        f"strategies.layout/routes constants changed (digest {layout_digest()}): set LAYOUT_DIGEST in "
+        "strategies/detector.py to it, so numba recompiles the detector kernels instead of loading stale ones"
+    )
+
 _DETECT_SIG = "int64(float64[::1], int32[::1], int64)"
 _DETECT_ALL_SIG = "int64(float64[::1], int32[::1])"
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def route_out(state: Any, graph: Any, ro: Any, x: Any) -> Any:
+    """(float output, initialized ticks crossed) of the route row at `ro` for input `x`, any pool kinds;
+    output -1.0 when a CLMM leg runs past the edge of its tick arrays. Called for CLMM routes only: it
+    takes the arrays as arguments (refcount traffic the constant-product path avoids)."""
+    pools_off = int(state[L.M_POOLS_OFFSET])
+    ticks_off = int(state[L.M_TICKS_OFFSET])
+    rows = int(state[L.M_TICKS_ROWS])
+    ticks = state[ticks_off : ticks_off + rows * L.TICK_WIDTH].reshape((rows, L.TICK_WIDTH))
+    y = x
+    crossed = 0
+    for k in range(graph[ro + R.R_NLEGS]):
+        pb = pools_off + graph[ro + R.R_POOL + k] * L.POOL_F_WIDTH
+        a_to_b = graph[ro + R.R_DIR + k] == R.DIR_A_TO_B
+        if int(state[pb + L.F_GATE]) == L.KIND_ORCA_WHIRLPOOL:
+            row = int(state[pb + L.F_TICKS_ROW])
+            out, _sp, steps = wp_swap_in(
+                ticks,
+                row,
+                row + int(state[pb + L.F_TICKS_N]),
+                int(state[pb + L.F_TICK_CURRENT]),
+                state[pb + L.F_SQRT_PRICE],
+                state[pb + L.F_LIQUIDITY],
+                state[pb + L.F_FEE_RATE],
+                a_to_b,
+                state[pb + L.F_END_SQRT_AB] if a_to_b else state[pb + L.F_END_SQRT_BA],
+                y,
+            )
+            if out < 0.0:
+                return -1.0, crossed
+            crossed += steps - 1  # steps = initialized ticks crossed + the final partial step
+            y = out
+        elif a_to_b:
+            y = cp_out(y, state[pb + L.F_RES_A], state[pb + L.F_RES_B], state[pb + L.F_FEE_KEEP])
+        else:
+            y = cp_out(y, state[pb + L.F_RES_B], state[pb + L.F_RES_A], state[pb + L.F_FEE_KEEP])
+    return y, crossed
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -75,11 +139,24 @@ def _scan(state: Any, graph: Any, lo: Any, hi: Any, use_index: Any) -> int:
         k_coef = 1.0
         e_coef = 0.0
         usable = True
+        has_clmm = False
         for k in range(n_legs):
             pb = pools_off + graph[ro + R.R_POOL + k] * L.POOL_F_WIDTH
             kind = int(state[pb + L.F_GATE])  # 0 unless tradable and not settling
+            if kind == L.KIND_ORCA_WHIRLPOOL:
+                # CLMM leg: only its spot rate (fee included) here, for the marginal screen below.
+                has_clmm = True
+                cu += state[L.M_CU_LEG + kind]
+                sp = state[pb + L.F_SQRT_PRICE]
+                if sp <= 0.0 or state[pb + L.F_LIQUIDITY] <= 0.0:
+                    usable = False
+                    break
+                if graph[ro + R.R_DIR + k] == R.DIR_A_TO_B:
+                    k_coef = k_coef * (state[pb + L.F_FEE_KEEP] * sp * sp)
+                else:
+                    k_coef = k_coef * (state[pb + L.F_FEE_KEEP] / (sp * sp))
+                continue
             if not (kind == L.KIND_RAYDIUM_CPMM or kind == L.KIND_RAYDIUM_AMM_V4):
-                # CLMM legs plug in here (float kernel over packed ticks); unmodelled until then.
                 usable = False
                 break
             cu += state[L.M_CU_LEG + kind]
@@ -108,9 +185,9 @@ def _scan(state: Any, graph: Any, lo: Any, hi: Any, use_index: Any) -> int:
             if usd_in <= 0.0 or usd_out <= 0.0:
                 continue
             ratio = usd_out / usd_in
-        kk = ratio * k_coef
+        kk = ratio * k_coef  # marginal profit rate at size 0 (for CP-only routes also the Möbius K)
         if not force_search and kk <= 1.0:
-            continue  # unprofitable at any size, before any cost: the common case, kept cheap
+            continue  # unprofitable at any size (concave), before any cost: the common case, kept cheap
         room = 0.0
         if is_cex:
             inv_max = state[ebase + L.T_INV_MAX]
@@ -126,14 +203,8 @@ def _scan(state: Any, graph: Any, lo: Any, hi: Any, use_index: Any) -> int:
             if sol_usd <= 0.0 or usd <= 0.0:
                 continue
             lpu = usd * 1e9 / sol_usd
-        cu = min(cu, state[L.M_CU_MAX])
-        fee_lamports = (
-            state[L.M_SIGNATURE_LAMPORTS]
-            + math.ceil(state[L.M_CU_PRICE_MICRO] * cu / 1e6)
-            + state[L.M_TIP_LAMPORTS]
-        )
         depth = state[L.M_DEPTH_FRAC]
-        if not force_search:
+        if not force_search and not has_clmm:
             # Unconstrained optimum, then each cap shrinks x only where violated: leg k's input is the
             # prefix map kc x / (1 + ec x) <= depth * r_in (checked by multiplication, divided only
             # when binding); the CEX route's bought amount stays within the inventory room.
@@ -160,11 +231,14 @@ def _scan(state: Any, graph: Any, lo: Any, hi: Any, use_index: Any) -> int:
                 x = room / (k_coef - e_coef * room)
             gross = kk * x / (1.0 + e_coef * x)
         else:
-            # Caps as an interval bound (same prefix maps, divided out).
+            # Caps as an interval bound (same prefix maps, divided out): the constant-product legs up
+            # to the first CLMM leg (after it the prefix is not a Möbius map).
             kc = 1.0
             ec = 0.0
             for k in range(n_legs):
                 pb = pools_off + graph[ro + R.R_POOL + k] * L.POOL_F_WIDTH
+                if int(state[pb + L.F_GATE]) == L.KIND_ORCA_WHIRLPOOL:
+                    break
                 if graph[ro + R.R_DIR + k] == R.DIR_A_TO_B:
                     r_in = state[pb + L.F_RES_A]
                     inv_in = state[pb + L.F_INV_RES_A]
@@ -179,7 +253,7 @@ def _scan(state: Any, graph: Any, lo: Any, hi: Any, use_index: Any) -> int:
                 gk = state[pb + L.F_FEE_KEEP] * kc * inv_in
                 kc = gk * r_out
                 ec = ec + gk
-            if room > 0.0 and k_coef > e_coef * room:
+            if room > 0.0 and not has_clmm and k_coef > e_coef * room:
                 cap = min(cap, room / (k_coef - e_coef * room))
             # Golden-section search on the concave ratio*out(x) - x over [0, cap], fixed iterations.
             # One evaluation site (the leg loop below) so nothing is called per point.
@@ -194,19 +268,27 @@ def _scan(state: Any, graph: Any, lo: Any, hi: Any, use_index: Any) -> int:
             t = c
             pending = 0  # 0/1: initial c/d, 2: new c, 3: new d, 4: final x
             it = 0
+            ticks_crossed = 0
             while True:
-                y = t
-                for k in range(n_legs):
-                    pb = pools_off + graph[ro + R.R_POOL + k] * L.POOL_F_WIDTH
-                    if graph[ro + R.R_DIR + k] == R.DIR_A_TO_B:
-                        r_in = state[pb + L.F_RES_A]
-                        r_out = state[pb + L.F_RES_B]
-                    else:
-                        r_in = state[pb + L.F_RES_B]
-                        r_out = state[pb + L.F_RES_A]
-                    y = cp_out(y, r_in, r_out, state[pb + L.F_FEE_KEEP])
+                if has_clmm:
+                    y, ticks_crossed = route_out(state, graph, ro, t)
+                else:
+                    y = t
+                    for k in range(n_legs):
+                        pb = pools_off + graph[ro + R.R_POOL + k] * L.POOL_F_WIDTH
+                        if graph[ro + R.R_DIR + k] == R.DIR_A_TO_B:
+                            r_in = state[pb + L.F_RES_A]
+                            r_out = state[pb + L.F_RES_B]
+                        else:
+                            r_in = state[pb + L.F_RES_B]
+                            r_out = state[pb + L.F_RES_A]
+                        y = cp_out(y, r_in, r_out, state[pb + L.F_FEE_KEEP])
                 if pending == 4:
                     gross = ratio * y
+                    if has_clmm:
+                        cu += ticks_crossed * state[L.M_CU_PER_TICK]
+                        if y < 0.0 or (room > 0.0 and y > room):
+                            x = 0.0  # past the tick arrays' edge, or over the inventory room: skip
                     break
                 f = ratio * y - t
                 if pending == 0:
@@ -240,6 +322,12 @@ def _scan(state: Any, graph: Any, lo: Any, hi: Any, use_index: Any) -> int:
                     pending = 3
         if x < 1.0:
             continue
+        cu = min(cu, state[L.M_CU_MAX])
+        fee_lamports = (
+            state[L.M_SIGNATURE_LAMPORTS]
+            + math.ceil(state[L.M_CU_PRICE_MICRO] * cu / 1e6)
+            + state[L.M_TIP_LAMPORTS]
+        )
         # thresholds valued in lamports: no division on the way to a rejection
         net_l = (gross - x) * lpu - fee_lamports
         if net_l <= 0.0 or net_l < state[L.M_MIN_PROFIT_LAMPORTS]:

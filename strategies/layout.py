@@ -10,9 +10,11 @@ as views for the writers:
 
 * `market` = state[:pools_offset]: detector parameters (`M_*`), the detector's output slots (`O_*`),
   then one row of `TOKEN_WIDTH` per token (`T_*`: balance, caps, CEX price).
-* `pools_f` = state[pools_offset:] viewed (n_pools, POOL_F_WIDTH): float screening state per pool
-  (reserves and their reciprocals, fee keep factor, the `F_GATE` column, CLMM price/liquidity).
-  Never used for amounts that go on chain.
+* `pools_f` = state[pools_offset:ticks_offset] viewed (n_pools, POOL_F_WIDTH): float screening state
+  per pool (reserves and their reciprocals, fee keep factor, the `F_GATE` column; CLMM price,
+  liquidity, tick, edges and where its ticks are). Never used for amounts that go on chain.
+* `ticks` = state[ticks_offset:] viewed (tick_rows, 3): packed initialized ticks of the CLMM pools
+  (`whirlpool_kernels.pack_ticks` rows), one reserved block per CLMM pool.
 
 Two more per-pool arrays hold what the kernel does not read:
 
@@ -65,9 +67,17 @@ F_INV_RES_A = 2  # 1 / reserve_a (0.0 if empty): the kernel multiplies instead o
 F_INV_RES_B = 3
 F_FEE_KEEP = 4  # 1 - fee fraction (CP kinds)
 F_GATE = 5  # float(kind) when usable (tradable, not settling), else 0.0
-F_SQRT_PRICE = 6  # CLMM: sqrt price as float (b per a)
+F_SQRT_PRICE = 6  # CLMM: sqrt price as a real number (sqrt_price_x64 / 2^64)
 F_LIQUIDITY = 7  # CLMM: active liquidity as float
-POOL_F_WIDTH = 8  # one 64-byte cache line per pool
+# CLMM only, second cache line (constant-product legs never read it):
+F_TICK_CURRENT = 8
+F_FEE_RATE = 9  # per 1e6, as whirlpool_kernels expects
+F_END_SQRT_AB = 10  # where the exact a->b swap runs out of its tick arrays (whirlpool_kernels.swap_edges)
+F_END_SQRT_BA = 11
+F_TICKS_ROW = 12  # first row of this pool's block in the ticks region
+F_TICKS_N = 13  # rows in use (packed initialized ticks: tick, sqrt_price, liquidity_net)
+F_TICKS_CAP = 14  # rows reserved
+POOL_F_WIDTH = 16  # constant-product legs touch only the first 64-byte line
 
 # ---- pools_i columns ------------------------------------------------------------------------------
 I_KIND = 0
@@ -106,6 +116,10 @@ M_DEPTH_FRAC = 13  # each leg's input <= this fraction of that leg's input reser
 M_FORCE_SEARCH = 14  # 1.0: use the bounded search even for all-CP routes (tests)
 M_SEARCH_ITERS = 15  # golden-section iterations of the bounded search
 M_POOLS_OFFSET = 16  # where pools_f starts in `state` (set by allocate)
+M_TICKS_OFFSET = 17  # where the CLMM ticks region (rows of 3 floats) starts in `state`
+M_TICKS_ROWS = 18  # rows in the ticks region
+M_TICKS_USED = 19  # rows already reserved by register_pool
+TICK_WIDTH = 3
 N_PARAMS = 24
 
 # ---- market vector: detector outputs -------------------------------------------------------------
@@ -137,6 +151,7 @@ class Cache(NamedTuple):
     pools_f: F64Array
     pools_i: I64Array
     pools_u: U64Array
+    ticks: F64Array
 
 
 DEFAULT_PARAMS: dict[int, float] = {
@@ -158,23 +173,28 @@ DEFAULT_PARAMS: dict[int, float] = {
 }
 
 
-def allocate(n_pools: int, n_tokens: int) -> Cache:
-    """Allocate the cache: `n_pools` unconfigured pool rows, `n_tokens` token rows, default parameters."""
-    if n_pools < 0 or n_tokens < 0:
-        raise ValueError(f"n_pools and n_tokens must be >= 0, got {n_pools}, {n_tokens}")
+def allocate(n_pools: int, n_tokens: int, *, tick_rows: int = 0) -> Cache:
+    """Allocate the cache: `n_pools` unconfigured pool rows, `n_tokens` token rows, default parameters,
+    and `tick_rows` rows of CLMM ticks shared by the CLMM pools (`register_pool(..., tick_capacity=)`)."""
+    if n_pools < 0 or n_tokens < 0 or tick_rows < 0:
+        raise ValueError(f"n_pools, n_tokens, tick_rows must be >= 0, got {n_pools}, {n_tokens}, {tick_rows}")
     pools_off = TOKENS_OFFSET + n_tokens * TOKEN_WIDTH
-    state = np.zeros(pools_off + n_pools * POOL_F_WIDTH, dtype=np.float64)
+    ticks_off = pools_off + n_pools * POOL_F_WIDTH
+    state = np.zeros(ticks_off + tick_rows * TICK_WIDTH, dtype=np.float64)
     market = state[:pools_off]
     for slot, value in DEFAULT_PARAMS.items():
         market[slot] = value
     market[O_ROUTE] = -1.0
     market[M_POOLS_OFFSET] = float(pools_off)
+    market[M_TICKS_OFFSET] = float(ticks_off)
+    market[M_TICKS_ROWS] = float(tick_rows)
     return Cache(
         state,
         market,
-        state[pools_off:].reshape(n_pools, POOL_F_WIDTH),
+        state[pools_off:ticks_off].reshape(n_pools, POOL_F_WIDTH),
         np.zeros((n_pools, POOL_I_WIDTH), dtype=np.int64),
         np.zeros((n_pools, POOL_U_WIDTH), dtype=np.uint64),
+        state[ticks_off:].reshape(tick_rows, TICK_WIDTH),
     )
 
 
@@ -191,15 +211,31 @@ def token_slot(token: int, column: int) -> int:
 # ---- writers (pure: arrays in, arrays mutated; no I/O) --------------------------------------------
 
 
-def register_pool(arrays: Cache, idx: int, kind: int, token_a: int, token_b: int) -> None:
+def register_pool(
+    arrays: Cache, idx: int, kind: int, token_a: int, token_b: int, *, tick_capacity: int = 0
+) -> None:
     """Configure row `idx` as a pool of `kind` between token indices `token_a` and `token_b`.
 
-    The row starts not tradable; the first state write plus `set_flags` make it usable.
+    The row starts not tradable; the first state write plus `set_flags` make it usable. A CLMM pool
+    reserves `tick_capacity` rows of the ticks region (once; re-registering keeps its block).
     """
     if kind not in KIND_NAMES:
         raise ValueError(f"unknown pool kind {kind}")
     if token_a == token_b:
         raise ValueError(f"pool {idx}: token_a and token_b are the same token {token_a}")
+    pf = arrays.pools_f
+    if kind == KIND_ORCA_WHIRLPOOL and pf[idx, F_TICKS_CAP] < tick_capacity:
+        market = arrays.market
+        used = int(market[M_TICKS_USED])
+        if used + tick_capacity > int(market[M_TICKS_ROWS]):
+            raise ValueError(
+                f"pool {idx}: ticks region full ({used} of {int(market[M_TICKS_ROWS])} rows used, "
+                f"{tick_capacity} more asked): allocate(..., tick_rows=) larger"
+            )
+        pf[idx, F_TICKS_ROW] = float(used)
+        pf[idx, F_TICKS_CAP] = float(tick_capacity)
+        pf[idx, F_TICKS_N] = 0.0
+        market[M_TICKS_USED] = float(used + tick_capacity)
     pi = arrays.pools_i
     pi[idx, I_KIND] = kind
     pi[idx, I_FLAGS] = 0
@@ -248,6 +284,49 @@ def write_cp_pool(
     pf[idx, F_INV_RES_A] = 1.0 / fa if fa > 0.0 else 0.0
     pf[idx, F_INV_RES_B] = 1.0 / fb if fb > 0.0 else 0.0
     pf[idx, F_FEE_KEEP] = 1.0 - fee_num / fee_den
+    pi[idx, I_SLOT] = slot
+    pi[idx, I_RECV_NS] = recv_ns
+    pi[idx, I_VERSION] += 1
+    return True
+
+
+def write_clmm_pool(
+    arrays: Cache,
+    idx: int,
+    sqrt_price: float,
+    liquidity: float,
+    tick_current: int,
+    fee_rate: int,
+    ticks: F64Array,
+    end_sqrt_a_to_b: float,
+    end_sqrt_b_to_a: float,
+    slot: int,
+    recv_ns: int,
+) -> bool:
+    """Write a CLMM (Whirlpool) pool's screening state: the fields of
+    `whirlpool_kernels.ScreeningInputs` (sqrt price as a real number, packed initialized ticks of the
+    tick arrays the swap will be given, their edges). The exact state for the confirm stays with the
+    caller (see `confirm.ClmmQuote`). Returns False (and writes nothing) for an older slot.
+    """
+    pi = arrays.pools_i
+    if slot < pi[idx, I_SLOT]:
+        return False
+    pf = arrays.pools_f
+    n = int(ticks.shape[0])
+    if n > pf[idx, F_TICKS_CAP]:
+        raise ValueError(f"pool {idx}: {n} ticks exceed the {int(pf[idx, F_TICKS_CAP])} rows reserved")
+    row = int(pf[idx, F_TICKS_ROW])
+    if n:
+        arrays.ticks[row : row + n] = ticks
+    pf[idx, F_TICKS_N] = float(n)
+    pf[idx, F_SQRT_PRICE] = sqrt_price
+    pf[idx, F_LIQUIDITY] = liquidity
+    pf[idx, F_TICK_CURRENT] = float(tick_current)
+    pf[idx, F_FEE_RATE] = float(fee_rate)
+    pf[idx, F_FEE_KEEP] = 1.0 - fee_rate / 1_000_000
+    pf[idx, F_END_SQRT_AB] = end_sqrt_a_to_b
+    pf[idx, F_END_SQRT_BA] = end_sqrt_b_to_a
+    pi[idx, I_TICK] = tick_current
     pi[idx, I_SLOT] = slot
     pi[idx, I_RECV_NS] = recv_ns
     pi[idx, I_VERSION] += 1

@@ -14,6 +14,9 @@ import math
 from strategies import layout as L
 from strategies import routes as R
 from strategies.venues.cp_kernels import cp_out_ref
+from strategies.venues.whirlpool_kernels import wp_swap_in
+
+_WP_SWAP_IN = wp_swap_in.py_func  # the kernel's own code, run by the interpreter
 
 INVPHI = 0.6180339887498949
 
@@ -70,31 +73,72 @@ def _leg_state(state: L.F64Array, graph: L.I32Array, ro: int, k: int) -> tuple[f
     return state[pb + L.F_RES_B], state[pb + L.F_INV_RES_B], state[pb + L.F_RES_A], state[pb + L.F_FEE_KEEP]
 
 
+def route_out(state: L.F64Array, graph: L.I32Array, ro: int, x: float) -> tuple[float, int]:
+    """(float output, initialized ticks crossed) of the route row at `ro`, any pool kinds; -1.0 output
+    when a CLMM leg runs past its tick arrays. CLMM legs run `whirlpool_kernels.wp_swap_in`'s plain
+    Python function (`py_func`), the very code the kernel compiles."""
+    ticks_off = int(state[L.M_TICKS_OFFSET])
+    rows = int(state[L.M_TICKS_ROWS])
+    ticks = state[ticks_off : ticks_off + rows * L.TICK_WIDTH].reshape((rows, L.TICK_WIDTH))
+    y = x
+    crossed = 0
+    for k in range(int(graph[ro + R.R_NLEGS])):
+        pb = _pool_base(state, int(graph[ro + R.R_POOL + k]))
+        a_to_b = bool(graph[ro + R.R_DIR + k] == R.DIR_A_TO_B)
+        if int(state[pb + L.F_GATE]) == L.KIND_ORCA_WHIRLPOOL:
+            row = int(state[pb + L.F_TICKS_ROW])
+            out, _sp, steps = _WP_SWAP_IN(
+                ticks,
+                row,
+                row + int(state[pb + L.F_TICKS_N]),
+                int(state[pb + L.F_TICK_CURRENT]),
+                state[pb + L.F_SQRT_PRICE],
+                state[pb + L.F_LIQUIDITY],
+                state[pb + L.F_FEE_RATE],
+                a_to_b,
+                state[pb + L.F_END_SQRT_AB] if a_to_b else state[pb + L.F_END_SQRT_BA],
+                y,
+            )
+            if out < 0.0:
+                return -1.0, crossed
+            crossed += int(steps) - 1
+            y = out
+        else:
+            y = leg_out(state, int(graph[ro + R.R_POOL + k]), int(graph[ro + R.R_DIR + k]), y)
+    return float(y), crossed
+
+
 def _golden_section(
-    state: L.F64Array, graph: L.I32Array, ro: int, n_legs: int, ratio: float, cap: float
-) -> tuple[float, float]:
-    """(x, ratio * out(x)) after a fixed-iteration golden-section search of ratio*out(x) - x on [0, cap]."""
+    state: L.F64Array, graph: L.I32Array, ro: int, n_legs: int, ratio: float, cap: float, clmm: bool
+) -> tuple[float, float, float, int]:
+    """(x, ratio * out(x), out(x), ticks crossed at x) after a fixed-iteration golden-section search of
+    ratio*out(x) - x on [0, cap]."""
+
+    def out(t: float) -> tuple[float, int]:
+        return route_out(state, graph, ro, t) if clmm else (chain_out(state, graph, ro, n_legs, t), 0)
+
     a = 0.0
     b = cap
     c = b - INVPHI * (b - a)
     d = a + INVPHI * (b - a)
-    fc = ratio * chain_out(state, graph, ro, n_legs, c) - c
-    fd = ratio * chain_out(state, graph, ro, n_legs, d) - d
-    for _ in range(int(state[L.M_SEARCH_ITERS])):
+    fc = ratio * out(c)[0] - c
+    fd = ratio * out(d)[0] - d
+    for _ in range(max(int(state[L.M_SEARCH_ITERS]), 0)):
         if fc > fd:
             b = d
             d = c
             fd = fc
             c = b - INVPHI * (b - a)
-            fc = ratio * chain_out(state, graph, ro, n_legs, c) - c
+            fc = ratio * out(c)[0] - c
         else:
             a = c
             c = d
             fc = fd
             d = a + INVPHI * (b - a)
-            fd = ratio * chain_out(state, graph, ro, n_legs, d) - d
+            fd = ratio * out(d)[0] - d
     x = 0.5 * (a + b)
-    return x, ratio * chain_out(state, graph, ro, n_legs, x)
+    y, crossed = out(x)
+    return x, ratio * y, y, crossed
 
 
 def evaluate_route(state: L.F64Array, graph: L.I32Array, route: int) -> _Result:
@@ -110,10 +154,21 @@ def evaluate_route(state: L.F64Array, graph: L.I32Array, route: int) -> _Result:
     cu = state[L.M_CU_BASE]
     k_coef = 1.0
     e_coef = 0.0
+    has_clmm = False
     for k in range(n_legs):
         pb = _pool_base(state, int(graph[ro + R.R_POOL + k]))
         kind = int(state[pb + L.F_GATE])  # 0 unless tradable and not settling
-        if kind == L.KIND_RAYDIUM_CPMM or kind == L.KIND_RAYDIUM_AMM_V4:
+        if kind == L.KIND_ORCA_WHIRLPOOL:
+            has_clmm = True
+            cu += state[L.M_CU_LEG + kind]
+            sp = state[pb + L.F_SQRT_PRICE]
+            if sp <= 0.0 or state[pb + L.F_LIQUIDITY] <= 0.0:
+                return _SKIP
+            if graph[ro + R.R_DIR + k] == R.DIR_A_TO_B:
+                k_coef = k_coef * (state[pb + L.F_FEE_KEEP] * sp * sp)
+            else:
+                k_coef = k_coef * (state[pb + L.F_FEE_KEEP] / (sp * sp))
+        elif kind == L.KIND_RAYDIUM_CPMM or kind == L.KIND_RAYDIUM_AMM_V4:
             cu += state[L.M_CU_LEG + kind]
             if graph[ro + R.R_DIR + k] == R.DIR_A_TO_B:
                 r_in = state[pb + L.F_RES_A]
@@ -129,8 +184,7 @@ def evaluate_route(state: L.F64Array, graph: L.I32Array, route: int) -> _Result:
             k_coef = gk * r_out
             e_coef = e_coef + gk
         else:
-            # not usable (gate 0) or a CLMM leg without a float model yet
-            return _SKIP
+            return _SKIP  # not usable (gate 0)
     ratio = 1.0
     is_cex = graph[ro + R.R_TYPE] == R.ROUTE_CEX
     if is_cex:
@@ -141,8 +195,9 @@ def evaluate_route(state: L.F64Array, graph: L.I32Array, route: int) -> _Result:
             return _SKIP
         ratio = usd_out / usd_in
     kk = ratio * k_coef
-    closed_form = state[L.M_FORCE_SEARCH] == 0.0
-    if closed_form and kk <= 1.0:
+    screen = state[L.M_FORCE_SEARCH] == 0.0
+    closed_form = screen and not has_clmm
+    if screen and kk <= 1.0:
         return _SKIP  # unprofitable at any size, before any cost: the common case, kept cheap
     room = 0.0
     if is_cex:
@@ -154,12 +209,6 @@ def evaluate_route(state: L.F64Array, graph: L.I32Array, route: int) -> _Result:
     lpu = lamports_per_unit(state, start)
     if lpu <= 0.0:
         return _SKIP
-    cu = min(cu, state[L.M_CU_MAX])
-    fee_lamports = (
-        state[L.M_SIGNATURE_LAMPORTS]
-        + math.ceil(state[L.M_CU_PRICE_MICRO] * cu / 1e6)
-        + state[L.M_TIP_LAMPORTS]
-    )
     depth = state[L.M_DEPTH_FRAC]
     if closed_form:
         # unconstrained optimum, then each cap shrinks x only where violated (see the kernel)
@@ -181,6 +230,11 @@ def evaluate_route(state: L.F64Array, graph: L.I32Array, route: int) -> _Result:
         kc = 1.0
         ec = 0.0
         for k in range(n_legs):
+            if (
+                int(state[_pool_base(state, int(graph[ro + R.R_POOL + k])) + L.F_GATE])
+                == L.KIND_ORCA_WHIRLPOOL
+            ):
+                break  # the prefix after a CLMM leg is not a Möbius map
             r_in, inv_in, r_out, fee_keep = _leg_state(state, graph, ro, k)
             y_lim = depth * r_in
             if kc > ec * y_lim:
@@ -188,11 +242,21 @@ def evaluate_route(state: L.F64Array, graph: L.I32Array, route: int) -> _Result:
             gk = fee_keep * kc * inv_in
             kc = gk * r_out
             ec = ec + gk
-        if room > 0.0 and k_coef > e_coef * room:
+        if room > 0.0 and not has_clmm and k_coef > e_coef * room:
             cap = min(cap, room / (k_coef - e_coef * room))
-        x, gross = _golden_section(state, graph, ro, n_legs, ratio, cap)
+        x, gross, y, crossed = _golden_section(state, graph, ro, n_legs, ratio, cap, has_clmm)
+        if has_clmm:
+            cu += crossed * state[L.M_CU_PER_TICK]
+            if y < 0.0 or (room > 0.0 and y > room):
+                return _SKIP  # past the tick arrays' edge, or over the inventory room
     if x < 1.0:
         return _SKIP
+    cu = min(cu, state[L.M_CU_MAX])
+    fee_lamports = (
+        state[L.M_SIGNATURE_LAMPORTS]
+        + math.ceil(state[L.M_CU_PRICE_MICRO] * cu / 1e6)
+        + state[L.M_TIP_LAMPORTS]
+    )
     net_l = (gross - x) * lpu - fee_lamports
     if net_l <= 0.0 or net_l < state[L.M_MIN_PROFIT_LAMPORTS]:
         return _SKIP
