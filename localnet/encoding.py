@@ -8,6 +8,7 @@ from typing import Any
 
 import based58
 import orjson
+import zstandard
 from solders.account import Account
 from solders.pubkey import Pubkey
 from solders.rpc.responses import RpcSimulateTransactionResult
@@ -18,6 +19,7 @@ from localnet.errors import invalid_params
 
 ACCOUNT_ENCODINGS = ("base58", "base64", "base64+zstd", "jsonParsed")
 API_VERSION = "2.2.0"
+_ZSTD = zstandard.ZstdCompressor()  # frames carry the content size, as agave's encoder writes them
 
 # Display strings of agave's TransactionError / InstructionError for the -32002 message.
 _TX_ERROR_TEXT = {
@@ -116,11 +118,7 @@ def account_json(account: Account | None, encoding: str, data_slice: tuple[int, 
 
 
 def _zstd(raw: bytes) -> bytes:
-    try:
-        import zstandard
-    except ImportError as err:
-        raise invalid_params("base64+zstd encoding is not available on this localnet (no zstandard module)") from err
-    return bytes(zstandard.ZstdCompressor().compress(raw))
+    return bytes(_ZSTD.compress(raw))
 
 
 def ui_amount(amount: int, decimals: int) -> dict[str, Any]:

@@ -16,6 +16,7 @@ import httpx
 import orjson
 import pytest
 import websockets
+import zstandard
 from solana.rpc.async_api import AsyncClient
 from solana.rpc.commitment import Confirmed, Finalized, Processed
 from solana.rpc.core import RPCException
@@ -774,3 +775,18 @@ async def test_program_accounts_at_finalized_include_accounts_reassigned_since(l
         final = (await client.get_program_accounts(program, Finalized, encoding="base64")).value
     assert now == [] and [a.pubkey for a in final] == [key]
     assert bytes(final[0].account.data) == b"\x07" * 40
+
+
+async def test_base64_zstd_encoding(localnet) -> None:
+    data = bytes(range(256)) * 8
+    key = localnet.set_account(Keypair().pubkey(), data=data, owner=Keypair().pubkey())
+    async with httpx.AsyncClient() as http:
+        body = {"jsonrpc": "2.0", "id": 1, "method": "getAccountInfo",
+                "params": [str(key), {"encoding": "base64+zstd", "commitment": "processed"}]}
+        value = orjson.loads((await http.post(localnet.rpc_url, json=body)).content)["result"]["value"]
+    blob, enc = value["data"]
+    assert enc == "base64+zstd"
+    assert zstandard.ZstdDecompressor().decompress(base64.b64decode(blob)) == data
+    async with AsyncClient(localnet.rpc_url) as client:
+        acc = (await client.get_account_info(key, Processed, encoding="base64+zstd")).value
+    assert bytes(acc.data) == data
