@@ -102,6 +102,7 @@ class Bot:
             on_pool=self._on_pool, on_error=self._on_md_error, on_slot=self.clock.on_slot,
         )
         self.table: R.RouteTable | None = None
+        self._atas: dict[int, Pubkey] = {}
         self.market_vec: layout.F64Array | None = None
 
     # ---- callbacks --------------------------------------------------------------------------------
@@ -217,6 +218,15 @@ class Bot:
             amount = int.from_bytes(acc.data[64:72], "little") if acc is not None and len(acc.data) >= 72 else 0
             layout.write_token(self.market_vec, t, balance=amount)
 
+    async def wallet_lamports(self) -> int:
+        """SOL plus wrapped SOL of the wallet (what SOL-start cycles change)."""
+        keys = [str(self.wallet.pubkey)]
+        wsol = self._atas.get(self.table.token_index.get(WSOL, -1)) if self.table is not None else None
+        if wsol is not None:
+            keys.append(str(wsol))
+        res = await self.rpc.get_multiple_accounts(keys, commitment="processed")
+        return sum(acc.lamports for acc in res.accounts if acc is not None)
+
     # ---- tasks ------------------------------------------------------------------------------------
     async def refresh_blockhash(self) -> None:
         """Blockhash and lastValidBlockHeight, refreshed every slot (slot notifications), off the hot path."""
@@ -271,6 +281,7 @@ class Bot:
                 await self.clock.wait_slot(1)
             tg.create_task(self.refresh_blockhash(), name="blockhash")
             await self.prepare_execution()
+            start_lamports = await self.wallet_lamports()  # before the engine runs: no trade in between
             assert self.table is not None and self.market_vec is not None and self.executor is not None
             assert self.cache is not None
             self.engine = Engine(self.cache, self.table,
@@ -283,7 +294,8 @@ class Bot:
             if self.cfg.execution.cu_price_policy == "percentile":
                 tg.create_task(self.refresh_priority_fee(), name="priority-fee")
             self.engine.evaluate_all()
-            self.log.info("running", mode=self.mode.name, routes=len(self.executor.templates))
+            self.log.info("running", mode=self.mode.name, routes=len(self.executor.templates),
+                          wallet_lamports=start_lamports)
             if ready is not None:
                 maybe = ready()
                 if maybe is not None:
@@ -298,6 +310,7 @@ class Bot:
 
 
 async def run_bot(cfg: Config, mode: Mode, wallet: Wallet, log: Any, *, stop: asyncio.Event | None = None) -> None:
+    """Run until `stop` is set (or forever); a task failure ends the run as one `RuntimeFailure` line."""
     bot = Bot(cfg, mode, wallet, log)
     task = asyncio.create_task(bot.run(), name="bot")
     try:
@@ -309,8 +322,26 @@ async def run_bot(cfg: Config, mode: Mode, wallet: Wallet, log: Any, *, stop: as
             stopper.cancel()
             if task in done:
                 task.result()
+    except BaseExceptionGroup as group:
+        first = _first_leaf(group)
+        log.error("task_failed", error=repr(first))
+        if isinstance(first, RuntimeFailure):
+            raise first from None
+        raise RuntimeFailure(f"the bot stopped: {first}") from first
     finally:
         task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
+        with contextlib.suppress(asyncio.CancelledError, BaseExceptionGroup):
             await task
         await bot.close()
+        if bot.executor is not None:
+            st = bot.executor.stats
+            log.info("summary", confirmed=st.confirmed, reverted=st.reverted, simulated=st.simulated,
+                     send_failed=st.send_failed, realized_lamports=st.realized_lamports,
+                     by_legs={str(k): v for k, v in st.confirmed_by_legs.items()})
+
+
+def _first_leaf(group: BaseExceptionGroup) -> BaseException:  # type: ignore[type-arg]
+    exc: BaseException = group
+    while isinstance(exc, BaseExceptionGroup):
+        exc = exc.exceptions[0]
+    return exc

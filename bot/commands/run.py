@@ -1,12 +1,14 @@
-"""`solarb run`: run the bot with a config file."""
+"""`solarb run`: run the bot with a config file (and the local cluster when the config asks for it)."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
+import signal
 from typing import Any
 
 from bot.app import load_setup
-from bot.errors import RuntimeFailure
 from bot.logs import open_log
 
 
@@ -14,7 +16,8 @@ def register(sub: Any) -> None:
     p = sub.add_parser(
         "run",
         help="run the bot",
-        description="Run the bot: subscribe to pools and feeds, detect arbitrage, execute (or simulate in dry-run).",
+        description="Run the bot: subscribe to pools and feeds, detect arbitrage, execute (or simulate in dry-run). "
+        "With [localnet] start = true it first starts the local cluster and stops it on exit.",
     )
     p.add_argument("-c", "--config", default="config.toml", help="config file (default config.toml)")
     p.add_argument("--live", action="store_true", help="allow sending on mainnet-beta (needs live = true in the config)")
@@ -24,12 +27,38 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     cfg, mode, wallet = load_setup(args.config, live_flag=args.live, dry_run_flag=args.dry_run)
+    import uvloop
+
+    from bot.runtime import run_bot
+
     log = open_log(cfg.logging)
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError):
+                loop.add_signal_handler(sig, stop.set)
+        cluster = None
+        if cfg.localnet.start:
+            from bot.cluster import ClusterProcess
+
+            log.info("localnet_starting", scenario=cfg.localnet.scenario, slot_ms=cfg.localnet.slot_ms)
+            cluster = await ClusterProcess.spawn(
+                cfg.endpoints()[0].http, slot_ms=cfg.localnet.slot_ms, scenario=cfg.localnet.scenario,
+                fund=[str(wallet.pubkey)],
+            )
+        try:
+            log.info("start", cluster=cfg.cluster.name, mode=mode.name, wallet=wallet.pubkey, pools=len(cfg.pools))
+            await run_bot(cfg, mode, wallet, log, stop=stop)
+        finally:
+            if cluster is not None:
+                await cluster.stop()
+                log.info("localnet_stopped")
+
     try:
-        log.info("start", cluster=cfg.cluster.name, mode=mode.name, wallet=wallet.pubkey, pools=len(cfg.pools))
-        raise RuntimeFailure(
-            "the trading runtime is not built yet (market data, detector and execution issues); "
-            "`solarb check -c config.toml` validates your setup meanwhile"
-        )
+        uvloop.run(main())
     finally:
+        log.info("stopped")
         log.close()
+    return 0

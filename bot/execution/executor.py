@@ -55,6 +55,7 @@ class ExecStats:
     reverted: int = 0
     unconfirmed: int = 0
     realized_lamports: int = 0  # sum over confirmed and reverted trades (fees of reverts included)
+    confirmed_by_legs: dict[int, int] = field(default_factory=dict)  # legs -> confirmed trades
     decision_to_signed_ns: list[int] = field(default_factory=list)
 
 
@@ -233,9 +234,9 @@ class Executor:
         # capture the whole result, fee included.
         realized = (rec.post_balances[0] - rec.pre_balances[0]) + (rec.post_balances[idx] - rec.pre_balances[idx])
         self.stats.realized_lamports += realized
-        self.landed.set()
         if rec.err is None:
             self.stats.confirmed += 1
+            self.stats.confirmed_by_legs[len(opp.legs)] = self.stats.confirmed_by_legs.get(len(opp.legs), 0) + 1
             self.log.info("trade_confirmed", route=opp.route_id, signature=sig, slot=rec.slot, fee=rec.fee,
                           expected_net=opp.expected_net_profit, realized_net=realized,
                           units=rec.compute_units_consumed)
@@ -243,6 +244,7 @@ class Executor:
             self.stats.reverted += 1
             self.log.warning("trade_reverted", route=opp.route_id, signature=sig, slot=rec.slot, fee=rec.fee,
                              err=str(rec.err), realized_net=realized, logs=rec.log_messages[-6:])
+        self.landed.set()
         if -self.stats.realized_lamports > self.policy.max_daily_loss_lamports:
             self.halted = True
             self.log.error("halted", reason="max_daily_loss_lamports reached", realized=self.stats.realized_lamports)

@@ -53,7 +53,7 @@ async def test_demo_trades_and_pnl(localnet, tmp_path):
             ex = bot.executor
             # The seeded mispricings give a 2-leg and then 3-leg cycles; wait until the landed trades
             # include both and nothing is in flight (every landing sets `landed`).
-            while ex.stats.confirmed < 3:
+            while not {2, 3} <= set(ex.stats.confirmed_by_legs):
                 ex.landed.clear()
                 await ex.landed.wait()
             if ex._tasks:

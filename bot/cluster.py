@@ -1,0 +1,58 @@
+"""Start the local cluster as a child process for `solarb run` (config `[localnet] start = true`).
+
+The bot never imports `localnet`: like a real validator, the cluster is another process, reached only
+through its RPC/PubSub ports. Its ready line is `localnet ready rpc=<url> ws=<url> slot_ms=<n>`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import sys
+from collections.abc import Sequence
+from urllib.parse import urlparse
+
+from bot.errors import RuntimeFailure
+
+READY = "localnet ready "
+
+
+class ClusterProcess:
+    def __init__(self, proc: asyncio.subprocess.Process) -> None:
+        self.proc = proc
+
+    @classmethod
+    async def spawn(cls, rpc_url: str, *, slot_ms: int, scenario: str, fund: Sequence[str],
+                    timeout_s: float = 60.0) -> ClusterProcess:
+        port = urlparse(rpc_url).port or 8899
+        args = ["-m", "localnet", "--rpc-port", str(port), "--slot-ms", str(slot_ms), "--scenario", scenario]
+        for pubkey in fund:
+            args += ["--fund", pubkey]
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+        )
+        assert proc.stdout is not None and proc.stderr is not None
+        try:
+            line = (await asyncio.wait_for(proc.stdout.readline(), timeout_s)).decode()
+        except TimeoutError:
+            proc.kill()
+            await proc.wait()
+            raise RuntimeFailure(f"the local cluster did not start within {timeout_s:g} s") from None
+        if not line.startswith(READY):
+            err = (await proc.stderr.read()).decode().strip().splitlines()
+            await proc.wait()
+            reason = err[-1] if err else line.strip() or f"exit code {proc.returncode}"
+            raise RuntimeFailure(f"the local cluster failed to start: {reason}")
+        return cls(proc)
+
+    async def stop(self, timeout_s: float = 10.0) -> int:
+        if self.proc.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                self.proc.send_signal(signal.SIGINT)
+            try:
+                await asyncio.wait_for(self.proc.wait(), timeout_s)
+            except TimeoutError:
+                self.proc.kill()
+                await self.proc.wait()
+        return int(self.proc.returncode or 0)
