@@ -6,7 +6,9 @@ Throughput (system transfers, pre-signed, distinct amounts):
   floor      - `LiteSVM.send_transaction(tx)` in this process (sigverify on, as LiteSVM defaults);
   http seq   - `sendTransaction` (base64, preflight on) over one keep-alive HTTP/1.1 connection to
                `python -m localnet` in a subprocess, one request in flight;
-  http conc  - the same over C connections at once.
+  http conc  - the same over C connections at once;
+  in-process - the server's JSON-RPC handling of the same request bodies, called directly (no socket):
+               what localnet adds to LiteSVM without the transport and the client.
 Rounds interleave floor / seq / conc so the machine's speed drift hits all alike; reported tx/s is the
 median over rounds, and the ratio is http / floor (goal >= 0.5). The server's CPU time per transaction
 (from /proc, Linux) is reported too: on a shared 2-core machine the wall-clock ratio also measures the
@@ -61,6 +63,25 @@ def floor_round(n: int, base: int) -> float:
     t0 = time.perf_counter()
     for tx in txs:
         svm.send_transaction(tx)
+    return n / (time.perf_counter() - t0)
+
+
+def inproc_round(n: int, base: int) -> float:
+    from localnet.chain import Chain
+    from localnet.pubsub import PubSub
+    from localnet.rpc_http import handle_body
+    from localnet.rpc_methods import RpcMethods
+
+    chain = Chain()
+    methods = RpcMethods(chain)
+    PubSub(chain)  # its transaction listener runs on every transaction, as in the server
+    chain.advance_slot()
+    payer = Keypair()
+    chain.airdrop(payer.pubkey(), 1_000 * SOL)
+    bodies = [request_body(tx, i) for i, tx in enumerate(make_txs(payer, chain.blockhash, n, base))]
+    t0 = time.perf_counter()
+    for body in bodies:
+        handle_body(methods, body)
     return n / (time.perf_counter() - t0)
 
 
@@ -145,12 +166,14 @@ async def throughput(n: int, rounds: int, conns: int) -> dict[str, object]:
         await rpc(ctl, "requestAirdrop", [str(payer.pubkey()), 10_000 * SOL])
         ctl.close()
         floor: list[float] = []
+        inproc: list[float] = []
         seq: list[float] = []
         conc: list[float] = []
         cpu: list[float] = []
         base = 1
         for _ in range(rounds):
             floor.append(floor_round(n, base))
+            inproc.append(inproc_round(n, base))
             rate, cpu_us = await http_round(host, int(port), payer, n, 1, base + n, proc.pid)
             seq.append(rate)
             cpu.append(cpu_us)
@@ -163,7 +186,9 @@ async def throughput(n: int, rounds: int, conns: int) -> dict[str, object]:
         proc.wait(timeout=10)
     f, s, c = statistics.median(floor), statistics.median(seq), statistics.median(conc)
     server_cpu = statistics.median(cpu)
+    ratios = [i / f_ for i, f_ in zip(inproc, floor)]
     return {"floor_tx_s": f, "http_seq_tx_s": s, "http_conc_tx_s": c, "seq_ratio": s / f, "conc_ratio": c / f,
+            "inproc_tx_s": statistics.median(inproc), "inproc_ratio": statistics.median(ratios),
             "floor_us_per_tx": 1e6 / f, "server_cpu_us_per_tx": server_cpu,
             "cpu_bound_ratio": (1e6 / f) / server_cpu, "conns": conns, "txs_per_round": n, "rounds": rounds}
 
@@ -212,6 +237,8 @@ def main() -> int:
         return 0
     print(f"sendTransaction throughput ({args.txs} transfers x {args.rounds} rounds, median)")
     print(f"  floor  LiteSVM.send_transaction direct  {tp['floor_tx_s']:9.0f} tx/s")
+    print(f"  server in-process (no socket)           {tp['inproc_tx_s']:9.0f} tx/s  "
+          f"ratio {tp['inproc_ratio']:.2f} (median of per-round ratios)")
     print(f"  http   sequential (1 conn)             {tp['http_seq_tx_s']:9.0f} tx/s  ratio {tp['seq_ratio']:.2f}")
     print(f"  http   concurrent ({args.conns} conns)            {tp['http_conc_tx_s']:9.0f} tx/s  "
           f"ratio {tp['conc_ratio']:.2f}")
