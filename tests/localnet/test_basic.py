@@ -33,3 +33,28 @@ async def test_airdrop_and_transfer_with_signature_subscribe(localnet) -> None:
         assert note.subscription == sub_id and note.result.value.err is None
         assert localnet.balance(to) == 12_345
         assert localnet.balance(payer.pubkey()) == 10**9 - 12_345 - 5_000
+
+
+async def test_stop_with_connected_clients_is_prompt() -> None:
+    import asyncio
+    import time
+
+    import websockets
+
+    from localnet.server import Localnet
+
+    net = Localnet(rpc_port=0, slot_ms=10)
+    await net.start()
+    client = AsyncClient(net.rpc_url)
+    assert await client.is_connected()
+    ws = await websockets.connect(net.ws_url)
+    await ws.send('{"jsonrpc":"2.0","id":1,"method":"slotSubscribe"}')
+    await ws.recv()
+    t0 = time.perf_counter()
+    await net.stop()
+    assert time.perf_counter() - t0 < 2.5
+    with pytest.raises(websockets.ConnectionClosed):
+        async with asyncio.timeout(5):
+            while True:
+                await ws.recv()
+    await client.close()
