@@ -366,9 +366,7 @@ class RpcMethods:
                 data = pybase64.b64decode(raw, validate=True)
             else:
                 raise invalid_params(f"unsupported encoding: {enc}. Supported encodings: base58, base64")
-        except (ValueError, binascii.Error) as err:
-            if isinstance(err, RpcFault):
-                raise
+        except (ValueError, binascii.Error) as err:  # binascii.Error is a ValueError; RpcFault is not
             raise RpcFault(INVALID_PARAMS, f"invalid {enc} encoding: {err}") from err
         try:
             tx = VersionedTransaction.from_bytes(data)
