@@ -66,7 +66,9 @@ class Client:
             return
         if len(self.out) >= MAX_QUEUED:
             self.closed = True  # slow consumer: drop it rather than grow without bound
-        self.out.append(msg)
+            self.out.clear()
+        else:
+            self.out.append(msg)
         self.wake.set()
 
 
@@ -119,14 +121,18 @@ class PubSub:
                 writer.cancel()
 
     async def _writer(self, client: Client) -> None:
-        while True:
-            await client.wake.wait()
-            client.wake.clear()
-            while client.out:
-                await client.ws.send(client.out.popleft().decode())
-            if client.closed:
-                await client.ws.close(1008, "client too slow")
-                return
+        try:
+            while True:
+                await client.wake.wait()
+                client.wake.clear()
+                if client.closed:
+                    await client.ws.close(1008, "client too slow")
+                    return
+                while client.out:
+                    # orjson's UTF-8 bytes go out as a text frame without a decode/encode round trip.
+                    await client.ws.send(client.out.popleft(), text=True)
+        except ConnectionClosed:
+            return
 
     def _on_frame(self, client: Client, frame: str | bytes) -> None:
         try:
