@@ -231,15 +231,23 @@ def _scan(state: Any, graph: Any, lo: Any, hi: Any, use_index: Any) -> int:
                 x = room / (k_coef - e_coef * room)
             gross = kk * x / (1.0 + e_coef * x)
         else:
-            # Caps as an interval bound (same prefix maps, divided out): the constant-product legs up
-            # to the first CLMM leg (after it the prefix is not a Möbius map).
+            # Caps as an interval bound (same prefix maps, divided out). A CLMM leg counts with its
+            # virtual reserves at the current price (a: L / sqrt P, b: L sqrt P) for the depth cap.
             kc = 1.0
             ec = 0.0
             for k in range(n_legs):
                 pb = pools_off + graph[ro + R.R_POOL + k] * L.POOL_F_WIDTH
                 if int(state[pb + L.F_GATE]) == L.KIND_ORCA_WHIRLPOOL:
-                    break
-                if graph[ro + R.R_DIR + k] == R.DIR_A_TO_B:
+                    sp = state[pb + L.F_SQRT_PRICE]
+                    liq = state[pb + L.F_LIQUIDITY]
+                    if graph[ro + R.R_DIR + k] == R.DIR_A_TO_B:
+                        r_in = liq / sp
+                        r_out = liq * sp
+                    else:
+                        r_in = liq * sp
+                        r_out = liq / sp
+                    inv_in = 1.0 / r_in
+                elif graph[ro + R.R_DIR + k] == R.DIR_A_TO_B:
                     r_in = state[pb + L.F_RES_A]
                     inv_in = state[pb + L.F_INV_RES_A]
                     r_out = state[pb + L.F_RES_B]

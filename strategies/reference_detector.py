@@ -61,8 +61,17 @@ def chain_out(state: L.F64Array, graph: L.I32Array, ro: int, n_legs: int, x: flo
 
 
 def _leg_state(state: L.F64Array, graph: L.I32Array, ro: int, k: int) -> tuple[float, float, float, float]:
-    """(r_in, 1/r_in, r_out, fee_keep) of leg k of the route row at `ro`."""
+    """(r_in, 1/r_in, r_out, fee_keep) of leg k of the route row at `ro` (CLMM: virtual reserves)."""
     pb = _pool_base(state, int(graph[ro + R.R_POOL + k]))
+    if int(state[pb + L.F_GATE]) == L.KIND_ORCA_WHIRLPOOL:
+        # virtual reserves at the current price (a: L / sqrt P, b: L sqrt P), for the depth cap
+        sp = state[pb + L.F_SQRT_PRICE]
+        liq = state[pb + L.F_LIQUIDITY]
+        if graph[ro + R.R_DIR + k] == R.DIR_A_TO_B:
+            r_in, r_out = liq / sp, liq * sp
+        else:
+            r_in, r_out = liq * sp, liq / sp
+        return r_in, 1.0 / r_in, r_out, state[pb + L.F_FEE_KEEP]
     if graph[ro + R.R_DIR + k] == R.DIR_A_TO_B:
         return (
             state[pb + L.F_RES_A],
@@ -230,11 +239,6 @@ def evaluate_route(state: L.F64Array, graph: L.I32Array, route: int) -> _Result:
         kc = 1.0
         ec = 0.0
         for k in range(n_legs):
-            if (
-                int(state[_pool_base(state, int(graph[ro + R.R_POOL + k])) + L.F_GATE])
-                == L.KIND_ORCA_WHIRLPOOL
-            ):
-                break  # the prefix after a CLMM leg is not a Möbius map
             r_in, inv_in, r_out, fee_keep = _leg_state(state, graph, ro, k)
             y_lim = depth * r_in
             if kc > ec * y_lim:
