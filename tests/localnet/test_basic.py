@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import orjson
 import pytest
 from solana.rpc.async_api import AsyncClient
 from solana.rpc.commitment import Confirmed, Processed
@@ -58,3 +59,28 @@ async def test_stop_with_connected_clients_is_prompt() -> None:
             while True:
                 await ws.recv()
     await client.close()
+
+
+async def test_slow_consumer_is_disconnected_not_buffered(localnet, monkeypatch) -> None:
+    import asyncio
+
+    import websockets
+
+    import localnet.pubsub as pubsub
+
+    monkeypatch.setattr(pubsub, "MAX_QUEUED", 20)
+    target = Keypair().pubkey()
+    async with websockets.connect(localnet.ws_url) as ws:
+        await ws.send(orjson.dumps({"jsonrpc": "2.0", "id": 1, "method": "accountSubscribe",
+                                    "params": [str(target), {"commitment": "processed"}]}).decode())
+        await ws.recv()
+        for i in range(50):  # 50 notifications queued before the writer can run: over the bound
+            localnet.airdrop(target, 1_000 + i)
+        with pytest.raises(websockets.ConnectionClosed) as info:
+            async with asyncio.timeout(5):
+                while True:
+                    await ws.recv()
+        assert info.value.rcvd is not None and info.value.rcvd.code == 1008
+    async with asyncio.timeout(5):  # the server's handler then drops its subscriptions
+        while localnet.pubsub.by_id:
+            await asyncio.sleep(0.01)
