@@ -161,9 +161,18 @@ class Bot:
         assert self.table is not None and self.market_vec is not None
         cfg, log, table = self.cfg, self.log, self.table
         mints = [Pubkey.from_string(m) for m in table.mints if not m.startswith("missing-")]
-        atas = await execsetup.ensure_token_accounts(self.rpc, self.md.pubsub, self.wallet, mints)
+        dry = not self.mode.send
+        if dry:
+            # Dry-run sends nothing, set-up included: use what the wallet already has, say what is missing.
+            atas = await execsetup.existing_token_accounts(self.rpc, self.wallet, mints)
+            for m in mints:
+                if m not in atas:
+                    log.warning("token_account_missing", mint=str(m), effect="routes through this token are excluded",
+                                fix="create it (spl-token create-account) or run once without dry-run")
+        else:
+            atas = await execsetup.ensure_token_accounts(self.rpc, self.md.pubsub, self.wallet, mints)
         by_token = {table.token_index[str(m)]: a for m, a in atas.items()}
-        if WSOL in table.token_index:
+        if WSOL in table.token_index and execsetup.WSOL_MINT in atas and not dry:
             wsol = await execsetup.wrap_sol(
                 self.rpc, self.md.pubsub, self.wallet, atas[execsetup.WSOL_MINT],
                 working=cfg.execution.working_balance_lamports, reserve=cfg.risk.sol_reserve_lamports,
@@ -173,14 +182,15 @@ class Bot:
         tip = Pubkey.from_string(cfg.execution.tip_accounts[0]) if cfg.execution.tip_policy == "fixed" else None
         # Routes longer than max_legs get no template, so execution never takes them.
         usable = [r for r in table.routes if r.route_type == R.ROUTE_CYCLE and len(r.legs) <= cfg.strategy.max_legs
-                  and all(self.market.pools[leg.pool].static is not None for leg in r.legs)]
+                  and all(self.market.pools[leg.pool].static is not None for leg in r.legs)
+                  and all(leg.token_in in by_token and leg.token_out in by_token for leg in r.legs)]
         addresses: dict[Pubkey, None] = {}
         for r in usable:
             ixs, _ = route_instructions(r, self.market.pools, self.wallet.pubkey, by_token, tip)
             for a in lookup_addresses(ixs, self.wallet.pubkey):
                 addresses.setdefault(a, None)
-        alts = await execsetup.create_lookup_tables(self.rpc, self.md.pubsub, self.wallet, list(addresses),
-                                                    self.clock.wait_slot)
+        alts = [] if dry else await execsetup.create_lookup_tables(
+            self.rpc, self.md.pubsub, self.wallet, list(addresses), self.clock.wait_slot)
         templates, route_pools, start_accounts = {}, {}, {}
         for r in usable:
             try:
@@ -268,8 +278,9 @@ class Bot:
             with contextlib.suppress(RpcError):
                 await self.refresh_balances()
 
-    async def run(self, ready: Callable[[], Awaitable[None] | None] | None = None) -> None:
-        """Build, set up, and run until cancelled."""
+    async def run(self, ready: Callable[[], Awaitable[None] | None] | None = None, *, autotrade: bool = True) -> None:
+        """Build, set up, and run until cancelled. `autotrade=False` builds the engine but leaves driving
+        it to the caller (tests that need to act between decision and landing)."""
         async with asyncio.TaskGroup() as tg:
             tg.create_task(self.md.pubsub.run(), name="pubsub")
             await self.md.pubsub.slot_subscribe()
@@ -289,11 +300,12 @@ class Bot:
                                  on_opportunity=self.executor.on_opportunity)
             self.executor.on_release = self.engine.on_pool
             tg.create_task(self.md.run_retargeting(), name="tick-arrays")
-            tg.create_task(self.engine.run(), name="engine")
             tg.create_task(self.after_trades(), name="balances")
             if self.cfg.execution.cu_price_policy == "percentile":
                 tg.create_task(self.refresh_priority_fee(), name="priority-fee")
-            self.engine.evaluate_all()
+            if autotrade:
+                tg.create_task(self.engine.run(), name="engine")
+                self.engine.evaluate_all()
             self.log.info("running", mode=self.mode.name, routes=len(self.executor.templates),
                           wallet_lamports=start_lamports)
             if ready is not None:

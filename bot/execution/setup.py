@@ -90,6 +90,13 @@ async def send_and_confirm(
     return Confirmed(sig, res.slot)
 
 
+async def existing_token_accounts(rpc: RpcClient, wallet: Wallet, mints: Sequence[Pubkey]) -> dict[Pubkey, Pubkey]:
+    """The wallet's associated token accounts that exist (read only: what dry-run uses)."""
+    atas = {m: get_associated_token_address(wallet.pubkey, m) for m in mints}
+    found = await rpc.get_multiple_accounts([str(a) for a in atas.values()], commitment="confirmed")
+    return {m: a for (m, a), acc in zip(atas.items(), found.accounts, strict=True) if acc is not None}
+
+
 async def ensure_token_accounts(
     rpc: RpcClient, pubsub: PubSubClient, wallet: Wallet, mints: Sequence[Pubkey]
 ) -> dict[Pubkey, Pubkey]:
