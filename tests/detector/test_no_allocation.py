@@ -87,6 +87,15 @@ results = {
 }
 mk[layout.M_FORCE_SEARCH] = 1.0
 results["inner_search"] = inner(0)
+
+# a Whirlpool + AMM market: the CLMM walk over packed ticks, also allocation-free
+from test_clmm import _market_with, _synthetic_inputs
+s = _synthetic_inputs(-1000, 8, 1e13, 3000, [1, 2, -1, -3])
+cm = _market_with(s, (10**12, int(10**12 * s.sqrt_price**2 * 1.03)), ("A", "B"), base="A")
+st, g = cm.args()
+n_pools = 2
+results["clmm_found"] = int(detector.detect(st, g, 0))
+results["inner_clmm"] = inner(0)
 print(json.dumps(results))
 """
 
@@ -107,7 +116,8 @@ def test_kernels_allocate_nothing_per_call_and_the_check_catches_a_control():
     zero = {"alloc": 0, "free": 0, "mi_alloc": 0}
     assert res["detect_found"] >= 0  # the measured calls do real work (an opportunity is found)
     # kernel bodies: nothing allocated over 2,000 calls (closed form, search, full scan)
-    for name in ("inner_detect", "inner_detect_all", "inner_search"):
+    assert res["clmm_found"] >= 0  # the CLMM measurement walks ticks for a real candidate
+    for name in ("inner_detect", "inner_detect_all", "inner_search", "inner_clmm"):
         assert res[name] == zero, (name, res)
     # the same check catches the control kernel's one array per call
     assert res["inner_control"]["alloc"] >= 2000 and res["inner_control"]["free"] >= 2000, res
