@@ -98,7 +98,7 @@ def confirm(
     except QuoteError:
         return None
     lpu = layout.lamports_per_unit(market, route.start_token)
-    if lpu <= 0.0:
+    if not (lpu > 0.0 and math.isfinite(lpu)):
         return None
     cu_limit = costs.estimate_cu_limit(market, kinds, ticks_crossed)
     cost_l = costs.cost_lamports(market, cu_limit)
@@ -110,9 +110,11 @@ def confirm(
         # Marked to market at the CEX price: value of the bought tokens in start-token units.
         usd_in = market[layout.token_slot(route.start_token, layout.T_USD_PER_UNIT)]
         usd_out = market[layout.token_slot(route.end_token, layout.T_USD_PER_UNIT)]
-        if usd_in <= 0.0 or usd_out <= 0.0:
+        if not (usd_in > 0.0 and usd_out > 0.0):
             return None
         ratio = float(usd_out / usd_in)
+        if not math.isfinite(ratio):
+            return None
         value_out = math.floor(final * ratio)
         break_even_out = math.ceil(break_even_out / ratio)
     else:

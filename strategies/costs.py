@@ -92,7 +92,7 @@ def cost_lamports(market: layout.F64Array, cu_limit: int) -> int:
 
 def lamports_to_token_ceil(lamports: int, lamports_per_unit: float) -> int:
     """Raw units of a token worth at least `lamports` (rounded against us). Unknown price -> ValueError."""
-    if lamports_per_unit <= 0.0:
+    if not lamports_per_unit > 0.0 or math.isinf(lamports_per_unit):
         raise ValueError("token has no price: cannot value lamport costs in it")
     if lamports_per_unit == 1.0:
         return lamports

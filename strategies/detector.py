@@ -132,7 +132,7 @@ def _scan(state: Any, graph: Any, lo: Any, hi: Any, use_index: Any) -> int:
         start = graph[ro + R.R_START]
         sbase = L.TOKENS_OFFSET + start * L.TOKEN_WIDTH
         cap = min(state[sbase + L.T_BALANCE], state[sbase + L.T_MAX_NOTIONAL])
-        if cap <= 0.0:
+        if not cap > 0.0:  # also rejects NaN
             continue
         # Pass 1: usable legs, CU, and the route's Möbius map out(x) = K x / (1 + E x).
         cu = state[L.M_CU_BASE]
@@ -148,7 +148,7 @@ def _scan(state: Any, graph: Any, lo: Any, hi: Any, use_index: Any) -> int:
                 has_clmm = True
                 cu += state[L.M_CU_LEG + kind]
                 sp = state[pb + L.F_SQRT_PRICE]
-                if sp <= 0.0 or state[pb + L.F_LIQUIDITY] <= 0.0:
+                if not (sp > 0.0 and state[pb + L.F_LIQUIDITY] > 0.0):
                     usable = False
                     break
                 if graph[ro + R.R_DIR + k] == R.DIR_A_TO_B:
@@ -168,7 +168,7 @@ def _scan(state: Any, graph: Any, lo: Any, hi: Any, use_index: Any) -> int:
                 r_in = state[pb + L.F_RES_B]
                 inv_in = state[pb + L.F_INV_RES_B]
                 r_out = state[pb + L.F_RES_A]
-            if r_in <= 0.0 or r_out <= 0.0:
+            if not (r_in > 0.0 and r_out > 0.0):
                 usable = False
                 break
             gk = state[pb + L.F_FEE_KEEP] * k_coef * inv_in
@@ -182,27 +182,31 @@ def _scan(state: Any, graph: Any, lo: Any, hi: Any, use_index: Any) -> int:
         if is_cex:
             usd_in = state[sbase + L.T_USD_PER_UNIT]
             usd_out = state[ebase + L.T_USD_PER_UNIT]
-            if usd_in <= 0.0 or usd_out <= 0.0:
+            if not (usd_in > 0.0 and usd_out > 0.0):
                 continue
             ratio = usd_out / usd_in
+        if not math.isfinite(ratio):
+            continue
         kk = ratio * k_coef  # marginal profit rate at size 0 (for CP-only routes also the Möbius K)
-        if not force_search and kk <= 1.0:
+        if not force_search and not kk > 1.0:
             continue  # unprofitable at any size (concave), before any cost: the common case, kept cheap
         room = 0.0
         if is_cex:
             inv_max = state[ebase + L.T_INV_MAX]
             if inv_max > 0.0:
                 room = inv_max - state[ebase + L.T_BALANCE]
-                if room <= 0.0:
+                if not room > 0.0:
                     continue
         # lamports per raw unit of the start token (1 for SOL), as layout.lamports_per_unit
         if state[sbase + L.T_IS_SOL] != 0.0:
             lpu = 1.0
         else:
             usd = state[sbase + L.T_USD_PER_UNIT]
-            if sol_usd <= 0.0 or usd <= 0.0:
+            if not (sol_usd > 0.0 and usd > 0.0):
                 continue
             lpu = usd * 1e9 / sol_usd
+            if not math.isfinite(lpu):
+                continue
         depth = state[L.M_DEPTH_FRAC]
         if not force_search and not has_clmm:
             # Unconstrained optimum, then each cap shrinks x only where violated: leg k's input is the
@@ -328,7 +332,7 @@ def _scan(state: Any, graph: Any, lo: Any, hi: Any, use_index: Any) -> int:
                     d = a + INVPHI * (b - a)
                     t = d
                     pending = 3
-        if x < 1.0:
+        if not x >= 1.0:
             continue
         cu = min(cu, state[L.M_CU_MAX])
         fee_lamports = (
@@ -338,7 +342,7 @@ def _scan(state: Any, graph: Any, lo: Any, hi: Any, use_index: Any) -> int:
         )
         # thresholds valued in lamports: no division on the way to a rejection
         net_l = (gross - x) * lpu - fee_lamports
-        if net_l <= 0.0 or net_l < state[L.M_MIN_PROFIT_LAMPORTS]:
+        if not net_l > 0.0 or net_l < state[L.M_MIN_PROFIT_LAMPORTS]:
             continue
         if net_l * 1e4 < state[L.M_MIN_PROFIT_BPS] * x * lpu:
             continue

@@ -381,6 +381,6 @@ def lamports_per_unit(market: F64Array, token: int) -> float:
         return 1.0
     sol_usd = market[M_SOL_USD]
     usd = market[base + T_USD_PER_UNIT]
-    if sol_usd <= 0.0 or usd <= 0.0:
+    if not (sol_usd > 0.0 and usd > 0.0):  # also NaN
         return 0.0
     return float(usd * 1e9 / sol_usd)

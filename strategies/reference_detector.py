@@ -31,7 +31,7 @@ def lamports_per_unit(state: L.F64Array, token: int) -> float:
         return 1.0
     sol = state[L.M_SOL_USD]
     usd = state[base + L.T_USD_PER_UNIT]
-    if sol <= 0.0 or usd <= 0.0:
+    if not (sol > 0.0 and usd > 0.0):
         return 0.0
     return float(usd * 1e9 / sol)
 
@@ -158,7 +158,7 @@ def evaluate_route(state: L.F64Array, graph: L.I32Array, route: int) -> _Result:
     end = int(graph[ro + R.R_END])
     sbase = L.TOKENS_OFFSET + start * L.TOKEN_WIDTH
     cap = min(state[sbase + L.T_BALANCE], state[sbase + L.T_MAX_NOTIONAL])
-    if cap <= 0.0:
+    if not cap > 0.0:  # also rejects NaN
         return _SKIP
     cu = state[L.M_CU_BASE]
     k_coef = 1.0
@@ -171,7 +171,7 @@ def evaluate_route(state: L.F64Array, graph: L.I32Array, route: int) -> _Result:
             has_clmm = True
             cu += state[L.M_CU_LEG + kind]
             sp = state[pb + L.F_SQRT_PRICE]
-            if sp <= 0.0 or state[pb + L.F_LIQUIDITY] <= 0.0:
+            if not (sp > 0.0 and state[pb + L.F_LIQUIDITY] > 0.0):
                 return _SKIP
             if graph[ro + R.R_DIR + k] == R.DIR_A_TO_B:
                 k_coef = k_coef * (state[pb + L.F_FEE_KEEP] * sp * sp)
@@ -187,7 +187,7 @@ def evaluate_route(state: L.F64Array, graph: L.I32Array, route: int) -> _Result:
                 r_in = state[pb + L.F_RES_B]
                 inv_in = state[pb + L.F_INV_RES_B]
                 r_out = state[pb + L.F_RES_A]
-            if r_in <= 0.0 or r_out <= 0.0:
+            if not (r_in > 0.0 and r_out > 0.0):
                 return _SKIP
             gk = state[pb + L.F_FEE_KEEP] * k_coef * inv_in
             k_coef = gk * r_out
@@ -200,23 +200,25 @@ def evaluate_route(state: L.F64Array, graph: L.I32Array, route: int) -> _Result:
         ebase = L.TOKENS_OFFSET + end * L.TOKEN_WIDTH
         usd_in = state[sbase + L.T_USD_PER_UNIT]
         usd_out = state[ebase + L.T_USD_PER_UNIT]
-        if usd_in <= 0.0 or usd_out <= 0.0:
+        if not (usd_in > 0.0 and usd_out > 0.0):
             return _SKIP
         ratio = usd_out / usd_in
+        if not math.isfinite(ratio):
+            return _SKIP
     kk = ratio * k_coef
     screen = state[L.M_FORCE_SEARCH] == 0.0
     closed_form = screen and not has_clmm
-    if screen and kk <= 1.0:
+    if screen and not kk > 1.0:
         return _SKIP  # unprofitable at any size, before any cost: the common case, kept cheap
     room = 0.0
     if is_cex:
         inv_max = state[ebase + L.T_INV_MAX]
         if inv_max > 0.0:
             room = inv_max - state[ebase + L.T_BALANCE]
-            if room <= 0.0:
+            if not room > 0.0:
                 return _SKIP
     lpu = lamports_per_unit(state, start)
-    if lpu <= 0.0:
+    if not (lpu > 0.0 and math.isfinite(lpu)):
         return _SKIP
     depth = state[L.M_DEPTH_FRAC]
     if closed_form:
@@ -253,7 +255,7 @@ def evaluate_route(state: L.F64Array, graph: L.I32Array, route: int) -> _Result:
             cu += crossed * state[L.M_CU_PER_TICK]
             if y < 0.0 or (room > 0.0 and y > room):
                 return _SKIP  # past the tick arrays' edge, or over the inventory room
-    if x < 1.0:
+    if not x >= 1.0:
         return _SKIP
     cu = min(cu, state[L.M_CU_MAX])
     fee_lamports = (
@@ -262,7 +264,7 @@ def evaluate_route(state: L.F64Array, graph: L.I32Array, route: int) -> _Result:
         + state[L.M_TIP_LAMPORTS]
     )
     net_l = (gross - x) * lpu - fee_lamports
-    if net_l <= 0.0 or net_l < state[L.M_MIN_PROFIT_LAMPORTS]:
+    if not net_l > 0.0 or net_l < state[L.M_MIN_PROFIT_LAMPORTS]:
         return _SKIP
     if net_l * 1e4 < state[L.M_MIN_PROFIT_BPS] * x * lpu:
         return _SKIP

@@ -196,3 +196,24 @@ def test_three_leg_cycle_closed_form_is_optimal_and_matches_search(make_market):
     m.market[layout.M_FORCE_SEARCH] = 1.0
     assert detector.detect(*m.args(), 0) == best
     assert m.market[layout.O_AMOUNT_IN] == pytest.approx(closed, rel=1e-6)
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), -1.0, 0.0])
+def test_bad_prices_and_balances_never_crash_nor_trade(make_market, bad):
+    pools = [(CPMM, "SOL", "USDC", 1_000 * 10**9, 150_000 * 10**6, 2_500, 1_000_000)]
+    usd = {"SOL": 153.0 / 1e9, "USDC": 1.0 / 1e6}
+    for field in ("sol_usd", "usdc_price", "balance"):
+        m = make_market(pools, cex=("SOL", "USDC"), usd=usd, sol_usd=153.0)
+        usdc = m.table.token_index["USDC"]
+        if field == "sol_usd":
+            m.market[layout.M_SOL_USD] = bad
+        elif field == "usdc_price":
+            m.market[layout.token_slot(usdc, layout.T_USD_PER_UNIT)] = bad
+        else:
+            m.market[layout.token_slot(usdc, layout.T_BALANCE)] = bad
+        _, opp = run(m)
+        if field == "balance" and bad == float("inf"):
+            # an infinite balance caps nothing: the max notional still bounds the trade
+            assert opp is None or opp.amount_in <= m.market[layout.token_slot(usdc, layout.T_MAX_NOTIONAL)]
+        else:
+            assert opp is None or opp.start_token != usdc, field
