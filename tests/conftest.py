@@ -24,6 +24,10 @@ State set with the helpers above lands in the current slot like a transaction wo
 `Localnet(...)` seeded *before* `start()` puts that state in slot 0, which counts as finalized at once.)
 A blockhash stays valid for 150 blocks (1.5 s at 10 ms slots): fetch it right before signing.
 The object is `localnet.server.Localnet`; see its docstrings for every method.
+
+`localnet_factory` (async, function-scoped): `net = await localnet_factory(slot_ms=400, seed=fn)` starts
+more clusters or other settings (any `Localnet` keyword; `seed(net)` runs before `start()`, so that state
+sits in slot 0 and is finalized at once); all are stopped after the test.
 """
 
 from __future__ import annotations
@@ -44,3 +48,24 @@ async def localnet() -> AsyncIterator[Any]:
         yield net
     finally:
         await net.stop()
+
+
+@pytest.fixture
+async def localnet_factory() -> AsyncIterator[Any]:
+    from localnet.server import Localnet
+
+    started: list[Any] = []
+
+    async def make(seed: Any = None, **kwargs: Any) -> Any:
+        net = Localnet(**{"rpc_port": 0, "slot_ms": 10.0, **kwargs})
+        if seed is not None:
+            seed(net)
+        await net.start()
+        started.append(net)
+        return net
+
+    try:
+        yield make
+    finally:
+        for net in started:
+            await net.stop()

@@ -84,3 +84,15 @@ async def test_slow_consumer_is_disconnected_not_buffered(localnet, monkeypatch)
     async with asyncio.timeout(5):  # the server's handler then drops its subscriptions
         while localnet.pubsub.by_id:
             await asyncio.sleep(0.01)
+
+
+async def test_localnet_factory_seeds_slot_zero_finalized(localnet_factory) -> None:
+    owner = Keypair().pubkey()
+    seeded: dict = {}
+
+    def seed(net) -> None:
+        seeded["key"] = net.set_account(Keypair().pubkey(), lamports=5 * 10**8, data=b"x", owner=owner)
+
+    net = await localnet_factory(slot_ms=50, seed=seed)
+    async with AsyncClient(net.rpc_url) as client:  # default commitment: finalized
+        assert (await client.get_balance(seeded["key"])).value == 5 * 10**8
