@@ -10,15 +10,20 @@ Entry points (compiled eagerly with fixed signatures, `cache=True`), over the ca
 * `direct_detect()` — `detect`'s compiled entry point, which skips the dispatcher's type resolution;
   same arguments, no type checks: pass exactly a C-contiguous float64[:], int32[:] and an int.
 
-Per route: every leg's pool must be usable (tradable, not settling) and priced; the transaction cost
-(signatures, priority fee on the estimated CU limit, tip) is valued in the start token at the current
-SOL price. Sizing: for all-constant-product routes the composition of the legs is a Möbius map
-out(x) = K x / (1 + E x), so the optimum of ratio*out(x) - x is x* = (sqrt(ratio K) - 1) / E (closed
-form, also for 3 legs); otherwise a golden-section search with a fixed iteration count on the concave
-profit over [0, cap]. Caps: start-token balance, max notional, every leg's input <= depth_frac x that
-leg's input reserve, and (CEX-DEX) the bought token's inventory limit. Thresholds: net >= the absolute
-minimum (lamports, converted) and >= min bps of amount_in. The best route is the one with the highest
-net profit valued in lamports; ties keep the first evaluated.
+Per route: every leg's pool must be usable (`F_GATE`: tradable, not settling) and priced. First a
+cheap screen: the product of the legs' spot rates (fees included) times the CEX ratio is the marginal
+profit rate at size 0; the profit is concave in size, so a rate <= 1 means no opportunity at any size
+and the route is dropped before any cost is computed (the common case). Sizing: for all-constant-
+product routes the composition of the legs is a Möbius map out(x) = K x / (1 + E x), so the optimum of
+ratio*out(x) - x is x* = (sqrt(ratio K) - 1) / E (closed form, also for 3 legs); routes with a Whirlpool
+leg use a golden-section search with a fixed iteration count on [0, cap], walking the packed ticks
+with `whirlpool_kernels.wp_swap_in` (its ticks crossed raise the CU estimate). Caps: start-token
+balance, max notional, every leg's input <= depth_frac x that leg's input reserve (CLMM: virtual
+reserves at the current price), and (CEX-DEX) the bought token's inventory room. Costs: signatures,
+ceil(priority price x CU limit / 1e6), tip, in lamports, valued in the start token at the current SOL
+price. Thresholds: net >= the absolute minimum and >= min bps of amount_in, compared in lamports. The
+best route has the highest net profit in lamports; ties keep the first evaluated. NaN/inf inputs never
+pass a check.
 
 `strategies.reference_detector` is the same algorithm in plain Python, operation for operation, so
 the two agree bit for bit (property-tested).
