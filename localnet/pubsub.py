@@ -207,8 +207,8 @@ class PubSub:
             rec = self.chain.txs.get(sig)
             if rec is not None and rec.slot <= self.chain.commitment_slot(sub.commitment):
                 after = lambda: self._notify_signature(sub, rec)  # noqa: E731 - already there: answer now
-        elif method == "slotSubscribe":
-            sub = self._new(client, "slot", PROCESSED, None, {})
+        elif method in ("slotSubscribe", "rootSubscribe"):
+            sub = self._new(client, "slot" if method == "slotSubscribe" else "root", PROCESSED, None, {})
             self.slot_subs[sub.id] = sub
         elif method == "logsSubscribe":
             flt = params[0] if params else None
@@ -251,7 +251,7 @@ class PubSub:
                 subs.pop(sub_id, None)
                 if not subs:
                     del table[sub.key]
-        elif sub.kind == "slot":
+        elif sub.kind in ("slot", "root"):
             self.slot_subs.pop(sub_id, None)
         else:
             self.logs_subs.pop(sub_id, None)
@@ -287,9 +287,13 @@ class PubSub:
 
     def on_slot(self, slot: int) -> None:
         if self.slot_subs:
-            msg_params = {"parent": slot - 1, "root": self.chain.commitment_slot(FINALIZED), "slot": slot}
+            root = self.chain.commitment_slot(FINALIZED)
+            msg_params = {"parent": slot - 1, "root": root, "slot": slot}
             for sub in list(self.slot_subs.values()):
-                sub.client.push(_notification("slotNotification", msg_params, sub.id))
+                if sub.kind == "slot":
+                    sub.client.push(_notification("slotNotification", msg_params, sub.id))
+                elif root > 0:  # a new root each slot once 32 slots exist
+                    sub.client.push(_notification("rootNotification", root, sub.id))
         if not self._slot_events:
             return
         confirmed = self.chain.commitment_slot(CONFIRMED)

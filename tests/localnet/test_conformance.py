@@ -664,6 +664,13 @@ async def test_pubsub_malformed_frames_and_bad_subscriptions(localnet) -> None:
         await ws.send(orjson.dumps({"jsonrpc": "2.0", "id": 4, "method": "slotSubscribe"}).decode())
         reply = orjson.loads(await ws.recv())
         assert reply["id"] == 4 and isinstance(reply["result"], int)
+    async with connect(localnet.ws_url) as client_ws:
+        await client_ws.root_subscribe()
+        root_sub = (await client_ws.recv())[0].result
+        localnet.advance_slots(40)
+        async with asyncio.timeout(5):
+            note = (await client_ws.recv())[0]
+        assert note.subscription == root_sub and note.result >= 1
 
 
 async def test_http_expect_100_continue(localnet) -> None:
