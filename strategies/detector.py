@@ -6,7 +6,9 @@ Entry points (compiled eagerly with fixed signatures, `cache=True`), over the ca
 * `detect(state, graph, pool) -> int` — incremental: evaluates only the routes that touch `pool` (the
   CSR index in `graph`), writes the best candidate into the output slots (`layout.O_*`, read them via
   `cache.market`) and returns its route id, or -1. Allocates nothing.
-* `detect_all(state, graph) -> int` — same over every route (start-up, CEX price ticks, refresh).
+* `detect_token(state, graph, token) -> int` — same over the CEX-DEX routes buying or selling `token`
+  (call it when that token's CEX price moves).
+* `detect_all(state, graph) -> int` — same over every route (start-up, SOL price moves, refresh).
 * `direct_detect()` — `detect`'s compiled entry point, which skips the dispatcher's type resolution;
   same arguments, no type checks: pass exactly a C-contiguous float64[:], int32[:] and an int.
 
@@ -60,7 +62,7 @@ def layout_digest() -> str:
 # routes constants at compile time: a changed column index would otherwise run stale machine code.
 # When layout/routes constants change, set this to the new `layout_digest()`: the edit invalidates the
 # cached kernels. Checked at import.
-LAYOUT_DIGEST = "4ad9b86203f27a17"
+LAYOUT_DIGEST = "23f0df94d5cfa9cd"
 if layout_digest() != LAYOUT_DIGEST:
     raise ImportError(
         f"strategies.layout/routes constants changed (digest {layout_digest()}): set LAYOUT_DIGEST in "
@@ -111,14 +113,13 @@ def route_out(state: Any, graph: Any, ro: Any, x: Any) -> Any:
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _scan(state: Any, graph: Any, lo: Any, hi: Any, use_index: Any) -> int:
-    """Evaluate routes lo..hi (CSR positions if use_index, else route ids); write the best to state[O_*].
+def _scan(state: Any, graph: Any, base: Any, lo: Any, hi: Any) -> int:
+    """Evaluate the route rows lo..hi of the block at `base` (route table or a CSR's entries); write the
+    best to state[O_*].
 
     One function on purpose: numba increfs/decrefs array arguments around helper calls (and around
     its own IR-level inlining), which cost more than the route arithmetic itself here.
     """
-    ids = graph[R.G_IDS_OFF]
-    routes_off = graph[R.G_ROUTES_OFF]
     pools_off = int(state[L.M_POOLS_OFFSET])
     sol_usd = state[L.M_SOL_USD]
     force_search = state[L.M_FORCE_SEARCH] != 0.0
@@ -131,7 +132,7 @@ def _scan(state: Any, graph: Any, lo: Any, hi: Any, use_index: Any) -> int:
     best_cu = 0.0
     best_cost = 0.0
     for j in range(lo, hi):
-        ro = (ids if use_index else routes_off) + j * R.ROUTE_WIDTH
+        ro = base + j * R.ROUTE_WIDTH
         route = graph[ro + R.R_ID]
         n_legs = graph[ro + R.R_NLEGS]
         start = graph[ro + R.R_START]
@@ -374,13 +375,20 @@ def _scan(state: Any, graph: Any, lo: Any, hi: Any, use_index: Any) -> int:
 def detect(state: Any, graph: Any, pool: Any) -> int:
     """Evaluate the routes touching `pool`; best route id (or -1), details in state[O_*]."""
     ip = graph[R.G_INDPTR_OFF]
-    return _scan(state, graph, graph[ip + pool], graph[ip + pool + 1], True)
+    return _scan(state, graph, graph[R.G_IDS_OFF], graph[ip + pool], graph[ip + pool + 1])
 
 
 @njit(_DETECT_ALL_SIG, cache=True, nogil=True, error_model="numpy")
 def detect_all(state: Any, graph: Any) -> int:
     """Evaluate every route; best route id (or -1), details in state[O_*]."""
-    return _scan(state, graph, 0, graph[R.G_N_ROUTES], False)
+    return _scan(state, graph, graph[R.G_ROUTES_OFF], 0, graph[R.G_N_ROUTES])
+
+
+@njit(_DETECT_SIG, cache=True, nogil=True, error_model="numpy")
+def detect_token(state: Any, graph: Any, token: Any) -> int:
+    """Evaluate the CEX-DEX routes buying or selling `token` (after its CEX price moved)."""
+    ip = graph[R.G_TOK_INDPTR_OFF]
+    return _scan(state, graph, graph[R.G_TOK_IDS_OFF], graph[ip + token], graph[ip + token + 1])
 
 
 def direct_detect() -> Any:
@@ -403,5 +411,6 @@ def warm() -> None:
     L.write_token(cache.market, 0, balance=10**9, max_notional=10**9, is_sol=True)
     detect(cache.state, table.graph, 0)
     detect_all(cache.state, table.graph)
+    detect_token(cache.state, table.graph, 0)
     cache.market[L.M_FORCE_SEARCH] = 1.0
     detect(cache.state, table.graph, 0)

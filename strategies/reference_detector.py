@@ -279,12 +279,11 @@ def evaluate_route(state: L.F64Array, graph: L.I32Array, route: int) -> _Result:
     )
 
 
-def _scan(state: L.F64Array, graph: L.I32Array, lo: int, hi: int, use_index: bool) -> int:
-    ids = int(graph[R.G_IDS_OFF])
+def _scan(state: L.F64Array, graph: L.I32Array, base: int, lo: int, hi: int) -> int:
     best = -1
     best_x = best_gross = best_net = best_net_l = best_cu = best_cost = 0.0
     for j in range(lo, hi):
-        route = int(graph[ids + j * R.ROUTE_WIDTH + R.R_ID]) if use_index else j
+        route = int(graph[base + j * R.ROUTE_WIDTH + R.R_ID])
         ok, x, gross, net, net_l, cu, cost = evaluate_route(state, graph, route)
         if ok and (best < 0 or net_l > best_net_l):
             best, best_x, best_gross, best_net = route, x, gross, net
@@ -303,9 +302,17 @@ def _scan(state: L.F64Array, graph: L.I32Array, lo: int, hi: int, use_index: boo
 def detect(state: L.F64Array, graph: L.I32Array, pool: int) -> int:
     """Evaluate the routes touching `pool`; best route id (or -1), details in state[O_*]."""
     ip = int(graph[R.G_INDPTR_OFF])
-    return _scan(state, graph, int(graph[ip + pool]), int(graph[ip + pool + 1]), True)
+    return _scan(state, graph, int(graph[R.G_IDS_OFF]), int(graph[ip + pool]), int(graph[ip + pool + 1]))
 
 
 def detect_all(state: L.F64Array, graph: L.I32Array) -> int:
     """Evaluate every route; best route id (or -1), details in state[O_*]."""
-    return _scan(state, graph, 0, int(graph[R.G_N_ROUTES]), False)
+    return _scan(state, graph, int(graph[R.G_ROUTES_OFF]), 0, int(graph[R.G_N_ROUTES]))
+
+
+def detect_token(state: L.F64Array, graph: L.I32Array, token: int) -> int:
+    """Evaluate the CEX-DEX routes buying or selling `token`; best route id (or -1), details in state[O_*]."""
+    ip = int(graph[R.G_TOK_INDPTR_OFF])
+    return _scan(
+        state, graph, int(graph[R.G_TOK_IDS_OFF]), int(graph[ip + token]), int(graph[ip + token + 1])
+    )

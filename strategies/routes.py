@@ -14,7 +14,8 @@ Routes generated:
 Everything is packed into one int32 vector `graph` so the kernel takes a single array for the topology:
 a header, the route rows by route id, then a pool -> routes CSR index whose entries are *copies* of the
 route rows (each starting with the route id): one update reads its routes as one contiguous block,
-which keeps the incremental cost flat as the pool count grows past the CPU caches.
+which keeps the incremental cost flat as the pool count grows past the CPU caches. A second CSR index,
+token -> CEX-DEX routes buying or selling it, serves CEX price ticks the same way.
 """
 
 from __future__ import annotations
@@ -39,6 +40,9 @@ G_N_POOLS = 1
 G_ROUTES_OFF = 2
 G_INDPTR_OFF = 3
 G_IDS_OFF = 4  # CSR entries: ROUTE_WIDTH ints each (a copy of the route row)
+G_N_TOKENS = 5
+G_TOK_INDPTR_OFF = 6  # token -> CEX-DEX routes buying or selling it (re-price on a CEX tick)
+G_TOK_IDS_OFF = 7  # entries as for pools
 G_HEADER = 8
 
 # ---- route row columns ----------------------------------------------------------------------------
@@ -102,6 +106,15 @@ class RouteTable:
         ids = int(g[G_IDS_OFF])
         lo = int(g[indptr + pool])
         hi = int(g[indptr + pool + 1])
+        return g[ids + lo * ROUTE_WIDTH + R_ID : ids + hi * ROUTE_WIDTH : ROUTE_WIDTH]
+
+    def routes_of_token(self, token: int) -> layout.I32Array:
+        """CEX-DEX route ids buying or selling `token` (what a CEX price tick of it re-prices)."""
+        g = self.graph
+        indptr = int(g[G_TOK_INDPTR_OFF])
+        ids = int(g[G_TOK_IDS_OFF])
+        lo = int(g[indptr + token])
+        hi = int(g[indptr + token + 1])
         return g[ids + lo * ROUTE_WIDTH + R_ID : ids + hi * ROUTE_WIDTH : ROUTE_WIDTH]
 
 
@@ -210,18 +223,36 @@ def _pack(
         indptr[i + 1] = indptr[i] + len(ids)
     flat_ids = np.array([rid for ids in per_pool for rid in ids], dtype=np.int32)
     entries = rows[flat_ids].reshape(-1) if n_routes else np.zeros(0, dtype=np.int32)
+    n_tokens = len(tokens)
+    per_token: list[list[int]] = [[] for _ in range(n_tokens)]
+    for r in routes:
+        if r.route_type == ROUTE_CEX:
+            per_token[r.start_token].append(r.route_id)
+            per_token[r.end_token].append(r.route_id)
+    tok_indptr = np.zeros(n_tokens + 1, dtype=np.int32)
+    for t, ids in enumerate(per_token):
+        tok_indptr[t + 1] = tok_indptr[t] + len(ids)
+    tok_ids = np.array([rid for ids in per_token for rid in ids], dtype=np.int32)
+    tok_entries = rows[tok_ids].reshape(-1) if tok_ids.size else np.zeros(0, dtype=np.int32)
 
     routes_off = G_HEADER
     indptr_off = routes_off + n_routes * ROUTE_WIDTH
     ids_off = indptr_off + n_pools + 1
-    graph = np.zeros(ids_off + entries.shape[0], dtype=np.int32)
+    tok_indptr_off = ids_off + entries.shape[0]
+    tok_ids_off = tok_indptr_off + n_tokens + 1
+    graph = np.zeros(tok_ids_off + tok_entries.shape[0], dtype=np.int32)
     graph[G_N_ROUTES] = n_routes
     graph[G_N_POOLS] = n_pools
     graph[G_ROUTES_OFF] = routes_off
     graph[G_INDPTR_OFF] = indptr_off
     graph[G_IDS_OFF] = ids_off
+    graph[G_N_TOKENS] = n_tokens
+    graph[G_TOK_INDPTR_OFF] = tok_indptr_off
+    graph[G_TOK_IDS_OFF] = tok_ids_off
     graph[routes_off:indptr_off] = rows.reshape(-1)
     graph[indptr_off:ids_off] = indptr
-    graph[ids_off:] = entries
+    graph[ids_off:tok_indptr_off] = entries
+    graph[tok_indptr_off:tok_ids_off] = tok_indptr
+    graph[tok_ids_off:] = tok_entries
     mints = tuple(tokens)
     return RouteTable(graph, mints, dict(tokens), tuple(routes))

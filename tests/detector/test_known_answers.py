@@ -156,7 +156,7 @@ def test_cex_dex_one_leg_closed_form_and_inventory_cap(make_market):
     pools = [(CPMM, "SOL", "USDC", 1_000 * 10**9, 150_000 * 10**6, 2_500, 1_000_000)]
     usd = {"SOL": 153.0 / 1e9, "USDC": 1.0 / 1e6}
     m = make_market(pools, cex=("SOL", "USDC"), usd=usd, sol_usd=153.0)
-    _, opp = run(m)
+    best, opp = run(m)
     assert opp is not None and opp.route_type == R.ROUTE_CEX
     assert (opp.start_token, opp.end_token) == (m.table.token_index["USDC"], m.table.token_index["SOL"])
     g = 1 - 0.0025
@@ -174,6 +174,11 @@ def test_cex_dex_one_leg_closed_form_and_inventory_cap(make_market):
     layout.write_token(m.market, sol, inventory_max=10**15 + room)
     _, capped = run(m)
     assert capped is not None and capped.amount_out <= room + 1
+    # a CEX tick re-prices the token's CEX-DEX routes without a pool update
+    layout.write_token(m.market, sol, inventory_max=0, usd_per_unit=150.0 / 1e9)  # now at the pool price
+    assert detector.detect_token(*m.args(), sol) == -1
+    layout.write_token(m.market, sol, usd_per_unit=153.0 / 1e9)
+    assert detector.detect_token(*m.args(), sol) == m.table.routes[best].route_id
     # no CEX price -> no CEX route
     layout.write_token(m.market, sol, usd_per_unit=0.0)
     assert run(m) == (-1, None)

@@ -83,6 +83,12 @@ def test_kernel_and_confirm_equal_reference(m):
     k_out = _outputs(m.market)
     assert best_k == ref.detect_all(m.cache.state, m.table.graph)
     assert np.array_equal(k_out, _outputs(m.market))
+    for token in range(len(m.table.mints)):
+        best_k = detector.detect_token(m.cache.state, m.table.graph, token)
+        k_out = _outputs(m.market)
+        assert best_k == ref.detect_token(m.cache.state, m.table.graph, token)
+        assert np.array_equal(k_out, _outputs(m.market))
+        assert best_k < 0 or m.table.routes[best_k].route_type == 1  # CEX-DEX only
 
 
 @settings(max_examples=60, deadline=None)

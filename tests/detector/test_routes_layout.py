@@ -55,6 +55,14 @@ def test_csr_index_lists_exactly_the_routes_touching_each_pool():
         expected = [r.route_id for r in t.routes if any(leg.pool == pool for leg in r.legs)]
         assert t.routes_of_pool(pool).tolist() == expected
     assert t.routes_of_pool(4).size == 0  # C/D pool: no cycle, no CEX price
+    for mint, token in t.token_index.items():
+        expected = [
+            r.route_id
+            for r in t.routes
+            if r.route_type == R.ROUTE_CEX and token in (r.start_token, r.end_token)
+        ]
+        assert t.routes_of_token(token).tolist() == expected, mint
+    assert t.routes_of_token(t.token_index["C"]).size == 0
     g = t.graph
     rows = g[g[R.G_ROUTES_OFF] : g[R.G_INDPTR_OFF]].reshape(-1, R.ROUTE_WIDTH)
     for r in t.routes:
