@@ -95,6 +95,7 @@ class Bot:
             self.market.add_pool(p.venue, p.address, self.programs[p.venue])
         self.clock = SlotClock()
         self.blockhash = BlockhashCache()
+        self.blockhash_ready = asyncio.Event()
         self.engine: Engine | None = None
         self.executor: Executor | None = None
         self.md = MarketData(
@@ -251,6 +252,7 @@ class Bot:
             self.blockhash.blockhash = bytes(Hash.from_string(bh.blockhash))
             self.blockhash.last_valid_block_height = bh.last_valid_block_height
             self.blockhash.slot = bh.slot
+            self.blockhash_ready.set()
 
     async def refresh_priority_fee(self, period_s: float = 2.0) -> None:
         """Percentile policy: a percentile of recent prioritization fees for the pools we write, capped."""
@@ -292,6 +294,7 @@ class Bot:
                 await self.clock.wait_slot(1)
             tg.create_task(self.refresh_blockhash(), name="blockhash")
             await self.prepare_execution()
+            await self.blockhash_ready.wait()  # no trading without a blockhash to sign with
             start_lamports = await self.wallet_lamports()  # before the engine runs: no trade in between
             assert self.table is not None and self.market_vec is not None and self.executor is not None
             assert self.cache is not None

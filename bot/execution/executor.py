@@ -10,6 +10,7 @@ balances (fee included).
 from __future__ import annotations
 
 import asyncio
+import collections
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -56,7 +57,7 @@ class ExecStats:
     unconfirmed: int = 0
     realized_lamports: int = 0  # sum over confirmed and reverted trades (fees of reverts included)
     confirmed_by_legs: dict[int, int] = field(default_factory=dict)  # legs -> confirmed trades
-    decision_to_signed_ns: list[int] = field(default_factory=list)
+    decision_to_signed_ns: collections.deque[int] = field(default_factory=lambda: collections.deque(maxlen=4096))
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +103,7 @@ class Executor:
         self.clock = clock
         self.stats = ExecStats()
         self._busy_pools: set[int] = set()
-        self._sends: list[int] = []  # monotonic ns of recent sends (rate limit window)
+        self._sends: collections.deque[int] = collections.deque()  # monotonic ns of sends in the last minute
         self._tasks: set[asyncio.Task[None]] = set()
         self.halted = False
         self.landed = asyncio.Event()  # set after every trade that landed (confirmed or reverted)
@@ -110,12 +111,28 @@ class Executor:
 
     # ---- hot path -------------------------------------------------------------------------------
     def on_opportunity(self, opp: Opportunity, decided_ns: int | None = None) -> bytes | None:
-        """Gate, plan, patch and sign. Returns the signed bytes handed to the submit task, or None.
+        """Gate, plan, patch and sign, then hand the bytes to a tracked submit task. Returns the bytes or None.
 
         The opportunity was computed on the cache's latest state, so its age is measured from the
         decision (`decided_ns`, default now), not from the triggering update: a decision that waited
         longer than the execution budget is dropped (the engine re-evaluates on the next update).
         """
+        tx = self.sign_opportunity(opp, decided_ns)
+        if tx is None:
+            return None
+        pools = self.route_pools.get(opp.route_id, ())
+        now = self.clock()
+        self._busy_pools.update(pools)
+        self._sends.append(now)
+        task = asyncio.get_running_loop().create_task(
+            self._submit(opp, tx, pools, now - opp.recv_ns), name=f"trade-route-{opp.route_id}"
+        )
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+        return tx
+
+    def sign_opportunity(self, opp: Opportunity, decided_ns: int | None = None) -> bytes | None:
+        """The synchronous hot path: gates, guarded plan, patch, sign. No I/O, no logging."""
         st = self.stats
         st.opportunities += 1
         t0 = self.clock()
@@ -135,7 +152,7 @@ class Executor:
             return None
         window = t0 - 60_000_000_000
         while self._sends and self._sends[0] < window:
-            self._sends.pop(0)
+            self._sends.popleft()
         if len(self._sends) >= self.policy.max_trades_per_minute:
             st.rate_limited += 1
             return None
@@ -152,16 +169,8 @@ class Executor:
         cu_price = int(self.market[layout.M_CU_PRICE_MICRO])
         tmpl.patch(self.blockhash.blockhash, plan, opp.cu_limit, cu_price, self.policy.tip_lamports)
         tx = tmpl.sign(self.wallet.keypair)
-        t1 = self.clock()
         st.signed += 1
-        st.decision_to_signed_ns.append(t1 - t0)
-        self._busy_pools.update(pools)
-        self._sends.append(t1)
-        task = asyncio.get_running_loop().create_task(
-            self._submit(opp, tx, pools, t1 - opp.recv_ns), name=f"trade-route-{opp.route_id}"
-        )
-        self._tasks.add(task)
-        task.add_done_callback(self._task_done)
+        st.decision_to_signed_ns.append(self.clock() - t0)
         return tx
 
     def _task_done(self, task: asyncio.Task[None]) -> None:
