@@ -81,6 +81,7 @@ PRESETS: dict[str, dict[str, Any]] = {
 }
 VENUES = tuple(MAINNET_PROGRAMS)
 WSOL_MINT = "So11111111111111111111111111111111111111112"
+USD_QUOTES = frozenset({"USD", "USDC", "USDT"})  # CEX quote assets valued at 1 USD
 
 
 # --- schema ----------------------------------------------------------------------------------------
@@ -424,6 +425,15 @@ def _check_semantics(cfg: Config, ld: _Loader) -> None:
             ld.fail(f"feeds.cex[{i}]", "url", "must start with ws:// or wss://")
         if not feed.symbols:
             ld.fail(f"feeds.cex[{i}]", "symbols", "needs at least one symbol")
+        for sym in feed.symbols:
+            if sym not in cfg.feeds.symbols:
+                ld.fail(f"feeds.cex[{i}]", "symbols", f'"{sym}" has no pair in [feeds.symbols] (add {sym} = "SOL/USDC")')
+    for sym, pair in cfg.feeds.symbols.items():
+        base, sep, quote = pair.partition("/")
+        if not sep or quote not in USD_QUOTES:
+            ld.fail("feeds.symbols", sym, f'"{pair}" must be BASE/QUOTE with QUOTE one of {", ".join(sorted(USD_QUOTES))}')
+        if base != "SOL" and base not in cfg.tokens:
+            ld.fail("feeds.symbols", sym, f'base "{base}" is not an alias in [tokens]')
 
 
 def redact_url(url: str) -> str:

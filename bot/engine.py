@@ -43,6 +43,8 @@ class Engine:
         self._detect = detector.direct_detect()
         self._dirty = np.zeros(len(cache.pools_i), dtype=np.bool_)
         self._queue: collections.deque[int] = collections.deque()
+        self._dirty_tokens = np.zeros(len(table.mints), dtype=np.bool_)
+        self._token_queue: collections.deque[int] = collections.deque()
         self._wake = asyncio.Event()
 
     def on_pool(self, idx: int) -> None:
@@ -51,6 +53,25 @@ class Engine:
             self._dirty[idx] = True
             self._queue.append(idx)
             self._wake.set()
+
+    def on_token(self, token: int) -> None:
+        """Price callback: the token's CEX price moved; its CEX-DEX routes need a look."""
+        if not self._dirty_tokens[token]:
+            self._dirty_tokens[token] = True
+            self._token_queue.append(token)
+            self._wake.set()
+
+    def evaluate_token(self, token: int) -> Opportunity | None:
+        self.stats.evaluations += 1
+        route = detector.detect_token(self.cache.state, self.table.graph, token)
+        if route < 0:
+            return None
+        self.stats.candidates += 1
+        # A price tick has no pool update: the route's pool carries the state's slot and receive time.
+        opp = confirm.confirm_best(self.cache, self.table, self.table.routes[route].legs[0].pool, self.slippage_bps)
+        if opp is not None:
+            self.stats.confirmed += 1
+        return opp
 
     def evaluate(self, idx: int) -> Opportunity | None:
         """Screen the routes touching pool `idx`; confirm and return the best, if any clears."""
@@ -77,6 +98,12 @@ class Engine:
                 idx = self._queue.popleft()
                 self._dirty[idx] = False
                 opp = self.evaluate(idx)
+                if opp is not None:
+                    self.on_opportunity(opp)
+            while self._token_queue:
+                token = self._token_queue.popleft()
+                self._dirty_tokens[token] = False
+                opp = self.evaluate_token(token)
                 if opp is not None:
                     self.on_opportunity(opp)
             # Let the socket readers run between batches.

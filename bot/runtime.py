@@ -29,6 +29,7 @@ from bot.execution.templates import compile_template, lookup_addresses, route_in
 from bot.keys import Wallet
 from bot.market import Market, PoolEntry
 from bot.marketdata import MarketData
+from bot.prices import Prices
 from rpc.client import RpcClient
 from rpc.errors import RpcError
 from rpc.pool import EndpointConfig as PoolEndpointConfig
@@ -103,6 +104,7 @@ class Bot:
             on_pool=self._on_pool, on_error=self._on_md_error, on_slot=self.clock.on_slot,
         )
         self.table: R.RouteTable | None = None
+        self.prices: Prices | None = None
         self._atas: dict[int, Pubkey] = {}
         self.market_vec: layout.F64Array | None = None
 
@@ -116,6 +118,15 @@ class Bot:
     def _on_pool(self, idx: int) -> None:
         if self.engine is not None:
             self.engine.on_pool(idx)
+
+    def _on_token(self, token: int) -> None:
+        if self.engine is not None:
+            self.engine.on_token(token)
+
+    async def mint_decimals(self, mints: list[str]) -> dict[str, int]:
+        res = await self.rpc.get_multiple_accounts(mints, commitment="confirmed")
+        return {m: acc.data[44] for m, acc in zip(mints, res.accounts, strict=True)
+                if acc is not None and len(acc.data) >= 45}
 
     # ---- start-up ---------------------------------------------------------------------------------
     async def build(self) -> None:
@@ -144,6 +155,8 @@ class Bot:
         self.cache = cache = layout.allocate(len(self.market.pools), len(table.mints))
         self.market.attach(cache, table.token_index)
         mv = cache.market
+        decimals = await self.mint_decimals([m for m in table.mints if not m.startswith("missing-")])
+        self.prices = Prices(cfg, mv, table.token_index, decimals, on_token=self._on_token)
         costs.CostModel(
             cu_price_micro_lamports=cfg.execution.cu_price_micro_lamports,
             tip_lamports=cfg.execution.tip_lamports if cfg.execution.tip_policy == "fixed" else 0,
@@ -306,6 +319,11 @@ class Bot:
             tg.create_task(self.after_trades(), name="balances")
             if self.cfg.execution.cu_price_policy == "percentile":
                 tg.create_task(self.refresh_priority_fee(), name="priority-fee")
+            assert self.prices is not None
+            for i, feed in enumerate(self.prices.feeds):
+                tg.create_task(feed.run(), name=f"feed-{i}-{feed.venue.value}")
+            if self.prices.feeds:
+                tg.create_task(self.prices.run_staleness(), name="price-staleness")
             if autotrade:
                 tg.create_task(self.engine.run(), name="engine")
                 self.engine.evaluate_all()
