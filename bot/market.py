@@ -281,8 +281,8 @@ class Market:
         venue = entry.venue
         if role == ROLE_POOL:
             if venue == "orca_whirlpool":
-                if entry.static is None:
-                    orca.decode_whirlpool(data, entry.program_id, entry.program_id)
+                if entry.static is None:  # mints, vaults and tick spacing never change
+                    self._set_static(entry, orca.decode_whirlpool(data, entry.program_id, entry.program_id), b"")
                 return orca.read_whirlpool_swap_state(data)
             if venue == "raydium_cpmm":
                 if entry.static is None or cpmm.pool_keys_bytes(data) != entry.keys_raw:

@@ -140,3 +140,44 @@ def test_malformed_and_wrong_owner_are_counted_and_skipped(market_one):
     assert m.apply(10_000, 101, b"", TOKEN, 1) == -1 and m.stats.unknown_key == 1
     assert m.exact_state(entry.idx) == state
     assert layout.is_usable(m.arrays, entry.idx)
+
+
+def whirlpool_bytes(tick: int) -> tuple[str, bytes]:
+    doc = json.loads((FIXTURES / "orca_rpr_whirlpool.json").read_text())
+    raw = bytearray(base64.b64decode(doc["account"]["data"][0]))
+    struct.pack_into("<i", raw, 81, tick)  # tick_current_index (protocols.md §3.1)
+    return doc["pubkey"], bytes(raw)
+
+
+def test_whirlpool_tick_arrays_follow_the_current_tick():
+    from strategies.venues import orca_whirlpool as orca
+
+    address, data = whirlpool_bytes(-115109)
+    m = Market(layout.allocate(1, 2))
+    entry = m.add_pool("orca_whirlpool", address, str(orca.WHIRLPOOL_PROGRAM_ID))
+    m.apply(entry.pool_key, 10, data, str(orca.WHIRLPOOL_PROGRAM_ID), 1)
+    spacing = entry.static.tick_spacing
+
+    def expected(tick: int) -> set[int]:
+        return set(orca.tick_array_start_indexes(tick, spacing, True)) | set(
+            orca.tick_array_start_indexes(tick, spacing, False))
+
+    add, drop = m.retarget_tick_arrays(entry)
+    assert drop == [] and set(entry.tick_keys) == expected(-115109)
+    assert {m.watched[k].pubkey for k in add} == {
+        str(orca.tick_array_address(entry.address, s, entry.program_id)) for s in expected(-115109)}
+    # The price moves two arrays up: new arrays are subscribed, the far ones dropped.
+    far = -115109 + 3 * 88 * spacing
+    _, moved = whirlpool_bytes(far)
+    m.apply(entry.pool_key, 11, moved, str(orca.WHIRLPOOL_PROGRAM_ID), 2)
+    add2, drop2 = m.retarget_tick_arrays(entry)
+    assert set(entry.tick_keys) == expected(far)
+    assert {m.watched[k].tick_start for k in drop2} == expected(-115109) - expected(far)
+    assert {m.watched[k].tick_start for k in add2} == expected(far) - expected(-115109)
+    # Arrays that do not exist yet (system-owned, empty) are a valid "no ticks" state, not an error.
+    k = add2[0]
+    m.apply(k, 11, b"", "11111111111111111111111111111111", 3)
+    assert m.stats.wrong_owner == 0 and m.stats.malformed == 0
+    # A tick array newer than the pool account leaves the pool settling.
+    m.apply(k, 12, b"", "11111111111111111111111111111111", 4)
+    assert m.arrays.pools_i[entry.idx, layout.I_FLAGS] & layout.FLAG_SETTLING
