@@ -32,7 +32,7 @@ from strategies import layout
 from strategies.venues import raydium_amm_v4 as amm
 from strategies.venues import raydium_cpmm as cpmm
 
-FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "shared"
 TOKEN = "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA"
 WHIRL = "whirLbMiicVdio4qvUfM5KAg6Ct8VwpYzGff3uctyCc"
 

@@ -11,7 +11,7 @@ started in this process on free loopback ports with a 10 ms slot clock, stopped 
         mint = localnet.create_mint(authority=payer.pubkey(), decimals=6)
         ata = localnet.create_token_account(mint, owner=payer.pubkey(), amount=1_000_000)
         localnet.add_program(program_id, "path/to/program.so")      # or ELF bytes
-        localnet.load_account_file("/work/shared/fixtures/orca_rpr_vault_a.json")
+        localnet.load_account_file(FIXTURES / "orca_rpr_vault_a.json")
         localnet.set_account(pubkey, lamports=..., data=b"...", owner=program_id)
         localnet.get_account(pubkey)  localnet.balance(pubkey)  localnet.token_amount(ata)
         localnet.transaction(signature)  # TxRecord: fee, err, logs, pre/post balances
@@ -32,10 +32,16 @@ sits in slot 0 and is finalized at once); all are stopped after the test.
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+
+# Real account dumps, official vectors and CEX samples: copied verbatim from the team's shared/fixtures
+# into the repository (tests/fixtures/shared, with its README of provenance) so a fresh clone has them.
+os.environ.setdefault("SOLARB_FIXTURES", str(Path(__file__).resolve().parent / "fixtures" / "shared"))
 
 
 @pytest.fixture

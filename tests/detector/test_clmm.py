@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import json
 import math
+import os
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +21,7 @@ from strategies.confirm import confirm_best
 from strategies.venues import orca_whirlpool as ow
 from strategies.venues import whirlpool_kernels as wk
 
-FIXTURE = Path("/work/shared/fixtures/orca_rpr_whirlpool.json")
+FIXTURE = Path(os.environ["SOLARB_FIXTURES"]) / "orca_rpr_whirlpool.json"
 WP = layout.KIND_ORCA_WHIRLPOOL
 AMM = layout.KIND_RAYDIUM_AMM_V4
 

@@ -7,7 +7,7 @@ import pytest
 
 # Fixtures live next to the repo (../shared/fixtures), never copied into it.
 FIXTURES = Path(
-    os.environ.get("SOLARB_FIXTURES", Path(__file__).resolve().parents[3] / "shared" / "fixtures")
+    os.environ["SOLARB_FIXTURES"]
 )
 
 

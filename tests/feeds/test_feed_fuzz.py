@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from bot.feeds import FeedStats, Quote, SubscribeRejected, Venue, make_parser
 
 FIXTURES = Path(
-    os.environ.get("SOLARB_FIXTURES", Path(__file__).resolve().parents[3] / "shared" / "fixtures")
+    os.environ["SOLARB_FIXTURES"]
 )
 
 SYMBOLS = {

@@ -27,7 +27,7 @@ from localnet.errors import LocalnetError
 from localnet.process import LocalnetProcess
 
 pytestmark = pytest.mark.localnet
-FIXTURES = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures"
+FIXTURES = Path(os.environ["SOLARB_FIXTURES"])
 VAULT = Path(os.environ.get("SOLARB_FIXTURES", FIXTURES)) / "orca_rpr_vault_a.json"
 
 

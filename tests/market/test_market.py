@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import struct
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from bot.market import Market
 from strategies import layout
 from strategies.venues import raydium_cpmm as cpmm
 
-FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures"
+FIXTURES = Path(os.environ["SOLARB_FIXTURES"])
 CPMM_ID = str(cpmm.PROGRAM_ID)
 TOKEN = "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA"
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import os
 import struct
 from pathlib import Path
 
@@ -24,7 +25,7 @@ from strategies.venues import raydium_cpmm as cpmm
 
 pytestmark = pytest.mark.localnet
 
-FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures"
+FIXTURES = Path(os.environ["SOLARB_FIXTURES"])
 TOKEN = Pubkey.from_string("TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,7 @@ from strategies.venues import raydium_cpmm as rc
 
 pytestmark = pytest.mark.localnet
 
-FIXTURE = Path("/work/shared/fixtures/ipv4sq_raydium_cpmm_pool_Q2sPH.json")
+FIXTURE = Path(os.environ["SOLARB_FIXTURES"]) / "ipv4sq_raydium_cpmm_pool_Q2sPH.json"
 # Not in the dump: the rates commonly reported for config D4FPEru… (protocols.md §2.3), and reserves.
 CONFIG_RATES = (2500, 120_000, 40_000)
 RESERVE_0 = 1_234_567_890_123  # ~1,234 WSOL (9 decimals)

@@ -16,7 +16,7 @@ from strategies.venues.errors import DecodeError
 from strategies.venues.spl import TOKEN_PROGRAM_ID, decode_mint, decode_token_account
 
 FIXTURES = Path(
-    os.environ.get("SOLARB_FIXTURES", Path(__file__).resolve().parents[3] / "shared" / "fixtures")
+    os.environ["SOLARB_FIXTURES"]
 )
 
 

@@ -19,7 +19,7 @@ from anchorpy.coder.accounts import AccountsCoder
 from strategies.venues import orca_whirlpool as orca
 
 FIXTURES = Path(
-    os.environ.get("SOLARB_FIXTURES", Path(__file__).resolve().parents[3] / "shared" / "fixtures")
+    os.environ["SOLARB_FIXTURES"]
 )
 
 _PK = "publicKey"

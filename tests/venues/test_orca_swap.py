@@ -23,7 +23,7 @@ from strategies.venues.errors import (
 )
 
 FIXTURES = Path(
-    os.environ.get("SOLARB_FIXTURES", Path(__file__).resolve().parents[3] / "shared" / "fixtures")
+    os.environ["SOLARB_FIXTURES"]
 )
 
 

@@ -23,7 +23,7 @@ from strategies.venues.errors import (
     ZeroTradableAmount,
 )
 
-FIXTURES = Path(os.environ.get("SOLARB_FIXTURES", Path(__file__).resolve().parents[3] / "shared" / "fixtures"))
+FIXTURES = Path(os.environ["SOLARB_FIXTURES"])
 U64 = (1 << 64) - 1
 
 # protocols.md §1.2 offsets of the u64 fields (and the pubkeys below), written one by one.

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from strategies.venues import raydium_cpmm as cpmm
 
 ROOT = Path(__file__).resolve().parents[2]
-FIXTURES = Path(os.environ.get("SOLARB_FIXTURES", ROOT.parent / "shared" / "fixtures"))
+FIXTURES = Path(os.environ["SOLARB_FIXTURES"])
 
 
 @pytest.fixture(scope="module")

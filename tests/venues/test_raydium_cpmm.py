@@ -25,7 +25,7 @@ from strategies.venues.errors import (
 )
 
 # Fixtures live next to the repo (../shared/fixtures), never copied into it.
-FIXTURES = Path(os.environ.get("SOLARB_FIXTURES", Path(__file__).resolve().parents[3] / "shared" / "fixtures"))
+FIXTURES = Path(os.environ["SOLARB_FIXTURES"])
 U64 = (1 << 64) - 1
 
 

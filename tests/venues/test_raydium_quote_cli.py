@@ -18,7 +18,7 @@ from strategies.venues import raydium_cpmm as cpmm
 from strategies.venues import spl
 from strategies.venues.errors import RefusalReason, Unmodelled
 
-FIXTURES = Path(os.environ.get("SOLARB_FIXTURES", Path(__file__).resolve().parents[3] / "shared" / "fixtures"))
+FIXTURES = Path(os.environ["SOLARB_FIXTURES"])
 TOKEN = spl.TOKEN_PROGRAM_ID
 TOKEN_2022 = cpmm.TOKEN_2022_PROGRAM_ID
 

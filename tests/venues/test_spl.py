@@ -15,7 +15,7 @@ from strategies.venues import spl
 from strategies.venues.errors import DecodeError, RefusalReason, Unmodelled
 
 FIXTURES = Path(
-    os.environ.get("SOLARB_FIXTURES", Path(__file__).resolve().parents[3] / "shared" / "fixtures")
+    os.environ["SOLARB_FIXTURES"]
 )
 
 
