@@ -17,6 +17,7 @@ def test_bench_json_reports_every_mode_and_checks_correctness(capsys):
         assert r["checked_updates"] > 0  # kernel == reference replay ran after timing
         assert r["routes_per_update_mean"] > 0
     assert {"min_ratio_p50", "min_ratio_p50_direct", "incremental_growth_p50"} <= set(doc)
+    assert doc["same_working_set"]["pools_updated"] == 12 and doc["incremental_growth_same_working_set"] > 0
 
 
 def test_bench_table_and_bad_pools(capsys):
