@@ -8,7 +8,9 @@ the `strategies.layout` arrays when the pool's state is consistent.
 Consistency gate (documented rule): a constant-product pool is usable only when both vaults carry the
 same slot and the pool account is not newer than them. A swap writes both vaults (and the pool) in one
 slot, so after a swap the three agree; a pool notified before its vaults, or one vault before the
-other, leaves the pool "settling" and the detector skips it until the rest arrives. A Whirlpool prices
+other, leaves the pool "settling" and the detector skips it until the rest arrives — or until the
+cluster is `SETTLE_SLOTS` past the newest of them (`on_slot`): by then the missing update would have
+come, so that account did not change (an admin write to the pool alone, a transfer into one vault). A Whirlpool prices
 from its own account; it is settling while any watched tick array is newer than the pool account.
 
 Unmodelled pools (Token-2022 fees/hooks, CPMM creator fee, adaptive fees, swap disabled, not open yet)
@@ -37,6 +39,9 @@ ROLE_VAULT_B = 2
 ROLE_CONFIG = 3
 ROLE_TICK_ARRAY = 4
 ROLE_NAMES = ("pool", "vault_a", "vault_b", "config", "tick_array")
+# A pool whose accounts disagree on slot is settling until they agree, or until the cluster is this many
+# slots past the newest of them (the missing update never came: that account did not change).
+SETTLE_SLOTS = 2
 
 TOKEN_PROGRAM_B58 = str(spl.TOKEN_PROGRAM_ID)
 
@@ -121,6 +126,8 @@ class Market:
         self.tokens: dict[str, int] = {}  # mint (base58) -> token index
         self.stats = MarketStats()
         self._refusals_reported: set[tuple[int, str]] = set()
+        self.slot = 0  # latest slot seen by `on_slot`
+        self._settling: dict[int, int] = {}  # pool -> newest slot among its accounts
         self._on_refusal = on_refusal
         self._now_unix = now_unix
 
@@ -331,11 +338,15 @@ class Market:
         cfg_w = self._watched_or_none(entry.config_key)
         if entry.venue == "raydium_cpmm" and (cfg_w is None or cfg_w.value is None):
             return -1
-        settling = va.slot != vb.slot or pool_w.slot > va.slot
+        newest = max(pool_w.slot, va.slot, vb.slot)
+        settling = (va.slot != vb.slot or pool_w.slot > va.slot) and newest + SETTLE_SLOTS > self.slot
         if settling:
             self.stats.settling += 1
+            self._settling[entry.idx] = newest
             layout.set_flags(self.arrays, entry.idx, tradable=not entry.refused, settling=True)
             return -1
+        self._settling.pop(entry.idx, None)
+        write_slot = newest
         now = self._now_unix()
         try:
             if entry.venue == "raydium_cpmm":
@@ -346,7 +357,7 @@ class Market:
                     raise refused
                 ra, rb = cpmm.reserves_net(va.value, vb.value, owed0, owed1)
                 written = layout.write_cp_pool(
-                    self.arrays, entry.idx, ra, rb, cfg.trade_fee_rate, cpmm.FEE_RATE_DENOMINATOR, va.slot, recv_ns,
+                    self.arrays, entry.idx, ra, rb, cfg.trade_fee_rate, cpmm.FEE_RATE_DENOMINATOR, write_slot, recv_ns,
                     cfg.protocol_fee_rate, cfg.fund_fee_rate,
                 )
             else:
@@ -357,7 +368,7 @@ class Market:
                 ra, rb = va.value - pnl_coin, vb.value - pnl_pc
                 if ra <= 0 or rb <= 0:
                     raise ValueError("need_take_pnl exceeds the vault")
-                written = layout.write_cp_pool(self.arrays, entry.idx, ra, rb, fee_num, fee_den, va.slot, recv_ns)
+                written = layout.write_cp_pool(self.arrays, entry.idx, ra, rb, fee_num, fee_den, write_slot, recv_ns)
         except Unmodelled as err:
             self._refuse(entry, err.reason.name)
             return -1
@@ -387,6 +398,25 @@ class Market:
 
     def _watched_or_none(self, key: int) -> Watched | None:
         return self.watched[key] if key >= 0 else None
+
+    def on_slot(self, slot: int, recv_ns: int) -> list[int]:
+        """The cluster moved on: pools settling since `slot - SETTLE_SLOTS` or earlier are released.
+
+        Their missing account updates did not come (the account did not change in that slot, e.g. an
+        admin write to the pool alone, or a transfer into one vault), so the values held are current.
+        Returns the pools whose rows were rewritten."""
+        if slot <= self.slot:
+            return []
+        self.slot = slot
+        if not self._settling:
+            return []
+        due = [idx for idx, newest in self._settling.items() if newest + SETTLE_SLOTS <= slot]
+        written = []
+        for idx in due:
+            self._settling.pop(idx, None)
+            if self._refresh(self.pools[idx], recv_ns) >= 0:
+                written.append(idx)
+        return written
 
     # ---- introspection ---------------------------------------------------------------------------
     def exact_state(self, idx: int) -> tuple[int, int]:

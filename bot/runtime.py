@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -101,7 +102,7 @@ class Bot:
         self.executor: Executor | None = None
         self.md = MarketData(
             self.market, self.rpc, self.ws_url, commitment=cfg.rpc.commitment,
-            on_pool=self._on_pool, on_error=self._on_md_error, on_slot=self.clock.on_slot,
+            on_pool=self._on_pool, on_error=self._on_md_error, on_slot=self._on_slot,
         )
         self.table: R.RouteTable | None = None
         self.prices: Prices | None = None
@@ -119,9 +120,18 @@ class Bot:
         if self.engine is not None:
             self.engine.on_pool(idx)
 
+    def _on_slot(self, slot: int, parent: int, root: int) -> None:
+        self.clock.on_slot(slot, parent, root)
+        for idx in self.market.on_slot(slot, time.monotonic_ns()):
+            self._on_pool(idx)
+
     def _on_token(self, token: int) -> None:
         if self.engine is not None:
             self.engine.on_token(token)
+
+    def _on_sol_price(self) -> None:
+        if self.engine is not None:
+            self.engine.evaluate_all()
 
     async def mint_decimals(self, mints: list[str]) -> dict[str, int]:
         res = await self.rpc.get_multiple_accounts(mints, commitment="confirmed")
@@ -156,7 +166,8 @@ class Bot:
         self.market.attach(cache, table.token_index)
         mv = cache.market
         decimals = await self.mint_decimals([m for m in table.mints if not m.startswith("missing-")])
-        self.prices = Prices(cfg, mv, table.token_index, decimals, on_token=self._on_token)
+        self.prices = Prices(cfg, mv, table.token_index, decimals, on_token=self._on_token,
+                             on_sol_price=self._on_sol_price)
         costs.CostModel(
             cu_price_micro_lamports=cfg.execution.cu_price_micro_lamports,
             tip_lamports=cfg.execution.tip_lamports if cfg.execution.tip_policy == "fixed" else 0,

@@ -9,6 +9,11 @@ import contextlib
 import orjson
 import pytest
 from solders.account import Account
+from solders.hash import Hash
+from solders.keypair import Keypair
+from solders.message import MessageV0
+from solders.system_program import TransferParams, transfer
+from solders.transaction import VersionedTransaction
 from spl.token.instructions import get_associated_token_address
 
 from bot.app import Mode
@@ -18,6 +23,7 @@ from bot.logs import Log
 from bot.runtime import Bot
 from localnet.scenarios import demo
 from localnet.server import pack_token_account
+from rpc.client import RpcClient
 
 pytestmark = pytest.mark.localnet
 TOKEN = demo.ca.TOKEN_PROGRAM_ID
@@ -34,14 +40,14 @@ async def test_dry_run_simulates_and_sends_nothing(localnet, tmp_path):
     localnet.set_account(wsol, Account(demo.RENT_165 + amount, pack_token_account(
         demo.NATIVE_MINT, wallet.pubkey, amount, native_rent=demo.RENT_165), TOKEN, False, 0))
     sends = 0
-    original = localnet.methods.rpc_sendTransaction
+    original = localnet.methods.table["sendTransaction"]
 
     def counting(params):
         nonlocal sends
         sends += 1
         return original(params)
 
-    localnet.methods.rpc_sendTransaction = counting
+    localnet.methods.table["sendTransaction"] = counting  # the server's own dispatch table
     tx_count = localnet.chain.tx_count
     log_path = tmp_path / "bot.jsonl"
     cfg = parse_config(demo.config_toml(localnet.rpc_url, localnet.ws_url, str(tmp_path / "bot.json"), str(log_path),
@@ -62,6 +68,13 @@ async def test_dry_run_simulates_and_sends_nothing(localnet, tmp_path):
         await bot.close()
         log.close()
     assert sends == 0 and localnet.chain.tx_count == tx_count
+    # The counter does see a send (so the zero above is real): one plain transfer through the server.
+    async with RpcClient(localnet.rpc_url) as rpc:
+        bh = await rpc.get_latest_blockhash()
+        ix = transfer(TransferParams(from_pubkey=wallet.pubkey, to_pubkey=Keypair().pubkey(), lamports=10**6))
+        msg = MessageV0.try_compile(wallet.pubkey, [ix], [], Hash.from_string(bh.blockhash))
+        await rpc.send_transaction(bytes(VersionedTransaction(msg, [wallet.keypair])))
+    assert sends == 1
     recs = [orjson.loads(x) for x in log_path.read_bytes().splitlines()]
     sims = [r for r in recs if r["event"] == "simulated"]
     assert sims and all(r["err"] is None for r in sims), sims

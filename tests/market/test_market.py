@@ -182,3 +182,21 @@ def test_whirlpool_tick_arrays_follow_the_current_tick():
     # A tick array newer than the pool account leaves the pool settling.
     m.apply(k, 12, b"", "11111111111111111111111111111111", 4)
     assert m.arrays.pools_i[entry.idx, layout.I_FLAGS] & layout.FLAG_SETTLING
+
+
+def test_settling_is_released_once_the_cluster_moves_past(market_one):
+    """A pool-only write (no vault change in that slot) must not wedge the pool forever."""
+    m, entry, pool, data, _ = market_one
+    feed_all(m, entry, pool, 100, 10**13, 10**13)
+    m.on_slot(100, 0)
+    raw = bytearray(data)
+    raw[341:349] = (7).to_bytes(8, "little")  # protocol fees owed on token 0 changed, vaults did not
+    assert m.apply(entry.pool_key, 101, bytes(raw), CPMM_ID, 1) == -1
+    assert not layout.is_usable(m.arrays, entry.idx)
+    assert m.on_slot(102, 2) == []  # still within the settle window: the vault update may be in flight
+    assert not layout.is_usable(m.arrays, entry.idx)
+    assert m.on_slot(103, 3) == [entry.idx]
+    assert layout.is_usable(m.arrays, entry.idx)
+    owed1 = pool.protocol_fees_token_1 + pool.fund_fees_token_1 + pool.creator_fees_token_1
+    assert m.exact_state(entry.idx) == (10**13 - 7 - pool.fund_fees_token_0 - pool.creator_fees_token_0, 10**13 - owed1)
+    assert m.arrays.pools_i[entry.idx, layout.I_SLOT] == 101
