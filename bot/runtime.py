@@ -290,8 +290,8 @@ class Bot:
                 self.log.warning("priority_fee_refresh_failed", error=str(err))
                 fees = []
             if fees:
-                value = fees[min(len(fees) - 1, len(fees) * cfg.cu_price_percentile // 100)]
-                self.market_vec[layout.M_CU_PRICE_MICRO] = float(min(value, cfg.cu_price_cap_micro_lamports))
+                self.market_vec[layout.M_CU_PRICE_MICRO] = float(
+                    percentile_fee(fees, cfg.cu_price_percentile, cfg.cu_price_cap_micro_lamports))
             await asyncio.sleep(period_s * (0.9 + 0.2 * random.random()))
 
     async def after_trades(self) -> None:
@@ -382,6 +382,14 @@ async def run_bot(cfg: Config, mode: Mode, wallet: Wallet, log: Any, *, stop: as
             log.info("summary", confirmed=st.confirmed, reverted=st.reverted, simulated=st.simulated,
                      send_failed=st.send_failed, realized_lamports=st.realized_lamports,
                      by_legs={str(k): v for k, v in st.confirmed_by_legs.items()})
+
+
+def percentile_fee(sorted_fees: list[int], percentile: int, cap: int) -> int:
+    """The `percentile`-th of recent prioritization fees (nearest rank, sorted input), capped."""
+    if not sorted_fees:
+        return 0
+    rank = max(0, -(-len(sorted_fees) * percentile // 100) - 1)
+    return min(sorted_fees[rank], cap)
 
 
 def _first_leaf(group: BaseExceptionGroup) -> BaseException:  # type: ignore[type-arg]
