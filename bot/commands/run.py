@@ -9,6 +9,7 @@ import signal
 from typing import Any
 
 from bot.app import load_setup
+from bot.errors import UsageError
 from bot.logs import open_log
 
 
@@ -27,6 +28,9 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     cfg, mode, wallet = load_setup(args.config, live_flag=args.live, dry_run_flag=args.dry_run)
+    if not cfg.pools:
+        raise UsageError(f"{args.config}: no [[pools]] configured; find pools with `solarb pools --mint-a X --mint-b Y "
+                         "--rpc URL` and paste its lines into the config")
     import uvloop
 
     from bot.runtime import run_bot
