@@ -40,9 +40,16 @@ class Prices:
         decimals: dict[str, int],
         *,
         on_token: Callable[[int], None] = lambda t: None,
+        on_sol_price: Callable[[], None] = lambda: None,
+        sol_move_bps: float = 1.0,
     ) -> None:
         self.market = market
         self.on_token = on_token
+        # The SOL price values every route's lamport costs in non-SOL start tokens: a move beyond
+        # `sol_move_bps` since the last re-evaluation re-prices every route (conflated by the engine).
+        self.on_sol_price = on_sol_price
+        self._sol_move = sol_move_bps * 1e-4
+        self._sol_at_last_eval = 0.0
         self.stats = PriceStats()
         self.stale_after_ns = cfg.feeds.stale_after_ms * 1_000_000
         for sym, pair in cfg.feeds.symbols.items():
@@ -65,6 +72,10 @@ class Prices:
         mid = 0.5 * (q.bid + q.ask)
         if target.is_sol:
             self.market[layout.M_SOL_USD] = mid
+            last = self._sol_at_last_eval
+            if last <= 0.0 or abs(mid - last) > self._sol_move * last:
+                self._sol_at_last_eval = mid
+                self.on_sol_price()
         if target.token >= 0:
             layout.write_token(self.market, target.token, usd_per_unit=mid * target.scale)
             self.on_token(target.token)
@@ -79,6 +90,7 @@ class Prices:
                 self.stats.stale_marks += 1
                 if target.is_sol:
                     self.market[layout.M_SOL_USD] = 0.0
+                    self._sol_at_last_eval = 0.0
                 if target.token >= 0:
                     layout.write_token(self.market, target.token, usd_per_unit=0.0)
 
