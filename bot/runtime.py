@@ -304,6 +304,25 @@ class Bot:
             with contextlib.suppress(RpcError):
                 await self.refresh_balances()
 
+    async def report_stats(self, period_s: float = 30.0) -> None:
+        """One `stats` record per period: what flowed through each stage (counters since start)."""
+        while True:
+            await asyncio.sleep(period_s)
+            m, ex = self.market.stats, self.executor.stats if self.executor else None
+            eng = self.engine.stats if self.engine else None
+            ps = self.md.pubsub.stats
+            lat = sorted(ex.decision_to_signed_ns) if ex and ex.decision_to_signed_ns else []
+            self.log.info(
+                "stats", slot=self.clock.slot, notifications=ps.notifications, malformed_frames=ps.malformed,
+                reconnects=max(0, ps.connects - 1), updates=m.updates, stale_updates=m.stale, settling=m.settling,
+                rows_written=m.writes, evaluations=eng.evaluations if eng else 0,
+                candidates=eng.candidates if eng else 0, opportunities=ex.opportunities if ex else 0,
+                sent=ex.sent if ex else 0, confirmed=ex.confirmed if ex else 0, reverted=ex.reverted if ex else 0,
+                simulated=ex.simulated if ex else 0, realized_lamports=ex.realized_lamports if ex else 0,
+                sign_p50_us=lat[len(lat) // 2] // 1000 if lat else None,
+                sign_p99_us=lat[min(len(lat) - 1, len(lat) * 99 // 100)] // 1000 if lat else None,
+            )
+
     async def run(self, ready: Callable[[], Awaitable[None] | None] | None = None, *, autotrade: bool = True) -> None:
         """Build, set up, and run until cancelled. `autotrade=False` builds the engine but leaves driving
         it to the caller (tests that need to act between decision and landing)."""
@@ -328,6 +347,7 @@ class Bot:
             self.executor.on_release = self.engine.on_pool
             tg.create_task(self.md.run_retargeting(), name="tick-arrays")
             tg.create_task(self.after_trades(), name="balances")
+            tg.create_task(self.report_stats(), name="stats")
             if self.cfg.execution.cu_price_policy == "percentile":
                 tg.create_task(self.refresh_priority_fee(), name="priority-fee")
             assert self.prices is not None
