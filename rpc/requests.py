@@ -125,6 +125,15 @@ class SignatureStatusesAt(msgspec.Struct, frozen=True):
     statuses: list[SignatureStatus | None]
 
 
+class TxTokenBalance(msgspec.Struct, frozen=True, gc=False):
+    """A token account's balance around a transaction (raw amount, integer)."""
+
+    account_index: int
+    mint: str
+    owner: str | None
+    amount: int
+
+
 class TransactionRecord(msgspec.Struct, frozen=True):
     slot: int
     block_time: int | None
@@ -135,6 +144,16 @@ class TransactionRecord(msgspec.Struct, frozen=True):
     post_balances: list[int]
     log_messages: list[str]
     compute_units_consumed: int | None
+    pre_token_balances: list[TxTokenBalance] = []
+    post_token_balances: list[TxTokenBalance] = []
+
+    def token_delta(self, account_index: int) -> int:
+        """Post minus pre raw amount of the token account at `account_index` (0 if it holds none)."""
+
+        def find(rows: list[TxTokenBalance]) -> int:
+            return next((r.amount for r in rows if r.account_index == account_index), 0)
+
+        return find(self.post_token_balances) - find(self.pre_token_balances)
 
 
 class PrioritizationFee(msgspec.Struct, frozen=True, gc=False):
@@ -238,11 +257,25 @@ class _StatusesCtx(msgspec.Struct):
     value: list[_WireStatus | None]
 
 
+class _UiTokenAmount(msgspec.Struct, rename="camel"):
+    amount: str
+    decimals: int = 0
+
+
+class _WireTokenBalance(msgspec.Struct, rename="camel"):
+    account_index: int
+    mint: str
+    ui_token_amount: _UiTokenAmount
+    owner: str | None = None
+
+
 class _TxMeta(msgspec.Struct, rename="camel"):
     err: Any = None
     fee: int = 0
     pre_balances: list[int] = []
     post_balances: list[int] = []
+    pre_token_balances: list[_WireTokenBalance] | None = None
+    post_token_balances: list[_WireTokenBalance] | None = None
     log_messages: list[str] | None = None
     compute_units_consumed: int | None = None
 
@@ -351,7 +384,16 @@ def _transaction(w: _WireTx | None) -> TransactionRecord | None:
         m.post_balances,
         m.log_messages or [],
         m.compute_units_consumed,
+        _token_balances(m.pre_token_balances),
+        _token_balances(m.post_token_balances),
     )
+
+
+def _token_balances(rows: list[_WireTokenBalance] | None) -> list[TxTokenBalance]:
+    try:
+        return [TxTokenBalance(r.account_index, r.mint, r.owner, int(r.ui_token_amount.amount)) for r in rows or ()]
+    except ValueError as err:
+        raise MalformedResponse(f"token balance amount is not an integer: {err}") from err
 
 
 _PARSE_INT = _typed(int, _same)

@@ -239,9 +239,17 @@ class Executor:
             self.log.warning("trade_unconfirmed", route=opp.route_id, signature=sig)
             return
         _, idx = self.start_accounts[opp.route_id]
-        # SOL-start cycles: wSOL moves lamports with its amount, so payer + wSOL account lamports
-        # capture the whole result, fee included.
-        realized = (rec.post_balances[0] - rec.pre_balances[0]) + (rec.post_balances[idx] - rec.pre_balances[idx])
+        # From the transaction's own balances: the start token's change, minus the fee valued in it.
+        # For SOL-start cycles (wSOL moves lamports with its amount) this is payer + wSOL lamports exactly.
+        token_delta = rec.token_delta(idx)
+        lpu = layout.lamports_per_unit(self.market, opp.start_token)
+        fee_paid = rec.pre_balances[0] - rec.post_balances[0]
+        if lpu == 1.0:
+            realized = token_delta - fee_paid
+        elif lpu > 0.0:
+            realized = token_delta - costs.lamports_to_token_ceil(fee_paid, lpu)
+        else:
+            realized = token_delta  # no SOL price to value the fee in this token; logged separately
         self.stats.realized_lamports += realized
         if rec.err is None:
             self.stats.confirmed += 1

@@ -221,3 +221,17 @@ def test_parse_batch_matches_ids_and_keeps_per_call_errors() -> None:
     assert isinstance(missing[0], errors.MalformedResponse)
     with pytest.raises(errors.JsonRpcError):
         rq.parse_batch(b'{"jsonrpc":"2.0","error":{"code":-32600,"message":"Invalid request"},"id":null}', calls)
+
+
+def test_transaction_token_balances():
+    body = (b'{"slot":9,"blockTime":null,"transaction":["AQI=","base64"],"meta":{"err":null,"fee":5000,'
+            b'"preBalances":[10,2],"postBalances":[5,2],"preTokenBalances":[{"accountIndex":1,"mint":"M",'
+            b'"owner":"O","uiTokenAmount":{"amount":"100","decimals":6}}],"postTokenBalances":[{"accountIndex":1,'
+            b'"mint":"M","owner":"O","uiTokenAmount":{"amount":"250","decimals":6}},{"accountIndex":3,"mint":"N",'
+            b'"uiTokenAmount":{"amount":"7","decimals":0}}],"logMessages":[],"computeUnitsConsumed":10}}')
+    rec = rq.parse_response(_ok(body), rq.get_transaction("s"))
+    assert rec.token_delta(1) == 150 and rec.token_delta(3) == 7 and rec.token_delta(0) == 0
+    assert rec.post_token_balances[1].owner is None
+    bad = body.replace(b'"amount":"250"', b'"amount":"2.5"')
+    with pytest.raises(errors.MalformedResponse):
+        rq.parse_response(_ok(bad), rq.get_transaction("s"))
