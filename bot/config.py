@@ -144,7 +144,7 @@ class StrategyConfig:
     min_profit_lamports: int = _f(10_000, help="minimum net profit after all costs, in lamports (converted at the SOL price)", lo=0)
     min_profit_bps: int = _f(5, help="minimum net profit relative to amount_in, in basis points", lo=0, hi=10_000)
     max_notional_lamports: int = _f(10_000_000_000, help="largest amount_in of one trade, in lamports of value", lo=1)
-    cex_dex: bool = _f(False, help="also trade pool price against the CEX mid (one-leg inventory trades)")
+    cex_dex: bool = _f(False, help="also trade pool price against the CEX mid (one-leg inventory trades; not available yet)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -418,6 +418,8 @@ def _check_semantics(cfg: Config, ld: _Loader) -> None:
     for i, acct in enumerate(cfg.execution.tip_accounts):
         if not _BASE58.match(acct):
             ld.fail("execution", f"tip_accounts[{i}]", f'"{acct}" is not a base58 public key')
+    if cfg.strategy.cex_dex:
+        ld.fail("strategy", "cex_dex", "CEX-DEX inventory trades are detected but not executed yet; set cex_dex = false")
     if cfg.localnet.start and cfg.cluster.name != "localnet":
         ld.fail("localnet", "start", f'only with [cluster] name = "localnet" (it is "{cfg.cluster.name}")')
     for i, feed in enumerate(cfg.feeds.cex):
