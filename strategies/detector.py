@@ -37,7 +37,10 @@ import hashlib
 import math
 from typing import Any
 
-from numba import njit
+from llvmlite import ir
+from numba import njit, types
+from numba.core import cgutils
+from numba.extending import intrinsic
 
 from strategies import layout as L
 from strategies import routes as R
@@ -62,12 +65,34 @@ def layout_digest() -> str:
 # routes constants at compile time: a changed column index would otherwise run stale machine code.
 # When layout/routes constants change, set this to the new `layout_digest()`: the edit invalidates the
 # cached kernels. Checked at import.
-LAYOUT_DIGEST = "23f0df94d5cfa9cd"
+LAYOUT_DIGEST = "dcb7717b099ced1b"
 if layout_digest() != LAYOUT_DIGEST:
     raise ImportError(
         f"strategies.layout/routes constants changed (digest {layout_digest()}): set LAYOUT_DIGEST in "
         "strategies/detector.py to it, so numba recompiles the detector kernels instead of loading stale ones"
     )
+
+
+def _prefetch_typing(typingctx: Any, arr: Any, idx: Any) -> Any:
+    """`prefetch(arr, idx)`: hint the CPU to fetch the cache line of `arr[idx]` (LLVM's `llvm.prefetch`: read, keep in all
+    levels, data cache). Never faults, returns nothing, no bounds check: a hint only."""
+    sig = types.void(arr, idx)
+
+    def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
+        aryty, idxty = signature.args
+        ary = context.make_array(aryty)(context, builder, args[0])
+        ptr = builder.gep(ary.data, [context.cast(builder, args[1], idxty, types.intp)])
+        i8p = ir.IntType(8).as_pointer()
+        i32 = ir.IntType(32)
+        fnty = ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32])
+        fn = cgutils.get_or_insert_function(builder.module, fnty, "llvm.prefetch.p0i8")
+        builder.call(fn, [builder.bitcast(ptr, i8p), i32(0), i32(3), i32(1)])
+        return context.get_dummy_value()
+
+    return sig, codegen
+
+
+prefetch: Any = intrinsic(_prefetch_typing)
 
 _DETECT_SIG = "int64(float64[::1], int32[::1], int64)"
 _DETECT_ALL_SIG = "int64(float64[::1], int32[::1])"
@@ -84,9 +109,9 @@ def route_out(state: Any, graph: Any, ro: Any, x: Any) -> Any:
     ticks = state[ticks_off : ticks_off + rows * L.TICK_WIDTH].reshape((rows, L.TICK_WIDTH))
     y = x
     crossed = 0
-    for k in range(graph[ro + R.R_NLEGS]):
-        pb = pools_off + graph[ro + R.R_POOL + k] * L.POOL_F_WIDTH
-        a_to_b = graph[ro + R.R_DIR + k] == R.DIR_A_TO_B
+    for k in range(graph[ro + R.R_META] & R.META_NLEGS_MASK):
+        pb = pools_off + (graph[ro + R.R_LEG + k] >> 1) * L.POOL_F_WIDTH
+        a_to_b = (graph[ro + R.R_LEG + k] & R.LEG_DIR_MASK) == R.DIR_A_TO_B
         if int(state[pb + L.F_GATE]) == L.KIND_ORCA_WHIRLPOOL:
             row = int(state[pb + L.F_TICKS_ROW])
             out, _sp, steps = wp_swap_in(
@@ -134,7 +159,7 @@ def _scan(state: Any, graph: Any, base: Any, lo: Any, hi: Any) -> int:
     for j in range(lo, hi):
         ro = base + j * R.ROUTE_WIDTH
         route = graph[ro + R.R_ID]
-        n_legs = graph[ro + R.R_NLEGS]
+        n_legs = graph[ro + R.R_META] & R.META_NLEGS_MASK
         start = graph[ro + R.R_START]
         sbase = L.TOKENS_OFFSET + start * L.TOKEN_WIDTH
         cap = min(state[sbase + L.T_BALANCE], state[sbase + L.T_MAX_NOTIONAL])
@@ -147,7 +172,7 @@ def _scan(state: Any, graph: Any, base: Any, lo: Any, hi: Any) -> int:
         usable = True
         has_clmm = False
         for k in range(n_legs):
-            pb = pools_off + graph[ro + R.R_POOL + k] * L.POOL_F_WIDTH
+            pb = pools_off + (graph[ro + R.R_LEG + k] >> 1) * L.POOL_F_WIDTH
             kind = int(state[pb + L.F_GATE])  # 0 unless tradable and not settling
             if kind == L.KIND_ORCA_WHIRLPOOL:
                 # CLMM leg: only its spot rate (fee included) here, for the marginal screen below.
@@ -157,7 +182,7 @@ def _scan(state: Any, graph: Any, base: Any, lo: Any, hi: Any) -> int:
                 if not (sp > 0.0 and state[pb + L.F_LIQUIDITY] > 0.0):
                     usable = False
                     break
-                if graph[ro + R.R_DIR + k] == R.DIR_A_TO_B:
+                if (graph[ro + R.R_LEG + k] & R.LEG_DIR_MASK) == R.DIR_A_TO_B:
                     k_coef = k_coef * (state[pb + L.F_FEE_KEEP] * sp * sp)
                 else:
                     k_coef = k_coef * (state[pb + L.F_FEE_KEEP] / (sp * sp))
@@ -166,7 +191,7 @@ def _scan(state: Any, graph: Any, base: Any, lo: Any, hi: Any) -> int:
                 usable = False
                 break
             cu += state[L.M_CU_LEG + kind]
-            if graph[ro + R.R_DIR + k] == R.DIR_A_TO_B:
+            if (graph[ro + R.R_LEG + k] & R.LEG_DIR_MASK) == R.DIR_A_TO_B:
                 r_in = state[pb + L.F_RES_A]
                 inv_in = state[pb + L.F_INV_RES_A]
                 r_out = state[pb + L.F_RES_B]
@@ -183,7 +208,7 @@ def _scan(state: Any, graph: Any, base: Any, lo: Any, hi: Any) -> int:
         if not usable:
             continue
         ratio = 1.0
-        is_cex = graph[ro + R.R_TYPE] == R.ROUTE_CEX
+        is_cex = (graph[ro + R.R_META] >> R.META_TYPE_SHIFT) == R.ROUTE_CEX
         ebase = L.TOKENS_OFFSET + graph[ro + R.R_END] * L.TOKEN_WIDTH
         if is_cex:
             usd_in = state[sbase + L.T_USD_PER_UNIT]
@@ -222,8 +247,8 @@ def _scan(state: Any, graph: Any, base: Any, lo: Any, hi: Any) -> int:
             kc = 1.0
             ec = 0.0
             for k in range(n_legs):
-                pb = pools_off + graph[ro + R.R_POOL + k] * L.POOL_F_WIDTH
-                if graph[ro + R.R_DIR + k] == R.DIR_A_TO_B:
+                pb = pools_off + (graph[ro + R.R_LEG + k] >> 1) * L.POOL_F_WIDTH
+                if (graph[ro + R.R_LEG + k] & R.LEG_DIR_MASK) == R.DIR_A_TO_B:
                     r_in = state[pb + L.F_RES_A]
                     inv_in = state[pb + L.F_INV_RES_A]
                     r_out = state[pb + L.F_RES_B]
@@ -246,18 +271,18 @@ def _scan(state: Any, graph: Any, base: Any, lo: Any, hi: Any) -> int:
             kc = 1.0
             ec = 0.0
             for k in range(n_legs):
-                pb = pools_off + graph[ro + R.R_POOL + k] * L.POOL_F_WIDTH
+                pb = pools_off + (graph[ro + R.R_LEG + k] >> 1) * L.POOL_F_WIDTH
                 if int(state[pb + L.F_GATE]) == L.KIND_ORCA_WHIRLPOOL:
                     sp = state[pb + L.F_SQRT_PRICE]
                     liq = state[pb + L.F_LIQUIDITY]
-                    if graph[ro + R.R_DIR + k] == R.DIR_A_TO_B:
+                    if (graph[ro + R.R_LEG + k] & R.LEG_DIR_MASK) == R.DIR_A_TO_B:
                         r_in = liq / sp
                         r_out = liq * sp
                     else:
                         r_in = liq * sp
                         r_out = liq / sp
                     inv_in = 1.0 / r_in
-                elif graph[ro + R.R_DIR + k] == R.DIR_A_TO_B:
+                elif (graph[ro + R.R_LEG + k] & R.LEG_DIR_MASK) == R.DIR_A_TO_B:
                     r_in = state[pb + L.F_RES_A]
                     inv_in = state[pb + L.F_INV_RES_A]
                     r_out = state[pb + L.F_RES_B]
@@ -293,8 +318,8 @@ def _scan(state: Any, graph: Any, base: Any, lo: Any, hi: Any) -> int:
                 else:
                     y = t
                     for k in range(n_legs):
-                        pb = pools_off + graph[ro + R.R_POOL + k] * L.POOL_F_WIDTH
-                        if graph[ro + R.R_DIR + k] == R.DIR_A_TO_B:
+                        pb = pools_off + (graph[ro + R.R_LEG + k] >> 1) * L.POOL_F_WIDTH
+                        if (graph[ro + R.R_LEG + k] & R.LEG_DIR_MASK) == R.DIR_A_TO_B:
                             r_in = state[pb + L.F_RES_A]
                             r_out = state[pb + L.F_RES_B]
                         else:
@@ -374,8 +399,29 @@ def _scan(state: Any, graph: Any, base: Any, lo: Any, hi: Any) -> int:
 @njit(_DETECT_SIG, cache=True, nogil=True, error_model="numpy")
 def detect(state: Any, graph: Any, pool: Any) -> int:
     """Evaluate the routes touching `pool`; best route id (or -1), details in state[O_*]."""
-    ip = graph[R.G_INDPTR_OFF]
-    return _scan(state, graph, graph[R.G_IDS_OFF], graph[ip + pool], graph[ip + pool + 1])
+    # The pool's head row (one cache line, addressed by the pool alone) lists its CSR range and the pool
+    # and token rows its routes read: prefetch them all first, so the misses of a cold update overlap
+    # instead of being met a route or two at a time by the out-of-order window.
+    h = graph[R.G_HEADS_OFF] + pool * R.HEAD_WIDTH
+    lo = graph[h + R.H_LO]
+    hi = graph[h + R.H_HI]
+    ids = graph[R.G_IDS_OFF]
+    e1 = ids + hi * R.ROUTE_WIDTH
+    for e in range(ids + lo * R.ROUTE_WIDTH, e1, 16):  # 16 int32 per 64-byte line
+        prefetch(graph, e)
+    prefetch(graph, e1 - 1)
+    pools_off = int(state[L.M_POOLS_OFFSET])
+    r0 = h + R.H_ROWS
+    r1 = r0 + graph[h + R.H_N_POOLS]
+    for i in range(r0, r1):
+        pb = pools_off + graph[i] * L.POOL_F_WIDTH
+        prefetch(state, pb)  # the row need not start a line: fetch both lines the CP columns may span
+        prefetch(state, pb + L.F_GATE)
+    for i in range(r1, r1 + graph[h + R.H_N_TOKENS]):
+        tb = L.TOKENS_OFFSET + graph[i] * L.TOKEN_WIDTH
+        prefetch(state, tb)
+        prefetch(state, tb + L.T_INV_MAX)
+    return _scan(state, graph, ids, lo, hi)
 
 
 @njit(_DETECT_ALL_SIG, cache=True, nogil=True, error_model="numpy")

@@ -52,27 +52,34 @@ def leg_out(state: L.F64Array, pool: int, direction: int, x: float) -> float:
     return float(cp_out_ref(x, r_in, r_out, state[pb + L.F_FEE_KEEP]))
 
 
+def _leg(graph: L.I32Array, ro: int, k: int) -> tuple[int, int]:
+    """(pool row, direction) of leg k of the route row at `ro` (packed as pool << 1 | direction)."""
+    leg = int(graph[ro + R.R_LEG + k])
+    return leg >> 1, leg & R.LEG_DIR_MASK
+
+
 def chain_out(state: L.F64Array, graph: L.I32Array, ro: int, n_legs: int, x: float) -> float:
     """Float output of the route whose row starts at `ro` for input `x`."""
     y = x
     for k in range(n_legs):
-        y = leg_out(state, int(graph[ro + R.R_POOL + k]), int(graph[ro + R.R_DIR + k]), y)
+        y = leg_out(state, *_leg(graph, ro, k), y)
     return y
 
 
 def _leg_state(state: L.F64Array, graph: L.I32Array, ro: int, k: int) -> tuple[float, float, float, float]:
     """(r_in, 1/r_in, r_out, fee_keep) of leg k of the route row at `ro` (CLMM: virtual reserves)."""
-    pb = _pool_base(state, int(graph[ro + R.R_POOL + k]))
+    pool, direction = _leg(graph, ro, k)
+    pb = _pool_base(state, pool)
     if int(state[pb + L.F_GATE]) == L.KIND_ORCA_WHIRLPOOL:
         # virtual reserves at the current price (a: L / sqrt P, b: L sqrt P), for the depth cap
         sp = state[pb + L.F_SQRT_PRICE]
         liq = state[pb + L.F_LIQUIDITY]
-        if graph[ro + R.R_DIR + k] == R.DIR_A_TO_B:
+        if direction == R.DIR_A_TO_B:
             r_in, r_out = liq / sp, liq * sp
         else:
             r_in, r_out = liq * sp, liq / sp
         return r_in, 1.0 / r_in, r_out, state[pb + L.F_FEE_KEEP]
-    if graph[ro + R.R_DIR + k] == R.DIR_A_TO_B:
+    if direction == R.DIR_A_TO_B:
         return (
             state[pb + L.F_RES_A],
             state[pb + L.F_INV_RES_A],
@@ -91,9 +98,10 @@ def route_out(state: L.F64Array, graph: L.I32Array, ro: int, x: float) -> tuple[
     ticks = state[ticks_off : ticks_off + rows * L.TICK_WIDTH].reshape((rows, L.TICK_WIDTH))
     y = x
     crossed = 0
-    for k in range(int(graph[ro + R.R_NLEGS])):
-        pb = _pool_base(state, int(graph[ro + R.R_POOL + k]))
-        a_to_b = bool(graph[ro + R.R_DIR + k] == R.DIR_A_TO_B)
+    for k in range(int(graph[ro + R.R_META]) & R.META_NLEGS_MASK):
+        pool, direction = _leg(graph, ro, k)
+        pb = _pool_base(state, pool)
+        a_to_b = direction == R.DIR_A_TO_B
         if int(state[pb + L.F_GATE]) == L.KIND_ORCA_WHIRLPOOL:
             row = int(state[pb + L.F_TICKS_ROW])
             out, _sp, steps = _WP_SWAP_IN(
@@ -113,7 +121,7 @@ def route_out(state: L.F64Array, graph: L.I32Array, ro: int, x: float) -> tuple[
             crossed += int(steps) - 1
             y = out
         else:
-            y = leg_out(state, int(graph[ro + R.R_POOL + k]), int(graph[ro + R.R_DIR + k]), y)
+            y = leg_out(state, *_leg(graph, ro, k), y)
     return float(y), crossed
 
 
@@ -153,7 +161,8 @@ def _golden_section(
 def evaluate_route(state: L.F64Array, graph: L.I32Array, route: int) -> _Result:
     """(ok, amount_in, gross_out, net, net_lamports, cu_limit, cost_token) of one route."""
     ro = int(graph[R.G_ROUTES_OFF]) + route * R.ROUTE_WIDTH
-    n_legs = int(graph[ro + R.R_NLEGS])
+    meta = int(graph[ro + R.R_META])
+    n_legs = meta & R.META_NLEGS_MASK
     start = int(graph[ro + R.R_START])
     end = int(graph[ro + R.R_END])
     sbase = L.TOKENS_OFFSET + start * L.TOKEN_WIDTH
@@ -165,7 +174,8 @@ def evaluate_route(state: L.F64Array, graph: L.I32Array, route: int) -> _Result:
     e_coef = 0.0
     has_clmm = False
     for k in range(n_legs):
-        pb = _pool_base(state, int(graph[ro + R.R_POOL + k]))
+        pool, direction = _leg(graph, ro, k)
+        pb = _pool_base(state, pool)
         kind = int(state[pb + L.F_GATE])  # 0 unless tradable and not settling
         if kind == L.KIND_ORCA_WHIRLPOOL:
             has_clmm = True
@@ -173,13 +183,13 @@ def evaluate_route(state: L.F64Array, graph: L.I32Array, route: int) -> _Result:
             sp = state[pb + L.F_SQRT_PRICE]
             if not (sp > 0.0 and state[pb + L.F_LIQUIDITY] > 0.0):
                 return _SKIP
-            if graph[ro + R.R_DIR + k] == R.DIR_A_TO_B:
+            if direction == R.DIR_A_TO_B:
                 k_coef = k_coef * (state[pb + L.F_FEE_KEEP] * sp * sp)
             else:
                 k_coef = k_coef * (state[pb + L.F_FEE_KEEP] / (sp * sp))
         elif kind == L.KIND_RAYDIUM_CPMM or kind == L.KIND_RAYDIUM_AMM_V4:
             cu += state[L.M_CU_LEG + kind]
-            if graph[ro + R.R_DIR + k] == R.DIR_A_TO_B:
+            if direction == R.DIR_A_TO_B:
                 r_in = state[pb + L.F_RES_A]
                 inv_in = state[pb + L.F_INV_RES_A]
                 r_out = state[pb + L.F_RES_B]
@@ -195,7 +205,7 @@ def evaluate_route(state: L.F64Array, graph: L.I32Array, route: int) -> _Result:
         else:
             return _SKIP  # not usable (gate 0)
     ratio = 1.0
-    is_cex = graph[ro + R.R_TYPE] == R.ROUTE_CEX
+    is_cex = meta >> R.META_TYPE_SHIFT == R.ROUTE_CEX
     if is_cex:
         ebase = L.TOKENS_OFFSET + end * L.TOKEN_WIDTH
         usd_in = state[sbase + L.T_USD_PER_UNIT]

@@ -14,8 +14,12 @@ Routes generated:
 Everything is packed into one int32 vector `graph` so the kernel takes a single array for the topology:
 a header, the route rows by route id, then a pool -> routes CSR index whose entries are *copies* of the
 route rows (each starting with the route id): one update reads its routes as one contiguous block,
-which keeps the incremental cost flat as the pool count grows past the CPU caches. A second CSR index,
-token -> CEX-DEX routes buying or selling it, serves CEX price ticks the same way.
+which keeps the incremental cost flat as the pool count grows past the CPU caches. A route row is 6
+ints (24 bytes: id, type and leg count in one int, start and end tokens, each leg as pool << 1 | dir),
+so a typical update's routes span a few cache lines. A second CSR index, token -> CEX-DEX routes
+buying or selling it, serves CEX price ticks the same way. Last, one 64-byte-aligned head row per pool
+(`H_*`): its CSR range and the distinct pool rows and token rows its routes read, which
+`detector.detect` prefetches all at once before evaluating the first route.
 """
 
 from __future__ import annotations
@@ -43,17 +47,30 @@ G_IDS_OFF = 4  # CSR entries: ROUTE_WIDTH ints each (a copy of the route row)
 G_N_TOKENS = 5
 G_TOK_INDPTR_OFF = 6  # token -> CEX-DEX routes buying or selling it (re-price on a CEX tick)
 G_TOK_IDS_OFF = 7  # entries as for pools
-G_HEADER = 8
+G_HEADS_OFF = 8  # pool head rows (below), HEAD_WIDTH ints each, the region 64-byte aligned
+G_HEADER = 16
+
+# ---- pool head row: one cache line per pool, addressed by the pool index alone --------------------
+# `detect` reads it, then prefetches the pool's CSR entries and every pool row and token row its routes
+# read before evaluating the first route: the cache misses overlap instead of being met a route or two
+# at a time (the out-of-order window spans only a few routes of the evaluation loop).
+H_LO = 0  # the pool's CSR entry range (equal to the indptr's)
+H_HI = 1
+H_N_POOLS = 2  # pool rows listed from H_ROWS
+H_N_TOKENS = 3  # token rows listed right after them; both lists truncated to fit (prefetch is a hint)
+H_ROWS = 4
+HEAD_WIDTH = 16
 
 # ---- route row columns ----------------------------------------------------------------------------
 R_ID = 0
-R_TYPE = 1
-R_NLEGS = 2
-R_START = 3  # start token index (amount_in and profit are in this token)
-R_END = 4  # token received by the last leg (== R_START for cycles)
-R_POOL = 5  # R_POOL + k: pool row of leg k
-R_DIR = R_POOL + MAX_LEGS  # R_DIR + k: direction of leg k (DIR_A_TO_B / DIR_B_TO_A)
-ROUTE_WIDTH = R_DIR + MAX_LEGS
+R_META = 1  # number of legs | route type << META_TYPE_SHIFT
+R_START = 2  # start token index (amount_in and profit are in this token)
+R_END = 3  # token received by the last leg (== R_START for cycles)
+R_LEG = 4  # R_LEG + k: leg k as pool row << 1 | direction (DIR_A_TO_B / DIR_B_TO_A); -1 if unused
+ROUTE_WIDTH = R_LEG + MAX_LEGS
+META_NLEGS_MASK = 3
+META_TYPE_SHIFT = 2
+LEG_DIR_MASK = 1  # leg & LEG_DIR_MASK: direction; leg >> 1: pool row
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,13 +226,11 @@ def _pack(
     for rid, (rtype, start, end, legs) in enumerate(built):
         routes.append(Route(rid, rtype, start, end, legs))
         rows[rid, R_ID] = rid
-        rows[rid, R_TYPE] = rtype
-        rows[rid, R_NLEGS] = len(legs)
+        rows[rid, R_META] = len(legs) | rtype << META_TYPE_SHIFT
         rows[rid, R_START] = start
         rows[rid, R_END] = end
         for k, leg in enumerate(legs):
-            rows[rid, R_POOL + k] = leg.pool
-            rows[rid, R_DIR + k] = leg.direction
+            rows[rid, R_LEG + k] = leg.pool << 1 | leg.direction
             if rid not in per_pool[leg.pool][-1:]:
                 per_pool[leg.pool].append(rid)
     indptr = np.zeros(n_pools + 1, dtype=np.int32)
@@ -240,7 +255,13 @@ def _pack(
     ids_off = indptr_off + n_pools + 1
     tok_indptr_off = ids_off + entries.shape[0]
     tok_ids_off = tok_indptr_off + n_tokens + 1
-    graph = np.zeros(tok_ids_off + tok_entries.shape[0], dtype=np.int32)
+    heads_off = tok_ids_off + tok_entries.shape[0]
+    size = heads_off + n_pools * HEAD_WIDTH
+    # Each head row must be exactly one cache line: allocate with slack and start the vector where the
+    # head region lands on a 64-byte boundary (a view into the buffer, still C-contiguous).
+    buf = np.zeros(size + HEAD_WIDTH, dtype=np.int32)
+    shift = (-(buf.ctypes.data + heads_off * 4) % 64) // 4
+    graph = buf[shift : shift + size]
     graph[G_N_ROUTES] = n_routes
     graph[G_N_POOLS] = n_pools
     graph[G_ROUTES_OFF] = routes_off
@@ -253,6 +274,20 @@ def _pack(
     graph[indptr_off:ids_off] = indptr
     graph[ids_off:tok_indptr_off] = entries
     graph[tok_indptr_off:tok_ids_off] = tok_indptr
-    graph[tok_ids_off:] = tok_entries
+    graph[tok_ids_off:heads_off] = tok_entries
+    graph[G_HEADS_OFF] = heads_off
+    heads = graph[heads_off:].reshape(n_pools, HEAD_WIDTH)
+    room = HEAD_WIDTH - H_ROWS
+    for i, ids in enumerate(per_pool):
+        t_pools = list(dict.fromkeys(leg.pool for rid in ids for leg in routes[rid].legs))[:room]
+        t_tokens = list(
+            dict.fromkeys(t for rid in ids for t in (routes[rid].start_token, routes[rid].end_token))
+        )
+        t_tokens = t_tokens[: room - len(t_pools)]
+        heads[i, H_LO] = indptr[i]
+        heads[i, H_HI] = indptr[i + 1]
+        heads[i, H_N_POOLS] = len(t_pools)
+        heads[i, H_N_TOKENS] = len(t_tokens)
+        heads[i, H_ROWS : H_ROWS + len(t_pools) + len(t_tokens)] = t_pools + t_tokens
     mints = tuple(tokens)
     return RouteTable(graph, mints, dict(tokens), tuple(routes))

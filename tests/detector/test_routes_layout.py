@@ -66,8 +66,42 @@ def test_csr_index_lists_exactly_the_routes_touching_each_pool():
     g = t.graph
     rows = g[g[R.G_ROUTES_OFF] : g[R.G_INDPTR_OFF]].reshape(-1, R.ROUTE_WIDTH)
     for r in t.routes:
-        assert rows[r.route_id, R.R_NLEGS] == len(r.legs)
+        assert rows[r.route_id, R.R_META] & R.META_NLEGS_MASK == len(r.legs)
         assert rows[r.route_id, R.R_START] == r.start_token
+
+
+def test_pool_head_rows_list_the_csr_range_and_every_row_the_routes_read():
+    specs = [
+        R.PoolSpec(CP, "SOL", "A"),
+        R.PoolSpec(AMM, "SOL", "A"),
+        R.PoolSpec(CP, "A", "B"),
+        R.PoolSpec(AMM, "B", "SOL"),
+        R.PoolSpec(CP, "C", "D"),
+    ]
+    t = R.build_routes(specs, base_mints=("SOL",), cex_mints=("SOL", "A", "B"))
+    g = t.graph
+    heads_off = int(g[R.G_HEADS_OFF])
+    assert (g.ctypes.data + 4 * heads_off) % 64 == 0  # one cache line per head row
+    indptr = int(g[R.G_INDPTR_OFF])
+    for pool in range(len(specs)):
+        h = g[heads_off + pool * R.HEAD_WIDTH : heads_off + (pool + 1) * R.HEAD_WIDTH]
+        assert (h[R.H_LO], h[R.H_HI]) == (g[indptr + pool], g[indptr + pool + 1])
+        mine = [r for r in t.routes if any(leg.pool == pool for leg in r.legs)]
+        n_p, n_t = int(h[R.H_N_POOLS]), int(h[R.H_N_TOKENS])
+        assert sorted(h[R.H_ROWS : R.H_ROWS + n_p].tolist()) == sorted(
+            {leg.pool for r in mine for leg in r.legs}
+        )
+        tokens = {tok for r in mine for tok in (r.start_token, r.end_token)}
+        assert sorted(h[R.H_ROWS + n_p : R.H_ROWS + n_p + n_t].tolist()) == sorted(tokens)
+    # legs are packed as pool << 1 | direction
+    entries = g[int(g[R.G_IDS_OFF]) :][: int(g[indptr + len(specs)]) * R.ROUTE_WIDTH].reshape(
+        -1, R.ROUTE_WIDTH
+    )
+    for row in entries:
+        legs = t.routes[int(row[R.R_ID])].legs
+        assert [(int(v) >> 1, int(v) & R.LEG_DIR_MASK) for v in row[R.R_LEG : R.R_LEG + len(legs)]] == [
+            (leg.pool, leg.direction) for leg in legs
+        ]
 
 
 def test_bad_pool_specs_are_rejected():
