@@ -65,7 +65,7 @@ def layout_digest() -> str:
 # routes constants at compile time: a changed column index would otherwise run stale machine code.
 # When layout/routes constants change, set this to the new `layout_digest()`: the edit invalidates the
 # cached kernels. Checked at import.
-LAYOUT_DIGEST = "dcb7717b099ced1b"
+LAYOUT_DIGEST = "f8c45cf8c2d41460"
 if layout_digest() != LAYOUT_DIGEST:
     raise ImportError(
         f"strategies.layout/routes constants changed (digest {layout_digest()}): set LAYOUT_DIGEST in "
@@ -399,17 +399,13 @@ def _scan(state: Any, graph: Any, base: Any, lo: Any, hi: Any) -> int:
 @njit(_DETECT_SIG, cache=True, nogil=True, error_model="numpy")
 def detect(state: Any, graph: Any, pool: Any) -> int:
     """Evaluate the routes touching `pool`; best route id (or -1), details in state[O_*]."""
-    # The pool's head row (one cache line, addressed by the pool alone) lists its CSR range and the pool
-    # and token rows its routes read: prefetch them all first, so the misses of a cold update overlap
-    # instead of being met a route or two at a time by the out-of-order window.
-    h = graph[R.G_HEADS_OFF] + pool * R.HEAD_WIDTH
-    lo = graph[h + R.H_LO]
-    hi = graph[h + R.H_HI]
-    ids = graph[R.G_IDS_OFF]
-    e1 = ids + hi * R.ROUTE_WIDTH
-    for e in range(ids + lo * R.ROUTE_WIDTH, e1, 16):  # 16 int32 per 64-byte line
+    # The pool's block (address from the pool alone: no dependent load in front of it) holds its head
+    # row, listing the pool and token rows its routes read, and usually a copy of its route entries.
+    # Prefetch it all first, so the misses of a cold update overlap instead of being met a route or two
+    # at a time by the out-of-order window.
+    h = graph[R.G_HEADS_OFF] + pool * R.POOL_BLOCK_WIDTH
+    for e in range(h, h + R.POOL_BLOCK_WIDTH, 16):  # 16 int32 per 64-byte line
         prefetch(graph, e)
-    prefetch(graph, e1 - 1)
     pools_off = int(state[L.M_POOLS_OFFSET])
     r0 = h + R.H_ROWS
     r1 = r0 + graph[h + R.H_N_POOLS]
@@ -421,6 +417,14 @@ def detect(state: Any, graph: Any, pool: Any) -> int:
         tb = L.TOKENS_OFFSET + graph[i] * L.TOKEN_WIDTH
         prefetch(state, tb)
         prefetch(state, tb + L.T_INV_MAX)
+    lo = graph[h + R.H_LO]
+    hi = graph[h + R.H_HI]
+    if graph[h + R.H_INLINE] != 0:
+        return _scan(state, graph, h + R.HEAD_WIDTH, 0, hi - lo)
+    ids = graph[R.G_IDS_OFF]
+    e1 = ids + hi * R.ROUTE_WIDTH
+    for e in range(ids + lo * R.ROUTE_WIDTH, e1, 16):
+        prefetch(graph, e)
     return _scan(state, graph, ids, lo, hi)
 
 

@@ -17,9 +17,11 @@ route rows (each starting with the route id): one update reads its routes as one
 which keeps the incremental cost flat as the pool count grows past the CPU caches. A route row is 6
 ints (24 bytes: id, type and leg count in one int, start and end tokens, each leg as pool << 1 | dir),
 so a typical update's routes span a few cache lines. A second CSR index, token -> CEX-DEX routes
-buying or selling it, serves CEX price ticks the same way. Last, one 64-byte-aligned head row per pool
-(`H_*`): its CSR range and the distinct pool rows and token rows its routes read, which
-`detector.detect` prefetches all at once before evaluating the first route.
+buying or selling it, serves CEX price ticks the same way. Last, one fixed-size, 64-byte-aligned block
+per pool, addressed by the pool index alone: a head row (`H_*`: its CSR range, the distinct pool rows
+and token rows its routes read) followed by a copy of its CSR entries when they fit (`INLINE_ROUTES`).
+`detector.detect` prefetches the block and every listed row at once, then evaluates the inline copy:
+one update touches one block of the graph, with no dependent load in front of its route rows.
 """
 
 from __future__ import annotations
@@ -47,19 +49,8 @@ G_IDS_OFF = 4  # CSR entries: ROUTE_WIDTH ints each (a copy of the route row)
 G_N_TOKENS = 5
 G_TOK_INDPTR_OFF = 6  # token -> CEX-DEX routes buying or selling it (re-price on a CEX tick)
 G_TOK_IDS_OFF = 7  # entries as for pools
-G_HEADS_OFF = 8  # pool head rows (below), HEAD_WIDTH ints each, the region 64-byte aligned
+G_HEADS_OFF = 8  # pool blocks (below), POOL_BLOCK_WIDTH ints each, the region 64-byte aligned
 G_HEADER = 16
-
-# ---- pool head row: one cache line per pool, addressed by the pool index alone --------------------
-# `detect` reads it, then prefetches the pool's CSR entries and every pool row and token row its routes
-# read before evaluating the first route: the cache misses overlap instead of being met a route or two
-# at a time (the out-of-order window spans only a few routes of the evaluation loop).
-H_LO = 0  # the pool's CSR entry range (equal to the indptr's)
-H_HI = 1
-H_N_POOLS = 2  # pool rows listed from H_ROWS
-H_N_TOKENS = 3  # token rows listed right after them; both lists truncated to fit (prefetch is a hint)
-H_ROWS = 4
-HEAD_WIDTH = 16
 
 # ---- route row columns ----------------------------------------------------------------------------
 R_ID = 0
@@ -71,6 +62,21 @@ ROUTE_WIDTH = R_LEG + MAX_LEGS
 META_NLEGS_MASK = 3
 META_TYPE_SHIFT = 2
 LEG_DIR_MASK = 1  # leg & LEG_DIR_MASK: direction; leg >> 1: pool row
+
+# ---- pool block: head row (one cache line) + inline copy of the pool's CSR entries ---------------
+# `detect` prefetches the whole block (its address depends on the pool alone), reads the head, then
+# prefetches every pool row and token row the routes read before evaluating the first route: the cache
+# misses overlap instead of being met a route or two at a time (the out-of-order window spans only a
+# few routes of the evaluation loop).
+H_LO = 0  # the pool's CSR entry range (equal to the indptr's)
+H_HI = 1
+H_N_POOLS = 2  # pool rows listed from H_ROWS
+H_N_TOKENS = 3  # token rows listed right after them; both lists truncated to fit (prefetch is a hint)
+H_INLINE = 4  # 1: the H_HI - H_LO entries are copied right after the head row; 0: read them in the CSR
+H_ROWS = 5
+HEAD_WIDTH = 16
+INLINE_ROUTES = 16  # pools with more routes keep them in the CSR only
+POOL_BLOCK_WIDTH = HEAD_WIDTH + INLINE_ROUTES * ROUTE_WIDTH  # 448 bytes, a multiple of 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -256,9 +262,9 @@ def _pack(
     tok_indptr_off = ids_off + entries.shape[0]
     tok_ids_off = tok_indptr_off + n_tokens + 1
     heads_off = tok_ids_off + tok_entries.shape[0]
-    size = heads_off + n_pools * HEAD_WIDTH
+    size = heads_off + n_pools * POOL_BLOCK_WIDTH
     # Each head row must be exactly one cache line: allocate with slack and start the vector where the
-    # head region lands on a 64-byte boundary (a view into the buffer, still C-contiguous).
+    # block region lands on a 64-byte boundary (a view into the buffer, still C-contiguous).
     buf = np.zeros(size + HEAD_WIDTH, dtype=np.int32)
     shift = (-(buf.ctypes.data + heads_off * 4) % 64) // 4
     graph = buf[shift : shift + size]
@@ -276,7 +282,7 @@ def _pack(
     graph[tok_indptr_off:tok_ids_off] = tok_indptr
     graph[tok_ids_off:heads_off] = tok_entries
     graph[G_HEADS_OFF] = heads_off
-    heads = graph[heads_off:].reshape(n_pools, HEAD_WIDTH)
+    heads = graph[heads_off:].reshape(n_pools, POOL_BLOCK_WIDTH)
     room = HEAD_WIDTH - H_ROWS
     for i, ids in enumerate(per_pool):
         t_pools = list(dict.fromkeys(leg.pool for rid in ids for leg in routes[rid].legs))[:room]
@@ -289,5 +295,8 @@ def _pack(
         heads[i, H_N_POOLS] = len(t_pools)
         heads[i, H_N_TOKENS] = len(t_tokens)
         heads[i, H_ROWS : H_ROWS + len(t_pools) + len(t_tokens)] = t_pools + t_tokens
+        if len(ids) <= INLINE_ROUTES:
+            heads[i, H_INLINE] = 1
+            heads[i, HEAD_WIDTH : HEAD_WIDTH + len(ids) * ROUTE_WIDTH] = rows[ids].reshape(-1)
     mints = tuple(tokens)
     return RouteTable(graph, mints, dict(tokens), tuple(routes))

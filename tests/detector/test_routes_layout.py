@@ -70,7 +70,7 @@ def test_csr_index_lists_exactly_the_routes_touching_each_pool():
         assert rows[r.route_id, R.R_START] == r.start_token
 
 
-def test_pool_head_rows_list_the_csr_range_and_every_row_the_routes_read():
+def test_pool_blocks_list_the_csr_range_every_row_the_routes_read_and_copy_the_entries():
     specs = [
         R.PoolSpec(CP, "SOL", "A"),
         R.PoolSpec(AMM, "SOL", "A"),
@@ -84,8 +84,14 @@ def test_pool_head_rows_list_the_csr_range_and_every_row_the_routes_read():
     assert (g.ctypes.data + 4 * heads_off) % 64 == 0  # one cache line per head row
     indptr = int(g[R.G_INDPTR_OFF])
     for pool in range(len(specs)):
-        h = g[heads_off + pool * R.HEAD_WIDTH : heads_off + (pool + 1) * R.HEAD_WIDTH]
-        assert (h[R.H_LO], h[R.H_HI]) == (g[indptr + pool], g[indptr + pool + 1])
+        h = g[heads_off + pool * R.POOL_BLOCK_WIDTH : heads_off + (pool + 1) * R.POOL_BLOCK_WIDTH]
+        lo, hi = int(g[indptr + pool]), int(g[indptr + pool + 1])
+        assert (h[R.H_LO], h[R.H_HI]) == (lo, hi)
+        # small pools carry a copy of their CSR entries right after the head row
+        assert h[R.H_INLINE] == 1
+        ids = int(g[R.G_IDS_OFF])
+        inline = h[R.HEAD_WIDTH : R.HEAD_WIDTH + (hi - lo) * R.ROUTE_WIDTH]
+        assert inline.tolist() == g[ids + lo * R.ROUTE_WIDTH : ids + hi * R.ROUTE_WIDTH].tolist()
         mine = [r for r in t.routes if any(leg.pool == pool for leg in r.legs)]
         n_p, n_t = int(h[R.H_N_POOLS]), int(h[R.H_N_TOKENS])
         assert sorted(h[R.H_ROWS : R.H_ROWS + n_p].tolist()) == sorted(
@@ -146,3 +152,35 @@ def test_market_vector_tokens_and_prices():
     assert layout.lamports_per_unit(market, 2) == pytest.approx(10.0)
     layout.write_token(market, 0, is_sol=True)
     assert layout.lamports_per_unit(market, 0) == 1.0
+
+
+def test_kernel_equals_reference_on_inline_and_csr_pools():
+    """Dense pools (more than INLINE_ROUTES routes) are evaluated from the CSR, the others from the copy in
+    their block: both paths agree bit for bit with the reference, which reads the CSR."""
+    from detector_market import build_market
+
+    from strategies import detector
+    from strategies import reference_detector as ref
+
+    dense = [
+        (CP if i % 2 else AMM, "SOL", "A", 10**12, 10**12 + i * 3 * 10**9, 25, 10_000) for i in range(10)
+    ]
+    sparse = [
+        (CP, "SOL", "B", 10**12, 2 * 10**12, 2_500, 1_000_000),
+        (AMM, "B", "SOL", 2 * 10**12, 10**12 + 10**10, 25, 10_000),
+    ]
+    m = build_market(dense + sparse, base=("SOL",))
+    state, g = m.args()
+    heads_off = int(g[R.G_HEADS_OFF])
+    inline = [int(g[heads_off + p * R.POOL_BLOCK_WIDTH + R.H_INLINE]) for p in range(len(dense + sparse))]
+    assert inline == [0] * len(dense) + [1] * len(sparse)
+    out = slice(layout.N_PARAMS, layout.TOKENS_OFFSET)
+    found = []
+    for pool in range(len(inline)):
+        best = detector.detect(state, g, pool)
+        got = state[out].copy()
+        assert ref.detect(state, g, pool) == best
+        assert np.array_equal(got, state[out])
+        assert got[layout.O_EVALUATED - layout.N_PARAMS] == m.table.routes_of_pool(pool).size
+        found.append(best >= 0)
+    assert any(found[: len(dense)]) and any(found[len(dense) :])
