@@ -26,6 +26,7 @@ accounts written in the last 32 slots are kept for this); signature statuses rep
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import struct
 import time
@@ -209,6 +210,20 @@ def token_balance_of(index: int, account: Account | None, mint_decimals: Callabl
     if decimals is None:
         return None
     return TokenBalance(index, mint, Pubkey.from_bytes(data[32:64]), account.owner, _U64.unpack_from(data, 64)[0], decimals)
+
+
+def _token_index(tb: TokenBalance) -> int:
+    return tb.index
+
+
+@functools.lru_cache(maxsize=1024)
+def _writable_flags(nsig: int, ro_signed: int, ro_unsigned: int, n_static: int, n_loaded_w: int,
+                    n_total: int) -> tuple[bool, ...]:
+    """Writability of each account key from the message header (cached: a few shapes recur)."""
+    flags = [(i < nsig - ro_signed) if i < nsig else (i < n_static - ro_unsigned) for i in range(n_static)]
+    flags += [True] * n_loaded_w
+    flags += [False] * (n_total - n_static - n_loaded_w)
+    return tuple(flags)
 
 
 class Chain:
@@ -417,13 +432,8 @@ class Chain:
     @staticmethod
     def writable_flags(message: Message | MessageV0, n_static: int, n_loaded_w: int, n_total: int) -> list[bool]:
         h = message.header
-        nsig = h.num_required_signatures
-        ro_signed = h.num_readonly_signed_accounts
-        ro_unsigned = h.num_readonly_unsigned_accounts
-        flags = [(i < nsig - ro_signed) if i < nsig else (i < n_static - ro_unsigned) for i in range(n_static)]
-        flags += [True] * n_loaded_w
-        flags += [False] * (n_total - n_static - n_loaded_w)
-        return flags
+        return list(_writable_flags(h.num_required_signatures, h.num_readonly_signed_accounts,
+                                    h.num_readonly_unsigned_accounts, n_static, n_loaded_w, n_total))
 
     def verify_signatures(self, tx: VersionedTransaction, message: Message | MessageV0 | None = None) -> None:
         try:
@@ -438,9 +448,12 @@ class Chain:
     def fee_of(self, message: Message | MessageV0, keys: list[Pubkey] | None = None) -> tuple[int, int, int]:
         """(total fee, priority part, CU price in micro-lamports) for a message; fees in lamports."""
         keys = keys if keys is not None else list(message.account_keys)
+        base = LAMPORTS_PER_SIGNATURE * message.header.num_required_signatures
+        if COMPUTE_BUDGET not in keys:
+            return base, 0, 0  # no SetComputeUnitPrice possible: price 0, so the CU limit does not matter
         limit, price = parse_compute_budget(keys, message.instructions)
         prio = priority_fee(limit, price)
-        return LAMPORTS_PER_SIGNATURE * message.header.num_required_signatures + prio, prio, price
+        return base + prio, prio, price
 
     def recent_fee_slots(self) -> list[int]:
         """Slots getRecentPrioritizationFees reports (the last 150, oldest first)."""
@@ -508,7 +521,8 @@ class Chain:
             self.verify_signatures(tx, message)
         self.check_transaction(tx, message)
         keys, loaded_w, loaded_r = self.resolve_keys(message)
-        n_static = len(keys) - len(loaded_w) - len(loaded_r)
+        n_keys = len(keys)
+        n_static = n_keys - len(loaded_w) - len(loaded_r)
         fee, prio, price = self.fee_of(message, keys)
         svm = self._raw
         get = svm.get_account
@@ -539,34 +553,54 @@ class Chain:
         else:
             meta = result
             err = None
-        post_accounts = [get(k) for k in keys]
-        flags = self.writable_flags(message, n_static, len(loaded_w), len(keys))
+        h = message.header
+        flags = _writable_flags(h.num_required_signatures, h.num_readonly_signed_accounts,
+                                h.num_readonly_unsigned_accounts, n_static, len(loaded_w), n_keys)
+        pre_balances = [a.lamports if a is not None else 0 for a in pre_accounts]
+        decimals = self.mint_decimals
+        pre_token: list[TokenBalance] = []
+        for i, a in enumerate(pre_accounts):
+            if a is not None and a.owner in TOKEN_PROGRAMS and (tb := token_balance_of(i, a, decimals)):
+                pre_token.append(tb)
+        # Only writable keys are read again: the runtime refuses any change to a read-only account, so its
+        # post state is its pre state (and so are its lamports and token balance).
+        post_accounts = list(pre_accounts)
+        post_balances = list(pre_balances)
+        post_token_at: dict[int, TokenBalance | None] = {}
         written: list[tuple[Pubkey, Account | None]] = []
         written_keys: list[Pubkey] = []
         slot = self.slot
-        for i, key in enumerate(keys):
-            if not flags[i] or (err is not None and i != 0):  # a failed transaction only writes the fee payer
+        for i in range(n_keys):
+            if not flags[i]:
                 continue
-            post = post_accounts[i]
-            if post is not None and (post.executable or post.owner in _NEVER_WRITTEN_OWNERS):
-                continue  # demoted: programs and sysvars are never written
+            key = keys[i]
+            post = post_accounts[i] = get(key)
+            if post is None:
+                post_balances[i] = 0
+                post_token_at[i] = None
+            else:
+                post_balances[i] = post.lamports
+                owner = post.owner
+                post_token_at[i] = token_balance_of(i, post, decimals) if owner in TOKEN_PROGRAMS else None
+                if post.executable or owner in _NEVER_WRITTEN_OWNERS:
+                    continue  # demoted: programs and sysvars are never written
+            if err is not None and i != 0:  # a failed transaction only writes the fee payer (and a nonce)
+                continue
             self._remember_preimage(key, pre_accounts[i])
             self._index(key, post)
             written.append((key, post))
             written_keys.append(key)
         self._track_prio(price, written_keys)
-        decimals = self.mint_decimals
-        pre_token = [tb for i, a in enumerate(pre_accounts)
-                     if a is not None and a.owner in TOKEN_PROGRAMS and (tb := token_balance_of(i, a, decimals))]
-        post_token = [tb for i, a in enumerate(post_accounts)
-                      if a is not None and a.owner in TOKEN_PROGRAMS and (tb := token_balance_of(i, a, decimals))]
+        if post_token_at:
+            post_token = [tb for tb in pre_token if tb.index not in post_token_at]
+            post_token += [tb for tb in post_token_at.values() if tb is not None]
+            post_token.sort(key=_token_index)
+        else:
+            post_token = pre_token
         sig = tx.signatures[0]
         record = TxRecord(
             sig, slot, self.block_times[slot], tx, keys, loaded_w, loaded_r, fee, err, meta.logs(),
-            meta.compute_units_consumed(),
-            [a.lamports if a is not None else 0 for a in pre_accounts],
-            [a.lamports if a is not None else 0 for a in post_accounts],
-            pre_token, post_token, meta,
+            meta.compute_units_consumed(), pre_balances, post_balances, pre_token, post_token, meta,
         )
         txs = self.txs
         txs[sig] = record
