@@ -19,6 +19,9 @@ from localnet.rpc_methods import RpcMethods
 MAX_HEADER = 16 * 1024
 MAX_BODY = 50 * 1024 * 1024
 _PARSE_ERROR = orjson.dumps({"jsonrpc": "2.0", "error": {"code": PARSE_ERROR, "message": "Parse error"}, "id": None})
+_OK_JSON_HEAD = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
+_REASONS = {200: b"OK", 400: b"Bad Request", 405: b"Method Not Allowed", 413: b"Payload Too Large",
+            431: b"Request Header Fields Too Large", 501: b"Not Implemented"}
 _INVALID_REQUEST = {"jsonrpc": "2.0", "error": {"code": INVALID_REQUEST, "message": "Invalid request"}, "id": None}
 
 
@@ -84,6 +87,17 @@ class HttpRpcProtocol(asyncio.Protocol):
         self.transport = None
 
     def data_received(self, data: bytes) -> None:
+        if not self.buf:
+            # Common case: one whole request in one segment. Parse it in place (no buffer copies).
+            end = data.find(b"\r\n\r\n")
+            if end >= 0:
+                req = self._head(data[:end])
+                if req is None:
+                    return
+                method, path, close, length = req
+                if len(data) == end + 4 + length:
+                    self._dispatch(method, path, data[end + 4:], close)
+                    return
         self.buf += data
         while self.transport is not None:
             end = self.buf.find(b"\r\n\r\n")
@@ -91,58 +105,76 @@ class HttpRpcProtocol(asyncio.Protocol):
                 if len(self.buf) > MAX_HEADER:
                     self._reply(431, b"", close=True)
                 return
-            head = bytes(self.buf[:end]).lower()
-            line_end = head.find(b"\r\n")
-            parts = (head if line_end < 0 else head[:line_end]).split(b" ")
-            if len(parts) != 3:
-                self._reply(400, b"", close=True)
+            head = bytes(self.buf[:end])
+            req = self._head(head)
+            if req is None:
                 return
-            method, path, version = parts
-            length = 0
-            cl = head.find(b"\r\ncontent-length:")
-            if cl >= 0:
-                value_end = head.find(b"\r\n", cl + 17)
-                try:
-                    length = int(head[cl + 17:value_end if value_end >= 0 else None])
-                except ValueError:
-                    self._reply(400, b"", close=True)
-                    return
-            conn = head.find(b"\r\nconnection:")
-            conn_value = b""
-            if conn >= 0:
-                value_end = head.find(b"\r\n", conn + 13)
-                conn_value = head[conn + 13:value_end if value_end >= 0 else None].strip()
-            close = conn_value == b"close" or (version == b"http/1.0" and conn_value != b"keep-alive")
-            te = head.find(b"\r\ntransfer-encoding:")
-            if te >= 0 and b"chunked" in head[te:head.find(b"\r\n", te + 2) if head.find(b"\r\n", te + 2) >= 0 else None]:
-                self._reply(501, b"", close=True)  # clients send Content-Length for JSON-RPC
-                return
-            if length > MAX_BODY:
-                self._reply(413, b"", close=True)
-                return
+            method, path, close, length = req
             total = end + 4 + length
             if len(self.buf) < total:
                 # curl sends `Expect: 100-continue` for bodies over 1 KiB and waits for this go-ahead.
-                if not self.continued and b"\r\nexpect: 100-continue" in head and self.transport is not None:
+                if not self.continued and b"\r\nexpect: 100-continue" in head.lower() and self.transport is not None:
                     self.continued = True
                     self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
                 return
             self.continued = False
             body = bytes(self.buf[end + 4:total])
             del self.buf[:total]
-            if method == b"post":
-                self._reply(200, handle_body(self.methods, body), close=close)
-            elif method == b"get" and path.split(b"?")[0] == b"/health":
-                self._reply(200, b"ok", close=close, ctype=b"text/plain")
-            else:
-                self._reply(405, b"Used HTTP Method is not allowed. POST or OPTIONS is required", close=close,
-                            ctype=b"text/plain")
+            self._dispatch(method, path, body, close)
+
+    def _head(self, raw: bytes) -> tuple[bytes, bytes, bool, int] | None:
+        """(method, path, close, content length) of a request head (lower-cased), or None after an error
+        reply (which closes the connection)."""
+        head = raw.lower()
+        line_end = head.find(b"\r\n")
+        parts = (head if line_end < 0 else head[:line_end]).split(b" ")
+        if len(parts) != 3:
+            self._reply(400, b"", close=True)
+            return None
+        method, path, version = parts
+        length = 0
+        cl = head.find(b"\r\ncontent-length:")
+        if cl >= 0:
+            value_end = head.find(b"\r\n", cl + 17)
+            try:
+                length = int(head[cl + 17:value_end if value_end >= 0 else None])
+            except ValueError:
+                self._reply(400, b"", close=True)
+                return None
+        conn = head.find(b"\r\nconnection:")
+        conn_value = b""
+        if conn >= 0:
+            value_end = head.find(b"\r\n", conn + 13)
+            conn_value = head[conn + 13:value_end if value_end >= 0 else None].strip()
+        close = conn_value == b"close" or (version == b"http/1.0" and conn_value != b"keep-alive")
+        te = head.find(b"\r\ntransfer-encoding:")
+        if te >= 0 and b"chunked" in head[te:head.find(b"\r\n", te + 2) if head.find(b"\r\n", te + 2) >= 0 else None]:
+            self._reply(501, b"", close=True)  # clients send Content-Length for JSON-RPC
+            return None
+        if length < 0:
+            self._reply(400, b"", close=True)
+            return None
+        if length > MAX_BODY:
+            self._reply(413, b"", close=True)
+            return None
+        return method, path, close, length
+
+    def _dispatch(self, method: bytes, path: bytes, body: bytes, close: bool) -> None:
+        if method == b"post":
+            self._reply(200, handle_body(self.methods, body), close=close)
+        elif method == b"get" and path.split(b"?")[0] == b"/health":
+            self._reply(200, b"ok", close=close, ctype=b"text/plain")
+        else:
+            self._reply(405, b"Used HTTP Method is not allowed. POST or OPTIONS is required", close=close,
+                        ctype=b"text/plain")
 
     def _reply(self, status: int, body: bytes, *, close: bool, ctype: bytes = b"application/json") -> None:
         if self.transport is None:
             return
-        reason = {200: b"OK", 400: b"Bad Request", 405: b"Method Not Allowed", 413: b"Payload Too Large",
-                  431: b"Request Header Fields Too Large", 501: b"Not Implemented"}.get(status, b"Error")
+        if status == 200 and not close and ctype == b"application/json":
+            self.transport.write(b"%s%d\r\n\r\n%s" % (_OK_JSON_HEAD, len(body), body))
+            return
+        reason = _REASONS.get(status, b"Error")
         head = b"HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %d\r\n%s\r\n" % (
             status, reason, ctype, len(body), b"Connection: close\r\n" if close else b"")
         self.transport.write(head + body)
