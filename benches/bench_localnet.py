@@ -90,26 +90,56 @@ def request_body(tx: VersionedTransaction, rid: int) -> bytes:
                          "params": [base64.b64encode(bytes(tx)).decode(), {"encoding": "base64"}]})
 
 
-class HttpConn:
-    """Minimal keep-alive HTTP/1.1 JSON-RPC client (so the client costs little next to the server)."""
+class HttpConn(asyncio.Protocol):
+    """Minimal keep-alive HTTP/1.1 JSON-RPC client on a raw asyncio.Protocol, one request in flight (a
+    streams-based client costs about as much CPU per call as the server's own transport does; on a 2-core
+    machine that CPU is taken from the server)."""
 
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, host: str) -> None:
-        self.r, self.w, self.host = reader, writer, host.encode()
+    def __init__(self, host: str) -> None:
+        self.host = host.encode()
+        self.transport: asyncio.Transport | None = None
+        self.buf = bytearray()
+        self.waiter: asyncio.Future[bytes] | None = None
 
     @classmethod
     async def open(cls, host: str, port: int) -> HttpConn:
-        r, w = await asyncio.open_connection(host, port)
-        return cls(r, w, host)
+        _, proto = await asyncio.get_running_loop().create_connection(lambda: cls(host), host, port)
+        return proto
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self.waiter is not None and not self.waiter.done():
+            self.waiter.set_exception(ConnectionError(f"connection closed: {exc}"))
+
+    def data_received(self, data: bytes) -> None:
+        buf = self.buf
+        buf += data
+        end = buf.find(b"\r\n\r\n")
+        if end < 0:
+            return
+        head = bytes(buf[:end]).lower()
+        cl = head.find(b"content-length:")
+        length = int(head[cl + 15:head.find(b"\r\n", cl) if head.find(b"\r\n", cl) >= 0 else None])
+        total = end + 4 + length
+        if len(buf) < total:
+            return
+        body = bytes(buf[end + 4:total])
+        del buf[:total]
+        if self.waiter is not None and not self.waiter.done():
+            self.waiter.set_result(body)
 
     async def call(self, body: bytes) -> bytes:
-        self.w.write(b"POST / HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s"
-                     % (self.host, len(body), body))
-        head = await self.r.readuntil(b"\r\n\r\n")
-        length = int(head.lower().split(b"content-length:")[1].split(b"\r\n")[0])
-        return await self.r.readexactly(length)
+        assert self.transport is not None
+        self.waiter = asyncio.get_running_loop().create_future()
+        self.transport.write(b"POST / HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\n"
+                             b"Content-Length: %d\r\n\r\n%s" % (self.host, len(body), body))
+        return await self.waiter
 
     def close(self) -> None:
-        self.w.close()
+        if self.transport is not None:
+            self.transport.close()
 
 
 async def rpc(conn: HttpConn, method: str, params: list[object]) -> object:
@@ -130,8 +160,8 @@ def cpu_seconds(pid: int) -> float:
 
 
 async def http_round(host: str, port: int, payer: Keypair, n: int, conns: int, base: int,
-                     server_pid: int) -> tuple[float, float]:
-    """(tx/s, server CPU microseconds per transaction)."""
+                     server_pid: int) -> tuple[float, float, float]:
+    """(tx/s, server CPU and client CPU microseconds per transaction)."""
     ctl = await HttpConn.open(host, port)
     bh = Hash.from_string((await rpc(ctl, "getLatestBlockhash", [{"commitment": "processed"}]))["value"]["blockhash"])
     bodies = [request_body(tx, i) for i, tx in enumerate(make_txs(payer, bh, n, base))]
@@ -144,13 +174,15 @@ async def http_round(host: str, port: int, payer: Keypair, n: int, conns: int, b
                 raise RuntimeError(resp.decode()[:300])
 
     cpu0 = cpu_seconds(server_pid)
+    client0 = time.process_time()
     t0 = time.perf_counter()
     await asyncio.gather(*(worker(c, bodies[i::conns]) for i, c in enumerate(pool)))
     rate = n / (time.perf_counter() - t0)
+    client_us = (time.process_time() - client0) / n * 1e6
     cpu_us = (cpu_seconds(server_pid) - cpu0) / n * 1e6
     for c in [*pool, ctl]:
         c.close()
-    return rate, cpu_us
+    return rate, cpu_us, client_us
 
 
 async def throughput(n: int, rounds: int, conns: int) -> dict[str, object]:
@@ -170,16 +202,19 @@ async def throughput(n: int, rounds: int, conns: int) -> dict[str, object]:
         seq: list[float] = []
         conc: list[float] = []
         cpu: list[float] = []
+        client: list[float] = []
         base = 1
         for _ in range(rounds):
             floor.append(floor_round(n, base))
             inproc.append(inproc_round(n, base))
-            rate, cpu_us = await http_round(host, int(port), payer, n, 1, base + n, proc.pid)
+            rate, cpu_us, client_us = await http_round(host, int(port), payer, n, 1, base + n, proc.pid)
             seq.append(rate)
             cpu.append(cpu_us)
-            rate, cpu_us = await http_round(host, int(port), payer, n, conns, base + 2 * n, proc.pid)
+            client.append(client_us)
+            rate, cpu_us, client_us = await http_round(host, int(port), payer, n, conns, base + 2 * n, proc.pid)
             conc.append(rate)
             cpu.append(cpu_us)
+            client.append(client_us)
             base += 3 * n
     finally:
         proc.terminate()
@@ -190,6 +225,7 @@ async def throughput(n: int, rounds: int, conns: int) -> dict[str, object]:
     return {"floor_tx_s": f, "http_seq_tx_s": s, "http_conc_tx_s": c, "seq_ratio": s / f, "conc_ratio": c / f,
             "inproc_tx_s": statistics.median(inproc), "inproc_ratio": statistics.median(ratios),
             "floor_us_per_tx": 1e6 / f, "server_cpu_us_per_tx": server_cpu,
+            "client_cpu_us_per_tx": statistics.median(client),
             "cpu_bound_ratio": (1e6 / f) / server_cpu, "conns": conns, "txs_per_round": n, "rounds": rounds}
 
 
@@ -244,6 +280,7 @@ def main() -> int:
           f"ratio {tp['conc_ratio']:.2f}")
     print(f"  server CPU per tx {tp['server_cpu_us_per_tx']:.0f} us vs floor {tp['floor_us_per_tx']:.0f} us per tx: "
           f"CPU-bound ratio {tp['cpu_bound_ratio']:.2f}")
+    print(f"  bench client CPU per tx {tp['client_cpu_us_per_tx']:.0f} us (shares the machine's 2 cores with the server)")
     print(f"notification latency processed -> client receipt (signatureSubscribe, n={int(lat['n'])})")
     print(f"  p50 {lat['p50_us']:.0f} us   p99 {lat['p99_us']:.0f} us")
     return 0

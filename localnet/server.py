@@ -29,7 +29,7 @@ from solders.signature import Signature
 from localnet.chain import FINALIZED, PROCESSED, TOKEN_PROGRAM, Chain
 from localnet.errors import ListenError, LoadError
 from localnet.pubsub import PubSub
-from localnet.rpc_http import HttpRpcProtocol
+from localnet.rpc_http import HttpRpcProtocol, WriteBatch
 from localnet.rpc_methods import RpcMethods
 
 MINT_SIZE = 82
@@ -108,6 +108,7 @@ class Localnet:
         self.pubsub = PubSub(self.chain)
         self._server: asyncio.Server | None = None
         self._connections: set[HttpRpcProtocol] = set()
+        self._write_batch = WriteBatch()
         self._clock: asyncio.Task[None] | None = None
         self._running = asyncio.Event()
         self._slot_waiters: list[tuple[int, int, asyncio.Future[int]]] = []
@@ -131,7 +132,8 @@ class Localnet:
         elif self.ws_port is None:
             self.ws_port = self.rpc_port + 1
         try:
-            self._server = await loop.create_server(lambda: HttpRpcProtocol(self.methods, self._connections),
+            self._server = await loop.create_server(lambda: HttpRpcProtocol(self.methods, self._connections,
+                                                                                    self._write_batch),
                                                     self.host, self.rpc_port, reuse_address=True)
             self.ws_port = await self.pubsub.start(self.host, self.ws_port)
         except OSError as err:
