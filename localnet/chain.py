@@ -519,7 +519,14 @@ class Chain:
         message = tx.message
         if not verified:
             self.verify_signatures(tx, message)
-        self.check_transaction(tx, message)
+        sig = tx.signatures[0]
+        # check_transaction, inlined for the hot path: dedupe, then the blockhash by block height.
+        if sig in self.txs:
+            raise TxRejected(TransactionErrorFieldless.AlreadyProcessed)
+        height = self._blockhash_height.get(message.recent_blockhash)
+        if (height is None or self.block_height - height > MAX_PROCESSING_AGE) and \
+                not self._is_valid_durable_nonce(tx, message):
+            raise TxRejected(TransactionErrorFieldless.BlockhashNotFound)
         keys, loaded_w, loaded_r = self.resolve_keys(message)
         n_keys = len(keys)
         n_static = n_keys - len(loaded_w) - len(loaded_r)
@@ -577,11 +584,15 @@ class Chain:
             post = post_accounts[i] = get(key)
             if post is None:
                 post_balances[i] = 0
-                post_token_at[i] = None
+                if pre_token:
+                    post_token_at[i] = None
             else:
                 post_balances[i] = post.lamports
                 owner = post.owner
-                post_token_at[i] = token_balance_of(i, post, decimals) if owner in TOKEN_PROGRAMS else None
+                if owner in TOKEN_PROGRAMS:
+                    post_token_at[i] = token_balance_of(i, post, decimals)
+                elif pre_token:
+                    post_token_at[i] = None  # was it a token account? (closed or reassigned)
                 if post.executable or owner in _NEVER_WRITTEN_OWNERS:
                     continue  # demoted: programs and sysvars are never written
             if err is not None and i != 0:  # a failed transaction only writes the fee payer (and a nonce)
@@ -596,8 +607,7 @@ class Chain:
             post_token += [tb for tb in post_token_at.values() if tb is not None]
             post_token.sort(key=_token_index)
         else:
-            post_token = pre_token
-        sig = tx.signatures[0]
+            post_token = list(pre_token)
         record = TxRecord(
             sig, slot, self.block_times[slot], tx, keys, loaded_w, loaded_r, fee, err, meta.logs(),
             meta.compute_units_consumed(), pre_balances, post_balances, pre_token, post_token, meta,

@@ -85,7 +85,7 @@ class PubSub:
         self.slot_subs: dict[int, Sub] = {}
         self.logs_subs: dict[int, Sub] = {}
         self.deferred = 0  # subscriptions at confirmed/finalized: only then keep per-slot events
-        self._slot_events: dict[int, list[tuple[TxRecord, list[Pubkey]]]] = {}
+        self._slot_events: dict[int, list[tuple[TxRecord, list[tuple[Pubkey, Account | None]]]]] = {}
         self.server: Server | None = None
         self.clients: set[Client] = set()
         chain.tx_listeners.append(self.on_tx)
@@ -260,7 +260,12 @@ class PubSub:
     def on_tx(self, rec: TxRecord, written: list[tuple[Pubkey, Account | None]]) -> None:
         # Kept for every transaction until finalized: a confirmed/finalized subscription made after the
         # transaction landed (e.g. signatureSubscribe right after sendTransaction) must still be served.
-        self._slot_events.setdefault(rec.slot, []).append((rec, [k for k, _ in written]))
+        # (`written` is built per transaction and never changed afterwards: kept as is, no copy.)
+        events = self._slot_events.get(rec.slot)
+        if events is None:
+            self._slot_events[rec.slot] = [(rec, written)]
+        else:
+            events.append((rec, written))
         if not self.by_id:
             return
         slot = rec.slot
@@ -310,8 +315,8 @@ class PubSub:
         if not events:
             return
         seen_accounts: set[Pubkey] = set()
-        for rec, keys in events:
-            for key in keys:
+        for rec, written in events:
+            for key, _ in written:
                 if key in seen_accounts:
                     continue  # one notification per account per slot, with its end-of-slot state
                 seen_accounts.add(key)
