@@ -94,6 +94,9 @@ def _cfg(params: list[Any], i: int) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise invalid_params(f"invalid type: expected a config object at position {i}")
     # Clients (solana-py among them) send null for unset options: null means "default", as in agave.
+    # (Handlers only read the config: without nulls the request's own dict serves as is.)
+    if None not in value.values():
+        return value
     return {k: v for k, v in value.items() if v is not None}
 
 
