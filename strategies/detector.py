@@ -420,12 +420,15 @@ def detect(state: Any, graph: Any, pool: Any) -> int:
     lo = graph[h + R.H_LO]
     hi = graph[h + R.H_HI]
     if graph[h + R.H_INLINE] != 0:
-        return _scan(state, graph, h + R.HEAD_WIDTH, 0, hi - lo)
-    ids = graph[R.G_IDS_OFF]
-    e1 = ids + hi * R.ROUTE_WIDTH
-    for e in range(ids + lo * R.ROUTE_WIDTH, e1, 16):
-        prefetch(graph, e)
-    return _scan(state, graph, ids, lo, hi)
+        base = h + R.HEAD_WIDTH
+        hi = hi - lo
+        lo = 0
+    else:
+        base = graph[R.G_IDS_OFF]
+        e1 = base + hi * R.ROUTE_WIDTH
+        for e in range(base + lo * R.ROUTE_WIDTH, e1, 16):
+            prefetch(graph, e)
+    return _scan(state, graph, base, lo, hi)  # one call site: one copy of the loop in the code
 
 
 @njit(_DETECT_ALL_SIG, cache=True, nogil=True, error_model="numpy")
