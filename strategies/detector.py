@@ -12,6 +12,14 @@ Entry points (compiled eagerly with fixed signatures, `cache=True`), over the ca
 * `direct_detect()` — `detect`'s compiled entry point, which skips the dispatcher's type resolution;
   same arguments, no type checks: pass exactly a C-contiguous float64[:], int32[:] and an int.
 
+The entry points keep the GIL (no `nogil`): releasing and re-acquiring it costs a sizeable part of a
+~1 µs update, and only the event loop's thread calls the detector.
+
+Memory per update (`routes` packs the graph for it): `detect` reads the pool's fixed-size block of the
+graph (its address depends on the pool alone), prefetches it and every pool row and token row listed
+in its head row, then evaluates the route entries copied in the block. The cache misses of a cold
+update thus overlap, and the cost per update stays nearly flat as the market grows.
+
 Per route: every leg's pool must be usable (`F_GATE`: tradable, not settling) and priced. First a
 cheap screen: the product of the legs' spot rates (fees included) times the CEX ratio is the marginal
 profit rate at size 0; the profit is concave in size, so a rate <= 1 means no opportunity at any size
@@ -98,7 +106,7 @@ _DETECT_SIG = "int64(float64[::1], int32[::1], int64)"
 _DETECT_ALL_SIG = "int64(float64[::1], int32[::1])"
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, error_model="numpy")
 def route_out(state: Any, graph: Any, ro: Any, x: Any) -> Any:
     """(float output, initialized ticks crossed) of the route row at `ro` for input `x`, any pool kinds;
     output -1.0 when a CLMM leg runs past the edge of its tick arrays. Called for CLMM routes only: it
@@ -137,7 +145,7 @@ def route_out(state: Any, graph: Any, ro: Any, x: Any) -> Any:
     return y, crossed
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, error_model="numpy")
 def _scan(state: Any, graph: Any, base: Any, lo: Any, hi: Any) -> int:
     """Evaluate the route rows lo..hi of the block at `base` (route table or a CSR's entries); write the
     best to state[O_*].
@@ -396,7 +404,7 @@ def _scan(state: Any, graph: Any, base: Any, lo: Any, hi: Any) -> int:
     return best
 
 
-@njit(_DETECT_SIG, cache=True, nogil=True, error_model="numpy")
+@njit(_DETECT_SIG, cache=True, error_model="numpy")
 def detect(state: Any, graph: Any, pool: Any) -> int:
     """Evaluate the routes touching `pool`; best route id (or -1), details in state[O_*]."""
     # The pool's block (address from the pool alone: no dependent load in front of it) holds its head
@@ -431,13 +439,13 @@ def detect(state: Any, graph: Any, pool: Any) -> int:
     return _scan(state, graph, base, lo, hi)  # one call site: one copy of the loop in the code
 
 
-@njit(_DETECT_ALL_SIG, cache=True, nogil=True, error_model="numpy")
+@njit(_DETECT_ALL_SIG, cache=True, error_model="numpy")
 def detect_all(state: Any, graph: Any) -> int:
     """Evaluate every route; best route id (or -1), details in state[O_*]."""
     return _scan(state, graph, graph[R.G_ROUTES_OFF], 0, graph[R.G_N_ROUTES])
 
 
-@njit(_DETECT_SIG, cache=True, nogil=True, error_model="numpy")
+@njit(_DETECT_SIG, cache=True, error_model="numpy")
 def detect_token(state: Any, graph: Any, token: Any) -> int:
     """Evaluate the CEX-DEX routes buying or selling `token` (after its CEX price moved)."""
     ip = graph[R.G_TOK_INDPTR_OFF]
