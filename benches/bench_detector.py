@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 from numba import njit
 
-from bot.commands.bench import bench, build_synthetic
+from bot.detector_bench import bench, build_synthetic
 from strategies import detector
 
 
