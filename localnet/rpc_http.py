@@ -98,6 +98,7 @@ class HttpRpcProtocol(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
         self.buf = bytearray()
         self.out: list[bytes] = []
+        self.queued = False  # registered with the batch for the current loop round
         self.continued = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -111,6 +112,7 @@ class HttpRpcProtocol(asyncio.Protocol):
 
     def flush(self) -> None:
         """Write the replies held for this connection (in request order)."""
+        self.queued = False
         out = self.out
         if out and self.transport is not None and not self.transport.is_closing():
             self.transport.write(out[0] if len(out) == 1 else b"".join(out))
@@ -191,6 +193,11 @@ class HttpRpcProtocol(asyncio.Protocol):
         return method, path, close, length
 
     def _dispatch(self, method: bytes, path: bytes, body: bytes, close: bool) -> None:
+        if self.batch is not None and not self.queued:
+            # Queued before the handler runs, so this reply is written ahead of whatever the handler
+            # schedules (e.g. the PubSub notifications a transaction triggers), as an immediate write was.
+            self.queued = True
+            self.batch.add(self)
         if method == b"post":
             self._reply(200, handle_body(self.methods, body), close=close)
         elif method == b"get" and path.split(b"?")[0] == b"/health":
@@ -211,7 +218,8 @@ class HttpRpcProtocol(asyncio.Protocol):
         self.out.append(data)
         if close or self.batch is None:
             self.flush()
-        elif len(self.out) == 1:
+        elif not self.queued:
+            self.queued = True
             self.batch.add(self)
         if close:
             self.transport.close()
