@@ -26,6 +26,7 @@ import argparse
 import asyncio
 import base64
 import os
+import socket
 import statistics
 import subprocess
 import sys
@@ -148,6 +149,27 @@ async def rpc(conn: HttpConn, method: str, params: list[object]) -> object:
     if "error" in resp:
         raise RuntimeError(f"{method}: {resp['error']}")
     return resp["result"]
+
+
+def wakeup_rtt_us(n: int = 2000) -> float:
+    """Round trip of one byte between two processes over a socketpair (two cross-process wake-ups):
+    the part of an HTTP round trip no server code can shorten. On our VMs it swings from ~40 to ~100 us."""
+    a, b = socket.socketpair()
+    pid = os.fork()
+    if pid == 0:  # child: echo
+        a.close()
+        for _ in range(n):
+            b.send(b.recv(16))
+        os._exit(0)
+    b.close()
+    t0 = time.perf_counter()
+    for _ in range(n):
+        a.send(b"x")
+        a.recv(16)
+    rtt = (time.perf_counter() - t0) / n * 1e6
+    os.waitpid(pid, 0)
+    a.close()
+    return rtt
 
 
 def cpu_seconds(pid: int) -> float:
@@ -280,7 +302,9 @@ def main() -> int:
     ap.add_argument("--notify", type=int, default=300, help="transactions for the latency measurement")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
+    rtt = wakeup_rtt_us()
     tp = uvloop.run(throughput(args.txs, args.rounds, args.conns))
+    tp["wakeup_rtt_us"] = rtt
     lat = uvloop.run(notification_latency(args.notify))
     if args.json:
         print(orjson.dumps({"throughput": tp, "notification_latency": lat}).decode())
@@ -295,6 +319,7 @@ def main() -> int:
           f"ratio {tp['conc_ratio']:.2f} (median of per-round ratios)")
     print(f"  server CPU per tx {tp['server_cpu_us_per_tx']:.0f} us vs floor {tp['floor_us_per_tx']:.0f} us per tx: "
           f"CPU-bound ratio {tp['cpu_bound_ratio']:.2f} (median of per-round ratios)")
+    print(f"  two-process socket ping-pong RTT {tp['wakeup_rtt_us']:.0f} us (wake-up cost a sequential call pays)")
     print(f"  bench client CPU per tx {tp['client_cpu_us_per_tx']:.0f} us (shares the machine's 2 cores with the server)")
     print(f"notification latency processed -> client receipt (signatureSubscribe, n={int(lat['n'])})")
     print(f"  p50 {lat['p50_us']:.0f} us   p99 {lat['p99_us']:.0f} us")
