@@ -53,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
                 fund=[str(wallet.pubkey)],
             )
         try:
-            log.info("start", cluster=cfg.cluster.name, mode=mode.name, wallet=wallet.pubkey, pools=len(cfg.pools))
+            log.info("start", cluster=cfg.cluster.name, mode=mode.name, wallet=str(wallet.pubkey), pools=len(cfg.pools))
             await run_bot(cfg, mode, wallet, log, stop=stop)
         finally:
             if cluster is not None:
