@@ -8,8 +8,10 @@ Throughput (system transfers, pre-signed, distinct amounts):
                `python -m localnet` in a subprocess, one request in flight;
   http conc  - the same over C connections at once;
   in-process - the server's JSON-RPC handling of the same request bodies, called directly (no socket):
-               what localnet adds to LiteSVM without the transport and the client.
-Each round runs floor / in-process / floor / seq / floor / conc / floor; a mode's ratio is its tx/s over
+               what localnet adds to LiteSVM without the transport and the client;
+  http conc workers - http conc against a second server started with `--verify-workers W` (signature
+               checks in W worker processes while requests queue up).
+Each round runs floor / in-process / floor / seq / floor / conc / floor / conc workers / floor; a mode's ratio is its tx/s over
 the mean of the two floors measured right before and after it (the shared host's speed drifts within
 seconds), and the reported ratio is the median of those per-round ratios (goal >= 0.5); tx/s are medians. The server's CPU time per transaction
 (from /proc, Linux) is reported too: on a shared 2-core machine the wall-clock ratio also measures the
@@ -208,18 +210,26 @@ async def http_round(host: str, port: int, payer: Keypair, n: int, conns: int, b
     return rate, cpu_us, client_us
 
 
-async def throughput(n: int, rounds: int, conns: int) -> dict[str, object]:
-    proc = subprocess.Popen([sys.executable, "-m", "localnet", "--rpc-port", "0", "--slot-ms", "400"],
+async def start_server(*extra: str) -> tuple[subprocess.Popen[str], str, int, Keypair]:
+    """`python -m localnet` in a subprocess and a funded payer: (process, host, port, payer)."""
+    proc = subprocess.Popen([sys.executable, "-m", "localnet", "--rpc-port", "0", "--slot-ms", "400", *extra],
                             stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    rpc_url = dict(p.split("=", 1) for p in line.split()[2:])["rpc"]
+    host, port = rpc_url.removeprefix("http://").rsplit(":", 1)
+    ctl = await HttpConn.open(host, int(port))
+    payer = Keypair()
+    await rpc(ctl, "requestAirdrop", [str(payer.pubkey()), 10_000 * SOL])
+    ctl.close()
+    return proc, host, int(port), payer
+
+
+async def throughput(n: int, rounds: int, conns: int, verify_workers: int) -> dict[str, object]:
+    proc, host, port_n, payer = await start_server()
+    wproc, whost, wport, wpayer = await start_server("--verify-workers", str(verify_workers))
+    port = str(port_n)
     try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline()
-        rpc_url = dict(p.split("=", 1) for p in line.split()[2:])["rpc"]
-        host, port = rpc_url.removeprefix("http://").rsplit(":", 1)
-        ctl = await HttpConn.open(host, int(port))
-        payer = Keypair()
-        await rpc(ctl, "requestAirdrop", [str(payer.pubkey()), 10_000 * SOL])
-        ctl.close()
         floor: list[float] = []
         inproc: list[float] = []
         seq: list[float] = []
@@ -232,6 +242,9 @@ async def throughput(n: int, rounds: int, conns: int) -> dict[str, object]:
         r_seq: list[float] = []
         r_conc: list[float] = []
         r_cpu: list[float] = []
+        wconc: list[float] = []
+        r_wconc: list[float] = []
+        wcpu: list[float] = []
         base = 1
         for _ in range(rounds):
             f0 = floor_round(n, base)
@@ -247,22 +260,30 @@ async def throughput(n: int, rounds: int, conns: int) -> dict[str, object]:
             cpu.append(cpu_us)
             client.append(client_us)
             f3 = floor_round(n, base)
-            floor += [f0, f1, f2, f3]
+            rate, cpu_us, _ = await http_round(whost, wport, wpayer, n, conns, base + 3 * n, wproc.pid)
+            wconc.append(rate)
+            wcpu.append(cpu_us)
+            f4 = floor_round(n, base)
+            r_wconc.append(wconc[-1] / ((f3 + f4) / 2))
+            floor += [f0, f1, f2, f3, f4]
             r_inproc.append(inproc[-1] / ((f0 + f1) / 2))
             r_seq.append(seq[-1] / ((f1 + f2) / 2))
             r_conc.append(conc[-1] / ((f2 + f3) / 2))
             r_cpu += [2e6 / (f1 + f2) / cpu[-2], 2e6 / (f2 + f3) / cpu[-1]]
-            base += 3 * n
+            base += 4 * n
     finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+        for p in (proc, wproc):
+            p.terminate()
+            p.wait(timeout=10)
     f, s, c = statistics.median(floor), statistics.median(seq), statistics.median(conc)
     return {"floor_tx_s": f, "http_seq_tx_s": s, "http_conc_tx_s": c,
             "seq_ratio": statistics.median(r_seq), "conc_ratio": statistics.median(r_conc),
             "inproc_tx_s": statistics.median(inproc), "inproc_ratio": statistics.median(r_inproc),
             "floor_us_per_tx": 1e6 / f, "server_cpu_us_per_tx": statistics.median(cpu),
             "client_cpu_us_per_tx": statistics.median(client),
-            "cpu_bound_ratio": statistics.median(r_cpu), "conns": conns, "txs_per_round": n, "rounds": rounds}
+            "cpu_bound_ratio": statistics.median(r_cpu), "conns": conns, "txs_per_round": n, "rounds": rounds,
+            "http_conc_workers_tx_s": statistics.median(wconc), "conc_workers_ratio": statistics.median(r_wconc),
+            "workers_server_cpu_us_per_tx": statistics.median(wcpu), "verify_workers": verify_workers}
 
 
 async def notification_latency(n: int) -> dict[str, float]:
@@ -299,11 +320,12 @@ def main() -> int:
     ap.add_argument("--txs", type=int, default=2000, help="transactions per round and mode")
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--conns", type=int, default=8, help="connections for the concurrent mode")
+    ap.add_argument("--verify-workers", type=int, default=1, help="worker processes of the workers server")
     ap.add_argument("--notify", type=int, default=300, help="transactions for the latency measurement")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     rtt = wakeup_rtt_us()
-    tp = uvloop.run(throughput(args.txs, args.rounds, args.conns))
+    tp = uvloop.run(throughput(args.txs, args.rounds, args.conns, args.verify_workers))
     tp["wakeup_rtt_us"] = rtt
     lat = uvloop.run(notification_latency(args.notify))
     if args.json:
@@ -317,6 +339,9 @@ def main() -> int:
           "(median of per-round ratios)")
     print(f"  http   concurrent ({args.conns} conns)            {tp['http_conc_tx_s']:9.0f} tx/s  "
           f"ratio {tp['conc_ratio']:.2f} (median of per-round ratios)")
+    print(f"  http   concurrent ({args.conns} conns), --verify-workers {args.verify_workers} "
+          f"{tp['http_conc_workers_tx_s']:9.0f} tx/s  ratio {tp['conc_workers_ratio']:.2f} (median of per-round ratios; "
+          f"server main process CPU {tp['workers_server_cpu_us_per_tx']:.0f} us/tx)")
     print(f"  server CPU per tx {tp['server_cpu_us_per_tx']:.0f} us vs floor {tp['floor_us_per_tx']:.0f} us per tx: "
           f"CPU-bound ratio {tp['cpu_bound_ratio']:.2f} (median of per-round ratios)")
     print(f"  two-process socket ping-pong RTT {tp['wakeup_rtt_us']:.0f} us (wake-up cost a sequential call pays)")

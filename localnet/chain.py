@@ -441,8 +441,13 @@ class Chain:
         except Exception as err:  # malformed signature list
             raise SignatureInvalid(str(err)) from err
         # (`tx.message` clones the message, ~4 us: callers on the hot path pass it in.)
-        header = (message if message is not None else tx.message).header
-        if not all(ok) or len(ok) != header.num_required_signatures:
+        self.check_signature_results(ok, message if message is not None else tx.message)
+
+    @staticmethod
+    def check_signature_results(ok: Iterable[bool], message: Message | MessageV0) -> None:
+        """Raise SignatureInvalid unless `ok` (verify_with_results) holds one True per required signature."""
+        ok = tuple(ok)
+        if not all(ok) or len(ok) != message.header.num_required_signatures:
             raise SignatureInvalid("signature verification failed")
 
     def fee_of(self, message: Message | MessageV0, keys: list[Pubkey] | None = None) -> tuple[int, int, int]:
@@ -508,17 +513,22 @@ class Chain:
         initialized = _U32.unpack_from(data, 4)[0] == 1
         return bool(initialized and data[40:72] == bytes(message.recent_blockhash))
 
-    def process(self, tx: VersionedTransaction, *, verified: bool = False, preflight: bool = False) -> TxRecord:
+    def process(self, tx: VersionedTransaction, *, verified: bool = False, preflight: bool = False,
+                sig_results: Iterable[bool] | None = None) -> TxRecord:
         """Execute one transaction the way a leader does. Raises SignatureInvalid or TxRejected for a
         transaction that does not land; a landed transaction that fails is returned with `err` set.
 
         preflight=True is sendTransaction's preflight folded into execution: a transaction that would
         fail is rolled back (it only ever touched the fee payer) and raised as TxRejected with its logs,
         so a good transaction executes once instead of twice (simulate + execute on the same state).
+        sig_results: verify_with_results() computed elsewhere (a verification worker), checked instead.
         """
         message = tx.message
         if not verified:
-            self.verify_signatures(tx, message)
+            if sig_results is None:
+                self.verify_signatures(tx, message)
+            else:
+                self.check_signature_results(sig_results, message)
         sig = tx.signatures[0]
         # check_transaction, inlined for the hot path: dedupe, then the blockhash by block height.
         if sig in self.txs:

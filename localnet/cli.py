@@ -26,6 +26,9 @@ def build_parser(prog: str = "python -m localnet") -> argparse.ArgumentParser:
     p.add_argument("--rpc-port", type=int, default=8899, help="JSON-RPC port (default 8899; 0 = any free port)")
     p.add_argument("--ws-port", type=int, default=None, help="PubSub port (default rpc port + 1)")
     p.add_argument("--slot-ms", type=float, default=400.0, help="slot time in milliseconds (default 400)")
+    p.add_argument("--verify-workers", type=int, default=0, metavar="N",
+                   help="verify sendTransaction signatures in N worker processes when requests queue up "
+                        "(default 0: on the event loop)")
     p.add_argument("--bpf-program", nargs=2, action="append", default=[], metavar=("ID", "FILE.so"),
                    help="deploy an SBF program at ID (repeatable)")
     p.add_argument("--account", nargs=2, action="append", default=[], metavar=("PUBKEY", "FILE.json"),
@@ -53,7 +56,8 @@ async def serve(args: argparse.Namespace) -> None:
 
     if args.clone and not args.url:
         raise LoadError("--clone needs --url <RPC URL> to copy the accounts from")
-    net = Localnet(host=args.host, rpc_port=args.rpc_port, ws_port=args.ws_port, slot_ms=args.slot_ms)
+    net = Localnet(host=args.host, rpc_port=args.rpc_port, ws_port=args.ws_port, slot_ms=args.slot_ms,
+                   verify_workers=args.verify_workers)
     for pid, path in args.bpf_program:
         net.add_program(_pubkey(pid, "--bpf-program"), path)
     for key, path in args.account:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -18,7 +20,7 @@ from localnet.rpc_methods import RpcMethods
 
 MAX_HEADER = 16 * 1024
 MAX_BODY = 50 * 1024 * 1024
-_PARSE_ERROR = orjson.dumps({"jsonrpc": "2.0", "error": {"code": PARSE_ERROR, "message": "Parse error"}, "id": None})
+_PARSE_ERROR: bytes = orjson.dumps({"jsonrpc": "2.0", "error": {"code": PARSE_ERROR, "message": "Parse error"}, "id": None})
 _OK_JSON_HEAD = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
 _REASONS = {200: b"OK", 400: b"Bad Request", 405: b"Method Not Allowed", 413: b"Payload Too Large",
             431: b"Request Header Fields Too Large", 501: b"Not Implemented"}
@@ -31,16 +33,21 @@ def handle_body(methods: RpcMethods, body: bytes) -> bytes:
         req = orjson.loads(body)
     except orjson.JSONDecodeError:
         return _PARSE_ERROR
+    return handle_parsed(methods, req)
+
+
+def handle_parsed(methods: RpcMethods, req: Any, sig_ok: tuple[bool, ...] | None = None) -> bytes:
+    """handle_body after JSON parsing; `sig_ok`: a single sendTransaction's signatures, verified elsewhere."""
     if isinstance(req, list):
         if not req:
             return orjson.dumps(_INVALID_REQUEST)
         out = [r for r in (handle_one(methods, item) for item in req) if r is not None]
         return orjson.dumps(out) if out else b""
-    resp = handle_one(methods, req)
+    resp = handle_one(methods, req, sig_ok)
     return orjson.dumps(resp) if resp is not None else b""
 
 
-def handle_one(methods: RpcMethods, req: Any) -> dict[str, Any] | None:
+def handle_one(methods: RpcMethods, req: Any, sig_ok: tuple[bool, ...] | None = None) -> dict[str, Any] | None:
     if not isinstance(req, dict) or req.get("jsonrpc") != "2.0" or not isinstance(req.get("method"), str):
         rid = req.get("id") if isinstance(req, dict) and isinstance(req.get("id"), (int, str)) else None
         return {"jsonrpc": "2.0", "error": _INVALID_REQUEST["error"], "id": rid}
@@ -56,7 +63,7 @@ def handle_one(methods: RpcMethods, req: Any) -> dict[str, Any] | None:
         fn = methods.table.get(method)
         if fn is None:
             raise RpcFault(METHOD_NOT_FOUND, "Method not found")
-        result = fn(params)
+        result = fn(params) if sig_ok is None else methods.send_transaction(params, sig_ok)
     except RpcFault as fault:
         return None if notification else {"jsonrpc": "2.0", "error": fault.to_obj(), "id": rid}
     except (KeyboardInterrupt, SystemExit):
@@ -88,13 +95,163 @@ class WriteBatch:
             proto.flush()
 
 
+class _Pending:
+    """One request waiting in OrderedSends' arrival-order queue."""
+
+    __slots__ = ("close", "later", "proto", "raw", "ready", "req", "seq", "sig_ok")
+
+    def __init__(self, proto: HttpRpcProtocol, req: Any, raw: bytes | None, close: bool, seq: int,
+                 ready: bool) -> None:
+        self.proto = proto
+        self.req = req
+        self.raw = raw  # the transaction's bytes until a worker has taken them
+        self.close = close
+        self.seq = seq
+        self.ready = ready  # its signatures are verified (or it needs no verification)
+        self.sig_ok: tuple[bool, ...] | None = None
+        self.later: Callable[[], None] | None = None  # a non-JSON reply, written in its turn
+
+
+class OrderedSends:
+    """sendTransaction with its ed25519 checks in worker processes (`VerifyPool`), applied in arrival order.
+
+    Rules: a transaction is applied only once its own signatures are verified and every transaction that
+    arrived before it has been applied (one global FIFO); a connection with a request in the FIFO queues
+    its later requests behind it, so its replies keep request order. The workers are used only when
+    sendTransactions wait: the first one of an event-loop round, with nothing queued, runs inline exactly
+    as without workers (sequential latency does not grow); the next ones of the same round, and every one
+    while the FIFO is not empty, go to the workers. Reads from connections with nothing queued are
+    answered at once, as before.
+    """
+
+    _WRITES = frozenset(("sendTransaction", "requestAirdrop"))
+
+    def __init__(self, methods: RpcMethods, workers: int) -> None:
+        from localnet.verify_pool import VerifyPool
+
+        self.methods = methods
+        self.pool = VerifyPool(workers, self._on_result)
+        self.fifo: deque[_Pending] = deque()
+        self.waiting: dict[int, _Pending] = {}  # seq -> entry submitted to a worker
+        self.unsent: deque[_Pending] = deque()  # need verification, every worker busy
+        self._seq = 0
+        self._sends_this_round = 0
+        self._scheduled = False
+
+    def start(self) -> None:
+        self.pool.start()
+
+    async def close(self) -> None:
+        await self.pool.close()
+        self.fifo.clear()
+        self.waiting.clear()
+        self.unsent.clear()
+
+    def submit(self, proto: HttpRpcProtocol, body: bytes, close: bool) -> None:
+        """One POST body of `proto`: answered now or queued (see the class docstring)."""
+        try:
+            req = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            req = _PARSE_ERROR
+        is_send = isinstance(req, dict) and req.get("method") == "sendTransaction"
+        if not self.fifo:
+            if not is_send:
+                proto.reply_json(self._answer(req, None), close)
+                return
+            if self._sends_this_round == 0:
+                self._sends_this_round = 1
+                self._schedule()  # resets the round's count
+                proto.reply_json(self._answer(req, None), close)
+                return
+        elif not proto.pending and not is_send and not isinstance(req, list) and \
+                not (isinstance(req, dict) and req.get("method") in self._WRITES):
+            proto.reply_json(self._answer(req, None), close)  # a read: answered concurrently
+            return
+        self._seq += 1
+        raw = self.methods.send_transaction_bytes(req.get("params")) if is_send else None
+        entry = _Pending(proto, req, raw, close, self._seq, raw is None or not self.pool.alive)
+        proto.pending += 1
+        if close:
+            proto.closing = True  # parse nothing after a Connection: close request, as the inline path
+        self.fifo.append(entry)
+        if not entry.ready:
+            assert raw is not None
+            if self.pool.submit(entry.seq, raw):
+                entry.raw = None
+                self.waiting[entry.seq] = entry
+            else:
+                self.unsent.append(entry)  # every worker busy: handed over when one frees up
+        self._schedule()
+
+    def submit_later(self, proto: HttpRpcProtocol, reply: Callable[[], None]) -> None:
+        """A reply that must wait for this connection's queued requests (e.g. GET /health behind them)."""
+        self._seq += 1
+        entry = _Pending(proto, None, None, False, self._seq, True)
+        entry.later = reply
+        proto.pending += 1
+        self.fifo.append(entry)
+        self._schedule()
+
+    def _answer(self, req: Any, sig_ok: tuple[bool, ...] | None) -> bytes:
+        if isinstance(req, bytes):  # the parse error reply itself
+            return req
+        return handle_parsed(self.methods, req, sig_ok)
+
+    def _on_result(self, seq: int, ok: tuple[bool, ...] | None) -> None:
+        entry = self.waiting.pop(seq, None)
+        if entry is None:
+            return
+        entry.sig_ok = ok  # None (malformed, or a worker lost): verified inline when applied
+        entry.ready = True
+        self._schedule()
+
+    def _schedule(self) -> None:
+        if not self._scheduled:
+            self._scheduled = True
+            asyncio.get_running_loop().call_soon(self._run)
+
+    def _run(self) -> None:
+        """End of a loop round: apply what is ready, in order; hand waiting transactions to workers."""
+        self._scheduled = False
+        self._sends_this_round = 0
+        fifo = self.fifo
+        while fifo and fifo[0].ready:
+            entry = fifo.popleft()
+            proto = entry.proto
+            proto.pending -= 1
+            if entry.later is not None:
+                entry.later()
+                continue
+            proto.join_batch()  # before the handler: its reply goes out ahead of the notifications it triggers
+            proto.reply_json(self._answer(entry.req, entry.sig_ok), entry.close)
+        pool = self.pool
+        unsent = self.unsent
+        while unsent:
+            entry = unsent[0]
+            if not pool.alive:
+                entry.ready = True
+            elif pool.submit(entry.seq, entry.raw or b""):
+                self.waiting[entry.seq] = entry
+            else:
+                break
+            entry.raw = None
+            unsent.popleft()
+        pool.flush()
+        if fifo and fifo[0].ready:
+            self._schedule()  # the pool died under us: its entries became ready
+
+
 class HttpRpcProtocol(asyncio.Protocol):
     """One client connection: parse HTTP/1.1 requests from the byte stream and answer each."""
 
-    def __init__(self, methods: RpcMethods, connections: set[HttpRpcProtocol], batch: WriteBatch | None = None) -> None:
+    def __init__(self, methods: RpcMethods, connections: set[HttpRpcProtocol], batch: WriteBatch | None = None,
+                 sends: OrderedSends | None = None) -> None:
         self.methods = methods
         self.connections = connections
         self.batch = batch
+        self.sends = sends
+        self.pending = 0  # requests of this connection queued in `sends`
+        self.closing = False  # a queued request carries Connection: close
         self.transport: asyncio.Transport | None = None
         self.buf = bytearray()
         self.out: list[bytes] = []
@@ -119,6 +276,8 @@ class HttpRpcProtocol(asyncio.Protocol):
         out.clear()
 
     def data_received(self, data: bytes) -> None:
+        if self.closing:
+            return
         if not self.buf:
             # Common case: one whole request in one segment. Parse it in place (no buffer copies).
             end = data.find(b"\r\n\r\n")
@@ -131,7 +290,7 @@ class HttpRpcProtocol(asyncio.Protocol):
                     self._dispatch(method, path, data[end + 4:], close)
                     return
         self.buf += data
-        while self.transport is not None:
+        while self.transport is not None and not self.closing:
             end = self.buf.find(b"\r\n\r\n")
             if end < 0:
                 if len(self.buf) > MAX_HEADER:
@@ -199,12 +358,35 @@ class HttpRpcProtocol(asyncio.Protocol):
             self.queued = True
             self.batch.add(self)
         if method == b"post":
-            self._reply(200, handle_body(self.methods, body), close=close)
-        elif method == b"get" and path.split(b"?")[0] == b"/health":
+            if self.sends is not None:
+                self.sends.submit(self, body, close)
+            else:
+                self._reply(200, handle_body(self.methods, body), close=close)
+        elif self.pending and self.sends is not None:
+            # Behind this connection's queued requests: answered in its turn.
+            self.sends.submit_later(self, lambda: self._plain(method, path, close))
+            if close:
+                self.closing = True
+        else:
+            self._plain(method, path, close)
+
+    def _plain(self, method: bytes, path: bytes, close: bool) -> None:
+        """The reply to a request other than POST."""
+        self.join_batch()
+        if method == b"get" and path.split(b"?")[0] == b"/health":
             self._reply(200, b"ok", close=close, ctype=b"text/plain")
         else:
             self._reply(405, b"Used HTTP Method is not allowed. POST or OPTIONS is required", close=close,
                         ctype=b"text/plain")
+
+    def join_batch(self) -> None:
+        if self.batch is not None and not self.queued and self.transport is not None:
+            self.queued = True
+            self.batch.add(self)
+
+    def reply_json(self, body: bytes, close: bool) -> None:
+        """A POST's 200 reply (also for requests answered later by OrderedSends)."""
+        self._reply(200, body, close=close)
 
     def _reply(self, status: int, body: bytes, *, close: bool, ctype: bytes = b"application/json") -> None:
         if self.transport is None:

@@ -353,6 +353,20 @@ class RpcMethods:
         return str(rec.signature)
 
     def _decode_tx(self, raw: Any, cfg: dict[str, Any]) -> VersionedTransaction:
+        data = self._decode_raw(raw, cfg)
+        try:
+            tx = VersionedTransaction.from_bytes(data)
+        except (ValueError, TypeError) as err:
+            raise RpcFault(INVALID_PARAMS, "failed to deserialize solana_transaction::versioned::"
+                                           f"VersionedTransaction: {err}") from err
+        try:
+            tx.sanitize()
+        except Exception as err:
+            raise RpcFault(INVALID_PARAMS, "invalid transaction: Transaction failed to sanitize accounts offsets "
+                                           "correctly") from err
+        return tx
+
+    def _decode_raw(self, raw: Any, cfg: dict[str, Any]) -> bytes:
         enc = cfg.get("encoding") or "base58"
         if not isinstance(raw, str):
             raise invalid_params("invalid type: expected an encoded transaction string")
@@ -371,19 +385,24 @@ class RpcMethods:
                 raise invalid_params(f"unsupported encoding: {enc}. Supported encodings: base58, base64")
         except (ValueError, binascii.Error) as err:  # binascii.Error is a ValueError; RpcFault is not
             raise RpcFault(INVALID_PARAMS, f"invalid {enc} encoding: {err}") from err
-        try:
-            tx = VersionedTransaction.from_bytes(data)
-        except (ValueError, TypeError) as err:
-            raise RpcFault(INVALID_PARAMS, "failed to deserialize solana_transaction::versioned::"
-                                           f"VersionedTransaction: {err}") from err
-        try:
-            tx.sanitize()
-        except Exception as err:
-            raise RpcFault(INVALID_PARAMS, "invalid transaction: Transaction failed to sanitize accounts offsets "
-                                           "correctly") from err
-        return tx
+        return bytes(data)
 
     def rpc_sendTransaction(self, params: list[Any]) -> Any:
+        return self.send_transaction(params, None)
+
+    def send_transaction_bytes(self, params: Any) -> bytes | None:
+        """The raw transaction of sendTransaction params, or None when they do not decode (the request
+        then runs the whole default path, errors included)."""
+        try:
+            if not isinstance(params, list):
+                return None
+            return self._decode_raw(_arg(params, 0), _cfg(params, 1))
+        except RpcFault:
+            return None
+
+    def send_transaction(self, params: list[Any], sig_ok: tuple[bool, ...] | None) -> Any:
+        """sendTransaction; `sig_ok` (per-signature results of verify_with_results computed elsewhere)
+        replaces the inline ed25519 verification, with the same checks and errors."""
         cfg = _cfg(params, 1)
         tx = self._decode_tx(_arg(params, 0), cfg)
         if "preflightCommitment" in cfg or "minContextSlot" in cfg:
@@ -393,10 +412,10 @@ class RpcMethods:
         if cfg.get("skipPreflight"):
             # A transaction that cannot land is dropped silently, as a validator does with skipPreflight.
             with contextlib.suppress(TxRejected, SignatureInvalid):
-                self.chain.process(tx, preflight=False)
+                self.chain.process(tx, preflight=False, sig_results=sig_ok)
             return sig
         try:
-            self.chain.process(tx, preflight=True)
+            self.chain.process(tx, preflight=True, sig_results=sig_ok)
         except SignatureInvalid as err:
             raise RpcFault(TX_SIGNATURE_VERIFICATION_FAILURE, "Transaction signature verification failure") from err
         except TxRejected as rej:

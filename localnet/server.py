@@ -29,7 +29,7 @@ from solders.signature import Signature
 from localnet.chain import FINALIZED, PROCESSED, TOKEN_PROGRAM, Chain
 from localnet.errors import ListenError, LoadError
 from localnet.pubsub import PubSub
-from localnet.rpc_http import HttpRpcProtocol, WriteBatch
+from localnet.rpc_http import HttpRpcProtocol, OrderedSends, WriteBatch
 from localnet.rpc_methods import RpcMethods
 
 MINT_SIZE = 82
@@ -96,9 +96,15 @@ class Localnet:
     """A local Solana cluster in this process. Start with `await start()` or `async with`."""
 
     def __init__(self, *, host: str = "127.0.0.1", rpc_port: int = 8899, ws_port: int | None = None,
-                 slot_ms: float = 400.0, chain: Chain | None = None) -> None:
+                 slot_ms: float = 400.0, chain: Chain | None = None, verify_workers: int = 0) -> None:
         if slot_ms <= 0:
             raise LoadError(f"slot_ms must be > 0, got {slot_ms}")
+        if verify_workers < 0:
+            raise LoadError(f"verify_workers must be >= 0, got {verify_workers}")
+        # >= 1: sendTransaction signature checks go to that many worker processes when requests queue up
+        # (rpc_http.OrderedSends); 0 verifies every signature on the event loop.
+        self.verify_workers = verify_workers
+        self._sends: OrderedSends | None = None
         self.host = host
         self.rpc_port = rpc_port
         self.ws_port = ws_port
@@ -131,9 +137,16 @@ class Localnet:
             self.ws_port = self.ws_port if self.ws_port is not None else ws
         elif self.ws_port is None:
             self.ws_port = self.rpc_port + 1
+        if self.verify_workers:
+            self._sends = OrderedSends(self.methods, self.verify_workers)
+            try:
+                self._sends.start()
+            except OSError as err:
+                await self.stop()
+                raise LoadError(f"cannot start {self.verify_workers} signature verification workers: {err}") from err
         try:
             self._server = await loop.create_server(lambda: HttpRpcProtocol(self.methods, self._connections,
-                                                                                    self._write_batch),
+                                                                                    self._write_batch, self._sends),
                                                     self.host, self.rpc_port, reuse_address=True)
             self.ws_port = await self.pubsub.start(self.host, self.ws_port)
         except OSError as err:
@@ -159,6 +172,9 @@ class Localnet:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self._server.wait_closed(), 2.0)
             self._server = None
+        if self._sends is not None:
+            await self._sends.close()
+            self._sends = None
         await self.pubsub.stop()
 
     async def __aenter__(self) -> Localnet:
