@@ -2,7 +2,9 @@
 
 A frameworks-free server keeps the per-request overhead small enough for sendTransaction to run near
 LiteSVM's own speed. Requests on one connection are answered in order; handlers are synchronous and run
-on the event loop, so transactions are processed one at a time, in arrival order.
+on the event loop, so transactions are processed one at a time, in arrival order. With verify workers
+(`OrderedSends`), sendTransaction signature checks that would queue up run in other processes while the
+event loop still applies every transaction itself, in arrival order.
 """
 
 from __future__ import annotations

@@ -397,7 +397,7 @@ class RpcMethods:
             if not isinstance(params, list):
                 return None
             return self._decode_raw(_arg(params, 0), _cfg(params, 1))
-        except RpcFault:
+        except Exception:  # whatever the reason, the default path answers it in its turn
             return None
 
     def send_transaction(self, params: list[Any], sig_ok: tuple[bool, ...] | None) -> Any:
