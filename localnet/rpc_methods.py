@@ -9,7 +9,7 @@ import base64
 import binascii
 import contextlib
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 import based58
 import pybase64
@@ -56,6 +56,15 @@ _LEGACY_COMMITMENT = {"recent": PROCESSED, "single": "confirmed", "singleGossip"
                       "root": FINALIZED}
 MAX_BASE58_TX = 1683
 MAX_BASE64_TX = 1644
+class Verified(NamedTuple):
+    """A sendTransaction whose signatures a verification worker checked: `ok` is verify_with_results(),
+    `signature` the first signature in base58 (the reply), `raw` the transaction bytes already decoded."""
+
+    ok: tuple[bool, ...]
+    signature: str
+    raw: bytes
+
+
 MAX_MULTIPLE_ACCOUNTS = 100
 MAX_SIGNATURE_STATUSES = 256
 VERSION = {"solana-core": "2.2.0", "feature-set": 3294202862}
@@ -353,7 +362,10 @@ class RpcMethods:
         return str(rec.signature)
 
     def _decode_tx(self, raw: Any, cfg: dict[str, Any]) -> VersionedTransaction:
-        data = self._decode_raw(raw, cfg)
+        return self._parse_tx(self._decode_raw(raw, cfg))
+
+    @staticmethod
+    def _parse_tx(data: bytes) -> VersionedTransaction:
         try:
             tx = VersionedTransaction.from_bytes(data)
         except (ValueError, TypeError) as err:
@@ -400,15 +412,23 @@ class RpcMethods:
         except Exception:  # whatever the reason, the default path answers it in its turn
             return None
 
-    def send_transaction(self, params: list[Any], sig_ok: tuple[bool, ...] | None) -> Any:
-        """sendTransaction; `sig_ok` (per-signature results of verify_with_results computed elsewhere)
-        replaces the inline ed25519 verification, with the same checks and errors."""
+    def send_transaction(self, params: list[Any], verified: Verified | None) -> Any:
+        """sendTransaction; `verified` (a worker's verify_with_results, with the signature string and the
+        decoded bytes) replaces the inline ed25519 verification, with the same checks and errors."""
         cfg = _cfg(params, 1)
-        tx = self._decode_tx(_arg(params, 0), cfg)
+        if verified is None:
+            tx = self._decode_tx(_arg(params, 0), cfg)
+            sig_ok = None
+            sig = ""
+        else:
+            tx = self._parse_tx(verified.raw)
+            sig_ok = verified.ok
+            sig = verified.signature
         if "preflightCommitment" in cfg or "minContextSlot" in cfg:
             self._commitment({"commitment": (cfg.get("preflightCommitment") or FINALIZED),
                               "minContextSlot": cfg.get("minContextSlot")})
-        sig = str(tx.signatures[0])
+        if not sig:
+            sig = str(tx.signatures[0])
         if cfg.get("skipPreflight"):
             # A transaction that cannot land is dropped silently, as a validator does with skipPreflight.
             with contextlib.suppress(TxRejected, SignatureInvalid):

@@ -29,7 +29,7 @@ from solders.signature import Signature
 from localnet.chain import FINALIZED, PROCESSED, TOKEN_PROGRAM, Chain
 from localnet.errors import ListenError, LoadError
 from localnet.pubsub import PubSub
-from localnet.rpc_http import HttpRpcProtocol, OrderedSends, WriteBatch
+from localnet.rpc_http import DEFAULT_BUSY_POLL_US, BusyPoll, HttpRpcProtocol, OrderedSends, WriteBatch
 from localnet.rpc_methods import RpcMethods
 
 MINT_SIZE = 82
@@ -96,11 +96,14 @@ class Localnet:
     """A local Solana cluster in this process. Start with `await start()` or `async with`."""
 
     def __init__(self, *, host: str = "127.0.0.1", rpc_port: int = 8899, ws_port: int | None = None,
-                 slot_ms: float = 400.0, chain: Chain | None = None, verify_workers: int = 0) -> None:
+                 slot_ms: float = 400.0, chain: Chain | None = None, verify_workers: int = 0,
+                 busy_poll_us: float = DEFAULT_BUSY_POLL_US) -> None:
         if slot_ms <= 0:
             raise LoadError(f"slot_ms must be > 0, got {slot_ms}")
         if verify_workers < 0:
             raise LoadError(f"verify_workers must be >= 0, got {verify_workers}")
+        if busy_poll_us < 0:
+            raise LoadError(f"busy_poll_us must be >= 0, got {busy_poll_us}")
         # >= 1: sendTransaction signature checks go to that many worker processes when requests queue up
         # (rpc_http.OrderedSends); 0 verifies every signature on the event loop.
         self.verify_workers = verify_workers
@@ -114,7 +117,8 @@ class Localnet:
         self.pubsub = PubSub(self.chain)
         self._server: asyncio.Server | None = None
         self._connections: set[HttpRpcProtocol] = set()
-        self._write_batch = WriteBatch()
+        self.busy_poll = BusyPoll(busy_poll_us)
+        self._write_batch = WriteBatch(self.busy_poll)
         self._clock: asyncio.Task[None] | None = None
         self._running = asyncio.Event()
         self._slot_waiters: list[tuple[int, int, asyncio.Future[int]]] = []
@@ -138,7 +142,7 @@ class Localnet:
         elif self.ws_port is None:
             self.ws_port = self.rpc_port + 1
         if self.verify_workers:
-            self._sends = OrderedSends(self.methods, self.verify_workers)
+            self._sends = OrderedSends(self.methods, self.verify_workers, self.busy_poll.window * 1e6)
             try:
                 self._sends.start()
             except OSError as err:

@@ -7,8 +7,9 @@ processes can. Each worker owns two raw pipes (requests in, results out) and onl
 in arrival order (see `rpc_http.OrderedSends`).
 
 Wire format (little endian): request = u32 seq, u16 length, raw transaction bytes; result = u32 seq,
-u8 n, n bytes of 0/1 (one per signature) or n = 255 when the bytes did not verify at all (malformed: the
-event loop then verifies inline, which raises exactly the error the default path raises).
+u8 n, n bytes of 0/1 (one per signature), u8 m, m bytes of the first signature in base58 (the reply the
+event loop then need not encode); or u32 seq, u8 255 when the bytes did not verify at all (malformed:
+the event loop then verifies inline, which raises exactly the error the default path raises).
 """
 
 from __future__ import annotations
@@ -16,10 +17,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import select
 import signal
 import struct
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 
 _REQ = struct.Struct("<IH")
@@ -29,18 +32,45 @@ MALFORMED = 255
 # event loop's write to a worker never blocks.
 MAX_IN_FLIGHT = 32
 
-ResultCallback = Callable[[int, "tuple[bool, ...] | None"], None]
+ResultCallback = Callable[[int, "tuple[bool, ...] | None", str], None]
 
 
-def worker_main(rfd: int, wfd: int) -> None:
+def _reader(rfd: int, spin_us: float) -> Callable[[], bytes]:
+    """os.read of the request pipe that, for `spin_us` after the last request, polls instead of sleeping
+    (a sleeping process's wake-up costs a VM tens of microseconds; see rpc_http.BusyPoll)."""
+    if spin_us <= 0:
+        return lambda: os.read(rfd, 1 << 16)
+    os.set_blocking(rfd, False)
+    window = spin_us / 1e6
+    clock = time.perf_counter
+    last = clock()
+
+    def read() -> bytes:
+        nonlocal last
+        while True:
+            try:
+                chunk = os.read(rfd, 1 << 16)
+            except BlockingIOError:
+                if clock() - last < window:
+                    continue
+                select.select([rfd], [], [])
+                continue
+            last = clock()
+            return chunk
+
+    return read
+
+
+def worker_main(rfd: int, wfd: int, spin_us: float = 0.0) -> None:
     """Worker process: verify until the request pipe reaches EOF (the server closed it or exited)."""
     # The server decides when workers stop (Ctrl-C reaches the whole process group).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     from solders.transaction import VersionedTransaction
 
+    read = _reader(rfd, spin_us)
     buf = b""
     while True:
-        chunk = os.read(rfd, 1 << 16)
+        chunk = read()
         if not chunk:
             return
         buf += chunk
@@ -52,11 +82,13 @@ def worker_main(rfd: int, wfd: int) -> None:
                 break
             off = start + n
             try:
-                ok = VersionedTransaction.from_bytes(buf[start:off]).verify_with_results()
+                tx = VersionedTransaction.from_bytes(buf[start:off])
+                ok = tx.verify_with_results()
+                sig = str(tx.signatures[0]).encode()
             except Exception:
                 out = _RES.pack(seq, MALFORMED)
             else:
-                out = _RES.pack(seq, len(ok)) + bytes(ok)
+                out = b"%s%s%c%s" % (_RES.pack(seq, len(ok)), bytes(ok), len(sig), sig)
             # One result per write: the event loop can apply transaction k while k+1 is being verified.
             os.write(wfd, out)
         buf = buf[off:]
@@ -78,10 +110,11 @@ class VerifyPool:
     """N verification processes. `submit(seq, raw)` then `flush()`; results come to `on_result(seq, ok)`
     on the event loop (`ok` None: verify inline)."""
 
-    def __init__(self, workers: int, on_result: ResultCallback) -> None:
+    def __init__(self, workers: int, on_result: ResultCallback, spin_us: float = 0.0) -> None:
         if workers < 1:
             raise ValueError(f"verify workers must be >= 1, got {workers}")
         self.size = workers
+        self.spin_us = spin_us
         self.on_result = on_result
         self.workers: list[_Worker] = []
         self.results = 0  # answers received from workers (tests check the workers were used)
@@ -98,7 +131,8 @@ class VerifyPool:
             for fd in (req_w, res_r):
                 os.set_inheritable(fd, False)
             try:
-                proc = subprocess.Popen([sys.executable, "-m", "localnet.verify_pool", str(req_r), str(res_w)],
+                proc = subprocess.Popen([sys.executable, "-m", "localnet.verify_pool", str(req_r), str(res_w),
+                                         str(self.spin_us)],
                                         pass_fds=(req_r, res_w), stdin=subprocess.DEVNULL)
             except OSError:
                 for fd in (req_r, req_w, res_r, res_w):
@@ -161,15 +195,18 @@ class VerifyPool:
             if n == MALFORMED:
                 off += size
                 w.in_flight.discard(seq)
-                on_result(seq, None)
+                on_result(seq, None, "")
                 continue
-            if len(buf) - off - size < n:
+            start = off + size
+            if len(buf) - start < n + 1 or len(buf) - start - n - 1 < buf[start + n]:
                 break
-            ok = tuple(b == 1 for b in buf[off + size:off + size + n])
-            off += size + n
+            ok = tuple(b == 1 for b in buf[start:start + n])
+            m = buf[start + n]
+            sig = buf[start + n + 1:start + n + 1 + m].decode()
+            off = start + n + 1 + m
             w.in_flight.discard(seq)
             self.results += 1
-            on_result(seq, ok)
+            on_result(seq, ok, sig)
         w.rbuf = buf[off:]
 
     def _lost(self, w: _Worker) -> None:
@@ -184,7 +221,7 @@ class VerifyPool:
                 os.close(fd)
         pending, w.in_flight = w.in_flight, set()
         for seq in sorted(pending):
-            self.on_result(seq, None)
+            self.on_result(seq, None, "")
 
     async def close(self, timeout: float = 5.0) -> None:
         """EOF to every worker, wait for them to exit (terminate after `timeout`)."""
@@ -205,4 +242,4 @@ class VerifyPool:
 
 
 if __name__ == "__main__":
-    worker_main(int(sys.argv[1]), int(sys.argv[2]))
+    worker_main(int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3]) if len(sys.argv) > 3 else 0.0)

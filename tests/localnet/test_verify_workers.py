@@ -202,3 +202,35 @@ async def test_get_health_pipelined_behind_queued_sends_keeps_its_place(localnet
     last = await asyncio.wait_for(_read_reply(reader), 10)
     assert [r["id"] for r in [*first, last]] == [0, 1, 2] and all("result" in r for r in [*first, last])
     writer.close()
+
+
+async def _one_at_a_time(net: Localnet, conns: int, bodies: list[Any]) -> list[Any]:
+    """`bodies` sent over `conns` connections in turn, each waiting for its reply before the next."""
+    host, port = net.rpc_url.removeprefix("http://").rsplit(":", 1)
+    pairs = [await asyncio.open_connection(host, int(port)) for _ in range(conns)]
+    replies = []
+    for i, body in enumerate(bodies):
+        reader, writer = pairs[i % conns]
+        writer.write(_post(body))
+        replies.append(await asyncio.wait_for(_read_reply(reader), 10))
+    for _, writer in pairs:
+        writer.close()
+    return replies
+
+
+@pytest.mark.parametrize("conns", [1, 2])
+async def test_workers_take_over_only_when_several_connections_send(localnet_factory, conns: int) -> None:
+    net = await localnet_factory(verify_workers=1)
+    net.pause_clock()
+    payer = Keypair()
+    net.airdrop(payer.pubkey(), 100 * SOL)
+    to = Pubkey.new_unique()
+    txs = [_transfer(net, payer, to, SOL + i) for i in range(6)]
+    replies = await _one_at_a_time(net, conns, [_send_body(tx, i) for i, tx in enumerate(txs)])
+    assert [r["result"] for r in replies] == [str(tx.signatures[0]) for tx in txs]
+    assert net.balance(to) == sum(SOL + i for i in range(6))
+    assert net._sends is not None
+    if conns == 1:
+        assert net._sends.pool.results == 0  # a lone sequential client: every one inline
+    else:
+        assert net._sends.pool.results >= 4  # after the second connection's first send: the workers
