@@ -1,21 +1,23 @@
 """localnet throughput and notification latency, against direct LiteSVM in the same run.
 
-`python -m benches.bench_localnet [--txs N] [--rounds R] [--conns C] [--notify N] [--json]`
+`python -m benches.bench_localnet [--chunks K] [--chunk N] [--conns C] [--notify N] [--json]`
 
-Throughput (system transfers, pre-signed, distinct amounts):
+Throughput (system transfers, signed just before each chunk, distinct amounts):
   floor      - `LiteSVM.send_transaction(tx)` in this process (sigverify on, as LiteSVM defaults);
+  in-process - the server's JSON-RPC handling of the same request bodies, called directly (no socket,
+               signatures verified inline): what localnet adds to LiteSVM without transport and client;
   http seq   - `sendTransaction` (base64, preflight on) over one keep-alive HTTP/1.1 connection to
-               `python -m localnet` in a subprocess, one request in flight;
-  http conc  - the same over C connections at once;
-  in-process - the server's JSON-RPC handling of the same request bodies, called directly (no socket):
-               what localnet adds to LiteSVM without the transport and the client;
-  http conc workers - http conc against a second server started with `--verify-workers W` (signature
-               checks in W worker processes while requests queue up).
-Each round runs floor / in-process / floor / seq / floor / conc / floor / conc workers / floor; a mode's ratio is its tx/s over
-the mean of the two floors measured right before and after it (the shared host's speed drifts within
-seconds), and the reported ratio is the median of those per-round ratios (goal >= 0.5); tx/s are medians. The server's CPU time per transaction
-(from /proc, Linux) is reported too: on a shared 2-core machine the wall-clock ratio also measures the
-client and the neighbours, while floor-cost / server-CPU-per-tx is the ratio the server alone allows.
+               `python -m localnet` (its defaults: busy polling, one verify worker on 2+ CPUs) in a
+               subprocess, one request in flight; the client busy-polls while it waits, as a
+               latency-bound sender does (its own wake-up is not the server's cost);
+  http conc  - the same over C connections at once (the client sleeps between replies);
+  http conc inline - http conc against a second server started with `--verify-workers 0` (every
+               signature checked on the event loop).
+The shared host's speed swings up to 2x within seconds, so modes are not timed in long separate runs:
+each mode's K chunks of N transactions alternate with floor chunks of the same size, and a mode's ratio
+is its time per transaction over the floor's, both summed over its interleaved chunks (goal >= 0.5);
+the per-chunk ratios' p10/p50/p90 show the spread. Server CPU per transaction (Linux /proc, the server
+and its workers) is reported too: on a 2-core machine the client shares the cores.
 
 Notification latency: an in-process Localnet; the chain's transaction listener stamps the moment a
 transaction is processed, a raw websocket client subscribed with signatureSubscribe (processed) stamps
@@ -29,7 +31,6 @@ import asyncio
 import base64
 import os
 import socket
-import statistics
 import subprocess
 import sys
 import time
@@ -59,34 +60,56 @@ def make_txs(payer: Keypair, blockhash: Hash, n: int, base: int) -> list[Version
     return out
 
 
-def floor_round(n: int, base: int) -> float:
-    svm = LiteSVM()
-    payer = Keypair()
-    svm.airdrop(payer.pubkey(), 1_000 * SOL)
-    txs = make_txs(payer, svm.latest_blockhash(), n, base)
-    t0 = time.perf_counter()
-    for tx in txs:
-        svm.send_transaction(tx)
-    return n / (time.perf_counter() - t0)
+class Floor:
+    """Direct LiteSVM (sigverify on, as LiteSVM defaults): one instance, chunks timed on demand."""
+
+    def __init__(self) -> None:
+        self.svm = LiteSVM()
+        self.payer = Keypair()
+        self.svm.airdrop(self.payer.pubkey(), 1_000_000 * SOL)
+        self.base = 1
+
+    def chunk(self, n: int) -> float:
+        """Seconds to send n fresh transfers."""
+        txs = make_txs(self.payer, self.svm.latest_blockhash(), n, self.base)
+        self.base += n
+        send = self.svm.send_transaction
+        t0 = time.perf_counter()
+        for tx in txs:
+            send(tx)
+        return time.perf_counter() - t0
 
 
-def inproc_round(n: int, base: int) -> float:
-    from localnet.chain import Chain
-    from localnet.pubsub import PubSub
-    from localnet.rpc_http import handle_body
-    from localnet.rpc_methods import RpcMethods
+class InProcess:
+    """The server's JSON-RPC handling called directly: a Chain with RpcMethods and PubSub, no socket."""
 
-    chain = Chain()
-    methods = RpcMethods(chain)
-    PubSub(chain)  # its transaction listener runs on every transaction, as in the server
-    chain.advance_slot()
-    payer = Keypair()
-    chain.airdrop(payer.pubkey(), 1_000 * SOL)
-    bodies = [request_body(tx, i) for i, tx in enumerate(make_txs(payer, chain.blockhash, n, base))]
-    t0 = time.perf_counter()
-    for body in bodies:
-        handle_body(methods, body)
-    return n / (time.perf_counter() - t0)
+    def __init__(self) -> None:
+        from localnet.chain import Chain
+        from localnet.pubsub import PubSub
+        from localnet.rpc_http import handle_body
+        from localnet.rpc_methods import RpcMethods
+
+        self.chain = Chain()
+        self.methods = RpcMethods(self.chain)
+        PubSub(self.chain)  # its transaction listener runs on every transaction, as in the server
+        self.chain.advance_slot()
+        self.payer = Keypair()
+        self.chain.airdrop(self.payer.pubkey(), 1_000_000 * SOL)
+        self.handle = handle_body
+        self.base = 1
+
+    def chunk(self, n: int) -> float:
+        bodies = [request_body(tx, i) for i, tx in enumerate(make_txs(self.payer, self.chain.blockhash, n,
+                                                                        self.base))]
+        self.base += n
+        methods, handle = self.methods, self.handle
+        t0 = time.perf_counter()
+        for body in bodies:
+            resp = handle(methods, body)
+        elapsed = time.perf_counter() - t0
+        if b'"error"' in resp:
+            raise RuntimeError(resp.decode()[:300])
+        return elapsed
 
 
 def request_body(tx: VersionedTransaction, rid: int) -> bytes:
@@ -175,43 +198,79 @@ def wakeup_rtt_us(n: int = 2000) -> float:
 
 
 def cpu_seconds(pid: int) -> float:
-    """utime + stime of a process (Linux /proc); NaN elsewhere."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-    except OSError:
-        return float("nan")
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """utime + stime of a process and its live children (its verify workers), from Linux /proc; NaN
+    elsewhere."""
+    total = 0.0
+    todo = [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            with open(f"/proc/{p}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            if p == pid:
+                return float("nan")
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        try:
+            with open(f"/proc/{p}/task/{p}/children") as f:
+                todo += [int(c) for c in f.read().split()]
+        except OSError:
+            pass
+    return total
 
 
-async def http_round(host: str, port: int, payer: Keypair, n: int, conns: int, base: int,
-                     server_pid: int) -> tuple[float, float, float]:
-    """(tx/s, server CPU and client CPU microseconds per transaction)."""
-    ctl = await HttpConn.open(host, port)
-    bh = Hash.from_string((await rpc(ctl, "getLatestBlockhash", [{"commitment": "processed"}]))["value"]["blockhash"])
-    bodies = [request_body(tx, i) for i, tx in enumerate(make_txs(payer, bh, n, base))]
-    pool = [await HttpConn.open(host, port) for _ in range(conns)]
+class HttpTarget:
+    """A `python -m localnet` subprocess, a funded payer and C open connections."""
 
-    async def worker(conn: HttpConn, part: list[bytes]) -> None:
-        for body in part:
-            resp = await conn.call(body)
-            if b'"error"' in resp:
-                raise RuntimeError(resp.decode()[:300])
+    def __init__(self, proc: subprocess.Popen[str], host: str, port: int, payer: Keypair) -> None:
+        self.proc, self.host, self.port, self.payer = proc, host, port, payer
+        self.conns: list[HttpConn] = []
+        self.base = 1
 
-    cpu0 = cpu_seconds(server_pid)
-    client0 = time.process_time()
-    t0 = time.perf_counter()
-    await asyncio.gather(*(worker(c, bodies[i::conns]) for i, c in enumerate(pool)))
-    rate = n / (time.perf_counter() - t0)
-    client_us = (time.process_time() - client0) / n * 1e6
-    cpu_us = (cpu_seconds(server_pid) - cpu0) / n * 1e6
-    for c in [*pool, ctl]:
-        c.close()
-    return rate, cpu_us, client_us
+    async def connect(self, n: int) -> None:
+        self.conns += [await HttpConn.open(self.host, self.port) for _ in range(n)]
+
+    async def chunk(self, n: int, conns: int, spin: bool | None = None) -> tuple[float, float, float]:
+        """(seconds, server CPU seconds, client CPU seconds) to send n fresh transfers over `conns`
+        connections, one request in flight on each."""
+        bh = (await rpc(self.conns[0], "getLatestBlockhash", [{"commitment": "processed"}]))["value"]["blockhash"]
+        bodies = [request_body(tx, i) for i, tx in enumerate(make_txs(self.payer, Hash.from_string(bh), n,
+                                                                        self.base))]
+        self.base += n
+        loop = asyncio.get_running_loop()
+        spinning = conns == 1 if spin is None else spin
+
+        def spin() -> None:
+            # One request in flight: the client busy-polls while it waits, as a latency-bound sender does
+            # (its own wake-up is not the server's cost). Concurrent clients sleep: the CPU goes to the server.
+            if spinning:
+                loop.call_soon(spin)
+
+        async def worker(conn: HttpConn, part: list[bytes]) -> None:
+            for body in part:
+                resp = await conn.call(body)
+                if b'"error"' in resp:
+                    raise RuntimeError(resp.decode()[:300])
+
+        spin()
+        cpu0 = cpu_seconds(self.proc.pid)
+        client0 = time.process_time()
+        t0 = time.perf_counter()
+        await asyncio.gather(*(worker(c, bodies[i::conns]) for i, c in enumerate(self.conns[:conns])))
+        elapsed = time.perf_counter() - t0
+        spinning = False
+        return elapsed, cpu_seconds(self.proc.pid) - cpu0, time.process_time() - client0
+
+    def close(self) -> None:
+        for c in self.conns:
+            c.close()
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
 
 
-async def start_server(*extra: str) -> tuple[subprocess.Popen[str], str, int, Keypair]:
-    """`python -m localnet` in a subprocess and a funded payer: (process, host, port, payer)."""
+async def start_server(*extra: str) -> HttpTarget:
+    """`python -m localnet` in a subprocess and a funded payer."""
     proc = subprocess.Popen([sys.executable, "-m", "localnet", "--rpc-port", "0", "--slot-ms", "400", *extra],
                             stdout=subprocess.PIPE, text=True)
     assert proc.stdout is not None
@@ -220,70 +279,62 @@ async def start_server(*extra: str) -> tuple[subprocess.Popen[str], str, int, Ke
     host, port = rpc_url.removeprefix("http://").rsplit(":", 1)
     ctl = await HttpConn.open(host, int(port))
     payer = Keypair()
-    await rpc(ctl, "requestAirdrop", [str(payer.pubkey()), 10_000 * SOL])
+    await rpc(ctl, "requestAirdrop", [str(payer.pubkey()), 1_000_000 * SOL])
     ctl.close()
-    return proc, host, int(port), payer
+    return HttpTarget(proc, host, int(port), payer)
 
 
-async def throughput(n: int, rounds: int, conns: int, verify_workers: int) -> dict[str, object]:
-    proc, host, port_n, payer = await start_server()
-    wproc, whost, wport, wpayer = await start_server("--verify-workers", str(verify_workers))
-    port = str(port_n)
+async def throughput(chunks: int, n: int, conns: int) -> dict[str, object]:
+    floor = Floor()
+    inproc = InProcess()
+    default = await start_server()
+    inline = await start_server("--verify-workers", "0")
     try:
-        floor: list[float] = []
-        inproc: list[float] = []
-        seq: list[float] = []
-        conc: list[float] = []
-        cpu: list[float] = []
-        client: list[float] = []
-        # Per round: floor, in-process, floor, seq, floor, conc, floor. Each mode's ratio is taken against
-        # the mean of the floors measured right before and after it (the host's speed drifts within seconds).
-        r_inproc: list[float] = []
-        r_seq: list[float] = []
-        r_conc: list[float] = []
-        r_cpu: list[float] = []
-        wconc: list[float] = []
-        r_wconc: list[float] = []
-        wcpu: list[float] = []
-        base = 1
-        for _ in range(rounds):
-            f0 = floor_round(n, base)
-            inproc.append(inproc_round(n, base))
-            f1 = floor_round(n, base)
-            rate, cpu_us, client_us = await http_round(host, int(port), payer, n, 1, base + n, proc.pid)
-            seq.append(rate)
-            cpu.append(cpu_us)
-            client.append(client_us)
-            f2 = floor_round(n, base)
-            rate, cpu_us, client_us = await http_round(host, int(port), payer, n, conns, base + 2 * n, proc.pid)
-            conc.append(rate)
-            cpu.append(cpu_us)
-            client.append(client_us)
-            f3 = floor_round(n, base)
-            rate, cpu_us, _ = await http_round(whost, wport, wpayer, n, conns, base + 3 * n, wproc.pid)
-            wconc.append(rate)
-            wcpu.append(cpu_us)
-            f4 = floor_round(n, base)
-            r_wconc.append(wconc[-1] / ((f3 + f4) / 2))
-            floor += [f0, f1, f2, f3, f4]
-            r_inproc.append(inproc[-1] / ((f0 + f1) / 2))
-            r_seq.append(seq[-1] / ((f1 + f2) / 2))
-            r_conc.append(conc[-1] / ((f2 + f3) / 2))
-            r_cpu += [2e6 / (f1 + f2) / cpu[-2], 2e6 / (f2 + f3) / cpu[-1]]
-            base += 4 * n
+        await default.connect(conns)
+        await inline.connect(conns)
+
+        async def run_seq() -> tuple[float, float, float]:
+            return await default.chunk(n, 1)
+
+        async def run_conc() -> tuple[float, float, float]:
+            return await default.chunk(n, conns)
+
+        async def run_inline() -> tuple[float, float, float]:
+            return await inline.chunk(n, conns)
+
+        async def run_inproc() -> tuple[float, float, float]:
+            return inproc.chunk(n), float("nan"), float("nan")
+
+        modes = {"inproc": run_inproc, "seq": run_seq, "conc": run_conc, "conc_inline": run_inline}
+        for run in modes.values():  # warm-up: JIT-compiled programs, connection buffers, caches
+            floor.chunk(n)
+            await run()
+        acc: dict[str, dict[str, list[float]]] = {m: {"floor": [], "mode": [], "cpu": [], "client": []} for m in modes}
+        for _ in range(chunks):
+            for name, run in modes.items():
+                a = acc[name]
+                a["floor"].append(floor.chunk(n))
+                t, cpu, client = await run()
+                a["mode"].append(t)
+                a["cpu"].append(cpu)
+                a["client"].append(client)
     finally:
-        for p in (proc, wproc):
-            p.terminate()
-            p.wait(timeout=10)
-    f, s, c = statistics.median(floor), statistics.median(seq), statistics.median(conc)
-    return {"floor_tx_s": f, "http_seq_tx_s": s, "http_conc_tx_s": c,
-            "seq_ratio": statistics.median(r_seq), "conc_ratio": statistics.median(r_conc),
-            "inproc_tx_s": statistics.median(inproc), "inproc_ratio": statistics.median(r_inproc),
-            "floor_us_per_tx": 1e6 / f, "server_cpu_us_per_tx": statistics.median(cpu),
-            "client_cpu_us_per_tx": statistics.median(client),
-            "cpu_bound_ratio": statistics.median(r_cpu), "conns": conns, "txs_per_round": n, "rounds": rounds,
-            "http_conc_workers_tx_s": statistics.median(wconc), "conc_workers_ratio": statistics.median(r_wconc),
-            "workers_server_cpu_us_per_tx": statistics.median(wcpu), "verify_workers": verify_workers}
+        default.close()
+        inline.close()
+    out: dict[str, object] = {"chunks": chunks, "chunk_txs": n, "conns": conns}
+    all_floor = [t for a in acc.values() for t in a["floor"]]
+    out["floor_tx_s"] = len(all_floor) * n / sum(all_floor)
+    for name, a in acc.items():
+        per_chunk = sorted(f / m for f, m in zip(a["floor"], a["mode"], strict=True))
+        out[name] = {
+            "tx_s": chunks * n / sum(a["mode"]),
+            "ratio": sum(a["floor"]) / sum(a["mode"]),
+            "chunk_ratio_p10": pct(per_chunk, 10), "chunk_ratio_p50": pct(per_chunk, 50),
+            "chunk_ratio_p90": pct(per_chunk, 90),
+            "server_cpu_us_per_tx": sum(a["cpu"]) / (chunks * n) * 1e6,
+            "client_cpu_us_per_tx": sum(a["client"]) / (chunks * n) * 1e6,
+        }
+    return out
 
 
 async def notification_latency(n: int) -> dict[str, float]:
@@ -317,35 +368,33 @@ async def notification_latency(n: int) -> dict[str, float]:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--txs", type=int, default=2000, help="transactions per round and mode")
-    ap.add_argument("--rounds", type=int, default=5)
-    ap.add_argument("--conns", type=int, default=8, help="connections for the concurrent mode")
-    ap.add_argument("--verify-workers", type=int, default=1, help="worker processes of the workers server")
+    ap.add_argument("--chunks", type=int, default=20, help="chunks per mode, each after a floor chunk")
+    ap.add_argument("--chunk", type=int, default=300, help="transactions per chunk")
+    ap.add_argument("--conns", type=int, default=8, help="connections for the concurrent modes")
     ap.add_argument("--notify", type=int, default=300, help="transactions for the latency measurement")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     rtt = wakeup_rtt_us()
-    tp = uvloop.run(throughput(args.txs, args.rounds, args.conns, args.verify_workers))
+    tp = uvloop.run(throughput(args.chunks, args.chunk, args.conns))
     tp["wakeup_rtt_us"] = rtt
     lat = uvloop.run(notification_latency(args.notify))
     if args.json:
         print(orjson.dumps({"throughput": tp, "notification_latency": lat}).decode())
         return 0
-    print(f"sendTransaction throughput ({args.txs} transfers x {args.rounds} rounds, median)")
-    print(f"  floor  LiteSVM.send_transaction direct  {tp['floor_tx_s']:9.0f} tx/s")
-    print(f"  server in-process (no socket)           {tp['inproc_tx_s']:9.0f} tx/s  "
-          f"ratio {tp['inproc_ratio']:.2f} (median of per-round ratios)")
-    print(f"  http   sequential (1 conn)             {tp['http_seq_tx_s']:9.0f} tx/s  ratio {tp['seq_ratio']:.2f} "
-          "(median of per-round ratios)")
-    print(f"  http   concurrent ({args.conns} conns)            {tp['http_conc_tx_s']:9.0f} tx/s  "
-          f"ratio {tp['conc_ratio']:.2f} (median of per-round ratios)")
-    print(f"  http   concurrent ({args.conns} conns), --verify-workers {args.verify_workers} "
-          f"{tp['http_conc_workers_tx_s']:9.0f} tx/s  ratio {tp['conc_workers_ratio']:.2f} (median of per-round ratios; "
-          f"server main process CPU {tp['workers_server_cpu_us_per_tx']:.0f} us/tx)")
-    print(f"  server CPU per tx {tp['server_cpu_us_per_tx']:.0f} us vs floor {tp['floor_us_per_tx']:.0f} us per tx: "
-          f"CPU-bound ratio {tp['cpu_bound_ratio']:.2f} (median of per-round ratios)")
-    print(f"  two-process socket ping-pong RTT {tp['wakeup_rtt_us']:.0f} us (wake-up cost a sequential call pays)")
-    print(f"  bench client CPU per tx {tp['client_cpu_us_per_tx']:.0f} us (shares the machine's 2 cores with the server)")
+    print(f"sendTransaction throughput ({args.chunks} chunks x {args.chunk} transfers per mode, each chunk after a "
+          "floor chunk; ratio = floor time / mode time over those chunks)")
+    print(f"  floor  LiteSVM.send_transaction direct  {tp['floor_tx_s']:7.0f} tx/s ({1e6 / tp['floor_tx_s']:.0f} us/tx)")
+    labels = {"inproc": "server in-process (no socket)     ", "seq": "http   sequential (1 conn)        ",
+              "conc": f"http   concurrent ({args.conns} conns)      ",
+              "conc_inline": "http   concurrent, --verify-workers 0"}
+    for key, label in labels.items():
+        m: dict[str, float] = tp[key]  # type: ignore[assignment]
+        cpu = "" if key == "inproc" else f"  server CPU {m['server_cpu_us_per_tx']:.0f} us/tx"
+        print(f"  {label} {m['tx_s']:7.0f} tx/s  ratio {m['ratio']:.2f} (chunks p10/p50/p90 {m['chunk_ratio_p10']:.2f}/"
+              f"{m['chunk_ratio_p50']:.2f}/{m['chunk_ratio_p90']:.2f}){cpu}")
+    conc: dict[str, float] = tp["conc"]  # type: ignore[assignment]
+    print(f"  bench client CPU {conc['client_cpu_us_per_tx']:.0f} us/tx in the concurrent mode (shares the cores); "
+          f"two-process socket ping-pong {tp['wakeup_rtt_us']:.0f} us")
     print(f"notification latency processed -> client receipt (signatureSubscribe, n={int(lat['n'])})")
     print(f"  p50 {lat['p50_us']:.0f} us   p99 {lat['p99_us']:.0f} us")
     return 0
