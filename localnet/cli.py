@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import contextlib
 import gc
+import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -20,6 +21,14 @@ from localnet.errors import ListenError, LoadError
 from localnet.rpc_http import DEFAULT_BUSY_POLL_US
 
 
+def default_verify_workers() -> int:
+    """One signature-verification worker when there is a second CPU for it, none on a single CPU.
+
+    Measured on 2 cores (benches/bench_localnet.py, 32 connections): with the worker 0.53-0.61 of direct
+    LiteSVM's tx/s, without 0.43-0.56; a lone sequential client is answered inline either way."""
+    return 1 if (os.cpu_count() or 1) >= 2 else 0
+
+
 def build_parser(prog: str = "python -m localnet") -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog=prog, description="Local Solana cluster on LiteSVM: JSON-RPC on --rpc-port, "
                                 "PubSub websocket on rpc port + 1.")
@@ -27,9 +36,9 @@ def build_parser(prog: str = "python -m localnet") -> argparse.ArgumentParser:
     p.add_argument("--rpc-port", type=int, default=8899, help="JSON-RPC port (default 8899; 0 = any free port)")
     p.add_argument("--ws-port", type=int, default=None, help="PubSub port (default rpc port + 1)")
     p.add_argument("--slot-ms", type=float, default=400.0, help="slot time in milliseconds (default 400)")
-    p.add_argument("--verify-workers", type=int, default=0, metavar="N",
+    p.add_argument("--verify-workers", type=int, default=None, metavar="N",
                    help="verify sendTransaction signatures in N worker processes while several connections "
-                        "send transactions (default 0: on the event loop)")
+                        "send transactions (default: 1 on a machine with 2 or more CPUs, else 0)")
     p.add_argument("--busy-poll-us", type=float, default=DEFAULT_BUSY_POLL_US, metavar="US",
                    help="keep polling for US microseconds after each request instead of sleeping (a wake-up "
                         f"costs a VM tens of microseconds; default {DEFAULT_BUSY_POLL_US:g}, 0 = off)")
@@ -61,7 +70,7 @@ async def serve(args: argparse.Namespace) -> None:
     if args.clone and not args.url:
         raise LoadError("--clone needs --url <RPC URL> to copy the accounts from")
     net = Localnet(host=args.host, rpc_port=args.rpc_port, ws_port=args.ws_port, slot_ms=args.slot_ms,
-                   verify_workers=args.verify_workers,
+                   verify_workers=default_verify_workers() if args.verify_workers is None else args.verify_workers,
                    busy_poll_us=args.busy_poll_us)
     for pid, path in args.bpf_program:
         net.add_program(_pubkey(pid, "--bpf-program"), path)
@@ -83,6 +92,9 @@ async def serve(args: argparse.Namespace) -> None:
     # Everything loaded so far lives as long as the server: keep it out of the collector's full passes
     # (the per-transaction records it scans anyway are what the server allocates from here on).
     gc.freeze()
+    # Each transaction allocates a few dozen container objects, most kept (its record): collecting the
+    # young generation every 700 allocations costs ~3% of sendTransaction's CPU; every 50,000 about none.
+    gc.set_threshold(50_000, 20, 100)
     await net.start()
     try:
         print(f"localnet ready rpc={net.rpc_url} ws={net.ws_url} slot_ms={args.slot_ms:g}", flush=True)

@@ -43,6 +43,7 @@ def _reader(rfd: int, spin_us: float) -> Callable[[], bytes]:
     os.set_blocking(rfd, False)
     window = spin_us / 1e6
     clock = time.perf_counter
+    yield_cpu = os.sched_yield
     last = clock()
 
     def read() -> bytes:
@@ -52,6 +53,7 @@ def _reader(rfd: int, spin_us: float) -> Callable[[], bytes]:
                 chunk = os.read(rfd, 1 << 16)
             except BlockingIOError:
                 if clock() - last < window:
+                    yield_cpu()  # polite: a runnable process on this CPU (the server, a client) goes first
                     continue
                 select.select([rfd], [], [])
                 continue

@@ -23,9 +23,9 @@ def register(sub: Any) -> None:
     p.add_argument("--rpc-port", type=int, default=8899, help="JSON-RPC port (default 8899; 0 = any free port)")
     p.add_argument("--ws-port", type=int, default=None, help="PubSub port (default rpc port + 1)")
     p.add_argument("--slot-ms", type=float, default=400.0, help="slot time in milliseconds (default 400)")
-    p.add_argument("--verify-workers", type=int, default=0, metavar="N",
+    p.add_argument("--verify-workers", type=int, default=None, metavar="N",
                    help="verify sendTransaction signatures in N worker processes while several connections "
-                        "send transactions (default 0: on the event loop)")
+                        "send transactions (default: 1 on a machine with 2 or more CPUs, else 0)")
     p.add_argument("--busy-poll-us", type=float, default=300.0, metavar="US",
                    help="keep polling for US microseconds after each request instead of sleeping (a wake-up "
                         "costs a VM tens of microseconds; default 300, 0 = off)")
