@@ -537,7 +537,10 @@ class Chain:
         if (height is None or self.block_height - height > MAX_PROCESSING_AGE) and \
                 not self._is_valid_durable_nonce(tx, message):
             raise TxRejected(TransactionErrorFieldless.BlockhashNotFound)
-        keys, loaded_w, loaded_r = self.resolve_keys(message)
+        if type(message) is MessageV0 and message.address_table_lookups:
+            keys, loaded_w, loaded_r = self.resolve_keys(message)
+        else:
+            keys, loaded_w, loaded_r = list(message.account_keys), [], []
         n_keys = len(keys)
         n_static = n_keys - len(loaded_w) - len(loaded_r)
         fee, prio, price = self.fee_of(message, keys)
@@ -587,6 +590,9 @@ class Chain:
         written: list[tuple[Pubkey, Account | None]] = []
         written_keys: list[Pubkey] = []
         slot = self.slot
+        history = self._history
+        owner_of = self._owner_of
+        owner = None
         for i in range(n_keys):
             if not flags[i]:
                 continue
@@ -607,8 +613,12 @@ class Chain:
                     continue  # demoted: programs and sysvars are never written
             if err is not None and i != 0:  # a failed transaction only writes the fee payer (and a nonce)
                 continue
-            self._remember_preimage(key, pre_accounts[i])
-            self._index(key, post)
+            hist = history.get(key)
+            if hist is None or hist[-1][0] != slot:  # (_remember_preimage's own early exit, inlined)
+                self._remember_preimage(key, pre_accounts[i])
+            # _index's no-change case inlined (the owner is known here): most writes keep the owner.
+            if post is None or (post_balances[i] == 0 and not post.data) or owner_of.get(key) != owner:
+                self._index(key, post)
             written.append((key, post))
             written_keys.append(key)
         self._track_prio(price, written_keys)
