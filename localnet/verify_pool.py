@@ -67,6 +67,10 @@ def worker_main(rfd: int, wfd: int, spin_us: float = 0.0) -> None:
     """Worker process: verify until the request pipe reaches EOF (the server closed it or exited)."""
     # The server decides when workers stop (Ctrl-C reaches the whole process group).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # Batch scheduling: a worker woken by the event loop's write must not preempt the event loop on its
+    # CPU (measured with 32 connections: the loop's pipe write p90 went from 0.2-1.3 ms to 30-45 us).
+    with contextlib.suppress(AttributeError, OSError):  # (not on every OS)
+        os.sched_setscheduler(0, os.SCHED_BATCH, os.sched_param(0))
     from solders.transaction import VersionedTransaction
 
     read = _reader(rfd, spin_us)
