@@ -32,6 +32,7 @@ import asyncio
 import base64
 import os
 import socket
+import statistics
 import subprocess
 import sys
 import time
@@ -263,6 +264,26 @@ class HttpTarget:
         spinning = False
         return elapsed, cpu_seconds(self.proc.pid) - cpu0, time.process_time() - client0
 
+    async def round_trips(self, n: int) -> float:
+        """Seconds per getSlot over one connection, one in flight, the client busy-polling: the transport's
+        round trip, which every sequential sendTransaction pays on top of the server's own work."""
+        loop = asyncio.get_running_loop()
+        spinning = True
+
+        def spin() -> None:
+            if spinning:
+                loop.call_soon(spin)
+
+        body = orjson.dumps({"jsonrpc": "2.0", "id": 0, "method": "getSlot", "params": []})
+        conn = self.conns[0]
+        spin()
+        t0 = time.perf_counter()
+        for _ in range(n):
+            await conn.call(body)
+        elapsed = time.perf_counter() - t0
+        spinning = False
+        return elapsed / n
+
     def close(self) -> None:
         for c in self.conns:
             c.close()
@@ -311,6 +332,7 @@ async def throughput(chunks: int, n: int, conns: int) -> dict[str, object]:
             floor.chunk(n)
             await run()
         acc: dict[str, dict[str, list[float]]] = {m: {"floor": [], "mode": [], "cpu": [], "client": []} for m in modes}
+        rtt: list[float] = []
         for _ in range(chunks):
             for name, run in modes.items():
                 a = acc[name]
@@ -319,10 +341,12 @@ async def throughput(chunks: int, n: int, conns: int) -> dict[str, object]:
                 a["mode"].append(t)
                 a["cpu"].append(cpu)
                 a["client"].append(client)
+            rtt.append(await default.round_trips(n))
     finally:
         default.close()
         inline.close()
-    out: dict[str, object] = {"chunks": chunks, "chunk_txs": n, "conns": conns}
+    out: dict[str, object] = {"chunks": chunks, "chunk_txs": n, "conns": conns,
+                              "getslot_round_trip_us": statistics.median(rtt) * 1e6}
     all_floor = [t for a in acc.values() for t in a["floor"]]
     out["floor_tx_s"] = len(all_floor) * n / sum(all_floor)
     for name, a in acc.items():
@@ -393,6 +417,8 @@ def main() -> int:
         cpu = "" if key == "inproc" else f"  server CPU {m['server_cpu_us_per_tx']:.0f} us/tx"
         print(f"  {label} {m['tx_s']:7.0f} tx/s  ratio {m['ratio']:.2f} (p10-p90 {m['chunk_ratio_p10']:.2f}-"
               f"{m['chunk_ratio_p90']:.2f}, overall {m['overall_ratio']:.2f}){cpu}")
+    print(f"  getSlot round trip over one connection {tp['getslot_round_trip_us']:.0f} us (median): what a sequential "
+          "sendTransaction pays on top of the server's in-process time")
     conc: dict[str, float] = tp["conc"]  # type: ignore[assignment]
     print(f"  bench client CPU {conc['client_cpu_us_per_tx']:.0f} us/tx in the concurrent mode (shares the cores); "
           f"two-process socket ping-pong {tp['wakeup_rtt_us']:.0f} us")
