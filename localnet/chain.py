@@ -68,6 +68,10 @@ COMPUTE_BUDGET = Pubkey.from_string("ComputeBudget111111111111111111111111111111
 TOKEN_PROGRAM = Pubkey.from_string("TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA")
 TOKEN_2022_PROGRAM = Pubkey.from_string("TokenzQdBNbLqP5VEhdkAS6EPFLC1PHnBqCXEpPxuEb")
 TOKEN_PROGRAMS = frozenset((TOKEN_PROGRAM, TOKEN_2022_PROGRAM))
+NATIVE_MINT = Pubkey.from_string("So11111111111111111111111111111111111111112")
+# spl-token Mint: COption<Pubkey> mint_authority, u64 supply, u8 decimals, bool is_initialized,
+# COption<Pubkey> freeze_authority (82 bytes).
+NATIVE_MINT_DATA = struct.pack("<I32sQBBI32s", 0, bytes(32), 0, 9, 1, 0, bytes(32))
 SYSVAR_OWNER = Pubkey.from_string("Sysvar1111111111111111111111111111111111111")
 NATIVE_LOADER = Pubkey.from_string("NativeLoader1111111111111111111111111111111")
 _NEVER_WRITTEN_OWNERS = frozenset((SYSVAR_OWNER, NATIVE_LOADER))
@@ -256,6 +260,11 @@ class Chain:
         self.slot_listeners: list[SlotListener] = []
         self.faucet = Keypair()
         self.set_account(self.faucet.pubkey(), Account(FAUCET_LAMPORTS, b"", SYSTEM_PROGRAM, False, 0))
+        if self._raw.get_account(NATIVE_MINT) is None:
+            # Genesis of solana-test-validator (agave genesis_utils::create_genesis_config_with_leader_ex)
+            # holds the wrapped-SOL mint: owner SPL Token, 1 SOL, rent epoch 1, native_mint::ACCOUNT_DATA =
+            # no mint authority, supply 0, 9 decimals, initialized, no freeze authority. LiteSVM has none.
+            self.set_account(NATIVE_MINT, Account(1_000_000_000, NATIVE_MINT_DATA, TOKEN_PROGRAM, False, 1))
         self._write_sysvars()
 
     # ------------------------------------------------------------------ slots and commitments

@@ -59,8 +59,7 @@ def _mint(symbol: str) -> tuple[Pubkey, int]:
 def seed(net: Any, fund: list[Pubkey]) -> dict[str, Any]:
     program = ca.PROGRAM_ID
     net.add_program(program, PROGRAM_DIR / "cpmm.so")
-    if net.get_account(NATIVE_MINT) is None:  # real clusters have it from genesis
-        net.set_account(NATIVE_MINT, ca.account(ca.mint_data(9), ca.TOKEN_PROGRAM_ID, lamports=1_000_000_000))
+    # (The wrapped-SOL mint is in every localnet's genesis, as on solana-test-validator: localnet/chain.py.)
     for mint, decimals in MINTS.values():
         net.set_account(mint, ca.account(ca.mint_data(decimals), ca.TOKEN_PROGRAM_ID))
     net.set_account(CONFIG, ca.account(ca.amm_config_data(TRADE_FEE, PROTOCOL_FEE, FUND_FEE), program))

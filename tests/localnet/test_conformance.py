@@ -187,6 +187,30 @@ async def test_spl_mint_token_account_and_transfer(localnet) -> None:
         assert localnet.get_account(ASSOCIATED_TOKEN_PROGRAM_ID) is not None
 
 
+async def test_native_mint_in_genesis_wraps_sol_without_setup(localnet) -> None:
+    """solana-test-validator's genesis holds the wrapped-SOL mint; wrapping works with no prior set-up."""
+    native = Pubkey.from_string("So11111111111111111111111111111111111111112")
+    async with AsyncClient(localnet.rpc_url) as client:
+        acc = (await client.get_account_info(native, Processed)).value
+        assert acc is not None and acc.owner == TOKEN_PROGRAM_ID and acc.lamports == SOL and acc.rent_epoch == 1
+        data = bytes(acc.data)
+        assert len(data) == 82 and data[:4] == bytes(4) and data[44] == 9 and data[45] == 1 and data[46:50] == bytes(4)
+        supply = (await client.get_token_supply(native, Processed)).value
+        assert supply.amount == "0" and supply.decimals == 9
+        payer = await funded(client)
+        ata = spl.get_associated_token_address(payer.pubkey(), native)
+        tx = await send(client, payer, [
+            spl.create_associated_token_account(payer.pubkey(), payer.pubkey(), native),
+            transfer(TransferParams(from_pubkey=payer.pubkey(), to_pubkey=ata, lamports=2 * SOL)),
+            spl.sync_native(spl.SyncNativeParams(program_id=TOKEN_PROGRAM_ID, account=ata)),
+        ])
+        bal = (await client.get_token_account_balance(ata, Processed)).value
+        assert bal.amount == str(2 * SOL) and bal.decimals == 9
+        meta = await tx_meta(client, localnet, tx)
+        post = [t for t in meta.post_token_balances if t.mint == native]
+        assert [int(t.ui_token_amount.amount) for t in post] == [2 * SOL] and post[0].owner == payer.pubkey()
+
+
 def _alt_create(table: Pubkey, authority: Pubkey, payer: Pubkey, slot: int, bump: int) -> Instruction:
     # AddressLookupTable instruction 0 CreateLookupTable { recent_slot: u64, bump_seed: u8 } (bincode).
     return Instruction(ALT_PROGRAM, struct.pack("<IQB", 0, slot, bump), [
