@@ -222,6 +222,23 @@ def cpu_seconds(pid: int) -> float:
     return total
 
 
+class BusyLoop:
+    """Keeps this process's event loop polling (a self-rescheduling call_soon) until stop()."""
+
+    def __init__(self, on: bool) -> None:
+        self.loop = asyncio.get_running_loop()
+        self.on = on
+        if on:
+            self.loop.call_soon(self._spin)
+
+    def _spin(self) -> None:
+        if self.on:
+            self.loop.call_soon(self._spin)
+
+    def stop(self) -> None:
+        self.on = False
+
+
 class HttpTarget:
     """A `python -m localnet` subprocess, a funded payer and C open connections."""
 
@@ -240,14 +257,6 @@ class HttpTarget:
         bodies = [request_body(tx, i) for i, tx in enumerate(make_txs(self.payer, Hash.from_string(bh), n,
                                                                         self.base))]
         self.base += n
-        loop = asyncio.get_running_loop()
-        spinning = conns == 1 if spin is None else spin
-
-        def spin() -> None:
-            # One request in flight: the client busy-polls while it waits, as a latency-bound sender does
-            # (its own wake-up is not the server's cost). Concurrent clients sleep: the CPU goes to the server.
-            if spinning:
-                loop.call_soon(spin)
 
         async def worker(conn: HttpConn, part: list[bytes]) -> None:
             for body in part:
@@ -255,33 +264,28 @@ class HttpTarget:
                 if b'"error"' in resp:
                     raise RuntimeError(resp.decode()[:300])
 
-        spin()
+        # One request in flight: the client busy-polls while it waits, as a latency-bound sender does (its
+        # own wake-up is not the server's cost). Concurrent clients sleep: the CPU goes to the server.
+        poll = BusyLoop(conns == 1 if spin is None else spin)
         cpu0 = cpu_seconds(self.proc.pid)
         client0 = time.process_time()
         t0 = time.perf_counter()
         await asyncio.gather(*(worker(c, bodies[i::conns]) for i, c in enumerate(self.conns[:conns])))
         elapsed = time.perf_counter() - t0
-        spinning = False
+        poll.stop()
         return elapsed, cpu_seconds(self.proc.pid) - cpu0, time.process_time() - client0
 
     async def round_trips(self, n: int) -> float:
         """Seconds per getSlot over one connection, one in flight, the client busy-polling: the transport's
         round trip, which every sequential sendTransaction pays on top of the server's own work."""
-        loop = asyncio.get_running_loop()
-        spinning = True
-
-        def spin() -> None:
-            if spinning:
-                loop.call_soon(spin)
-
         body = orjson.dumps({"jsonrpc": "2.0", "id": 0, "method": "getSlot", "params": []})
         conn = self.conns[0]
-        spin()
+        poll = BusyLoop(True)
         t0 = time.perf_counter()
         for _ in range(n):
             await conn.call(body)
         elapsed = time.perf_counter() - t0
-        spinning = False
+        poll.stop()
         return elapsed / n
 
     def close(self) -> None:
