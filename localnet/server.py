@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import heapq
 import json
+import math
 import socket
 import struct
 import time
@@ -92,18 +93,23 @@ def _pick_ports(host: str) -> tuple[int, int]:
     raise LoadError("could not find two free consecutive loopback ports")
 
 
+MAX_VERIFY_WORKERS = 64
+MAX_BUSY_POLL_US = 100_000.0  # polling longer than 0.1 s after a request only burns CPU
+
+
 class Localnet:
     """A local Solana cluster in this process. Start with `await start()` or `async with`."""
 
     def __init__(self, *, host: str = "127.0.0.1", rpc_port: int = 8899, ws_port: int | None = None,
                  slot_ms: float = 400.0, chain: Chain | None = None, verify_workers: int = 0,
                  busy_poll_us: float = DEFAULT_BUSY_POLL_US) -> None:
-        if slot_ms <= 0:
-            raise LoadError(f"slot_ms must be > 0, got {slot_ms}")
-        if verify_workers < 0:
-            raise LoadError(f"verify_workers must be >= 0, got {verify_workers}")
-        if busy_poll_us < 0:
-            raise LoadError(f"busy_poll_us must be >= 0, got {busy_poll_us}")
+        if not (math.isfinite(slot_ms) and slot_ms > 0):
+            raise LoadError(f"slot time (--slot-ms) must be a number > 0, got {slot_ms}")
+        if not 0 <= verify_workers <= MAX_VERIFY_WORKERS:
+            raise LoadError(f"verify workers (--verify-workers) must be 0..{MAX_VERIFY_WORKERS}, got {verify_workers}")
+        if not (math.isfinite(busy_poll_us) and 0 <= busy_poll_us <= MAX_BUSY_POLL_US):
+            raise LoadError(f"busy polling (--busy-poll-us) must be 0..{MAX_BUSY_POLL_US:g} microseconds, "
+                            f"got {busy_poll_us}")
         # >= 1: sendTransaction signature checks go to that many worker processes when requests queue up
         # (rpc_http.OrderedSends); 0 verifies every signature on the event loop.
         self.verify_workers = verify_workers
