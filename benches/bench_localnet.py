@@ -397,7 +397,7 @@ async def notification_latency(n: int) -> dict[str, float]:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--chunks", type=int, default=20, help="chunks per mode, each after a floor chunk")
+    ap.add_argument("--chunks", type=int, default=30, help="chunks per mode, each after a floor chunk")
     ap.add_argument("--chunk", type=int, default=300, help="transactions per chunk")
     ap.add_argument("--conns", type=int, default=32, help="connections for the concurrent modes")
     ap.add_argument("--notify", type=int, default=300, help="transactions for the latency measurement")
