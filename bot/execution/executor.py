@@ -28,6 +28,8 @@ from rpc.submit import Sender, signature_of
 from strategies import costs, layout
 from strategies.opportunity import Opportunity
 
+CONFIRM_POLL_S = 0.4  # getTransaction polling when a signature subscription is refused (one slot)
+
 
 @dataclass(slots=True)
 class BlockhashCache:
@@ -213,14 +215,23 @@ class Executor:
 
     async def _send_and_track(self, opp: Opportunity, tx: bytes, latency_ns: int) -> None:
         sig = signature_of(tx)
-        fut = await self.pubsub.signature_subscribe(sig, "confirmed")
+        # The transaction goes out first. Awaiting the subscription's acknowledgement (a websocket round trip,
+        # milliseconds to a remote node) before sending would spend the execution budget; the subscription
+        # request follows within the same event-loop pass. A confirmed-level subscription made after the
+        # transaction was processed is still notified: the node checks subscribed signatures against each
+        # newly confirmed bank (agave rpc_subscriptions), and localnet keeps events until finalized.
+        subscribing = asyncio.get_running_loop().create_task(
+            self.pubsub.signature_subscribe(sig, "confirmed"), name=f"confirm-{sig[:8]}")
         try:
             await self.sender.send(tx)
         except RpcError as err:
-            fut.cancel()
+            _drop_subscription(subscribing)
             self.stats.send_failed += 1
             self.log.warning("send_failed", route=opp.route_id, signature=sig, error=str(err))
             return
+        except BaseException:
+            _drop_subscription(subscribing)
+            raise
         self.stats.sent += 1
         self.log.info(
             "trade_sent", route=opp.route_id, signature=sig, legs=len(opp.legs), amount_in=opp.amount_in,
@@ -228,8 +239,16 @@ class Executor:
         )
         try:
             async with asyncio.timeout(self.policy.confirm_timeout_s):
-                await fut
+                try:
+                    fut = await subscribing
+                except RpcError as err:  # the subscription was refused: poll the transaction instead
+                    self.log.warning("confirm_by_polling", route=opp.route_id, signature=sig, error=str(err))
+                    while await self.rpc.get_transaction(sig, commitment="confirmed") is None:
+                        await asyncio.sleep(CONFIRM_POLL_S)
+                else:
+                    await fut
         except TimeoutError:
+            _drop_subscription(subscribing)
             self.stats.unconfirmed += 1
             self.log.warning("trade_unconfirmed", route=opp.route_id, signature=sig)
             return
@@ -274,6 +293,14 @@ class Executor:
                 t.cancel()
             if pending:
                 await asyncio.gather(*pending, return_exceptions=True)
+
+
+def _drop_subscription(subscribing: asyncio.Task[asyncio.Future[Any]]) -> None:
+    """Stop waiting for a signature: cancel the subscribe request, or the notification it returned."""
+    if not subscribing.done():
+        subscribing.cancel()
+    elif not subscribing.cancelled() and subscribing.exception() is None:
+        subscribing.result().cancel()
 
 
 def _token_amount(data: bytes) -> int:

@@ -148,3 +148,72 @@ async def test_later_leg_cannot_spend_existing_inventory(localnet, tmp_path):
     surplus = left - inventory
     assert 0 < surplus < opp.legs[0].amount_out - opp.legs[0].min_out
     assert landed["realized_net"] < landed["expected_net"]  # leg 2 got less than planned: less SOL back
+
+
+class HeldAcks:
+    """The bot's real PubSub client, except that signature subscriptions are acknowledged only when the test
+    says so: a remote node's slow acknowledgement, which a local cluster on loopback cannot produce."""
+
+    def __init__(self, real) -> None:
+        self.real = real
+        self.release = asyncio.Event()
+        self.calls = 0
+
+    async def signature_subscribe(self, sig: str, commitment: str = "confirmed"):
+        self.calls += 1
+        await self.release.wait()
+        return await self.real.signature_subscribe(sig, commitment)
+
+    def __getattr__(self, name: str):
+        return getattr(self.real, name)
+
+
+async def test_transaction_goes_out_before_the_confirmation_subscription_is_acknowledged(localnet, tmp_path):
+    from solders.signature import Signature
+
+    from rpc.submit import signature_of
+
+    bot, task, log, log_path = await started_bot(localnet, tmp_path)
+    try:
+        held = HeldAcks(bot.executor.pubsub)
+        bot.executor.pubsub = held
+        tx = bot.executor.on_opportunity(two_leg_opportunity(bot))
+        assert tx is not None
+        sig = signature_of(tx)
+        for _ in range(500):  # the transaction lands while the subscription is still unacknowledged
+            if localnet.transaction(Signature.from_string(sig)) is not None:
+                break
+            await asyncio.sleep(0.01)
+        assert localnet.transaction(Signature.from_string(sig)) is not None
+        assert held.calls == 1 and not held.release.is_set()
+        await localnet.wait_for_slot(localnet.transaction(Signature.from_string(sig)).slot + 2)
+        held.release.set()  # subscribed only after the transaction is already confirmed: still notified
+        await asyncio.wait(set(bot.executor._tasks), timeout=30)
+    finally:
+        await stop_bot(bot, task, log)
+    (ok,) = events(log_path, "trade_confirmed")
+    assert ok["signature"] == sig and ok["realized_net"] == ok["expected_net"]
+
+
+class RefusedSubscriptions(HeldAcks):
+    """A node that refuses signature subscriptions (what a real node does when its subscription limit is hit)."""
+
+    async def signature_subscribe(self, sig: str, commitment: str = "confirmed"):
+        from rpc.errors import JsonRpcError, SubscriptionFailed
+
+        self.calls += 1
+        raise SubscriptionFailed("signatureSubscribe", 0, JsonRpcError(-32603, "Internal error"))
+
+
+async def test_refused_confirmation_subscription_falls_back_to_polling(localnet, tmp_path):
+    bot, task, log, log_path = await started_bot(localnet, tmp_path)
+    try:
+        refused = RefusedSubscriptions(bot.executor.pubsub)
+        bot.executor.pubsub = refused
+        assert bot.executor.on_opportunity(two_leg_opportunity(bot)) is not None
+        await asyncio.wait(set(bot.executor._tasks), timeout=30)
+    finally:
+        await stop_bot(bot, task, log)
+    assert refused.calls == 1 and len(events(log_path, "confirm_by_polling")) == 1
+    (ok,) = events(log_path, "trade_confirmed")
+    assert ok["realized_net"] == ok["expected_net"]
