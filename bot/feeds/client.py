@@ -15,6 +15,7 @@ import random
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from enum import Enum
+from typing import Any
 
 from bot.feeds.errors import BadFeedArgs, UnknownVenue, is_retryable
 from bot.feeds.parsers import FrameParser, make_parser
@@ -46,7 +47,7 @@ class FeedClient:
 
     def __init__(
         self,
-        venue: Venue,
+        venue: Venue | str,
         url: str,
         symbols: Sequence[str],
         *,
@@ -63,6 +64,7 @@ class FeedClient:
         keepalive_s: float | None = None,
         clock: Callable[[], int] = time.monotonic_ns,
     ) -> None:
+        venue = _venue(venue)
         if not symbols:
             raise BadFeedArgs(f"{venue}: a feed needs at least one symbol")
         if len(set(symbols)) != len(symbols):
@@ -225,23 +227,7 @@ class FeedClient:
                     await result
 
 
-def make_feed(
-    venue: str,
-    url: str,
-    symbols: list[str],
-    *,
-    stale_after_ns: int,
-    on_update: OnUpdate | None = None,
-    connect: Connect = websockets_connect,
-    backoff_base_s: float = 0.25,
-    backoff_cap_s: float = 30.0,
-    channel: str | None = None,
-    seq_rule: SeqRule | None = None,
-    on_gap: Callable[[SequenceGap], None] | None = None,
-    on_state: Callable[[FeedState], None] | None = None,
-    rng: random.Random | None = None,
-    keepalive_s: float | None = None,
-) -> FeedClient:
+def make_feed(venue: str, url: str, symbols: list[str], **options: Any) -> FeedClient:
     """Build the feed client for `venue` ("binance" | "coinbase" | "okx" | "bybit").
 
     `url` is the venue's websocket endpoint (Binance: the `/stream` combined endpoint or `/ws`),
@@ -249,23 +235,11 @@ def make_feed(
     `channel` overrides the default stream (OKX: "bbo-tbt" or "tickers"); `keepalive_s` overrides
     the app-level ping interval of OKX/Bybit (20 s). See `FeedClient`.
     """
+    return FeedClient(venue, url, symbols, **options)
+
+
+def _venue(venue: Venue | str) -> Venue:
     try:
-        v = Venue(venue)
+        return Venue(venue)
     except ValueError as err:
-        raise UnknownVenue(venue, tuple(x.value for x in Venue)) from err
-    return FeedClient(
-        v,
-        url,
-        symbols,
-        stale_after_ns=stale_after_ns,
-        on_update=on_update,
-        connect=connect,
-        backoff_base_s=backoff_base_s,
-        backoff_cap_s=backoff_cap_s,
-        channel=channel,
-        seq_rule=seq_rule,
-        on_gap=on_gap,
-        on_state=on_state,
-        rng=rng,
-        keepalive_s=keepalive_s,
-    )
+        raise UnknownVenue(str(venue), tuple(x.value for x in Venue)) from err
