@@ -78,6 +78,11 @@ def test_solarb_localnet_flags_match_python_m_localnet() -> None:
     sub = next(a for a in build_parser()._actions if a.__class__.__name__ == "_SubParsersAction")
     assert options(sub.choices["localnet"]) == options(localnet_parser())
 
+    def defaults(parser) -> dict[str, object]:
+        return {a.dest: a.default for a in parser._actions if a.option_strings and a.dest != "help"}
+
+    assert defaults(sub.choices["localnet"]) == defaults(localnet_parser())  # e.g. --busy-poll-us 300
+
 
 async def test_clone_copies_accounts_from_another_rpc(localnet) -> None:
     key = Keypair().pubkey()
