@@ -54,7 +54,7 @@ def setup():
     market = layout.allocate(3, 3).market
     layout.write_token(market, 0, is_sol=True, balance=10**12, max_notional=10**12)
     ex = Executor(
-        wallet=Wallet(kp), templates={0: tmpl}, market=market, route_pools={0: (0, 1, 2)},
+        wallet=Wallet(kp), templates={0: tmpl}, params=market, route_pools={0: (0, 1, 2)},
         start_accounts={0: (atas[0], keys.index(atas[0]))}, rpc=None, pubsub=None, sender=None,  # type: ignore[arg-type]
         blockhash=BlockhashCache(bytes(range(32)), 100, 1),
         policy=ExecPolicy(dry_run=False, min_profit_lamports=10_000, budget_ns=10**7,

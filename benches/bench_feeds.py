@@ -22,19 +22,19 @@ from collections.abc import Callable, Sequence
 import orjson
 
 from benches.timing import CHUNK, summary, time_chunks
-from bot.feeds import FeedStats, Quote, Venue, make_feed, make_parser
+from bot.feeds import Exchange, FeedStats, Quote, make_feed, make_parser
 from localnet.cex_server import render_frame
 from localnet.market_path import gbm_path
 
 SYMBOLS = {
-    Venue.BINANCE: ["SOLUSDC", "BNBUSDT", "ETHUSDC", "BTCUSDC"],
-    Venue.COINBASE: ["SOL-USD", "BTC-USD", "ETH-USD", "BNB-USD"],
-    Venue.OKX: ["SOL-USDC", "BTC-USDT", "ETH-USDT", "BNB-USDT"],
-    Venue.BYBIT: ["SOLUSDC", "BTCUSDT", "ETHUSDT", "BNBUSDT"],
+    Exchange.BINANCE: ["SOLUSDC", "BNBUSDT", "ETHUSDC", "BTCUSDC"],
+    Exchange.COINBASE: ["SOL-USD", "BTC-USD", "ETH-USD", "BNB-USD"],
+    Exchange.OKX: ["SOL-USDC", "BTC-USDT", "ETH-USDT", "BNB-USDT"],
+    Exchange.BYBIT: ["SOLUSDC", "BTCUSDT", "ETHUSDT", "BNBUSDT"],
 }
 
 
-def make_frames(venue: Venue, n: int) -> list[bytes]:
+def make_frames(venue: Exchange, n: int) -> list[bytes]:
     symbols = SYMBOLS[venue]
     path = gbm_path(seed=42, n=n)
     now = time.time_ns()
@@ -47,7 +47,7 @@ def make_frames(venue: Venue, n: int) -> list[bytes]:
     return frames
 
 
-def bench_venue(venue: Venue, n_frames: int, rounds: int) -> dict[str, dict[str, float]]:
+def bench_venue(venue: Exchange, n_frames: int, rounds: int) -> dict[str, dict[str, float]]:
     frames = make_frames(venue, n_frames)
     symbols = SYMBOLS[venue]
     samples: dict[str, list[float]] = {"floor": [], "parse": [], "client": []}
@@ -84,7 +84,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = ap.parse_args(argv)
     print(f"ns per frame, chunks of {CHUNK}, {args.frames} frames x {args.rounds} rounds")
     print(f"{'venue':9} {'bytes':>5}  {'loop':7} {'p50':>7} {'p90':>7} {'p99':>7}  {'x floor p50':>11}")
-    for venue in Venue:
+    for venue in Exchange:
         size = sum(map(len, make_frames(venue, 100))) // 100
         res = bench_venue(venue, args.frames, args.rounds)
         floor = res["floor"]["p50"]

@@ -24,8 +24,8 @@ import pybase64
 from solders.pubkey import Pubkey
 
 from benches.timing import summary, time_chunks
-from bot.market import Market
-from bot.marketdata import MarketData
+from bot.accounts import AccountFeed
+from bot.cache import CacheWriter
 from rpc.client import RpcClient
 from rpc.pubsub import PubSubClient, _Sub
 from strategies import layout
@@ -68,9 +68,10 @@ def frame(sub_id: int, slot: int, data: bytes, owner: str) -> bytes:
 
 
 def setup(n: int) -> tuple[PubSubClient, dict[str, list[bytes]]]:
-    market = Market(layout.allocate(3, 6), now_unix=lambda: 2_000_000_000)
-    # The bot's own wiring (MarketData.on_account), never connected: frames are fed to the reader's parser.
-    client = MarketData(market, RpcClient("http://127.0.0.1:1"), "ws://127.0.0.1:1").pubsub
+    market = CacheWriter(layout.allocate(3, 6), now_unix=lambda: 2_000_000_000)
+    # The bot's own wiring (AccountFeed.on_account), never connected: frames are fed to the reader's parser.
+    feed = AccountFeed(market, RpcClient("http://127.0.0.1:1"))
+    client = PubSubClient("ws://127.0.0.1:1", on_account=feed.on_account, on_error=lambda err: None)
     cp_data = _fixture_b64("ipv4sq_raydium_cpmm_pool_Q2sPH.json")
     cp = market.add_pool("raydium_cpmm", "Q2sPHPdUWFMg7M7wwrQKLrn619cAucfRsmhVJffodSp", str(cpmm.PROGRAM_ID))
     market.apply(cp.pool_key, 1, cp_data, str(cpmm.PROGRAM_ID), 0)

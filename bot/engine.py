@@ -1,8 +1,11 @@
 """The engine: dirty pools in, confirmed opportunities out.
 
-The market-data callback only marks a pool dirty (O(1), no allocation after warm-up); this task runs
-the jitted detector once per dirty pool (conflated: N updates of one pool between runs cost one
-evaluation), confirms the best candidate with the exact integer quotes, and hands it to execution.
+Producers (account updates, slot releases, finished trades, CEX price ticks) only mark a pool or a
+token dirty in `Dirty` (O(1), no allocation after warm-up); the engine task runs the jitted detector
+once per dirty pool (conflated: N updates of one pool between runs cost one evaluation), confirms the
+best candidate with the exact integer quotes, and hands cycles to execution. CEX-DEX candidates (a
+pool's price against the CEX mid, net of every cost) are reported as signals: there is no inventory
+path to trade them yet.
 """
 
 from __future__ import annotations
@@ -19,11 +22,52 @@ from strategies import routes as R
 from strategies.opportunity import Opportunity
 
 
+class Dirty:
+    """What changed since the engine last looked: pools and CEX-priced tokens, conflated."""
+
+    def __init__(self, n_pools: int) -> None:
+        self._pools = np.zeros(n_pools, dtype=np.bool_)
+        self.pool_queue: collections.deque[int] = collections.deque()
+        self._tokens: set[int] = set()
+        self.token_queue: collections.deque[int] = collections.deque()
+        self.wake = asyncio.Event()
+
+    def mark_pool(self, idx: int) -> None:
+        """The pool's cache row changed (or its trade ended): its routes need a look."""
+        if not self._pools[idx]:
+            self._pools[idx] = True
+            self.pool_queue.append(idx)
+            self.wake.set()
+
+    def mark_token(self, token: int) -> None:
+        """The token's CEX price moved: its CEX-DEX routes need a look."""
+        if token not in self._tokens:
+            self._tokens.add(token)
+            self.token_queue.append(token)
+            self.wake.set()
+
+    def mark_all(self) -> None:
+        """Every pool once (start-up, a parameter such as the SOL price moved)."""
+        for idx in range(len(self._pools)):
+            self.mark_pool(idx)
+
+    def take_pool(self) -> int:
+        idx = self.pool_queue.popleft()
+        self._pools[idx] = False
+        return idx
+
+    def take_token(self) -> int:
+        token = self.token_queue.popleft()
+        self._tokens.discard(token)
+        return token
+
+
 @dataclass(slots=True)
 class EngineStats:
     evaluations: int = 0
     candidates: int = 0
     confirmed: int = 0
+    signals: int = 0  # CEX-DEX opportunities reported, not traded
 
 
 class Engine:
@@ -31,44 +75,33 @@ class Engine:
         self,
         cache: layout.Cache,
         table: R.RouteTable,
+        dirty: Dirty,
         *,
         slippage_bps: int,
         on_opportunity: Callable[[Opportunity], object],
+        on_signal: Callable[[Opportunity], object] = lambda opp: None,
     ) -> None:
         self.cache = cache
         self.table = table
+        self.dirty = dirty
         self.slippage_bps = slippage_bps
         self.on_opportunity = on_opportunity
+        self.on_signal = on_signal
         self.stats = EngineStats()
         self._detect = detector.direct_detect()
-        self._dirty = np.zeros(len(cache.pools_i), dtype=np.bool_)
-        self._queue: collections.deque[int] = collections.deque()
-        self._dirty_tokens = np.zeros(len(table.mints), dtype=np.bool_)
-        self._token_queue: collections.deque[int] = collections.deque()
-        self._wake = asyncio.Event()
 
-    def on_pool(self, idx: int) -> None:
-        """Market-data callback: the pool's cache row changed."""
-        if not self._dirty[idx]:
-            self._dirty[idx] = True
-            self._queue.append(idx)
-            self._wake.set()
-
-    def on_token(self, token: int) -> None:
-        """Price callback: the token's CEX price moved; its CEX-DEX routes need a look."""
-        if not self._dirty_tokens[token]:
-            self._dirty_tokens[token] = True
-            self._token_queue.append(token)
-            self._wake.set()
-
-    def evaluate_token(self, token: int) -> Opportunity | None:
-        self.stats.evaluations += 1
-        route = detector.detect_token(self.cache.state, self.table.graph, token)
-        if route < 0:
-            return None
+    def _confirm(self, route: int, trigger_pool: int) -> Opportunity | None:
+        """Confirm the kernel's candidate: its route, amount and estimate, read at once from the output
+        slots the kernel call just wrote (the trigger pool carries the state's slot and receive time)."""
         self.stats.candidates += 1
-        # A price tick has no pool update: the route's pool carries the state's slot and receive time.
-        opp = confirm.confirm_best(self.cache, self.table, self.table.routes[route].legs[0].pool, self.slippage_bps)
+        cache = self.cache
+        market = cache.market
+        opp = confirm.confirm(
+            cache, self.table, route, float(market[layout.O_AMOUNT_IN]),
+            slot=int(cache.pools_i[trigger_pool, layout.I_SLOT]),
+            recv_ns=int(cache.pools_i[trigger_pool, layout.I_RECV_NS]),
+            slippage_bps=self.slippage_bps, estimated_net_profit=float(market[layout.O_NET_PROFIT]),
+        )  # fmt: skip
         if opp is not None:
             self.stats.confirmed += 1
         return opp
@@ -77,34 +110,31 @@ class Engine:
         """Screen the routes touching pool `idx`; confirm and return the best, if any clears."""
         self.stats.evaluations += 1
         route = self._detect(self.cache.state, self.table.graph, idx)
-        if route < 0:
-            return None
-        self.stats.candidates += 1
-        opp = confirm.confirm_best(self.cache, self.table, idx, self.slippage_bps)
-        if opp is not None:
-            self.stats.confirmed += 1
-        return opp
+        return None if route < 0 else self._confirm(route, idx)
 
-    def evaluate_all(self) -> None:
-        """Every pool once (start-up, after a parameter change)."""
-        for idx in range(len(self._dirty)):
-            self.on_pool(idx)
+    def evaluate_token(self, token: int) -> Opportunity | None:
+        """Screen the CEX-DEX routes of a token whose CEX price moved."""
+        self.stats.evaluations += 1
+        route = detector.detect_token(self.cache.state, self.table.graph, token)
+        return None if route < 0 else self._confirm(route, self.table.routes[route].legs[0].pool)
+
+    def _hand_over(self, opp: Opportunity | None) -> None:
+        if opp is None:
+            return
+        if opp.route_type == R.ROUTE_CEX:
+            self.stats.signals += 1
+            self.on_signal(opp)
+        else:
+            self.on_opportunity(opp)
 
     async def run(self) -> None:
+        dirty = self.dirty
         while True:
-            await self._wake.wait()
-            self._wake.clear()
-            while self._queue:
-                idx = self._queue.popleft()
-                self._dirty[idx] = False
-                opp = self.evaluate(idx)
-                if opp is not None:
-                    self.on_opportunity(opp)
-            while self._token_queue:
-                token = self._token_queue.popleft()
-                self._dirty_tokens[token] = False
-                opp = self.evaluate_token(token)
-                if opp is not None:
-                    self.on_opportunity(opp)
+            await dirty.wake.wait()
+            dirty.wake.clear()
+            while dirty.pool_queue:
+                self._hand_over(self.evaluate(dirty.take_pool()))
+            while dirty.token_queue:
+                self._hand_over(self.evaluate_token(dirty.take_token()))
             # Let the socket readers run between batches.
             await asyncio.sleep(0)

@@ -9,11 +9,11 @@ an on-chain amount.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from bot.config import WSOL_MINT, Config
-from bot.feeds import FeedClient, Quote, make_feed
+from bot.feeds import FeedClient, Quote
 from strategies import layout
 
 
@@ -59,10 +59,12 @@ class Prices:
             if dec < 0:
                 continue  # not a token of any route and not SOL: nothing to price
             self.stats.targets[sym] = PriceTarget(token_index.get(mint, -1), 10.0**-dec, mint == WSOL_MINT)
-        self.feeds: list[FeedClient] = [
-            make_feed(f.venue, f.url, list(f.symbols), stale_after_ns=self.stale_after_ns, on_update=self.on_quote)
-            for f in cfg.feeds.cex
-        ]
+        # The quote assets of USD pairs (USDC, USDT) are valued at 1 USD when a route trades them.
+        for pair in cfg.feeds.symbols.values():
+            quote = pair.split("/", 1)[1]
+            mint = cfg.tokens.get(quote)
+            if mint is not None and mint in token_index and decimals.get(mint, -1) >= 0:
+                layout.write_token(market, token_index[mint], usd_per_unit=10.0 ** -decimals[mint])
 
     def on_quote(self, q: Quote) -> None:
         target = self.stats.targets.get(q.symbol)
@@ -80,9 +82,9 @@ class Prices:
             layout.write_token(self.market, target.token, usd_per_unit=mid * target.scale)
             self.on_token(target.token)
 
-    def mark_stale(self) -> None:
+    def mark_stale(self, feeds: Sequence[FeedClient]) -> None:
         """Zero the price of every stale symbol (no update within stale_after, or feed disconnected)."""
-        for feed in self.feeds:
+        for feed in feeds:
             for sym in feed.stale_symbols():
                 target = self.stats.targets.get(sym)
                 if target is None:
@@ -94,9 +96,17 @@ class Prices:
                 if target.token >= 0:
                     layout.write_token(self.market, target.token, usd_per_unit=0.0)
 
-    async def run_staleness(self) -> None:
+    async def run_staleness(self, feeds: Sequence[FeedClient]) -> None:
         """Staleness is a matter of time passing, so a timer judges it (a quarter of the threshold)."""
         period = max(0.01, self.stale_after_ns / 4e9)
         while True:
             await asyncio.sleep(period)
-            self.mark_stale()
+            self.mark_stale(feeds)
+
+
+def build_feeds(cfg: Config, prices: Prices) -> list[FeedClient]:
+    """One client per `[[feeds.cex]]` entry, each feeding `prices`."""
+    return [
+        FeedClient(f.venue, f.url, list(f.symbols), stale_after_ns=prices.stale_after_ns, on_update=prices.on_quote)
+        for f in cfg.feeds.cex
+    ]

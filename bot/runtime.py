@@ -1,9 +1,11 @@
 """The composition root at run time: build everything from the config, supervise the tasks, stop cleanly.
 
-Start-up (cold): endpoints -> pools and what they depend on -> routes -> cache and market vector ->
-set-up phase (token accounts, wSOL, lookup tables, one precompiled template per route) -> tasks.
+Start-up (cold): endpoints, RPC and PubSub clients, the cache writer and the account feed (built at
+once, each complete) -> fetched pools and what they depend on -> routes (`plan_routes`, pure) -> cache
+and market vector (`write_parameters`, pure) -> set-up phase (token accounts, wSOL, lookup tables, one
+precompiled template per route) -> executor and engine (`Trading`, built complete) -> tasks.
 Tasks (one TaskGroup, each named): PubSub reader, tick-array retargeting, engine, slot/blockhash
-refresher, priority-fee refresher. Shutdown: cancel -> drain trades in flight -> close clients.
+refresher, priority-fee refresher, CEX feeds. Shutdown: cancel -> drain trades in flight -> close clients.
 """
 
 from __future__ import annotations
@@ -19,25 +21,30 @@ from typing import Any
 from solders.hash import Hash
 from solders.pubkey import Pubkey
 
+from bot.accounts import AccountFeed
 from bot.app import Mode
+from bot.cache import CacheWriter, PoolEntry
 from bot.config import Config
-from bot.engine import Engine
+from bot.engine import Dirty, Engine
 from bot.errors import RuntimeFailure
 from bot.execution import setup as execsetup
 from bot.execution.executor import BlockhashCache, ExecPolicy, Executor
-from bot.execution.message import TxTooLarge
+from bot.execution.message import RouteTemplate, TxTooLarge
 from bot.execution.templates import compile_template, lookup_addresses, route_instructions
+from bot.feeds import FeedClient
 from bot.keys import Wallet
-from bot.market import Market, PoolEntry
-from bot.marketdata import MarketData
-from bot.prices import Prices
+from bot.prices import Prices, build_feeds
 from rpc.client import RpcClient
 from rpc.errors import RpcError
 from rpc.pool import EndpointConfig as PoolEndpointConfig
 from rpc.pool import EndpointPool, Role
+from rpc.pubsub import PubSubClient
 from rpc.submit import RpcSender
 from strategies import costs, layout
 from strategies import routes as R
+from strategies.opportunity import Opportunity
+from strategies.venues import spl
+from strategies.venues.base import Venue
 
 WSOL = str(execsetup.WSOL_MINT)
 
@@ -70,8 +77,57 @@ class SlotClock:
         return await fut
 
 
+def plan_routes(cfg: Config, writer: CacheWriter) -> R.RouteTable:
+    """Pure bootstrap: the routes over the configured pools as fetched (config + decoded accounts).
+
+    Rows whose pool did not load get unique placeholder mints, so they join no route. CEX-DEX routes
+    (signals only) are built over the tokens a configured feed prices, when `cex_dex` is on."""
+    specs = [
+        R.PoolSpec(e.kind, str(e.mint_a), str(e.mint_b)) if e.static is not None
+        else R.PoolSpec(e.kind, f"missing-{e.idx}-a", f"missing-{e.idx}-b")
+        for e in writer.pools
+    ]  # fmt: skip
+    base = [WSOL if t == "SOL" else cfg.mint(t) for t in cfg.strategy.base_tokens]
+    cex: list[str] = []
+    if cfg.strategy.cex_dex:
+        for pair in cfg.feeds.symbols.values():
+            for asset in pair.split("/", 1):
+                mint = WSOL if asset == "SOL" else cfg.tokens.get(asset)
+                if mint is not None and mint not in cex:
+                    cex.append(mint)
+    return R.build_routes(specs, base_mints=base, cex_mints=cex)
+
+
+def write_parameters(cfg: Config, cache: layout.Cache, table: R.RouteTable) -> None:
+    """Pure: the cost model, thresholds and per-token caps into the cache's market vector."""
+    mv = cache.market
+    costs.CostModel(
+        cu_price_micro_lamports=cfg.execution.cu_price_micro_lamports,
+        tip_lamports=cfg.execution.tip_lamports if cfg.execution.tip_policy == "fixed" else 0,
+        min_profit_lamports=cfg.strategy.min_profit_lamports,
+        min_profit_bps=float(cfg.strategy.min_profit_bps),
+        slippage_bps=cfg.execution.slippage_bps,
+    ).write_to(mv)
+    for t, mint in enumerate(table.mints):
+        layout.write_token(mv, t, is_sol=mint == WSOL, max_notional=cfg.strategy.max_notional_lamports)
+
+
+@dataclass(slots=True, eq=False)
+class Trading:
+    """Everything the trading loop needs, built complete after the set-up phase."""
+
+    cache: layout.Cache
+    table: R.RouteTable
+    prices: Prices
+    feeds: list[FeedClient]
+    atas: dict[int, Pubkey]
+    executor: Executor
+    engine: Engine
+
+
 class Bot:
-    """Everything the running bot owns. Build with `await Bot.start(...)`, run with `run()`."""
+    """The composition root. `run()` builds the parts in order (endpoints and clients at once; routes,
+    cache, set-up, executor and engine once the accounts are fetched) and supervises their tasks."""
 
     def __init__(self, cfg: Config, mode: Mode, wallet: Wallet, log: Any) -> None:
         self.cfg = cfg
@@ -79,112 +135,146 @@ class Bot:
         self.wallet = wallet
         self.log = log
         eps = cfg.endpoints()
-        self.pool = EndpointPool([
+        self.endpoints = EndpointPool([
             PoolEndpointConfig(
                 name=ep.name, http_url=ep.http, ws_url=ep.ws, priority=ep.priority,
                 roles=frozenset(Role(r) for r in ep.roles), rate_limit_rps=float(ep.rate_limit_rps) or None,
                 timeout_s=ep.timeout_ms / 1e3,
             )
             for ep in eps
-        ])
+        ])  # fmt: skip
         read = next(ep for ep in eps if "read" in ep.roles)
         self.rpc = RpcClient(read.http, timeout_s=read.timeout_ms / 1e3)
-        self.ws_url = read.ws
         self.programs = cfg.programs()
-        self.cache: layout.Cache | None = None  # allocated once the tokens are known
-        self.market = Market(on_refusal=self._on_refusal)
-        for p in cfg.pools:
-            self.market.add_pool(p.venue, p.address, self.programs[p.venue])
         self.clock = SlotClock()
         self.blockhash = BlockhashCache()
         self.blockhash_ready = asyncio.Event()
-        self.engine: Engine | None = None
-        self.executor: Executor | None = None
-        self.md = MarketData(
-            self.market, self.rpc, self.ws_url, commitment=cfg.rpc.commitment,
-            on_pool=self._on_pool, on_error=self._on_md_error, on_slot=self._on_slot,
+        self.writer = CacheWriter(on_refusal=self._on_refusal)
+        for p in cfg.pools:
+            venue = Venue[p.venue]
+            self.writer.add_pool(venue, p.address, self.programs[p.venue])
+        self.dirty = Dirty(len(cfg.pools))
+        self.accounts = AccountFeed(self.writer, self.rpc, commitment=cfg.rpc.commitment,
+                                    on_pool=self.dirty.mark_pool, on_error=self._on_feed_error)  # fmt: skip
+        self.pubsub = PubSubClient(
+            read.ws,
+            on_account=self.accounts.on_account,
+            on_error=lambda err: self._on_feed_error("pubsub_error", {"error": str(err), "kind": type(err).__name__}),
+            on_resubscribed=self.accounts.snapshot,
+            on_slot=self._on_slot,
         )
-        self.table: R.RouteTable | None = None
-        self.prices: Prices | None = None
-        self._atas: dict[int, Pubkey] = {}
-        self.market_vec: layout.F64Array | None = None
+        self._signal_logged: dict[int, int] = {}  # route -> monotonic ns of its last CEX-DEX signal line
+        self.trading: Trading | None = None  # set once by `run`, complete (None until then)
+
+    # ---- what run() built -------------------------------------------------------------------------
+    def _running(self) -> Trading:
+        if self.trading is None:
+            raise RuntimeError("the bot is not running yet")
+        return self.trading
+
+    @property
+    def cache(self) -> layout.Cache:
+        return self._running().cache
+
+    @property
+    def table(self) -> R.RouteTable:
+        return self._running().table
+
+    @property
+    def executor(self) -> Executor:
+        return self._running().executor
 
     # ---- callbacks --------------------------------------------------------------------------------
     def _on_refusal(self, entry: PoolEntry, reason: str) -> None:
-        self.log.warning("pool_refused", pool=str(entry.address), venue=entry.venue, reason=reason)
+        self.log.warning("pool_refused", pool=str(entry.address), venue=entry.venue.name, reason=reason)
 
-    def _on_md_error(self, event: str, fields: dict[str, Any]) -> None:
+    def _on_feed_error(self, event: str, fields: dict[str, Any]) -> None:
         self.log.warning(event, **fields)
-
-    def _on_pool(self, idx: int) -> None:
-        if self.engine is not None:
-            self.engine.on_pool(idx)
 
     def _on_slot(self, slot: int, parent: int, root: int) -> None:
         self.clock.on_slot(slot, parent, root)
-        for idx in self.market.on_slot(slot, time.monotonic_ns()):
-            self._on_pool(idx)
+        for idx in self.writer.on_slot(slot, time.monotonic_ns()):
+            self.dirty.mark_pool(idx)
 
-    def _on_token(self, token: int) -> None:
-        if self.engine is not None:
-            self.engine.on_token(token)
-
-    def _on_sol_price(self) -> None:
-        if self.engine is not None:
-            self.engine.evaluate_all()
+    def _on_signal(self, opp: Opportunity) -> None:
+        """A CEX-DEX opportunity: logged (at most once a second per route), never traded."""
+        now = time.monotonic_ns()
+        if now - self._signal_logged.get(opp.route_id, -(10**18)) < 1_000_000_000:
+            return
+        self._signal_logged[opp.route_id] = now
+        leg = opp.legs[0]
+        entry = self.writer.pools[leg.pool]
+        table = self._running().table
+        self.log.info(
+            "cex_dex_signal", route=opp.route_id, pool=str(entry.address), venue=entry.venue.name,
+            sell_mint=table.mints[opp.start_token], buy_mint=table.mints[opp.end_token], amount_in=opp.amount_in,
+            amount_out=opp.amount_out, expected_net=opp.expected_net_profit, cost_lamports=opp.cost_lamports,
+            executed=False,
+        )  # fmt: skip
 
     async def mint_decimals(self, mints: list[str]) -> dict[str, int]:
         res = await self.rpc.get_multiple_accounts(mints, commitment="confirmed")
-        return {m: acc.data[44] for m, acc in zip(mints, res.accounts, strict=True)
-                if acc is not None and len(acc.data) >= 45}
+        out: dict[str, int] = {}
+        for m, acc in zip(mints, res.accounts, strict=True):
+            decimals = spl.read_mint_decimals(acc.data) if acc is not None else None
+            if decimals is not None:
+                out[m] = decimals
+        return out
 
     # ---- start-up ---------------------------------------------------------------------------------
-    async def build(self) -> None:
-        cfg, log = self.cfg, self.log
+    async def bootstrap(self) -> R.RouteTable:
+        """Fetch the pools and what they depend on; the routes over them (pure `plan_routes`)."""
         try:
             health = await self.rpc.get_health()
         except RpcError as err:
             raise RuntimeFailure(f"cannot reach the RPC endpoint ({err}); is the cluster running?") from err
-        log.info("rpc_ok", health=health)
-        await self.md.fetch([p.pool_key for p in self.market.pools])
-        missing = [str(p.address) for p in self.market.pools if p.static is None]
-        for address in missing:
-            log.warning("pool_unavailable", pool=address, reason="account missing or not decodable")
-        # Routes: rows whose pool did not load get unique placeholder mints, so they join no route.
-        specs = [
-            R.PoolSpec(e.kind, str(e.mint_a), str(e.mint_b)) if e.static is not None
-            else R.PoolSpec(e.kind, f"missing-{e.idx}-a", f"missing-{e.idx}-b")
-            for e in self.market.pools
-        ]
-        base = [cfg.mint(t) if t != "SOL" else WSOL for t in cfg.strategy.base_tokens]
-        table = R.build_routes(specs, base_mints=base)
-        self.table = table
-        deps = [k for e in self.market.pools for k in self.market.dependencies(e)]
-        await self.md.fetch(deps)
-        # The cache uses the route table's token numbering; writing starts now.
-        self.cache = cache = layout.allocate(len(self.market.pools), len(table.mints))
-        self.market.attach(cache, table.token_index)
-        mv = cache.market
-        decimals = await self.mint_decimals([m for m in table.mints if not m.startswith("missing-")])
-        self.prices = Prices(cfg, mv, table.token_index, decimals, on_token=self._on_token,
-                             on_sol_price=self._on_sol_price)
-        costs.CostModel(
-            cu_price_micro_lamports=cfg.execution.cu_price_micro_lamports,
-            tip_lamports=cfg.execution.tip_lamports if cfg.execution.tip_policy == "fixed" else 0,
-            min_profit_lamports=cfg.strategy.min_profit_lamports,
-            min_profit_bps=float(cfg.strategy.min_profit_bps),
-            slippage_bps=cfg.execution.slippage_bps,
-        ).write_to(mv)
-        for t, mint in enumerate(table.mints):
-            layout.write_token(mv, t, is_sol=mint == WSOL, max_notional=cfg.strategy.max_notional_lamports)
-        self.market_vec = mv
-        log.info("routes_built", pools=len(self.market.pools), routes=table.n_routes, tokens=len(table.mints),
-                 two_leg=sum(len(r.legs) == 2 for r in table.routes), three_leg=sum(len(r.legs) == 3 for r in table.routes))
+        self.log.info("rpc_ok", health=health)
+        await self.accounts.fetch_pools()
+        for e in self.writer.pools:
+            if e.static is None:
+                self.log.warning("pool_unavailable", pool=str(e.address), reason="account missing or not decodable")
+        table = plan_routes(self.cfg, self.writer)
+        await self.accounts.fetch_dependencies()
+        self.log.info("routes_built", pools=len(self.writer.pools), routes=table.n_routes, tokens=len(table.mints),
+                      two_leg=sum(len(r.legs) == 2 and r.route_type == R.ROUTE_CYCLE for r in table.routes),
+                      three_leg=sum(len(r.legs) == 3 for r in table.routes),
+                      cex_dex=sum(r.route_type == R.ROUTE_CEX for r in table.routes))  # fmt: skip
+        return table
 
-    async def prepare_execution(self) -> None:
+    async def wire(self, table: R.RouteTable) -> Trading:
+        """Cache, prices, set-up phase, templates, executor and engine: everything the loop needs."""
+        cfg = self.cfg
+        # The cache uses the route table's token numbering; writing starts now.
+        cache = layout.allocate(len(self.writer.pools), len(table.mints))
+        self.writer.attach(cache, table.token_index)
+        write_parameters(cfg, cache, table)
+        decimals = await self.mint_decimals([m for m in table.mints if not m.startswith("missing-")])
+        prices = Prices(cfg, cache.market, table.token_index, decimals, on_token=self.dirty.mark_token,
+                        on_sol_price=self.dirty.mark_all)  # fmt: skip
+        feeds = build_feeds(cfg, prices)
+        atas, templates, route_pools, start_accounts, tip = await self.prepare_execution(cache, table)
+        executor = Executor(
+            wallet=self.wallet, templates=templates, params=cache.market, route_pools=route_pools,
+            start_accounts=start_accounts, rpc=self.rpc, pubsub=self.pubsub,
+            sender=RpcSender(self.endpoints, fan_out=1), blockhash=self.blockhash,
+            policy=ExecPolicy(
+                dry_run=not self.mode.send, min_profit_lamports=cfg.strategy.min_profit_lamports,
+                budget_ns=cfg.execution.budget_ms * 1_000_000, max_trades_per_minute=cfg.risk.max_trades_per_minute,
+                max_daily_loss_lamports=cfg.risk.max_daily_loss_lamports,
+                tip_lamports=cfg.execution.tip_lamports if tip is not None else 0,
+            ),
+            log=self.log, on_release=self.dirty.mark_pool,
+        )  # fmt: skip
+        engine = Engine(cache, table, self.dirty, slippage_bps=cfg.execution.slippage_bps,
+                        on_opportunity=executor.on_opportunity, on_signal=self._on_signal)  # fmt: skip
+        return Trading(cache, table, prices, feeds, atas, executor, engine)
+
+    async def prepare_execution(
+        self, cache: layout.Cache, table: R.RouteTable
+    ) -> tuple[dict[int, Pubkey], dict[int, RouteTemplate], dict[int, tuple[int, ...]],
+               dict[int, tuple[Pubkey, int]], Pubkey | None]:  # fmt: skip
         """Token accounts, wSOL, lookup tables and one template per route (set-up phase)."""
-        assert self.table is not None and self.market_vec is not None
-        cfg, log, table = self.cfg, self.log, self.table
+        cfg, log, pools = self.cfg, self.log, self.writer.pools
         mints = [Pubkey.from_string(m) for m in table.mints if not m.startswith("missing-")]
         dry = not self.mode.send
         if dry:
@@ -195,31 +285,33 @@ class Bot:
                     log.warning("token_account_missing", mint=str(m), effect="routes through this token are excluded",
                                 fix="create it (spl-token create-account) or run once without dry-run")
         else:
-            atas = await execsetup.ensure_token_accounts(self.rpc, self.md.pubsub, self.wallet, mints)
+            atas = await execsetup.ensure_token_accounts(self.rpc, self.pubsub, self.wallet, mints)
         by_token = {table.token_index[str(m)]: a for m, a in atas.items()}
         if WSOL in table.token_index and execsetup.WSOL_MINT in atas and not dry:
             wsol = await execsetup.wrap_sol(
-                self.rpc, self.md.pubsub, self.wallet, atas[execsetup.WSOL_MINT],
+                self.rpc, self.pubsub, self.wallet, atas[execsetup.WSOL_MINT],
                 working=cfg.execution.working_balance_lamports, reserve=cfg.risk.sol_reserve_lamports,
             )
             log.info("wsol_ready", balance=wsol, reserve=cfg.risk.sol_reserve_lamports)
-        await self.refresh_balances(by_token)
+        await self.refresh_balances(cache.market, by_token)
         tip = Pubkey.from_string(cfg.execution.tip_accounts[0]) if cfg.execution.tip_policy == "fixed" else None
         # Routes longer than max_legs get no template, so execution never takes them.
         usable = [r for r in table.routes if r.route_type == R.ROUTE_CYCLE and len(r.legs) <= cfg.strategy.max_legs
-                  and all(self.market.pools[leg.pool].static is not None for leg in r.legs)
+                  and all(pools[leg.pool].static is not None for leg in r.legs)
                   and all(leg.token_in in by_token and leg.token_out in by_token for leg in r.legs)]
         addresses: dict[Pubkey, None] = {}
         for r in usable:
-            ixs, _ = route_instructions(r, self.market.pools, self.wallet.pubkey, by_token, tip)
+            ixs, _ = route_instructions(r, pools, self.wallet.pubkey, by_token, tip)
             for a in lookup_addresses(ixs, self.wallet.pubkey):
                 addresses.setdefault(a, None)
         alts = [] if dry else await execsetup.create_lookup_tables(
-            self.rpc, self.md.pubsub, self.wallet, list(addresses), self.clock.wait_slot)
-        templates, route_pools, start_accounts = {}, {}, {}
+            self.rpc, self.pubsub, self.wallet, list(addresses), self.clock.wait_slot)
+        templates: dict[int, RouteTemplate] = {}
+        route_pools: dict[int, tuple[int, ...]] = {}
+        start_accounts: dict[int, tuple[Pubkey, int]] = {}
         for r in usable:
             try:
-                tmpl, keys = compile_template(r, self.market.pools, self.wallet.pubkey, by_token, alts, tip)
+                tmpl, keys = compile_template(r, pools, self.wallet.pubkey, by_token, alts, tip)
             except TxTooLarge as err:
                 log.warning("route_excluded", route=r.route_id, reason=str(err))
                 continue
@@ -229,36 +321,22 @@ class Bot:
             start_accounts[r.route_id] = (start, keys.index(start))
         log.info("templates_ready", routes=len(templates), lookup_tables=len(alts), addresses=len(addresses),
                  max_tx_bytes=max((t.tx_size for t in templates.values()), default=0))
-        sender = RpcSender(self.pool, fan_out=1)
-        self.executor = Executor(
-            wallet=self.wallet, templates=templates, market=self.market_vec, route_pools=route_pools,
-            start_accounts=start_accounts, rpc=self.rpc, pubsub=self.md.pubsub, sender=sender,
-            blockhash=self.blockhash,
-            policy=ExecPolicy(
-                dry_run=not self.mode.send, min_profit_lamports=cfg.strategy.min_profit_lamports,
-                budget_ns=cfg.execution.budget_ms * 1_000_000, max_trades_per_minute=cfg.risk.max_trades_per_minute,
-                max_daily_loss_lamports=cfg.risk.max_daily_loss_lamports,
-                tip_lamports=cfg.execution.tip_lamports if tip is not None else 0,
-            ),
-            log=log,
-        )
-        self._atas = by_token
+        return by_token, templates, route_pools, start_accounts, tip
 
-    async def refresh_balances(self, by_token: dict[int, Pubkey] | None = None) -> None:
+    async def refresh_balances(self, market: layout.F64Array, by_token: dict[int, Pubkey]) -> None:
         """Token balances cap amount_in (market vector); read off the hot path."""
-        by_token = by_token or self._atas
-        assert self.market_vec is not None
         res = await self.rpc.get_multiple_accounts([str(a) for a in by_token.values()], commitment="processed")
         for t, acc in zip(by_token, res.accounts, strict=True):
-            amount = int.from_bytes(acc.data[64:72], "little") if acc is not None and len(acc.data) >= 72 else 0
-            layout.write_token(self.market_vec, t, balance=amount)
+            amount = spl.token_amount_or_zero(acc.data if acc is not None else None)
+            layout.write_token(market, t, balance=amount)
 
     async def wallet_lamports(self) -> int:
         """SOL plus wrapped SOL of the wallet (what SOL-start cycles change)."""
         keys = [str(self.wallet.pubkey)]
-        wsol = self._atas.get(self.table.token_index.get(WSOL, -1)) if self.table is not None else None
-        if wsol is not None:
-            keys.append(str(wsol))
+        if self.trading is not None:
+            wsol = self.trading.atas.get(self.trading.table.token_index.get(WSOL, -1))
+            if wsol is not None:
+                keys.append(str(wsol))
         res = await self.rpc.get_multiple_accounts(keys, commitment="processed")
         return sum(acc.lamports for acc in res.accounts if acc is not None)
 
@@ -278,11 +356,10 @@ class Bot:
             self.blockhash.slot = bh.slot
             self.blockhash_ready.set()
 
-    async def refresh_priority_fee(self, period_s: float = 2.0) -> None:
+    async def refresh_priority_fee(self, market: layout.F64Array, period_s: float = 2.0) -> None:
         """Percentile policy: a percentile of recent prioritization fees for the pools we write, capped."""
         cfg = self.cfg.execution
-        assert self.market_vec is not None
-        accounts = [str(p.address) for p in self.market.pools][:128]
+        accounts = [str(p.address) for p in self.writer.pools][:128]
         while True:
             try:
                 fees = sorted(f.prioritization_fee for f in await self.rpc.get_recent_prioritization_fees(accounts))
@@ -290,75 +367,65 @@ class Bot:
                 self.log.warning("priority_fee_refresh_failed", error=str(err))
                 fees = []
             if fees:
-                self.market_vec[layout.M_CU_PRICE_MICRO] = float(
+                market[layout.M_CU_PRICE_MICRO] = float(
                     percentile_fee(fees, cfg.cu_price_percentile, cfg.cu_price_cap_micro_lamports))
             await asyncio.sleep(period_s * (0.9 + 0.2 * random.random()))
 
-    async def after_trades(self) -> None:
+    async def after_trades(self, trading: Trading) -> None:
         """Keep balances current after trades land (cold path)."""
-        assert self.executor is not None
-        landed = self.executor.landed
+        landed = trading.executor.landed
         while True:
             await landed.wait()
             landed.clear()
             with contextlib.suppress(RpcError):
-                await self.refresh_balances()
+                await self.refresh_balances(trading.cache.market, trading.atas)
 
-    async def report_stats(self, period_s: float = 30.0) -> None:
+    async def report_stats(self, trading: Trading, period_s: float = 30.0) -> None:
         """One `stats` record per period: what flowed through each stage (counters since start)."""
         while True:
             await asyncio.sleep(period_s)
-            m, ex = self.market.stats, self.executor.stats if self.executor else None
-            eng = self.engine.stats if self.engine else None
-            ps = self.md.pubsub.stats
-            lat = sorted(ex.decision_to_signed_ns) if ex and ex.decision_to_signed_ns else []
+            m, ex, eng = self.writer.stats, trading.executor.stats, trading.engine.stats
+            ps = self.pubsub.stats
+            lat = sorted(ex.decision_to_signed_ns) if ex.decision_to_signed_ns else []
             self.log.info(
                 "stats", slot=self.clock.slot, notifications=ps.notifications, malformed_frames=ps.malformed,
                 reconnects=max(0, ps.connects - 1), updates=m.updates, stale_updates=m.stale, settling=m.settling,
-                rows_written=m.writes, evaluations=eng.evaluations if eng else 0,
-                candidates=eng.candidates if eng else 0, opportunities=ex.opportunities if ex else 0,
-                sent=ex.sent if ex else 0, confirmed=ex.confirmed if ex else 0, reverted=ex.reverted if ex else 0,
-                simulated=ex.simulated if ex else 0, realized_lamports=ex.realized_lamports if ex else 0,
+                rows_written=m.writes, evaluations=eng.evaluations, candidates=eng.candidates,
+                signals=eng.signals, opportunities=ex.opportunities, sent=ex.sent, confirmed=ex.confirmed,
+                reverted=ex.reverted, simulated=ex.simulated, realized_lamports=ex.realized_lamports,
                 sign_p50_us=lat[len(lat) // 2] // 1000 if lat else None,
                 sign_p99_us=lat[min(len(lat) - 1, len(lat) * 99 // 100)] // 1000 if lat else None,
-            )
+            )  # fmt: skip
 
     async def run(self, ready: Callable[[], Awaitable[None] | None] | None = None, *, autotrade: bool = True) -> None:
         """Build, set up, and run until cancelled. `autotrade=False` builds the engine but leaves driving
         it to the caller (tests that need to act between decision and landing)."""
         async with asyncio.TaskGroup() as tg:
-            tg.create_task(self.md.pubsub.run(), name="pubsub")
-            await self.md.pubsub.slot_subscribe()
-            await self.build()
-            await self.md.subscribe_all()
-            await self.md.pubsub.wait_ready(30)
+            tg.create_task(self.pubsub.run(), name="pubsub")
+            await self.pubsub.slot_subscribe()
+            table = await self.bootstrap()
+            await self.accounts.subscribe_all(self.pubsub)
+            await self.pubsub.wait_ready(30)
             await self.clock.wait_slot(1)
             if self.clock.slot == 0:
                 await self.clock.wait_slot(1)
             tg.create_task(self.refresh_blockhash(), name="blockhash")
-            await self.prepare_execution()
+            trading = self.trading = await self.wire(table)
             await self.blockhash_ready.wait()  # no trading without a blockhash to sign with
             start_lamports = await self.wallet_lamports()  # before the engine runs: no trade in between
-            assert self.table is not None and self.market_vec is not None and self.executor is not None
-            assert self.cache is not None
-            self.engine = Engine(self.cache, self.table,
-                                 slippage_bps=self.cfg.execution.slippage_bps,
-                                 on_opportunity=self.executor.on_opportunity)
-            self.executor.on_release = self.engine.on_pool
-            tg.create_task(self.md.run_retargeting(), name="tick-arrays")
-            tg.create_task(self.after_trades(), name="balances")
-            tg.create_task(self.report_stats(), name="stats")
+            tg.create_task(self.accounts.run_retargeting(self.pubsub), name="tick-arrays")
+            tg.create_task(self.after_trades(trading), name="balances")
+            tg.create_task(self.report_stats(trading), name="stats")
             if self.cfg.execution.cu_price_policy == "percentile":
-                tg.create_task(self.refresh_priority_fee(), name="priority-fee")
-            assert self.prices is not None
-            for i, feed in enumerate(self.prices.feeds):
-                tg.create_task(feed.run(), name=f"feed-{i}-{feed.venue.value}")
-            if self.prices.feeds:
-                tg.create_task(self.prices.run_staleness(), name="price-staleness")
+                tg.create_task(self.refresh_priority_fee(trading.cache.market), name="priority-fee")
+            for i, feed in enumerate(trading.feeds):
+                tg.create_task(feed.run(), name=f"feed-{i}-{feed.exchange.value}")
+            if trading.feeds:
+                tg.create_task(trading.prices.run_staleness(trading.feeds), name="price-staleness")
             if autotrade:
-                tg.create_task(self.engine.run(), name="engine")
-                self.engine.evaluate_all()
-            self.log.info("running", mode=self.mode.name, routes=len(self.executor.templates),
+                tg.create_task(trading.engine.run(), name="engine")
+                self.dirty.mark_all()
+            self.log.info("running", mode=self.mode.name, routes=len(trading.executor.templates),
                           wallet_lamports=start_lamports)
             if ready is not None:
                 maybe = ready()
@@ -366,11 +433,11 @@ class Bot:
                     await maybe
 
     async def close(self) -> None:
-        if self.executor is not None:
-            await self.executor.drain()
-        await self.md.pubsub.close()
+        if self.trading is not None:
+            await self.trading.executor.drain()
+        await self.pubsub.close()
         await self.rpc.close()
-        await self.pool.close()
+        await self.endpoints.close()
 
 
 async def run_bot(cfg: Config, mode: Mode, wallet: Wallet, log: Any, *, stop: asyncio.Event | None = None) -> None:
@@ -397,8 +464,8 @@ async def run_bot(cfg: Config, mode: Mode, wallet: Wallet, log: Any, *, stop: as
         with contextlib.suppress(asyncio.CancelledError, BaseExceptionGroup):
             await task
         await bot.close()
-        if bot.executor is not None:
-            st = bot.executor.stats
+        if bot.trading is not None:
+            st = bot.trading.executor.stats
             log.info("summary", confirmed=st.confirmed, reverted=st.reverted, simulated=st.simulated,
                      send_failed=st.send_failed, realized_lamports=st.realized_lamports,
                      by_legs={str(k): v for k, v in st.confirmed_by_legs.items()})

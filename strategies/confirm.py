@@ -15,7 +15,7 @@ from collections.abc import Callable
 from strategies import costs, layout
 from strategies import routes as R
 from strategies.opportunity import Opportunity, OpportunityLeg
-from strategies.venues import raydium_cpmm
+from strategies.venues import registry
 from strategies.venues.errors import QuoteError
 
 ClmmQuote = Callable[[int, bool, int], tuple[int, int]]
@@ -25,32 +25,13 @@ ClmmQuote = Callable[[int, bool, int], tuple[int, int]]
 
 
 def exact_leg_out(cache: layout.Cache, pool: int, direction: int, amount_in: int) -> int:
-    """Exact output of one leg with the venue's integer quote. Raises the venue's `QuoteError`."""
-    pu = cache.pools_u
-    kind = int(cache.pools_i[pool, layout.I_KIND])
-    res_a = int(pu[pool, layout.U_RES_A])
-    res_b = int(pu[pool, layout.U_RES_B])
-    r_in, r_out = (res_a, res_b) if direction == R.DIR_A_TO_B else (res_b, res_a)
-    fee_num = int(pu[pool, layout.U_FEE_NUM])
-    fee_den = int(pu[pool, layout.U_FEE_DEN])
-    if kind == layout.KIND_RAYDIUM_CPMM:
-        if fee_den != layout.CPMM_FEE_DEN:
-            raise ValueError(f"pool {pool}: CPMM fee denominator must be 1,000,000, got {fee_den}")
-        swap = raydium_cpmm.swap_base_input(
-            amount_in,
-            r_in,
-            r_out,
-            fee_num,
-            int(pu[pool, layout.U_PROTOCOL_FEE_RATE]),
-            int(pu[pool, layout.U_FUND_FEE_RATE]),
-        )
-        return swap.amount_out
-    if kind == layout.KIND_RAYDIUM_AMM_V4:
-        # Imported here so this module loads while the AMM v4 venue module is still landing.
-        from strategies.venues import raydium_amm_v4
-
-        return raydium_amm_v4.swap_base_in(amount_in, r_in, r_out, fee_num, fee_den).amount_out
-    raise ValueError(f"pool {pool}: no exact quote wired for kind {kind}")
+    """Exact output of one leg whose exact state is the cache row (constant-product venues), with the
+    venue's integer quote. Raises the venue's `QuoteError`; ValueError for a venue whose exact state
+    is not in the cache."""
+    adapter = registry.by_kind(int(cache.pools_i[pool, layout.I_KIND]))
+    if not adapter.cache_exact:
+        raise ValueError(f"pool {pool}: {adapter.venue.name} quotes need the decoded pool state")
+    return adapter.quote_in(cache, pool, direction == R.DIR_A_TO_B, amount_in, None)[0]
 
 
 def _min_out(amount_out: int, slippage_bps: int) -> int:
@@ -87,13 +68,15 @@ def confirm(
     ticks_crossed = 0
     try:
         for leg, kind in zip(route.legs, kinds):
-            if kind == layout.KIND_ORCA_WHIRLPOOL:
-                if clmm_quote is None:
-                    return None
-                x, crossed = clmm_quote(leg.pool, leg.direction == R.DIR_A_TO_B, x)
-                ticks_crossed += crossed
+            adapter = registry.by_kind(kind)
+            a_to_b = leg.direction == R.DIR_A_TO_B
+            if adapter.cache_exact:
+                x, crossed = adapter.quote_in(cache, leg.pool, a_to_b, x, None)
+            elif clmm_quote is None:
+                return None
             else:
-                x = exact_leg_out(cache, leg.pool, leg.direction, x)
+                x, crossed = clmm_quote(leg.pool, a_to_b, x)
+            ticks_crossed += crossed
             outs.append(x)
     except QuoteError:
         return None

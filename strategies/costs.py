@@ -17,6 +17,7 @@ import math
 from dataclasses import dataclass, field
 
 from strategies import layout
+from strategies.venues import registry
 
 LAMPORTS_PER_SIGNATURE = 5_000
 MAX_CU_LIMIT = 1_400_000
@@ -26,7 +27,8 @@ MAX_CU_LIMIT = 1_400_000
 class CostModel:
     """Cost parameters and thresholds; `write_to(market)` loads them into the market vector.
 
-    `cu_per_leg` maps a pool kind (layout.KIND_*) to the CU one swap leg of that kind needs.
+    `cu_per_leg` maps a pool kind (a `Venue` value) to the CU one swap leg of that kind needs
+    (default: each adapter's estimate).
     `min_profit_lamports` is the absolute threshold valued in lamports (converted per start token);
     `min_profit_bps` is relative to amount_in. `depth_frac` caps each leg's input at that fraction of
     the leg's input reserve. `slippage_bps` sets the min-outs of the confirmed legs.
@@ -37,11 +39,7 @@ class CostModel:
     signatures: int = 1
     cu_base: int = 20_000
     cu_per_leg: dict[int, int] = field(
-        default_factory=lambda: {
-            layout.KIND_RAYDIUM_CPMM: 60_000,
-            layout.KIND_RAYDIUM_AMM_V4: 45_000,
-            layout.KIND_ORCA_WHIRLPOOL: 80_000,
-        }
+        default_factory=lambda: {int(v): a.compute_units() for v, a in registry.ADAPTERS.items()}
     )
     cu_per_tick: int = 15_000
     cu_max: int = MAX_CU_LIMIT

@@ -48,12 +48,8 @@ KIND_ORCA_WHIRLPOOL = 3
 N_KINDS = 4
 CP_KINDS = (KIND_RAYDIUM_CPMM, KIND_RAYDIUM_AMM_V4)
 
-KIND_NAMES: dict[int, str] = {
-    KIND_RAYDIUM_CPMM: "raydium_cpmm",
-    KIND_RAYDIUM_AMM_V4: "raydium_amm_v4",
-    KIND_ORCA_WHIRLPOOL: "orca_whirlpool",
-}
-KIND_BY_NAME: dict[str, int] = {name: kind for kind, name in KIND_NAMES.items()}
+# The venue of each kind is `strategies.venues.base.Venue` (its value is the kind).
+KINDS = (KIND_RAYDIUM_CPMM, KIND_RAYDIUM_AMM_V4, KIND_ORCA_WHIRLPOOL)
 
 # ---- status flags (pools_i[:, I_FLAGS]) ------------------------------------------------------------
 FLAG_TRADABLE = 1  # modelled pool whose swaps are enabled and open
@@ -219,7 +215,7 @@ def register_pool(
     The row starts not tradable; the first state write plus `set_flags` make it usable. A CLMM pool
     reserves `tick_capacity` rows of the ticks region (once; re-registering keeps its block).
     """
-    if kind not in KIND_NAMES:
+    if kind not in KINDS:
         raise ValueError(f"unknown pool kind {kind}")
     if token_a == token_b:
         raise ValueError(f"pool {idx}: token_a and token_b are the same token {token_a}")

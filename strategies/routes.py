@@ -157,7 +157,7 @@ def build_routes(
     """Build every route over `pools` (see module docstring) and pack the kernel's `graph` vector."""
     tokens: dict[str, int] = {}
     for spec in pools:
-        if spec.kind not in layout.KIND_NAMES:
+        if spec.kind not in layout.KINDS:
             raise ValueError(f"unknown pool kind {spec.kind}")
         if spec.mint_a == spec.mint_b:
             raise ValueError(f"pool with identical mints {spec.mint_a}")

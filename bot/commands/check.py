@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import time
-import urllib.error
-import urllib.request
 from typing import Any
-
-import orjson
 
 from bot.app import load_setup
 from bot.config import Config, redact_url
+from rpc.client import RpcClient
+from rpc.errors import NodeUnhealthy, RpcError
 
 
 def register(sub: Any) -> None:
@@ -27,16 +26,18 @@ def register(sub: Any) -> None:
     p.set_defaults(func=run)
 
 
-def _call(url: str, method: str, timeout_s: float) -> tuple[Any, float]:
-    body = orjson.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": []})
-    req = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
-    t0 = time.perf_counter()
-    with urllib.request.urlopen(req, timeout=timeout_s) as resp:
-        data = orjson.loads(resp.read())
-    dt_ms = (time.perf_counter() - t0) * 1e3
-    if "error" in data:
-        return f"error {data['error'].get('code')}: {data['error'].get('message')}", dt_ms
-    return data.get("result"), dt_ms
+async def _probe(url: str, timeout_s: float) -> tuple[str, int, float, float]:
+    """getHealth and getSlot through rpc.client: (health, slot, ms, ms). Raises RpcError."""
+    async with RpcClient(url, timeout_s=timeout_s, connections=1) as rpc:
+        t0 = time.perf_counter()
+        try:
+            health = await rpc.get_health()
+        except NodeUnhealthy as err:  # an unhealthy node answers with an error: show it, keep going
+            health = f"error {err}"
+        t1 = time.perf_counter()
+        slot = await rpc.get_slot()
+        t2 = time.perf_counter()
+    return health, slot, (t1 - t0) * 1e3, (t2 - t1) * 1e3
 
 
 def summary(cfg: Config, mode_name: str, pubkey: str) -> list[str]:
@@ -67,11 +68,9 @@ def run(args: argparse.Namespace) -> int:
     for ep in cfg.endpoints():
         timeout = ep.timeout_ms / 1e3
         try:
-            health, h_ms = _call(ep.http, "getHealth", timeout)
-            slot, s_ms = _call(ep.http, "getSlot", timeout)
+            health, slot, h_ms, s_ms = asyncio.run(_probe(ep.http, timeout))
             print(f"connect   {ep.name:<12} health {health}  slot {slot}  latency {h_ms:.1f} / {s_ms:.1f} ms")
-        except (OSError, urllib.error.URLError, orjson.JSONDecodeError) as err:
+        except RpcError as err:
             failed += 1
-            reason = getattr(err, "reason", None) or err.__class__.__name__
-            print(f"connect   {ep.name:<12} FAILED: {reason} ({redact_url(ep.http)})")
+            print(f"connect   {ep.name:<12} FAILED: {type(err).__name__} ({redact_url(ep.http)})")
     return 1 if failed else 0

@@ -27,6 +27,7 @@ from rpc.pubsub import PubSubClient
 from rpc.submit import Sender, signature_of
 from strategies import costs, layout
 from strategies.opportunity import Opportunity
+from strategies.venues.spl import token_amount_or_zero
 
 CONFIRM_POLL_S = 0.4  # getTransaction polling when a signature subscription is refused (one slot)
 
@@ -79,7 +80,7 @@ class Executor:
         *,
         wallet: Wallet,
         templates: Mapping[int, RouteTemplate],
-        market: layout.F64Array,
+        params: layout.F64Array,
         route_pools: Mapping[int, tuple[int, ...]],
         start_accounts: Mapping[int, tuple[Pubkey, int]],
         rpc: RpcClient,
@@ -88,11 +89,12 @@ class Executor:
         blockhash: BlockhashCache,
         policy: ExecPolicy,
         log: Any,
+        on_release: Callable[[int], None] = lambda pool: None,
         clock: Callable[[], int] = time.monotonic_ns,
     ) -> None:
         self.wallet = wallet
         self.templates = templates
-        self.market = market
+        self.params = params  # the cache's market vector: prices, costs, balances
         self.route_pools = route_pools
         # route id -> (start-token account, its index in the route's transaction account list)
         self.start_accounts = start_accounts
@@ -109,7 +111,7 @@ class Executor:
         self._tasks: set[asyncio.Task[None]] = set()
         self.halted = False
         self.landed = asyncio.Event()  # set after every trade that landed (confirmed or reverted)
-        self.on_release: Callable[[int], None] = lambda pool: None
+        self.on_release = on_release  # a pool whose trade ended: evaluate it again
 
     # ---- hot path -------------------------------------------------------------------------------
     def on_opportunity(self, opp: Opportunity, decided_ns: int | None = None) -> bytes | None:
@@ -161,14 +163,14 @@ class Executor:
         if not self.blockhash.blockhash:
             st.no_blockhash += 1
             return None
-        lpu = layout.lamports_per_unit(self.market, opp.start_token)
+        lpu = layout.lamports_per_unit(self.params, opp.start_token)
         try:
             min_profit_token = costs.lamports_to_token_ceil(self.policy.min_profit_lamports, lpu)
             plan = plan_amounts(opp, min_profit_token)
         except (GuardError, ValueError):
             st.guard_refused += 1
             return None
-        cu_price = int(self.market[layout.M_CU_PRICE_MICRO])
+        cu_price = int(self.params[layout.M_CU_PRICE_MICRO])
         tmpl.patch(self.blockhash.blockhash, plan, opp.cu_limit, cu_price, self.policy.tip_lamports)
         tx = tmpl.sign(self.wallet.keypair)
         st.signed += 1
@@ -204,8 +206,8 @@ class Executor:
             self.log.warning("simulate_failed", route=opp.route_id, error=str(err))
             return
         self.stats.simulated += 1
-        before = _token_amount(pre.account.data if pre.account else b"")
-        after = _token_amount(sim.accounts[0].data if sim.accounts and sim.accounts[0] else b"")
+        before = token_amount_or_zero(pre.account.data if pre.account else None)
+        after = token_amount_or_zero(sim.accounts[0].data if sim.accounts and sim.accounts[0] else None)
         simulated_net = None if sim.err is not None else after - before - opp.cost_token
         self.log.info(
             "simulated", route=opp.route_id, legs=len(opp.legs), amount_in=opp.amount_in,
@@ -261,7 +263,7 @@ class Executor:
         # From the transaction's own balances: the start token's change, minus the fee valued in it.
         # For SOL-start cycles (wSOL moves lamports with its amount) this is payer + wSOL lamports exactly.
         token_delta = rec.token_delta(idx)
-        lpu = layout.lamports_per_unit(self.market, opp.start_token)
+        lpu = layout.lamports_per_unit(self.params, opp.start_token)
         fee_paid = rec.pre_balances[0] - rec.post_balances[0]
         if lpu == 1.0:
             realized = token_delta - fee_paid
@@ -302,6 +304,3 @@ def _drop_subscription(subscribing: asyncio.Task[asyncio.Future[Any]]) -> None:
     elif not subscribing.cancelled() and subscribing.exception() is None:
         subscribing.result().cancel()
 
-
-def _token_amount(data: bytes) -> int:
-    return int.from_bytes(data[64:72], "little") if len(data) >= 72 else 0

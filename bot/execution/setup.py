@@ -36,6 +36,7 @@ from bot.keys import Wallet
 from rpc.client import RpcClient
 from rpc.errors import RpcError
 from rpc.pubsub import PubSubClient
+from strategies.venues.spl import token_amount_or_zero
 
 WSOL_MINT = Pubkey.from_string("So11111111111111111111111111111111111111112")
 TOKEN_PROGRAM = Pubkey.from_string("TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA")
@@ -116,7 +117,7 @@ async def wrap_sol(
     """Top the wSOL account up to `working` lamports without touching the SOL `reserve`. Returns its balance."""
     sol = (await rpc.get_balance(str(wallet.pubkey), commitment="confirmed")).lamports
     acc = (await rpc.get_account_info(str(wsol_ata), commitment="confirmed")).account
-    have = int.from_bytes(acc.data[64:72], "little") if acc is not None and len(acc.data) >= 72 else 0
+    have = token_amount_or_zero(acc.data if acc is not None else None)
     need = max(0, working - have)
     spendable = max(0, sol - reserve)
     amount = min(need, spendable)

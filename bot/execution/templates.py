@@ -7,7 +7,6 @@ transfer when a tip policy is on (inside the same guarded transaction, so a reve
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
 import solders.compute_budget as cb
 from solders.address_lookup_table_account import AddressLookupTableAccount
@@ -16,38 +15,21 @@ from solders.message import MessageV0
 from solders.pubkey import Pubkey
 from solders.system_program import TransferParams, transfer
 
+from bot.cache import PoolEntry
 from bot.execution.message import RouteTemplate, compile_route_message
-from bot.market import PoolEntry
 from strategies import routes as R
-from strategies.venues import raydium_amm_v4 as amm
-from strategies.venues import raydium_cpmm as cpmm
+from strategies.venues.base import SwapLeg
 
 # Placeholders compiled into the template; every one is patched before signing.
 _PLACEHOLDER = 1
 
 
-@dataclass(frozen=True, slots=True)
-class SwapLeg:
-    instruction: Instruction
-    arg_offsets: tuple[int, int]  # (amount_in, min_out) offsets inside the instruction data
-
-
 def build_leg(entry: PoolEntry, leg: R.Leg, payer: Pubkey, atas: Mapping[int, Pubkey]) -> SwapLeg:
-    src, dst = atas[leg.token_in], atas[leg.token_out]
-    if entry.venue == "raydium_cpmm":
-        ix = cpmm.build_swap_base_input_ix(
-            pool_address=entry.address, pool=entry.static, payer=payer, user_input_account=src,
-            user_output_account=dst, zero_for_one=leg.direction == R.DIR_A_TO_B, amount_in=_PLACEHOLDER,
-            min_out=_PLACEHOLDER, program_id=entry.program_id,
-        )
-        return SwapLeg(ix, (cpmm.SWAP_BASE_INPUT_AMOUNT_IN_OFFSET, cpmm.SWAP_BASE_INPUT_MIN_OUT_OFFSET))
-    if entry.venue == "raydium_amm_v4":
-        ix = amm.build_swap_base_in_ix(
-            pool_address=entry.address, info=entry.static, user_source=src, user_destination=dst,
-            user_owner=payer, amount_in=_PLACEHOLDER, min_out=_PLACEHOLDER, program_id=entry.program_id,
-        )
-        return SwapLeg(ix, (amm.SWAP_ARG0_OFFSET, amm.SWAP_ARG1_OFFSET))
-    raise ValueError(f"no swap builder wired for venue {entry.venue}")
+    """The leg's swap instruction(s), from the pool's venue adapter."""
+    if entry.adapter.executable is not None:
+        raise ValueError(f"pool {entry.address}: {entry.adapter.executable}")
+    return entry.adapter.swap_leg(entry.static, entry.address, entry.program_id, payer, atas[leg.token_in],
+                                  atas[leg.token_out], leg.direction == R.DIR_A_TO_B)  # fmt: skip
 
 
 def route_instructions(
@@ -55,7 +37,7 @@ def route_instructions(
 ) -> tuple[list[Instruction], list[SwapLeg]]:
     legs = [build_leg(pools[leg.pool], leg, payer, atas) for leg in route.legs]
     ixs = [cb.set_compute_unit_limit(_PLACEHOLDER), cb.set_compute_unit_price(_PLACEHOLDER)]
-    ixs += [leg.instruction for leg in legs]
+    ixs += [ix for leg in legs for ix in leg.instructions]
     if tip_account is not None:
         ixs.append(transfer(TransferParams(from_pubkey=payer, to_pubkey=tip_account, lamports=_PLACEHOLDER)))
     return ixs, legs
@@ -92,13 +74,17 @@ def compile_template(
 ) -> tuple[RouteTemplate, list[Pubkey]]:
     """The route's template and its transaction account list (for reading balances after landing)."""
     ixs, legs = route_instructions(route, pools, payer, atas, tip_account)
-    n = len(legs)
+    # The patched instruction of each leg is its last one (set-up instructions of a leg come first).
+    swap_ixs, at = [], 2
+    for leg in legs:
+        at += len(leg.instructions)
+        swap_ixs.append(at - 1)
     msg = compile_route_message(payer, ixs, lookup_tables)
     return RouteTemplate(
         msg,
-        swap_ix_indexes=range(2, 2 + n),
+        swap_ix_indexes=swap_ixs,
         leg_arg_offsets=[leg.arg_offsets for leg in legs],
         cu_limit_ix=0,
         cu_price_ix=1,
-        tip_ix=2 + n if tip_account is not None else None,
+        tip_ix=at if tip_account is not None else None,
     ), transaction_account_keys(msg, lookup_tables)

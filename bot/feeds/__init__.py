@@ -9,19 +9,20 @@ from bot.feeds.errors import (
     MalformedFrame,
     SubscribeRejected,
     TransportClosed,
-    UnknownVenue,
+    UnknownExchange,
     is_retryable,
 )
 from bot.feeds.parsers import FrameParser, make_parser
 from bot.feeds.staleness import LatestQuotes
 from bot.feeds.transport import Connect, Connection, websockets_connect
-from bot.feeds.types import FeedStats, Quote, SeqRule, SequenceGap, Venue
+from bot.feeds.types import Exchange, FeedStats, Quote, SeqRule, SequenceGap
 
 __all__ = [
     "BadFeedArgs",
     "Connect",
     "ConnectFailed",
     "Connection",
+    "Exchange",
     "FeedClient",
     "FeedError",
     "FeedState",
@@ -34,8 +35,7 @@ __all__ = [
     "SequenceGap",
     "SubscribeRejected",
     "TransportClosed",
-    "UnknownVenue",
-    "Venue",
+    "UnknownExchange",
     "is_retryable",
     "make_feed",
     "make_parser",

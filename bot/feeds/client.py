@@ -1,4 +1,4 @@
-"""One websocket connection to one venue: connect, subscribe, read, reconnect.
+"""One websocket connection to one exchange: connect, subscribe, read, reconnect.
 
 The reader only parses and stores: each valid quote replaces the previous one of its symbol in
 a pending map (conflation) and wakes the dispatcher task, which calls `on_update`. A slow or
@@ -17,12 +17,12 @@ from collections.abc import Awaitable, Callable, Sequence
 from enum import Enum
 from typing import Any
 
-from bot.feeds.errors import BadFeedArgs, UnknownVenue, is_retryable
+from bot.feeds.errors import BadFeedArgs, UnknownExchange, is_retryable
 from bot.feeds.parsers import FrameParser, make_parser
 from bot.feeds.protocol import KeepAlive, keepalive, subscribe_messages
 from bot.feeds.staleness import LatestQuotes
 from bot.feeds.transport import Connect, Connection, websockets_connect
-from bot.feeds.types import FeedStats, Quote, SeqRule, SequenceGap, Venue
+from bot.feeds.types import Exchange, FeedStats, Quote, SeqRule, SequenceGap
 from bot.retry import backoff_delays
 
 __all__ = ["FeedClient", "FeedState", "make_feed"]
@@ -38,7 +38,7 @@ class FeedState(Enum):
 
 
 class FeedClient:
-    """Feed of one venue over one websocket; `await run()` until cancelled.
+    """Feed of one exchange over one websocket; `await run()` until cancelled.
 
     Reconnects with capped exponential backoff and full jitter (`bot.retry.backoff_delays`);
     the backoff restarts after a connection that delivered at least one quote. Non-retryable
@@ -47,7 +47,7 @@ class FeedClient:
 
     def __init__(
         self,
-        venue: Venue | str,
+        exchange: Exchange | str,
         url: str,
         symbols: Sequence[str],
         *,
@@ -64,23 +64,23 @@ class FeedClient:
         keepalive_s: float | None = None,
         clock: Callable[[], int] = time.monotonic_ns,
     ) -> None:
-        venue = _venue(venue)
+        exchange = _exchange(exchange)
         if not symbols:
-            raise BadFeedArgs(f"{venue}: a feed needs at least one symbol")
+            raise BadFeedArgs(f"{exchange}: a feed needs at least one symbol")
         if len(set(symbols)) != len(symbols):
-            raise BadFeedArgs(f"{venue}: duplicate symbols in {list(symbols)}")
+            raise BadFeedArgs(f"{exchange}: duplicate symbols in {list(symbols)}")
         if not 0.0 < backoff_base_s <= backoff_cap_s:
             raise BadFeedArgs(
-                f"{venue}: backoff needs 0 < base <= cap, got base={backoff_base_s}s cap={backoff_cap_s}s"
+                f"{exchange}: backoff needs 0 < base <= cap, got base={backoff_base_s}s cap={backoff_cap_s}s"
             )
-        self.venue = venue
+        self.exchange = exchange
         self.url = url
         self.symbols: tuple[str, ...] = tuple(symbols)
-        self.name = f"feed.{venue}"
+        self.name = f"feed.{exchange}"
         self.stats = FeedStats()
         self.quotes = LatestQuotes(self.symbols, stale_after_ns)
-        self._subscribe = subscribe_messages(venue, self.symbols, channel)
-        self._keepalive: KeepAlive = keepalive(venue)
+        self._subscribe = subscribe_messages(exchange, self.symbols, channel)
+        self._keepalive: KeepAlive = keepalive(exchange)
         if keepalive_s is not None:
             self._keepalive = KeepAlive(self._keepalive.message, keepalive_s)
         self._on_update = on_update
@@ -92,7 +92,7 @@ class FeedClient:
         self._pending: dict[str, Quote] = {}
         self._wake = asyncio.Event()
         self._parser: FrameParser = make_parser(
-            venue,
+            exchange,
             self.symbols,
             self._on_quote,
             stats=self.stats,
@@ -227,19 +227,19 @@ class FeedClient:
                     await result
 
 
-def make_feed(venue: str, url: str, symbols: list[str], **options: Any) -> FeedClient:
-    """Build the feed client for `venue` ("binance" | "coinbase" | "okx" | "bybit").
+def make_feed(exchange: str, url: str, symbols: list[str], **options: Any) -> FeedClient:
+    """Build the feed client for `exchange` ("binance" | "coinbase" | "okx" | "bybit").
 
-    `url` is the venue's websocket endpoint (Binance: the `/stream` combined endpoint or `/ws`),
-    `symbols` the venue's own symbols (e.g. "SOLUSDC", "SOL-USD", "SOL-USDC", "SOLUSDC"),
+    `url` is the exchange's websocket endpoint (Binance: the `/stream` combined endpoint or `/ws`),
+    `symbols` the exchange's own symbols (e.g. "SOLUSDC", "SOL-USD", "SOL-USDC", "SOLUSDC"),
     `channel` overrides the default stream (OKX: "bbo-tbt" or "tickers"); `keepalive_s` overrides
     the app-level ping interval of OKX/Bybit (20 s). See `FeedClient`.
     """
-    return FeedClient(venue, url, symbols, **options)
+    return FeedClient(exchange, url, symbols, **options)
 
 
-def _venue(venue: Venue | str) -> Venue:
+def _exchange(exchange: Exchange | str) -> Exchange:
     try:
-        return Venue(venue)
+        return Exchange(exchange)
     except ValueError as err:
-        raise UnknownVenue(str(venue), tuple(x.value for x in Venue)) from err
+        raise UnknownExchange(str(exchange), tuple(x.value for x in Exchange)) from err

@@ -9,12 +9,12 @@ class FeedError(Exception):
     """Root of every error raised by `bot.feeds`. `str(err)` is one line."""
 
 
-class UnknownVenue(FeedError):
-    """The venue name is not one of the supported venues."""
+class UnknownExchange(FeedError):
+    """The exchange name is not one of the supported venues."""
 
-    def __init__(self, venue: str, known: tuple[str, ...]) -> None:
-        super().__init__(f"unknown CEX venue {venue!r}; expected one of {', '.join(known)}")
-        self.venue = venue
+    def __init__(self, exchange: str, known: tuple[str, ...]) -> None:
+        super().__init__(f"unknown CEX exchange {exchange!r}; expected one of {', '.join(known)}")
+        self.exchange = exchange
 
 
 class BadFeedArgs(FeedError):
@@ -22,11 +22,11 @@ class BadFeedArgs(FeedError):
 
 
 class MalformedFrame(FeedError):
-    """A frame could not be decoded into the venue's message shape."""
+    """A frame could not be decoded into the exchange's message shape."""
 
-    def __init__(self, venue: str, reason: str) -> None:
-        super().__init__(f"{venue}: malformed frame: {reason}")
-        self.venue = venue
+    def __init__(self, exchange: str, reason: str) -> None:
+        super().__init__(f"{exchange}: malformed frame: {reason}")
+        self.exchange = exchange
         self.reason = reason
 
 
@@ -50,11 +50,11 @@ class ConnectFailed(FeedError):
 
 
 class SubscribeRejected(FeedError):
-    """The venue answered our subscribe with an error message."""
+    """The exchange answered our subscribe with an error message."""
 
-    def __init__(self, venue: str, message: str) -> None:
-        super().__init__(f"{venue}: subscription rejected: {message}")
-        self.venue = venue
+    def __init__(self, exchange: str, message: str) -> None:
+        super().__init__(f"{exchange}: subscription rejected: {message}")
+        self.exchange = exchange
         self.message = message
 
 

@@ -2,7 +2,7 @@
 
 Each parser is built once per connection with the symbols it accepts and an `emit` callback.
 `handle(frame, recv_ns)` never raises for bad input: frames that do not decode (bad JSON,
-truncated, wrong types) are counted in `stats.malformed` and skipped. A venue error answer to our
+truncated, wrong types) are counted in `stats.malformed` and skipped. A exchange error answer to our
 subscription raises `SubscribeRejected` (a reconnect would not cure it).
 
 Typed msgspec decoders (`strict=False` so the venues' quoted decimals decode straight to float in
@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 import msgspec
 
 from bot.feeds.errors import MalformedFrame, SubscribeRejected
-from bot.feeds.types import FeedStats, Quote, SeqRule, SequenceGap, Venue
+from bot.feeds.types import Exchange, FeedStats, Quote, SeqRule, SequenceGap
 
 __all__ = [
     "BinanceParser",
@@ -41,15 +41,15 @@ OnGap = Callable[[SequenceGap], None]
 OnInvalid = Callable[[str], None]
 
 
-def wire_symbol(venue: Venue, symbol: str) -> str:
-    """The symbol as the venue writes it inside data frames (Binance: upper case)."""
-    return symbol.upper() if venue is Venue.BINANCE else symbol
+def wire_symbol(exchange: Exchange, symbol: str) -> str:
+    """The symbol as the exchange writes it inside data frames (Binance: upper case)."""
+    return symbol.upper() if exchange is Exchange.BINANCE else symbol
 
 
 class FrameParser:
-    """Shared state and checks; subclasses implement `_parse` for one venue's format."""
+    """Shared state and checks; subclasses implement `_parse` for one exchange's format."""
 
-    venue: Venue
+    exchange: Exchange
     default_seq_rule: SeqRule = SeqRule.NONE
 
     def __init__(
@@ -63,7 +63,7 @@ class FrameParser:
         on_invalid: OnInvalid | None = None,
     ) -> None:
         # Wire symbol -> the caller's own str object, so every Quote carries the caller's symbol.
-        self._symbols: dict[str, str] = {wire_symbol(self.venue, s): s for s in symbols}
+        self._symbols: dict[str, str] = {wire_symbol(self.exchange, s): s for s in symbols}
         self._emit = emit
         self.stats = stats if stats is not None else FeedStats()
         self.seq_rule = self.default_seq_rule if seq_rule is None else seq_rule
@@ -73,7 +73,7 @@ class FrameParser:
         self._setup()
 
     def _setup(self) -> None:
-        """Per-venue state (subclasses)."""
+        """Per-exchange state (subclasses)."""
 
     def reset(self) -> None:
         """Forget sequence state (call on reconnect: numbering restarts with the new session)."""
@@ -127,7 +127,7 @@ class FrameParser:
         self.stats.gaps += 1
         self.stats.gap_missed += seq - last - 1
         if self._on_gap is not None:
-            self._on_gap(SequenceGap(self.venue, key, last + 1, seq, recv_ns))
+            self._on_gap(SequenceGap(self.exchange, key, last + 1, seq, recv_ns))
         return True
 
     def _quote(
@@ -146,7 +146,7 @@ class FrameParser:
             self._invalidate(symbol, one_sided=(bid == 0.0 or ask == 0.0))
             return
         self.stats.quotes += 1
-        self._emit(Quote(self.venue, symbol, bid, ask, bid_qty, ask_qty, exch_ts_ns, recv_ns, seq))
+        self._emit(Quote(self.exchange, symbol, bid, ask, bid_qty, ask_qty, exch_ts_ns, recv_ns, seq))
 
 
 # -- Binance spot bookTicker (raw `/ws` or combined `/stream` form) ------------------------------
@@ -184,7 +184,7 @@ _BN_DECODER = msgspec.json.Decoder(_BnFrame, strict=False)
 class BinanceParser(FrameParser):
     """`<sym>@bookTicker`, raw or combined: `{"u","s","b","B","a","A"}`; no exchange time."""
 
-    venue = Venue.BINANCE
+    exchange = Exchange.BINANCE
     # bookTicker's `u` is the whole order book's update id: it also moves on deeper-level
     # changes bookTicker does not push, so skips are normal (protocols.md §9).
     default_seq_rule = SeqRule.MONOTONIC
@@ -207,9 +207,9 @@ class BinanceParser(FrameParser):
                 self._quote(symbol, msg.b, msg.a, msg.B, msg.A, 0, recv_ns, msg.u)
             return
         if msg.code is not None and msg.msg is not None:
-            raise SubscribeRejected(self.venue, f"code {msg.code}: {msg.msg}")
+            raise SubscribeRejected(self.exchange, f"code {msg.code}: {msg.msg}")
         if msg.id is None:
-            raise MalformedFrame(self.venue, "neither bookTicker data nor a control answer")
+            raise MalformedFrame(self.exchange, "neither bookTicker data nor a control answer")
         self.stats.control += 1
 
 
@@ -302,15 +302,15 @@ class CoinbaseParser(FrameParser):
     Coinbase's heartbeats docs; pass `seq_rule=SeqRule.NONE` if a live session shows otherwise.]
     """
 
-    venue = Venue.COINBASE
+    exchange = Exchange.COINBASE
     default_seq_rule = SeqRule.CONTIGUOUS
 
     def _parse(self, frame: bytes | str, recv_ns: int) -> None:
         msg = _CB_DECODER.decode(frame)
         if msg.type == "error":
-            raise SubscribeRejected(self.venue, msg.message or "error")
+            raise SubscribeRejected(self.exchange, msg.message or "error")
         if not msg.channel:
-            raise MalformedFrame(self.venue, "no channel")
+            raise MalformedFrame(self.exchange, "no channel")
         seq = msg.sequence_num
         if not self._seq_ok("", seq, recv_ns):
             return
@@ -365,7 +365,7 @@ _OKX_DECODER = msgspec.json.Decoder(_OkxFrame, strict=False)
 class OkxParser(FrameParser):
     """`{"arg":{channel,instId},"data":[...]}`; the keep-alive answer is the bare text "pong"."""
 
-    venue = Venue.OKX
+    exchange = Exchange.OKX
     # bbo-tbt carries the book's seqId, which also moves on changes below the top level.
     default_seq_rule = SeqRule.MONOTONIC
 
@@ -376,12 +376,12 @@ class OkxParser(FrameParser):
         msg = _OKX_DECODER.decode(frame)
         if msg.event is not None:
             if msg.event == "error":
-                raise SubscribeRejected(self.venue, f"code {msg.code}: {msg.msg}")
+                raise SubscribeRejected(self.exchange, f"code {msg.code}: {msg.msg}")
             self.stats.control += 1
             return
         arg, data = msg.arg, msg.data
         if arg is None or data is None:
-            raise MalformedFrame(self.venue, "neither data push nor event")
+            raise MalformedFrame(self.exchange, "neither data push nor event")
         symbol = self._symbols.get(arg.instId)
         if symbol is None:
             self.stats.unknown_symbol += 1
@@ -391,7 +391,7 @@ class OkxParser(FrameParser):
             if tickers:
                 bid, ask = d.bidPx, d.askPx
                 if bid is None or ask is None:
-                    raise MalformedFrame(self.venue, "tickers push without bidPx/askPx")
+                    raise MalformedFrame(self.exchange, "tickers push without bidPx/askPx")
                 self._quote(symbol, bid, ask, d.bidSz, d.askSz, d.ts * _MS_NS, recv_ns, -1)
                 continue
             bids, asks = d.bids, d.asks
@@ -400,7 +400,7 @@ class OkxParser(FrameParser):
                 continue
             b0, a0 = bids[0], asks[0]
             if len(b0) < 2 or len(a0) < 2:
-                raise MalformedFrame(self.venue, "book row shorter than [price, size]")
+                raise MalformedFrame(self.exchange, "book row shorter than [price, size]")
             if self._seq_ok(symbol, d.seqId, recv_ns):
                 self._quote(symbol, b0[0], a0[0], b0[1], a0[1], d.ts * _MS_NS, recv_ns, d.seqId)
 
@@ -435,10 +435,10 @@ class BybitParser(FrameParser):
     """Level-1 book: keeps [bid, bid_qty, ask, ask_qty] per symbol; snapshot resets, delta edits.
 
     Size "0" deletes a level; a delta that empties a side leaves a one-sided book, which marks the
-    symbol stale instead of emitting a quote. u == 1 means the venue restarted the book.
+    symbol stale instead of emitting a quote. u == 1 means the exchange restarted the book.
     """
 
-    venue = Venue.BYBIT
+    exchange = Exchange.BYBIT
     default_seq_rule = SeqRule.CONTIGUOUS
 
     def _setup(self) -> None:
@@ -453,9 +453,9 @@ class BybitParser(FrameParser):
         d = msg.data
         if d is None:
             if msg.success is False:
-                raise SubscribeRejected(self.venue, msg.ret_msg or "subscribe failed")
+                raise SubscribeRejected(self.exchange, msg.ret_msg or "subscribe failed")
             if msg.op is None and msg.success is None:
-                raise MalformedFrame(self.venue, "neither book data nor op answer")
+                raise MalformedFrame(self.exchange, "neither book data nor op answer")
             self.stats.control += 1
             return
         symbol = self._symbols.get(d.s)
@@ -464,13 +464,13 @@ class BybitParser(FrameParser):
             return
         for row in d.b:
             if len(row) < 2:
-                raise MalformedFrame(self.venue, "book row shorter than [price, size]")
+                raise MalformedFrame(self.exchange, "book row shorter than [price, size]")
         for row in d.a:
             if len(row) < 2:
-                raise MalformedFrame(self.venue, "book row shorter than [price, size]")
+                raise MalformedFrame(self.exchange, "book row shorter than [price, size]")
         snapshot = msg.type == "snapshot"
         if not snapshot and msg.type != "delta":
-            raise MalformedFrame(self.venue, f"unknown book message type {msg.type!r}")
+            raise MalformedFrame(self.exchange, f"unknown book message type {msg.type!r}")
         if d.u == 1:
             self._last_seq.pop(symbol, None)
         if not self._seq_ok(symbol, d.u, recv_ns):
@@ -510,16 +510,16 @@ class BybitParser(FrameParser):
         self._quote(symbol, bid, ask, book[1], book[3], msg.ts * _MS_NS, recv_ns, d.u)
 
 
-_PARSERS: dict[Venue, type[FrameParser]] = {
-    Venue.BINANCE: BinanceParser,
-    Venue.COINBASE: CoinbaseParser,
-    Venue.OKX: OkxParser,
-    Venue.BYBIT: BybitParser,
+_PARSERS: dict[Exchange, type[FrameParser]] = {
+    Exchange.BINANCE: BinanceParser,
+    Exchange.COINBASE: CoinbaseParser,
+    Exchange.OKX: OkxParser,
+    Exchange.BYBIT: BybitParser,
 }
 
 
 def make_parser(
-    venue: Venue,
+    exchange: Exchange,
     symbols: Sequence[str],
     emit: Emit,
     *,
@@ -528,7 +528,7 @@ def make_parser(
     on_gap: OnGap | None = None,
     on_invalid: OnInvalid | None = None,
 ) -> FrameParser:
-    """The parser for `venue`, accepting `symbols` (as configured) and emitting Quotes."""
-    return _PARSERS[venue](
+    """The parser for `exchange`, accepting `symbols` (as configured) and emitting Quotes."""
+    return _PARSERS[exchange](
         symbols, emit, stats=stats, seq_rule=seq_rule, on_gap=on_gap, on_invalid=on_invalid
     )

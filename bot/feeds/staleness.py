@@ -13,7 +13,7 @@ class LatestQuotes:
     """Latest valid `Quote` per symbol; a symbol is stale when it has none or it is too old.
 
     Age is measured on the monotonic receive time (`Quote.recv_ns`, `time.monotonic_ns()`), never on
-    the venue's clock. A disconnect or an unusable book (one-sided, crossed) drops the symbol's
+    the exchange's clock. A disconnect or an unusable book (one-sided, crossed) drops the symbol's
     quote, so it reads stale at once instead of after `stale_after_ns`.
     """
 

@@ -73,7 +73,7 @@ async def websockets_connect(
 ) -> WebsocketsConnection:
     """Open `url` with permessage-deflate off (it costs 13-16 µs per frame, hot-path-floors.md).
 
-    Protocol-level pings every `ping_interval_s` detect a dead TCP path; pings from the venue
+    Protocol-level pings every `ping_interval_s` detect a dead TCP path; pings from the exchange
     (Binance) are answered by `websockets` itself.
     """
     try:

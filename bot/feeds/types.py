@@ -7,7 +7,7 @@ from enum import Enum, StrEnum
 import msgspec
 
 
-class Venue(StrEnum):
+class Exchange(StrEnum):
     BINANCE = "binance"
     COINBASE = "coinbase"
     OKX = "okx"
@@ -15,17 +15,17 @@ class Venue(StrEnum):
 
 
 class Quote(msgspec.Struct, frozen=True, gc=False):
-    """Top of book of one symbol on one venue, as received.
+    """Top of book of one symbol on one exchange, as received.
 
-    `symbol` is the venue's own symbol (e.g. "SOLUSDC", "SOL-USD"), interned: the same str object
-    as the one given to the feed. `exch_ts_ns` is the venue's event time in Unix ns, 0 when the
-    venue sends none (Binance bookTicker). `recv_ns` is `time.monotonic_ns()` taken when the frame
-    came off the socket: staleness is judged on it, never on the venue clock. `seq` is the
-    venue's sequence number (Binance/Bybit `u`, OKX `seqId`, Coinbase `sequence_num`), -1 if none.
-    Sizes are in base units, 0.0 when the venue sends none.
+    `symbol` is the exchange's own symbol (e.g. "SOLUSDC", "SOL-USD"), interned: the same str object
+    as the one given to the feed. `exch_ts_ns` is the exchange's event time in Unix ns, 0 when the
+    exchange sends none (Binance bookTicker). `recv_ns` is `time.monotonic_ns()` taken when the frame
+    came off the socket: staleness is judged on it, never on the exchange clock. `seq` is the
+    exchange's sequence number (Binance/Bybit `u`, OKX `seqId`, Coinbase `sequence_num`), -1 if none.
+    Sizes are in base units, 0.0 when the exchange sends none.
     """
 
-    venue: Venue
+    exchange: Exchange
     symbol: str
     bid: float
     ask: float
@@ -37,7 +37,7 @@ class Quote(msgspec.Struct, frozen=True, gc=False):
 
 
 class SeqRule(Enum):
-    """How a venue's sequence numbers are checked, per symbol (Coinbase: per connection)."""
+    """How a exchange's sequence numbers are checked, per symbol (Coinbase: per connection)."""
 
     NONE = 0
     # Numbers only grow but may skip (Binance bookTicker `u` is the whole book's update id, which
@@ -51,8 +51,8 @@ class SeqRule(Enum):
 class SequenceGap(msgspec.Struct, frozen=True, gc=False):
     """Messages were lost: `expected` was due, `received` arrived (missed = received - expected)."""
 
-    venue: Venue
-    symbol: str  # "" when the venue numbers the whole connection (Coinbase)
+    exchange: Exchange
+    symbol: str  # "" when the exchange numbers the whole connection (Coinbase)
     expected: int
     received: int
     recv_ns: int

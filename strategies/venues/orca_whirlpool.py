@@ -10,15 +10,27 @@ a swap uses) and `instructions/swap.rs`, `instructions/v2/swap.rs` (account orde
 
 from __future__ import annotations
 
+import dataclasses
 import struct
 from bisect import bisect_left, bisect_right
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from solders.instruction import AccountMeta, Instruction
 from solders.pubkey import Pubkey
 
+from strategies import layout
 from strategies.venues import whirlpool_math as wm
+from strategies.venues.base import (
+    AccountFetch,
+    AccountSlot,
+    Dependency,
+    MissingAccount,
+    PoolContext,
+    SwapLeg,
+    Venue,
+)
 from strategies.venues.errors import (
     AmountCalcOverflow,
     AmountRemainingOverflow,
@@ -34,7 +46,7 @@ from strategies.venues.errors import (
     Unmodelled,
     ZeroTradableAmount,
 )
-from strategies.venues.spl import MEMO_PROGRAM_ID, TOKEN_PROGRAM_ID, Mint, ensure_mint_modelled
+from strategies.venues.spl import MEMO_PROGRAM_ID, TOKEN_PROGRAM_ID, Mint, decode_mint, ensure_mint_modelled
 
 WHIRLPOOL_PROGRAM_ID = Pubkey.from_string("whirLbMiicVdio4qvUfM5KAg6Ct8VwpYzGff3uctyCc")
 
@@ -761,3 +773,146 @@ def build_swap_v2_ix(
     ]
     metas.extend(AccountMeta(k, False, True) for k in supplemental_tick_arrays)
     return Instruction(program_id, data, metas)
+
+
+# ---- venue adapter (strategies.venues.base.VenueAdapter) ------------------------------------------
+@dataclass(frozen=True, slots=True)
+class ExactState:
+    """What an exact Whirlpool quote needs beyond the cache: the pool at its current state and the
+    decoded tick arrays by start index (missing = not created = empty)."""
+
+    address: Pubkey
+    pool: Whirlpool
+    arrays: Mapping[int, TickArray]
+
+
+def current_state(static: Whirlpool, dynamic: tuple[int, int, int, int, int]) -> Whirlpool:
+    """The static decode with the fields that move with trading replaced by the latest values."""
+    sqrt_price, liquidity, tick, fee_rate, fee_tier_index = dynamic
+    return dataclasses.replace(static, sqrt_price=sqrt_price, liquidity=liquidity, tick_current_index=tick,
+                               fee_rate=fee_rate, fee_tier_index=fee_tier_index)  # fmt: skip
+
+
+class Adapter:
+    """Orca Whirlpool for the registry: the pool account prices itself; its tick arrays follow the
+    current tick. Quoted exactly, not traded yet: the detector has no CLMM rows from the bot and there
+    is no Whirlpool swap template."""
+
+    venue = Venue.orca_whirlpool
+    pool_account_size = 653  # protocols.md: exact size of the pool account
+    mint_offsets = (101, 181)  # where the pool account holds mint a and mint b
+    executable: str | None = (
+        "Whirlpool pools are quoted but not traded yet (no concentrated-liquidity swap template; "
+        "remove the pool or use raydium_cpmm / raydium_amm_v4)"
+    )
+    cache_exact = False  # exact quotes need the decoded pool and tick arrays (`ExactState`)
+    priced = False  # the cache writer writes no CLMM rows yet: never tradable
+
+    def pool_keys(self, data: bytes) -> bytes:
+        # Mints, vaults and tick spacing never change; the full decode happens once.
+        return b""
+
+    def decode_static(self, data: bytes, program_id: Pubkey) -> Whirlpool:
+        return decode_whirlpool(data, program_id, program_id)
+
+    def read_dynamic(self, data: bytes) -> tuple[int, int, int, int, int]:
+        return read_whirlpool_swap_state(data)
+
+    def mints(self, static: Whirlpool) -> tuple[Pubkey, Pubkey]:
+        return static.token_mint_a, static.token_mint_b
+
+    def dependencies(self, static: Whirlpool, program_id: Pubkey) -> list[Dependency]:
+        return []
+
+    def tick_arrays(self, static: Whirlpool, dynamic: Any, pool: Pubkey, program_id: Pubkey) -> dict[int, Pubkey]:
+        """The arrays a swap from the current tick needs, both directions."""
+        tick, spacing = dynamic[2], static.tick_spacing
+        starts = set(tick_array_start_indexes(tick, spacing, True)) | set(tick_array_start_indexes(tick, spacing, False))
+        return {s: tick_array_address(pool, s, program_id) for s in sorted(starts)}
+
+    def decode_account(self, role: int, data: bytes, ctx: PoolContext, tick_start: int) -> Any:
+        if not data:  # not created yet: system-owned and empty, a valid "no ticks" state
+            return empty_tick_array(tick_start, ctx.address)
+        return decode_tick_array(data, ctx.program_id, ctx.program_id)
+
+    def settling(self, pool: AccountSlot, deps: Mapping[int, AccountSlot], ticks: Sequence[AccountSlot]) -> bool:
+        return any(t.slot > pool.slot for t in ticks)
+
+    def write_row(self, cache: layout.Cache, idx: int, static: Whirlpool, pool: AccountSlot,
+                  deps: Mapping[int, AccountSlot], ticks: Sequence[AccountSlot], slot: int, recv_ns: int,
+                  now_unix: int) -> bool:  # fmt: skip
+        ensure_whirlpool_modelled(static)
+        return False  # no CLMM rows yet (`priced`)
+
+    def quote_in(self, cache: layout.Cache, idx: int, a_to_b: bool, amount_in: int, state: Any) -> tuple[int, int]:
+        st: ExactState = state
+        arrays = swap_tick_arrays(st.pool, dict(st.arrays), a_to_b, st.address)
+        q = quote_swap(st.pool, arrays, amount_in, a_to_b=a_to_b)
+        return q.amount_out, q.ticks_crossed
+
+    def quote_out(self, cache: layout.Cache, idx: int, a_to_b: bool, amount_out: int, state: Any) -> int:
+        st: ExactState = state
+        arrays = swap_tick_arrays(st.pool, dict(st.arrays), a_to_b, st.address)
+        return quote_swap(st.pool, arrays, amount_out, a_to_b=a_to_b, amount_specified_is_input=False).amount_in
+
+    def swap_leg(self, static: Whirlpool, pool: Pubkey, program_id: Pubkey, payer: Pubkey, source: Pubkey,
+                 destination: Pubkey, a_to_b: bool) -> SwapLeg:  # fmt: skip
+        raise NotImplementedError(self.executable)
+
+    def compute_units(self) -> int:
+        return 80_000
+
+    def quote_report(self, pool: Pubkey, pool_data: bytes, owner: Pubkey, fetch: AccountFetch,
+                     amount_in: int, a_to_b: bool, now_unix: int) -> dict[str, Any]:  # fmt: skip
+        """Decode the pool, fetch mints and the swap's tick arrays, quote exactly."""
+        state = decode_whirlpool(pool_data, owner)
+        starts = tick_array_start_indexes(state.tick_current_index, state.tick_spacing, a_to_b)
+        array_keys = [tick_array_address(pool, s, owner) for s in starts]
+        # One round trip: both mints and the swap's tick arrays.
+        fetched = fetch([state.token_mint_a, state.token_mint_b, *array_keys])
+        for key, acc in zip((state.token_mint_a, state.token_mint_b), fetched[:2], strict=True):
+            if acc is None:
+                raise MissingAccount(key, "mint")
+        (ma_owner, ma), (mb_owner, mb) = fetched[0], fetched[1]  # type: ignore[misc]
+        mint_a, mint_b = decode_mint(ma, ma_owner), decode_mint(mb, mb_owner)
+        available: dict[int, TickArray] = {}
+        missing: list[str] = []
+        for start, key, acc in zip(starts, array_keys, fetched[2:], strict=True):
+            if acc is None or (not acc[1] and acc[0] != owner):
+                missing.append(str(key))  # not created yet: the program treats it as empty
+                continue
+            array = decode_tick_array(acc[1], acc[0], owner)
+            if array.whirlpool != pool or array.start_tick_index != start:
+                raise DecodeError("TickArray", f"{key} belongs to another pool or start")
+            available[start] = array
+        arrays = swap_tick_arrays(state, available, a_to_b, pool)
+        q = quote_swap(state, arrays, amount_in, a_to_b=a_to_b, mint_a=mint_a, mint_b=mint_b)
+
+        def price(sqrt_price_x64: int) -> float:
+            return price_from_sqrt_price(sqrt_price_x64) * 10.0 ** (mint_a.decimals - mint_b.decimals)
+
+        return {
+            "venue": self.venue.name,
+            "pool": str(pool),
+            "a_to_b": a_to_b,
+            "mint_in": str(state.token_mint_a if a_to_b else state.token_mint_b),
+            "mint_out": str(state.token_mint_b if a_to_b else state.token_mint_a),
+            "amount_in": q.amount_in,
+            "amount_out": q.amount_out,
+            "fee": q.fee_amount,
+            "protocol_fee": q.protocol_fee,
+            "fee_rate": state.fee_rate,
+            "price_before": price(state.sqrt_price),
+            "price_after": price(q.next_sqrt_price),
+            "price_unit": "token B per token A (decimal-adjusted)",
+            "sqrt_price_before": str(state.sqrt_price),
+            "sqrt_price_after": str(q.next_sqrt_price),
+            "tick_before": state.tick_current_index,
+            "tick_after": q.next_tick_index,
+            "ticks_crossed": q.ticks_crossed,
+            "tick_arrays": [str(k) for k in array_keys],
+            "missing_tick_arrays": missing,
+        }
+
+
+ADAPTER = Adapter()

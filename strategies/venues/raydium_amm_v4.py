@@ -10,12 +10,29 @@ from __future__ import annotations
 
 import enum
 import struct
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 from solders.instruction import AccountMeta, Instruction
 from solders.pubkey import Pubkey
 
+from strategies import layout
+from strategies.venues.base import (
+    ROLE_VAULT_A,
+    ROLE_VAULT_B,
+    AccountFetch,
+    AccountSlot,
+    Dependency,
+    PoolContext,
+    SwapLeg,
+    Venue,
+    cp_quote_report,
+    cp_reserves_u,
+    cp_settling,
+    fetch_required,
+)
 from strategies.venues.errors import (
     AmountCalcOverflow,
     DecodeError,
@@ -25,7 +42,7 @@ from strategies.venues.errors import (
     Unmodelled,
     ZeroTradableAmount,
 )
-from strategies.venues.spl import TOKEN_PROGRAM_ID
+from strategies.venues.spl import TOKEN_PROGRAM_ID, decode_token_account, read_token_amount
 
 PROGRAM_ID = Pubkey.from_string("675kPX9MHTjS2zt1qfr1NYHuzeLXfQM9H24wFSUt1Mp8")
 U64_MAX = (1 << 64) - 1
@@ -452,3 +469,94 @@ def build_swap_base_out_ix(
         TAG_SWAP_BASE_OUT_V2, TAG_SWAP_BASE_OUT, max_in, amount_out, pool_address, info, user_source,
         user_destination, user_owner, market, with_target_orders, program_id,
     )  # fmt: skip
+
+
+# ---- venue adapter (strategies.venues.base.VenueAdapter) ------------------------------------------
+class Adapter:
+    """Raydium AMM v4 for the registry: AmmInfo + coin and pc vaults (reserves = vault - need_take_pnl)."""
+
+    venue = Venue.raydium_amm_v4
+    pool_account_size = 752  # protocols.md: exact size of the pool account
+    mint_offsets = (400, 432)  # where the pool account holds mint a and mint b
+    executable: str | None = None
+    cache_exact = True  # the cache row's integers are the exact state
+    priced = True
+
+    def pool_keys(self, data: bytes) -> bytes:
+        return amm_keys_bytes(data)
+
+    def decode_static(self, data: bytes, program_id: Pubkey) -> AmmInfo:
+        return decode_amm_info(data, program_id, program_id)
+
+    def read_dynamic(self, data: bytes) -> tuple[int, int, int, int, int, int]:
+        return read_amm_dynamic(data)
+
+    def mints(self, static: AmmInfo) -> tuple[Pubkey, Pubkey]:
+        return static.coin_vault_mint, static.pc_vault_mint
+
+    def dependencies(self, static: AmmInfo, program_id: Pubkey) -> list[Dependency]:
+        return [
+            Dependency(static.coin_vault, ROLE_VAULT_A, TOKEN_PROGRAM_ID),
+            Dependency(static.pc_vault, ROLE_VAULT_B, TOKEN_PROGRAM_ID),
+        ]
+
+    def tick_arrays(self, static: Any, dynamic: Any, pool: Pubkey, program_id: Pubkey) -> dict[int, Pubkey]:
+        return {}
+
+    def decode_account(self, role: int, data: bytes, ctx: PoolContext, tick_start: int) -> Any:
+        return read_token_amount(data, ctx.mint_a_raw if role == ROLE_VAULT_A else ctx.mint_b_raw)
+
+    def settling(self, pool: AccountSlot, deps: Mapping[int, AccountSlot], ticks: Sequence[AccountSlot]) -> bool:
+        return cp_settling(pool, deps)
+
+    def write_row(self, cache: layout.Cache, idx: int, static: AmmInfo, pool: AccountSlot,
+                  deps: Mapping[int, AccountSlot], ticks: Sequence[AccountSlot], slot: int, recv_ns: int,
+                  now_unix: int) -> bool:  # fmt: skip
+        status, open_time, fee_num, fee_den, pnl_coin, pnl_pc = pool.value
+        refused = refusal(status, open_time, now_unix)
+        if refused is not None:
+            raise refused
+        ra, rb = deps[ROLE_VAULT_A].value - pnl_coin, deps[ROLE_VAULT_B].value - pnl_pc
+        if ra <= 0 or rb <= 0:
+            raise ValueError("need_take_pnl exceeds the vault")
+        return layout.write_cp_pool(cache, idx, ra, rb, fee_num, fee_den, slot, recv_ns)
+
+    def quote_in(self, cache: layout.Cache, idx: int, a_to_b: bool, amount_in: int, state: Any) -> tuple[int, int]:
+        r_in, r_out, fee_num, fee_den = cp_reserves_u(cache, idx, a_to_b)
+        return swap_base_in(amount_in, r_in, r_out, fee_num, fee_den).amount_out, 0
+
+    def quote_out(self, cache: layout.Cache, idx: int, a_to_b: bool, amount_out: int, state: Any) -> int:
+        r_in, r_out, fee_num, fee_den = cp_reserves_u(cache, idx, a_to_b)
+        return swap_base_out(amount_out, r_in, r_out, fee_num, fee_den).amount_in
+
+    def swap_leg(self, static: AmmInfo, pool: Pubkey, program_id: Pubkey, payer: Pubkey, source: Pubkey,
+                 destination: Pubkey, a_to_b: bool) -> SwapLeg:  # fmt: skip
+        # Direction is implied by the user accounts' mints.
+        ix = build_swap_base_in_ix(
+            pool_address=pool, info=static, user_source=source, user_destination=destination,
+            user_owner=payer, amount_in=1, min_out=1, program_id=program_id,
+        )  # fmt: skip
+        return SwapLeg((ix,), (SWAP_ARG0_OFFSET, SWAP_ARG1_OFFSET))
+
+    def compute_units(self) -> int:
+        return 45_000
+
+    def quote_report(self, pool: Pubkey, pool_data: bytes, owner: Pubkey, fetch: AccountFetch,
+                     amount_in: int, a_to_b: bool, now_unix: int) -> dict[str, Any]:  # fmt: skip
+        """AmmInfo and both vaults; coin (base) = A, pc (quote) = B."""
+        info = decode_amm_info(pool_data, owner, owner)
+        check_tradable(info, now_unix)
+        (co, cv), (po, pv) = fetch_required(fetch, [info.coin_vault, info.pc_vault], ["coin_vault", "pc_vault"])
+        coin, pc = reserves(info, decode_token_account(cv, co).amount, decode_token_account(pv, po).amount)
+        r_in, r_out = (coin, pc) if a_to_b else (pc, coin)
+        q = swap_base_in(amount_in, r_in, r_out, info.swap_fee_numerator, info.swap_fee_denominator)
+        new_in, new_out = r_in + q.amount_in, r_out - q.amount_out  # the whole fee stays in the pool
+        after = (new_in, new_out) if a_to_b else (new_out, new_in)
+        extra = {"fee_rate": f"{info.swap_fee_numerator}/{info.swap_fee_denominator}"}
+        return cp_quote_report(
+            self.venue, pool, a_to_b, (info.coin_vault_mint, info.pc_vault_mint),
+            (info.coin_decimals, info.pc_decimals), (coin, pc), after, amount_in, q.amount_out, q.fee, extra,
+        )  # fmt: skip
+
+
+ADAPTER = Adapter()

@@ -10,12 +10,30 @@ the quote functions model the creator-fee-off path only.
 from __future__ import annotations
 
 import struct
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 from solders.instruction import AccountMeta, Instruction
 from solders.pubkey import Pubkey
 
+from strategies import layout
+from strategies.venues.base import (
+    ROLE_CONFIG,
+    ROLE_VAULT_A,
+    ROLE_VAULT_B,
+    AccountFetch,
+    AccountSlot,
+    Dependency,
+    PoolContext,
+    SwapLeg,
+    Venue,
+    cp_quote_report,
+    cp_reserves_u,
+    cp_settling,
+    fetch_required,
+)
 from strategies.venues.errors import (
     AmountCalcOverflow,
     DecodeError,
@@ -25,7 +43,14 @@ from strategies.venues.errors import (
     Unmodelled,
     ZeroTradableAmount,
 )
-from strategies.venues.spl import TOKEN_2022_PROGRAM_ID, decode_mint, ensure_mint_modelled
+from strategies.venues.spl import (
+    TOKEN_2022_PROGRAM_ID,
+    TOKEN_PROGRAM_ID,
+    decode_mint,
+    decode_token_account,
+    ensure_mint_modelled,
+    read_token_amount,
+)
 
 PROGRAM_ID = Pubkey.from_string("CPMMoo8L3F4NbTegBCKVNunggL7H1ZpdTHKxQB5qKP1C")
 
@@ -528,3 +553,116 @@ def build_swap_base_output_ix(
         pool_address, pool, payer, user_input_account, user_output_account, zero_for_one, program_id
     )
     return Instruction(program_id, encode_swap_base_output_data(max_in, amount_out), accounts)
+
+
+# ---- venue adapter (strategies.venues.base.VenueAdapter) ------------------------------------------
+class Adapter:
+    """Raydium CPMM for the registry: pool + two vaults + the (shared) AmmConfig."""
+
+    venue = Venue.raydium_cpmm
+    pool_account_size = 637  # protocols.md: exact size of the pool account
+    mint_offsets = (168, 200)  # where the pool account holds mint a and mint b
+    executable: str | None = None
+    cache_exact = True  # the cache row's integers are the exact state
+    priced = True
+
+    def pool_keys(self, data: bytes) -> bytes:
+        return pool_keys_bytes(data)
+
+    def decode_static(self, data: bytes, program_id: Pubkey) -> CpmmPool:
+        return decode_pool(data, program_id, program_id)
+
+    def read_dynamic(self, data: bytes) -> tuple[int, int, bool, int, int]:
+        return read_pool_dynamic(data)
+
+    def mints(self, static: CpmmPool) -> tuple[Pubkey, Pubkey]:
+        return static.token_0_mint, static.token_1_mint
+
+    def dependencies(self, static: CpmmPool, program_id: Pubkey) -> list[Dependency]:
+        return [
+            Dependency(static.token_0_vault, ROLE_VAULT_A, TOKEN_PROGRAM_ID),
+            Dependency(static.token_1_vault, ROLE_VAULT_B, TOKEN_PROGRAM_ID),
+            Dependency(static.amm_config, ROLE_CONFIG, program_id),
+        ]
+
+    def tick_arrays(self, static: Any, dynamic: Any, pool: Pubkey, program_id: Pubkey) -> dict[int, Pubkey]:
+        return {}
+
+    def decode_account(self, role: int, data: bytes, ctx: PoolContext, tick_start: int) -> Any:
+        if role == ROLE_VAULT_A:
+            return read_token_amount(data, ctx.mint_a_raw)
+        if role == ROLE_VAULT_B:
+            return read_token_amount(data, ctx.mint_b_raw)
+        return decode_amm_config(data, ctx.program_id, ctx.program_id)
+
+    def settling(self, pool: AccountSlot, deps: Mapping[int, AccountSlot], ticks: Sequence[AccountSlot]) -> bool:
+        return cp_settling(pool, deps)
+
+    def write_row(self, cache: layout.Cache, idx: int, static: CpmmPool, pool: AccountSlot,
+                  deps: Mapping[int, AccountSlot], ticks: Sequence[AccountSlot], slot: int, recv_ns: int,
+                  now_unix: int) -> bool:  # fmt: skip
+        status, open_time, creator_fee, owed0, owed1 = pool.value
+        cfg: CpmmConfig = deps[ROLE_CONFIG].value
+        refused = refusal(status, open_time, creator_fee, cfg.creator_fee_rate, now_unix)
+        if refused is not None:
+            raise refused
+        ra, rb = reserves_net(deps[ROLE_VAULT_A].value, deps[ROLE_VAULT_B].value, owed0, owed1)
+        return layout.write_cp_pool(
+            cache, idx, ra, rb, cfg.trade_fee_rate, FEE_RATE_DENOMINATOR, slot, recv_ns,
+            cfg.protocol_fee_rate, cfg.fund_fee_rate,
+        )  # fmt: skip
+
+    def _rates(self, cache: layout.Cache, idx: int, fee_den: int) -> tuple[int, int]:
+        if fee_den != layout.CPMM_FEE_DEN:
+            raise ValueError(f"pool {idx}: CPMM fee denominator must be 1,000,000, got {fee_den}")
+        pu = cache.pools_u
+        return int(pu[idx, layout.U_PROTOCOL_FEE_RATE]), int(pu[idx, layout.U_FUND_FEE_RATE])
+
+    def quote_in(self, cache: layout.Cache, idx: int, a_to_b: bool, amount_in: int, state: Any) -> tuple[int, int]:
+        r_in, r_out, fee_num, fee_den = cp_reserves_u(cache, idx, a_to_b)
+        protocol, fund = self._rates(cache, idx, fee_den)
+        return swap_base_input(amount_in, r_in, r_out, fee_num, protocol, fund).amount_out, 0
+
+    def quote_out(self, cache: layout.Cache, idx: int, a_to_b: bool, amount_out: int, state: Any) -> int:
+        r_in, r_out, fee_num, fee_den = cp_reserves_u(cache, idx, a_to_b)
+        protocol, fund = self._rates(cache, idx, fee_den)
+        return swap_base_output(amount_out, r_in, r_out, fee_num, protocol, fund).amount_in
+
+    def swap_leg(self, static: CpmmPool, pool: Pubkey, program_id: Pubkey, payer: Pubkey, source: Pubkey,
+                 destination: Pubkey, a_to_b: bool) -> SwapLeg:  # fmt: skip
+        ix = build_swap_base_input_ix(
+            pool_address=pool, pool=static, payer=payer, user_input_account=source,
+            user_output_account=destination, zero_for_one=a_to_b, amount_in=1, min_out=1, program_id=program_id,
+        )  # fmt: skip
+        return SwapLeg((ix,), (SWAP_BASE_INPUT_AMOUNT_IN_OFFSET, SWAP_BASE_INPUT_MIN_OUT_OFFSET))
+
+    def compute_units(self) -> int:
+        return 60_000
+
+    def quote_report(self, pool: Pubkey, pool_data: bytes, owner: Pubkey, fetch: AccountFetch,
+                     amount_in: int, a_to_b: bool, now_unix: int) -> dict[str, Any]:  # fmt: skip
+        """Pool, config, vaults (and mints for the Token-2022 checks); token0 = A."""
+        state = decode_pool(pool_data, owner, owner)
+        (_, cfg), (v0o, v0), (v1o, v1), (_, m0), (_, m1) = fetch_required(
+            fetch,
+            [state.amm_config, state.token_0_vault, state.token_1_vault, state.token_0_mint, state.token_1_mint],
+            ["amm_config", "token_0_vault", "token_1_vault", "token_0_mint", "token_1_mint"],
+        )
+        config = decode_amm_config(cfg, owner, owner)
+        check_tradable(state, config, now_unix, m0, m1)
+        r0, r1 = reserves(state, decode_token_account(v0, v0o).amount, decode_token_account(v1, v1o).amount)
+        r_in, r_out = (r0, r1) if a_to_b else (r1, r0)
+        q = swap_base_input(amount_in, r_in, r_out, config.trade_fee_rate, config.protocol_fee_rate,
+                            config.fund_fee_rate)  # fmt: skip
+        # The trade fee stays in the pool; protocol and fund shares become owed fees (not reserves).
+        new_in, new_out = r_in + q.amount_in - q.protocol_fee - q.fund_fee, r_out - q.amount_out
+        after = (new_in, new_out) if a_to_b else (new_out, new_in)
+        extra = {"protocol_fee": q.protocol_fee, "fund_fee": q.fund_fee, "fee_rate": config.trade_fee_rate}
+        return cp_quote_report(
+            self.venue, pool, a_to_b, (state.token_0_mint, state.token_1_mint),
+            (state.mint_0_decimals, state.mint_1_decimals), (r0, r1), after, amount_in, q.amount_out,
+            q.trade_fee, extra,
+        )  # fmt: skip
+
+
+ADAPTER = Adapter()

@@ -130,6 +130,21 @@ def read_token_amount(data: bytes, mint: bytes) -> int:
     return _AMOUNT_STATE.unpack_from(data, 64)[0]  # type: ignore[no-any-return]
 
 
+def token_amount_or_zero(data: bytes | None) -> int:
+    """The amount field of an SPL token account; 0 when the account is missing or too short (cold
+    paths that read a wallet's own accounts: a missing account holds nothing)."""
+    if data is None or len(data) < TOKEN_ACCOUNT_SIZE:
+        return 0
+    return _AMOUNT_STATE.unpack_from(data, 64)[0]  # type: ignore[no-any-return]
+
+
+def read_mint_decimals(data: bytes) -> int | None:
+    """The decimals of a mint account (SPL Token or Token-2022), None when the data is not a mint."""
+    if len(data) < MINT_SIZE:
+        return None
+    return data[44]
+
+
 def _parse_extensions(data: bytes) -> dict[int, bytes]:
     out: dict[int, bytes] = {}
     pos = _ACCOUNT_TYPE_OFFSET + 1

@@ -9,8 +9,8 @@ from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 
 from bot.cli import main
-from bot.commands.pools import VENUE_FILTERS
 from bot.config import MAINNET_PROGRAMS
+from strategies.venues import registry
 
 
 def _key() -> Pubkey:
@@ -28,28 +28,29 @@ def _pool_data(size: int, off_a: int, off_b: int, mint_a: Pubkey, mint_b: Pubkey
 async def test_pools_discovers_both_mint_orders_on_every_venue(localnet, capsys):
     sol, usdc, other = _key(), _key(), _key()
     expected = set()
-    for vf in VENUE_FILTERS:
-        owner = Pubkey.from_string(MAINNET_PROGRAMS[vf.venue])
+    for venue, adapter in registry.ADAPTERS.items():
+        size, (off_a, off_b) = adapter.pool_account_size, adapter.mint_offsets
+        owner = Pubkey.from_string(MAINNET_PROGRAMS[venue.name])
         for a, b in ((sol, usdc), (usdc, sol)):
             pk = _key()
             localnet.set_account(
-                pk, data=_pool_data(vf.data_size, vf.mint_a_offset, vf.mint_b_offset, a, b), owner=owner
+                pk, data=_pool_data(size, off_a, off_b, a, b), owner=owner
             )
-            expected.add((vf.venue, str(pk)))
+            expected.add((venue.name, str(pk)))
         # decoys: other pair, wrong size, wrong owner
         localnet.set_account(
             _key(),
-            data=_pool_data(vf.data_size, vf.mint_a_offset, vf.mint_b_offset, sol, other),
+            data=_pool_data(size, off_a, off_b, sol, other),
             owner=owner,
         )
         localnet.set_account(
             _key(),
-            data=_pool_data(vf.data_size + 8, vf.mint_a_offset, vf.mint_b_offset, sol, usdc),
+            data=_pool_data(size + 8, off_a, off_b, sol, usdc),
             owner=owner,
         )
         localnet.set_account(
             _key(),
-            data=_pool_data(vf.data_size, vf.mint_a_offset, vf.mint_b_offset, sol, usdc),
+            data=_pool_data(size, off_a, off_b, sol, usdc),
             owner=_key(),
         )
     await localnet.wait_finalized()  # getProgramAccounts reads at the node's default (finalized)

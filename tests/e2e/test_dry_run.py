@@ -57,7 +57,7 @@ async def test_dry_run_simulates_and_sends_nothing(localnet, tmp_path):
     task = asyncio.create_task(bot.run())
     try:
         async with asyncio.timeout(60):
-            while bot.executor is None or bot.executor.stats.simulated < 2:
+            while bot.trading is None or bot.executor.stats.simulated < 2:
                 await asyncio.sleep(0.02)
                 if task.done():
                     task.result()

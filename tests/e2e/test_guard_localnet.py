@@ -43,7 +43,7 @@ async def rival_swap(net, rpc: RpcClient, bot: Bot, pool_idx: int, sol_in: int) 
     """Another trader sells `sol_in` SOL into pool `pool_idx` through the real program."""
     rival = Keypair()
     net.airdrop(rival.pubkey(), 10 * SOL)
-    entry = bot.market.pools[pool_idx]
+    entry = bot.writer.pools[pool_idx]
     pool = entry.static
     src = fund_native(net, rival.pubkey(), sol_in)
     other = pool.token_1_mint if pool.token_0_mint == demo.NATIVE_MINT else pool.token_0_mint
@@ -127,7 +127,7 @@ async def test_later_leg_cannot_spend_existing_inventory(localnet, tmp_path):
     try:
         opp = two_leg_opportunity(bot, 100)
         mid_token = opp.legs[0].token_out
-        mid_ata = bot._atas[mid_token]
+        mid_ata = bot.trading.atas[mid_token]
         inventory = 5_000_000_000  # 5,000 dUSD the wallet already holds
         acc = localnet.get_account(mid_ata)
         mint = bot.table.mints[mid_token]

@@ -81,6 +81,16 @@ async def test_make_run_entry_point(tmp_path):
         assert await asyncio.to_thread(done.wait, 120), [e["event"] for e in events]
         assert {2, 3} <= seen_legs, [e for e in events if e["level"] != "info"]
         running = next(e for e in events if e["event"] == "running")
+
+        def settled() -> bool:  # every sent trade has its outcome logged (no landing in between)
+            ended = {e["signature"] for e in list(events)
+                     if e["event"] in ("trade_confirmed", "trade_reverted", "trade_unconfirmed")}
+            return set(sent) <= ended
+
+        for _ in range(300):
+            if settled():
+                break
+            await asyncio.sleep(0.1)
         async with RpcClient(f"http://127.0.0.1:{port}") as rpc:
             wsol = next(e for e in events if e["event"] == "wsol_ready")
             assert wsol["balance"] > 0

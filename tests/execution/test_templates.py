@@ -12,20 +12,21 @@ from solders.message import MessageV0
 from solders.pubkey import Pubkey
 from solders.transaction import VersionedTransaction
 
+from bot.cache import PoolEntry
 from bot.execution.message import MAX_TX_BYTES, TxTooLarge
 from bot.execution.templates import compile_template, lookup_addresses, route_instructions
-from bot.market import PoolEntry
 from localnet.programs import cpmm_accounts as ca
 from strategies import routes as R
 from strategies.venues import raydium_amm_v4 as amm
 from strategies.venues import raydium_cpmm as cpmm
+from strategies.venues.base import Venue
 
 
 def cpmm_entry(idx: int, mint_a: Pubkey, mint_b: Pubkey) -> PoolEntry:
     fields = ca.PoolFields(amm_config=Pubkey.new_unique(), token_0_vault=Pubkey.new_unique(),
                            token_1_vault=Pubkey.new_unique(), token_0_mint=mint_a, token_1_mint=mint_b,
                            observation_key=Pubkey.new_unique(), auth_bump=253)
-    e = PoolEntry(idx, "raydium_cpmm", 1, Pubkey.new_unique(), cpmm.PROGRAM_ID)
+    e = PoolEntry(idx, Venue.raydium_cpmm, cpmm.ADAPTER, Pubkey.new_unique(), cpmm.PROGRAM_ID)
     e.static = cpmm.decode_pool(ca.pool_data(fields), cpmm.PROGRAM_ID)
     return e
 
@@ -36,7 +37,7 @@ def amm_entry(idx: int, mint_a: Pubkey, mint_b: Pubkey) -> PoolEntry:
     raw[176:192] = (25).to_bytes(8, "little") + (10_000).to_bytes(8, "little")
     raw[336:368], raw[368:400] = bytes(Pubkey.new_unique()), bytes(Pubkey.new_unique())
     raw[400:432], raw[432:464] = bytes(mint_a), bytes(mint_b)
-    e = PoolEntry(idx, "raydium_amm_v4", 2, Pubkey.new_unique(), amm.PROGRAM_ID)
+    e = PoolEntry(idx, Venue.raydium_amm_v4, amm.ADAPTER, Pubkey.new_unique(), amm.PROGRAM_ID)
     e.static = amm.decode_amm_info(bytes(raw), amm.PROGRAM_ID)
     return e
 
@@ -85,7 +86,7 @@ def test_template_equals_fresh_compile_after_patch():
     fresh_ixs = [cb.set_compute_unit_limit(210_000), cb.set_compute_unit_price(12_345)]
     for (a, m), leg, ix in zip(plan, route.legs, ixs[2:5]):
         data = bytearray(bytes(ix.data))
-        off = (8, 16) if pools[leg.pool].venue == "raydium_cpmm" else (amm.SWAP_ARG0_OFFSET, amm.SWAP_ARG1_OFFSET)
+        off = (8, 16) if pools[leg.pool].venue is Venue.raydium_cpmm else (amm.SWAP_ARG0_OFFSET, amm.SWAP_ARG1_OFFSET)
         data[off[0] : off[0] + 8] = a.to_bytes(8, "little")
         data[off[1] : off[1] + 8] = m.to_bytes(8, "little")
         fresh_ixs.append(type(ix)(ix.program_id, bytes(data), ix.accounts))

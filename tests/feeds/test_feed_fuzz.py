@@ -11,17 +11,17 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.feeds import FeedStats, Quote, SubscribeRejected, Venue, make_parser
+from bot.feeds import Exchange, FeedStats, Quote, SubscribeRejected, make_parser
 
 FIXTURES = Path(
     os.environ["SOLARB_FIXTURES"]
 )
 
 SYMBOLS = {
-    Venue.BINANCE: ["BNBUSDT"],
-    Venue.COINBASE: ["BTC-USD"],
-    Venue.OKX: ["BTC-USDT"],
-    Venue.BYBIT: ["BTCUSDT"],
+    Exchange.BINANCE: ["BNBUSDT"],
+    Exchange.COINBASE: ["BTC-USD"],
+    Exchange.OKX: ["BTC-USDT"],
+    Exchange.BYBIT: ["BTCUSDT"],
 }
 
 
@@ -32,12 +32,12 @@ def _compact(obj) -> bytes:
 def _load():
     bn = json.loads((FIXTURES / "binance_spot_ws_samples.json").read_text())
     frames = [
-        (Venue.BINANCE, bn["bookTicker_raw"]),
-        (Venue.BINANCE, bn["combined_bookTicker"]),
-        (Venue.COINBASE, json.loads((FIXTURES / "nautilus_coinbase_ws_ticker.json").read_text())),
-        (Venue.OKX, json.loads((FIXTURES / "nautilus_okx_ws_bbo_tbt.json").read_text())),
-        (Venue.OKX, json.loads((FIXTURES / "nautilus_okx_ws_tickers.json").read_text())),
-        (Venue.BYBIT, json.loads((FIXTURES / "nautilus_bybit_ws_orderbook_snapshot.json").read_text())),
+        (Exchange.BINANCE, bn["bookTicker_raw"]),
+        (Exchange.BINANCE, bn["combined_bookTicker"]),
+        (Exchange.COINBASE, json.loads((FIXTURES / "nautilus_coinbase_ws_ticker.json").read_text())),
+        (Exchange.OKX, json.loads((FIXTURES / "nautilus_okx_ws_bbo_tbt.json").read_text())),
+        (Exchange.OKX, json.loads((FIXTURES / "nautilus_okx_ws_tickers.json").read_text())),
+        (Exchange.BYBIT, json.loads((FIXTURES / "nautilus_bybit_ws_orderbook_snapshot.json").read_text())),
     ]
     return frames
 
@@ -123,7 +123,7 @@ def test_wrong_type_values_never_crash(which, data, value):
 
 
 @settings(max_examples=300, deadline=None)
-@given(venue=st.sampled_from(list(Venue)), frame=st.binary(max_size=200) | st.text(max_size=200))
+@given(venue=st.sampled_from(list(Exchange)), frame=st.binary(max_size=200) | st.text(max_size=200))
 def test_random_bytes_never_crash(venue, frame):
     parser, out, stats = _parser(venue)
     with contextlib.suppress(SubscribeRejected):

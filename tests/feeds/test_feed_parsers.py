@@ -10,13 +10,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.feeds import (
+    Exchange,
     FeedStats,
     MalformedFrame,
     Quote,
     SeqRule,
     SequenceGap,
     SubscribeRejected,
-    Venue,
     make_parser,
 )
 from bot.feeds.parsers import parse_rfc3339_ns
@@ -45,10 +45,10 @@ def binance_entry(fixture_bytes, key) -> bytes:
 @pytest.mark.parametrize("key", ["bookTicker_raw", "combined_bookTicker"])
 def test_binance_bookticker(fixture_bytes, key):
     frame = binance_entry(fixture_bytes, key)
-    out, stats, _, _ = run(Venue.BINANCE, ["BNBUSDT"], [frame])
+    out, stats, _, _ = run(Exchange.BINANCE, ["BNBUSDT"], [frame])
     assert stats.malformed == 0 and stats.quotes == 1
     (q,) = out
-    assert q.venue is Venue.BINANCE
+    assert q.exchange is Exchange.BINANCE
     assert q.symbol == "BNBUSDT"
     assert q.bid == 25.3519 and q.bid == float("25.35190000")
     assert q.ask == 25.3652
@@ -61,7 +61,7 @@ def test_binance_bookticker(fixture_bytes, key):
 
 def test_binance_symbol_is_callers_object_and_case_insensitive(fixture_bytes):
     mine = "".join(["bnb", "usdt"])  # lower case, as a config might give it
-    out, _, _, _ = run(Venue.BINANCE, [mine], [binance_entry(fixture_bytes, "combined_bookTicker")])
+    out, _, _, _ = run(Exchange.BINANCE, [mine], [binance_entry(fixture_bytes, "combined_bookTicker")])
     assert out[0].symbol is mine
 
 
@@ -70,25 +70,25 @@ def test_binance_control_and_unknown(fixture_bytes):
         binance_entry(fixture_bytes, "subscribe_response"),
         binance_entry(fixture_bytes, "combined_bookTicker"),
     ]
-    out, stats, _, _ = run(Venue.BINANCE, ["ETHUSDT"], frames)
+    out, stats, _, _ = run(Exchange.BINANCE, ["ETHUSDT"], frames)
     assert out == [] and stats.control == 1 and stats.unknown_symbol == 1 and stats.malformed == 0
     # A trade payload on a bookTicker feed is the wrong shape: counted, skipped.
-    _, stats, _, _ = run(Venue.BINANCE, ["BNBBTC"], [binance_entry(fixture_bytes, "combined_trade")])
+    _, stats, _, _ = run(Exchange.BINANCE, ["BNBBTC"], [binance_entry(fixture_bytes, "combined_trade")])
     assert stats.malformed == 1 and stats.quotes == 0
 
 
 def test_binance_error_answer_raises():
     with pytest.raises(SubscribeRejected):
-        run(Venue.BINANCE, ["BNBUSDT"], [b'{"code": 2, "msg": "Invalid request", "id": 1}'])
+        run(Exchange.BINANCE, ["BNBUSDT"], [b'{"code": 2, "msg": "Invalid request", "id": 1}'])
 
 
 def test_coinbase_ticker(fixture_bytes):
     out, stats, gaps, _ = run(
-        Venue.COINBASE, ["BTC-USD"], [fixture_bytes("nautilus_coinbase_ws_ticker.json")]
+        Exchange.COINBASE, ["BTC-USD"], [fixture_bytes("nautilus_coinbase_ws_ticker.json")]
     )
     assert stats.malformed == 0 and gaps == []
     (q,) = out
-    assert q.venue is Venue.COINBASE and q.symbol == "BTC-USD"
+    assert q.exchange is Exchange.COINBASE and q.symbol == "BTC-USD"
     assert q.bid == 68900.00 and q.ask == 68901.00
     assert q.bid_qty == 1.5 and q.ask_qty == 0.5
     # 2026-04-07T14:30:03Z
@@ -138,10 +138,10 @@ def test_rfc3339_rejects(bad):
 
 
 def test_okx_bbo_tbt(fixture_bytes):
-    out, stats, _, _ = run(Venue.OKX, ["BTC-USDT"], [fixture_bytes("nautilus_okx_ws_bbo_tbt.json")])
+    out, stats, _, _ = run(Exchange.OKX, ["BTC-USDT"], [fixture_bytes("nautilus_okx_ws_bbo_tbt.json")])
     assert stats.malformed == 0
     (q,) = out
-    assert q.venue is Venue.OKX and q.symbol == "BTC-USDT"
+    assert q.exchange is Exchange.OKX and q.symbol == "BTC-USDT"
     assert q.bid == 8476.97 and q.ask == 8476.98
     assert q.bid_qty == 256.0 and q.ask_qty == 415.0
     assert q.exch_ts_ns == 1_597_026_383_085_000_000
@@ -149,7 +149,7 @@ def test_okx_bbo_tbt(fixture_bytes):
 
 
 def test_okx_tickers(fixture_bytes):
-    out, stats, _, _ = run(Venue.OKX, ["BTC-USDT"], [fixture_bytes("nautilus_okx_ws_tickers.json")])
+    out, stats, _, _ = run(Exchange.OKX, ["BTC-USDT"], [fixture_bytes("nautilus_okx_ws_tickers.json")])
     assert stats.malformed == 0
     (q,) = out
     assert q.bid == 8888.88 and q.ask == 9999.99
@@ -160,19 +160,19 @@ def test_okx_tickers(fixture_bytes):
 
 def test_okx_pong_and_event():
     frames = [b"pong", b'{"event":"subscribe","arg":{"channel":"bbo-tbt","instId":"BTC-USDT"},"connId":"a"}']
-    out, stats, _, _ = run(Venue.OKX, ["BTC-USDT"], frames)
+    out, stats, _, _ = run(Exchange.OKX, ["BTC-USDT"], frames)
     assert out == [] and stats.control == 2 and stats.malformed == 0
     with pytest.raises(SubscribeRejected):
-        run(Venue.OKX, ["BTC-USDT"], [b'{"event":"error","code":"60012","msg":"Invalid request"}'])
+        run(Exchange.OKX, ["BTC-USDT"], [b'{"event":"error","code":"60012","msg":"Invalid request"}'])
 
 
 def test_bybit_snapshot_then_delta(fixture_bytes):
     snap = fixture_bytes("nautilus_bybit_ws_orderbook_snapshot.json")
     delta = fixture_bytes("nautilus_bybit_ws_orderbook_delta.json")
-    out, stats, gaps, invalid = run(Venue.BYBIT, ["BTCUSDT"], [snap, delta])
+    out, stats, gaps, invalid = run(Exchange.BYBIT, ["BTCUSDT"], [snap, delta])
     assert stats.malformed == 0 and gaps == []
     (q,) = out  # the delta deletes the only ask: one-sided, no quote
-    assert q.venue is Venue.BYBIT and q.symbol == "BTCUSDT"
+    assert q.exchange is Exchange.BYBIT and q.symbol == "BTCUSDT"
     assert q.bid == 27450.00 and q.ask == 27451.00
     assert q.bid_qty == 0.5 and q.ask_qty == 0.75
     assert q.exch_ts_ns == 1_709_891_679_000_000_000
@@ -184,7 +184,7 @@ def test_bybit_delta_updates_bid_size(fixture_bytes):
     snap = fixture_bytes("nautilus_bybit_ws_orderbook_snapshot.json")
     delta = json.loads(fixture_bytes("nautilus_bybit_ws_orderbook_delta.json"))
     delta["data"]["a"] = [["27451.00", "0"], ["27452.00", "2.5"]]  # replace the deleted ask
-    out, _, _, _ = run(Venue.BYBIT, ["BTCUSDT"], [snap, json.dumps(delta).encode()])
+    out, _, _, _ = run(Exchange.BYBIT, ["BTCUSDT"], [snap, json.dumps(delta).encode()])
     q = out[-1]
     assert (q.bid, q.bid_qty, q.ask, q.ask_qty) == (27450.0, 0.4, 27452.0, 2.5)
     assert q.exch_ts_ns == 1_709_891_679_500_000_000 and q.seq == 123456790
@@ -211,9 +211,9 @@ def test_bybit_sequence_gap_repeat_restart_and_regression():
         bybit_snap(1),
         bybit_snap(2),
     ]
-    out, stats, gaps, _ = run(Venue.BYBIT, ["X"], frames)
+    out, stats, gaps, _ = run(Exchange.BYBIT, ["X"], frames)
     assert [q.seq for q in out] == [5, 6, 6, 9, 1, 2]
-    assert gaps == [SequenceGap(Venue.BYBIT, "X", 7, 9, RECV + 3)]
+    assert gaps == [SequenceGap(Exchange.BYBIT, "X", 7, 9, RECV + 3)]
     assert gaps[0].missed == 2
     assert stats.gaps == 1 and stats.gap_missed == 2 and stats.out_of_order == 1
 
@@ -222,10 +222,10 @@ def test_binance_monotonic_rule_drops_regressions_only():
     def f(u):
         return json.dumps({"u": u, "s": "X", "b": "1", "B": "1", "a": "2", "A": "1"}).encode()
 
-    out, stats, gaps, _ = run(Venue.BINANCE, ["X"], [f(10), f(15), f(15), f(12), f(16)])
+    out, stats, gaps, _ = run(Exchange.BINANCE, ["X"], [f(10), f(15), f(15), f(12), f(16)])
     assert [q.seq for q in out] == [10, 15, 16]
     assert gaps == [] and stats.out_of_order == 2
-    out, stats, gaps, _ = run(Venue.BINANCE, ["X"], [f(10), f(11), f(14)], seq_rule=SeqRule.CONTIGUOUS)
+    out, stats, gaps, _ = run(Exchange.BINANCE, ["X"], [f(10), f(11), f(14)], seq_rule=SeqRule.CONTIGUOUS)
     assert [(g.expected, g.received) for g in gaps] == [(12, 14)]
 
 
@@ -235,7 +235,7 @@ def test_coinbase_connection_sequence_gap(fixture_bytes):
     for n in (12, 13, 15):
         msg["sequence_num"] = n
         frames.append(json.dumps(msg).encode())
-    out, stats, gaps, _ = run(Venue.COINBASE, ["BTC-USD"], frames)
+    out, stats, gaps, _ = run(Exchange.COINBASE, ["BTC-USD"], frames)
     assert stats.gaps == 1 and stats.gap_missed == 1
     assert len(out) == 3
     assert [(g.symbol, g.expected, g.received) for g in gaps] == [("", 14, 15)]
@@ -253,24 +253,24 @@ def test_coinbase_connection_sequence_gap(fixture_bytes):
 )
 def test_unusable_prices_invalidate_the_symbol(bid, ask, field):
     frame = json.dumps({"u": 1, "s": "X", "b": bid, "B": "1", "a": ask, "A": "1"}).encode()
-    out, stats, _, invalid = run(Venue.BINANCE, ["X"], [frame])
+    out, stats, _, invalid = run(Exchange.BINANCE, ["X"], [frame])
     assert out == [] and getattr(stats, field) == 1 and invalid == ["X"]
 
 
 def test_subscribe_messages():
-    assert json.loads(subscribe_messages(Venue.BINANCE, ["SOLUSDC", "BNBUSDT"])[0]) == {
+    assert json.loads(subscribe_messages(Exchange.BINANCE, ["SOLUSDC", "BNBUSDT"])[0]) == {
         "method": "SUBSCRIBE",
         "params": ["solusdc@bookTicker", "bnbusdt@bookTicker"],
         "id": 1,
     }
-    cb = [json.loads(m) for m in subscribe_messages(Venue.COINBASE, ["SOL-USD"])]
+    cb = [json.loads(m) for m in subscribe_messages(Exchange.COINBASE, ["SOL-USD"])]
     assert cb == [
         {"type": "subscribe", "product_ids": ["SOL-USD"], "channel": "ticker"},
         {"type": "subscribe", "channel": "heartbeats"},
     ]
-    assert json.loads(subscribe_messages(Venue.OKX, ["SOL-USDC"], "tickers")[0]) == {
+    assert json.loads(subscribe_messages(Exchange.OKX, ["SOL-USDC"], "tickers")[0]) == {
         "op": "subscribe",
         "args": [{"channel": "tickers", "instId": "SOL-USDC"}],
     }
-    by = [json.loads(m) for m in subscribe_messages(Venue.BYBIT, [f"S{i}" for i in range(12)])]
+    by = [json.loads(m) for m in subscribe_messages(Exchange.BYBIT, [f"S{i}" for i in range(12)])]
     assert [len(m["args"]) for m in by] == [10, 2] and by[0]["args"][0] == "orderbook.1.S0"

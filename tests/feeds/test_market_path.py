@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from bot.feeds import BadFeedArgs, UnknownVenue, make_feed
+from bot.feeds import BadFeedArgs, UnknownExchange, make_feed
 from localnet.market_path import gbm_path, load_replay
 
 
@@ -31,7 +31,7 @@ def test_replay_errors_name_the_line(tmp_path):
 
 
 def test_make_feed_argument_errors():
-    with pytest.raises(UnknownVenue, match="kraken"):
+    with pytest.raises(UnknownExchange, match="kraken"):
         make_feed("kraken", "ws://x", ["A"], stale_after_ns=1)
     with pytest.raises(BadFeedArgs):
         make_feed("binance", "ws://x", [], stale_after_ns=1)

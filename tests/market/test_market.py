@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from solders.pubkey import Pubkey
 
-from bot.market import Market
+from bot.cache import CacheWriter
 from strategies import layout
 from strategies.venues import raydium_cpmm as cpmm
 
@@ -44,7 +44,7 @@ def market_one():
     pool = cpmm.decode_pool(data, cpmm.PROGRAM_ID)
     arrays = layout.allocate(1, 2)
     refusals: list[str] = []
-    m = Market(arrays, on_refusal=lambda e, r: refusals.append(r), now_unix=lambda: 2_000_000_000)
+    m = CacheWriter(arrays, on_refusal=lambda e, r: refusals.append(r), now_unix=lambda: 2_000_000_000)
     entry = m.add_pool("raydium_cpmm", address, CPMM_ID)
     assert m.apply(entry.pool_key, 100, data, CPMM_ID, 1) == -1  # vaults unknown yet
     return m, entry, pool, data, refusals
@@ -101,7 +101,7 @@ def test_gate_property(order, slots):
     """Whatever the arrival order and slots, the pool is usable iff vaults agree and the pool is not newer."""
     address, data = pool_bytes()
     pool = cpmm.decode_pool(data, cpmm.PROGRAM_ID)
-    m = Market(layout.allocate(1, 2), now_unix=lambda: 2_000_000_000)
+    m = CacheWriter(layout.allocate(1, 2), now_unix=lambda: 2_000_000_000)
     entry = m.add_pool("raydium_cpmm", address, CPMM_ID)
     m.apply(entry.pool_key, 0, data, CPMM_ID, 0)  # learn the dependencies, as the start-up snapshot does
     m.apply(entry.config_key, 0, amm_config(2500, 0, 0), CPMM_ID, 0)
@@ -154,7 +154,7 @@ def test_whirlpool_tick_arrays_follow_the_current_tick():
     from strategies.venues import orca_whirlpool as orca
 
     address, data = whirlpool_bytes(-115109)
-    m = Market(layout.allocate(1, 2))
+    m = CacheWriter(layout.allocate(1, 2))
     entry = m.add_pool("orca_whirlpool", address, str(orca.WHIRLPOOL_PROGRAM_ID))
     m.apply(entry.pool_key, 10, data, str(orca.WHIRLPOOL_PROGRAM_ID), 1)
     spacing = entry.static.tick_spacing

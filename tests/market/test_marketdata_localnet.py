@@ -17,9 +17,10 @@ from solders.pubkey import Pubkey
 from solders.transaction import VersionedTransaction
 from spl.token.instructions import TransferParams, transfer
 
-from bot.market import Market
-from bot.marketdata import MarketData
+from bot.accounts import AccountFeed
+from bot.cache import CacheWriter
 from rpc.client import RpcClient
+from rpc.pubsub import PubSubClient
 from strategies import layout
 from strategies.venues import raydium_cpmm as cpmm
 
@@ -85,17 +86,18 @@ async def test_cache_follows_chain_through_forced_disconnects(localnet):
     localnet.airdrop(owner.pubkey(), 10**10)
     pool = Pool(localnet, owner)
     changed = asyncio.Event()
-    market = Market(layout.allocate(1, 2), now_unix=lambda: 2_000_000_000)
+    market = CacheWriter(layout.allocate(1, 2), now_unix=lambda: 2_000_000_000)
     entry = market.add_pool("raydium_cpmm", str(pool.address), str(cpmm.PROGRAM_ID))
     async with RpcClient(localnet.rpc_url) as rpc:
-        md = MarketData(market, rpc, localnet.ws_url, on_pool=lambda idx: changed.set(), backoff_base_s=0.01,
-                        backoff_cap_s=0.05)
+        md = AccountFeed(market, rpc, on_pool=lambda idx: changed.set())
+        pubsub = PubSubClient(localnet.ws_url, on_account=md.on_account, on_error=lambda err: None, on_resubscribed=md.snapshot,
+                              backoff_base_s=0.01, backoff_cap_s=0.05)
         await md.bootstrap()
         assert market.exact_state(entry.idx) == pool.truth(localnet), (market.stats, [(w.role, w.slot, w.value is not None) for w in market.watched], md.missing_accounts)
-        await md.subscribe_all()
-        task = asyncio.create_task(md.pubsub.run())
+        await md.subscribe_all(pubsub)
+        task = asyncio.create_task(pubsub.run())
         try:
-            await md.pubsub.wait_ready(5)
+            await pubsub.wait_ready(5)
             for round_ in range(3):
                 # A swap-like move: both vaults change in one transaction.
                 await send_transfers(localnet, rpc, owner, [(pool.vault0, pool.sink0, 1_000 + round_),
@@ -104,23 +106,23 @@ async def test_cache_follows_chain_through_forced_disconnects(localnet):
                 assert layout.is_usable(market.arrays, entry.idx)
                 # Forced disconnect, and more moves while the client is away.
                 before = md.snapshots
-                md.pubsub.reconnect()
+                pubsub.reconnect()
                 await send_transfers(localnet, rpc, owner, [(pool.vault0, pool.sink0, 11), (pool.vault1, pool.sink1, 13)])
                 await send_transfers(localnet, rpc, owner, [(pool.sink0, pool.vault0, 5), (pool.sink1, pool.vault1, 3)])
-                await wait_for(lambda b=before: md.snapshots > b, changed_on_snapshot(md), 10)
+                await wait_for(lambda b=before: md.snapshots > b, changed_on_snapshot(md, pubsub), 10)
                 await wait_for(lambda: market.exact_state(entry.idx) == pool.truth(localnet), changed)
                 assert layout.is_usable(market.arrays, entry.idx)
-            assert md.pubsub.stats.connects >= 4
+            assert pubsub.stats.connects >= 4
             assert market.stats.malformed == 0 and market.stats.wrong_owner == 0
         finally:
-            await md.pubsub.close()
+            await pubsub.close()
             task.cancel()
             with __import__("contextlib").suppress(asyncio.CancelledError):
                 await task
 
 
-def changed_on_snapshot(md: MarketData) -> asyncio.Event:
-    """An event set after every completed snapshot (wraps MarketData.snapshot)."""
+def changed_on_snapshot(md: AccountFeed, pubsub: PubSubClient) -> asyncio.Event:
+    """An event set after every completed snapshot (wraps AccountFeed.snapshot)."""
     ev = asyncio.Event()
     original = md.snapshot
 
@@ -128,5 +130,5 @@ def changed_on_snapshot(md: MarketData) -> asyncio.Event:
         await original()
         ev.set()
 
-    md.pubsub.on_resubscribed = wrapped
+    pubsub.on_resubscribed = wrapped
     return ev

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from bot.config import WSOL_MINT, parse_config
-from bot.feeds import Quote, Venue
+from bot.feeds import Exchange, Quote
 from bot.prices import Prices
 from strategies import layout
 
@@ -14,7 +14,7 @@ JUP = "JUPyiwrYJFskUPiHa7hkeR8VUtAeFoSYbKedZNsDvCN"
 
 
 def quote(sym: str, bid: float, ask: float) -> Quote:
-    return Quote(Venue.BINANCE, sym, bid, ask, 1.0, 1.0, 0, 0, -1)
+    return Quote(Exchange.BINANCE, sym, bid, ask, 1.0, 1.0, 0, 0, -1)
 
 
 def test_prices_and_sol_reevaluation():

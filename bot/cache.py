@@ -1,17 +1,18 @@
-"""Market state: account updates in, the detector's cache arrays out.
+"""The cache writer: account updates in, the detector's cache arrays out.
 
 One writer on the event loop (no locks anywhere): every watched account (pool, vault, config, tick
-array) has an integer key; `apply(key, slot, data, owner, recv_ns)` decodes it at the edge, keeps the
-latest slot per account (an older slot never overwrites a newer one), and rewrites the pool's row of
-the `strategies.layout` arrays when the pool's state is consistent.
+array) has an integer key; `apply(key, slot, data, owner, recv_ns)` decodes it at the edge through the
+pool's venue adapter, keeps the latest slot per account (an older slot never overwrites a newer one),
+and rewrites the pool's row of the `strategies.layout` arrays when the pool's state is consistent.
 
-Consistency gate (documented rule): a constant-product pool is usable only when both vaults carry the
-same slot and the pool account is not newer than them. A swap writes both vaults (and the pool) in one
-slot, so after a swap the three agree; a pool notified before its vaults, or one vault before the
-other, leaves the pool "settling" and the detector skips it until the rest arrives — or until the
-cluster is `SETTLE_SLOTS` past the newest of them (`on_slot`): by then the missing update would have
-come, so that account did not change (an admin write to the pool alone, a transfer into one vault). A Whirlpool prices
-from its own account; it is settling while any watched tick array is newer than the pool account.
+Consistency gate (the adapter's `settling` rule): a constant-product pool is usable only when both
+vaults carry the same slot and the pool account is not newer than them. A swap writes both vaults (and
+the pool) in one slot, so after a swap the three agree; a pool notified before its vaults, or one vault
+before the other, leaves the pool "settling" and the detector skips it until the rest arrives — or
+until the cluster is `SETTLE_SLOTS` past the newest of them (`on_slot`): by then the missing update
+would have come, so that account did not change (an admin write to the pool alone, a transfer into
+one vault). A Whirlpool prices from its own account; it is settling while any watched tick array is
+newer than the pool account.
 
 Unmodelled pools (Token-2022 fees/hooks, CPMM creator fee, adaptive fees, swap disabled, not open yet)
 stay in the cache but never tradable; each refusal is reported once per (pool, reason).
@@ -27,33 +28,29 @@ from typing import Any
 from solders.pubkey import Pubkey
 
 from strategies import layout
-from strategies.venues import orca_whirlpool as orca
-from strategies.venues import raydium_amm_v4 as amm
-from strategies.venues import raydium_cpmm as cpmm
-from strategies.venues import spl
+from strategies.venues import registry
+from strategies.venues.base import ROLE_CONFIG as ROLE_CONFIG
+from strategies.venues.base import (
+    ROLE_NAMES,
+    ROLE_POOL,
+    ROLE_TICK_ARRAY,
+    ROLE_VAULT_A,
+    ROLE_VAULT_B,
+    AccountSlot,
+    PoolContext,
+    Venue,
+    VenueAdapter,
+)
 from strategies.venues.errors import RefusalReason, Unmodelled, VenueError
 
-ROLE_POOL = 0
-ROLE_VAULT_A = 1
-ROLE_VAULT_B = 2
-ROLE_CONFIG = 3
-ROLE_TICK_ARRAY = 4
-ROLE_NAMES = ("pool", "vault_a", "vault_b", "config", "tick_array")
 # A pool whose accounts disagree on slot is settling until they agree, or until the cluster is this many
 # slots past the newest of them (the missing update never came: that account did not change).
 SETTLE_SLOTS = 2
-
-TOKEN_PROGRAM_B58 = str(spl.TOKEN_PROGRAM_ID)
-
-VENUE_KIND = {
-    "raydium_cpmm": layout.KIND_RAYDIUM_CPMM,
-    "raydium_amm_v4": layout.KIND_RAYDIUM_AMM_V4,
-    "orca_whirlpool": layout.KIND_ORCA_WHIRLPOOL,
-}
+SYSTEM_PROGRAM_B58 = "11111111111111111111111111111111"
 
 
 @dataclass(slots=True)
-class MarketStats:
+class CacheStats:
     """Counters read by monitoring and tests; never reset."""
 
     updates: int = 0
@@ -85,14 +82,12 @@ class PoolEntry:
     """A configured pool and the decoded pieces its price depends on."""
 
     idx: int
-    venue: str
-    kind: int
+    venue: Venue
+    adapter: VenueAdapter
     address: Pubkey
     program_id: Pubkey
     pool_key: int = -1
-    vault_a_key: int = -1
-    vault_b_key: int = -1
-    config_key: int = -1
+    dep_keys: dict[int, int] = field(default_factory=dict)  # role -> key (vaults, config)
     tick_keys: dict[int, int] = field(default_factory=dict)  # start tick -> key
     token_a: int = -1
     token_b: int = -1
@@ -102,14 +97,29 @@ class PoolEntry:
     static: Any = None  # decoded pool account of the first load (vaults, mints, config address)
     pending_static: Any = None
     keys_raw: bytes = b""  # raw account-key bytes of `static`
-    mint_a_raw: bytes = b""
-    mint_b_raw: bytes = b""
+    ctx: PoolContext | None = None
+
+    @property
+    def kind(self) -> int:
+        return int(self.venue)
+
+    @property
+    def vault_a_key(self) -> int:
+        return self.dep_keys.get(ROLE_VAULT_A, -1)
+
+    @property
+    def vault_b_key(self) -> int:
+        return self.dep_keys.get(ROLE_VAULT_B, -1)
+
+    @property
+    def config_key(self) -> int:
+        return self.dep_keys.get(ROLE_CONFIG, -1)
 
 
 OnRefusal = Callable[[PoolEntry, str], None]
 
 
-class Market:
+class CacheWriter:
     """The single writer of the cache arrays. Pure bookkeeping: the caller does the I/O."""
 
     def __init__(
@@ -124,7 +134,7 @@ class Market:
         self.watched: list[Watched] = []
         self.by_pubkey: dict[str, int] = {}
         self.tokens: dict[str, int] = {}  # mint (base58) -> token index
-        self.stats = MarketStats()
+        self.stats = CacheStats()
         self._refusals_reported: set[tuple[int, str]] = set()
         self.slot = 0  # latest slot seen by `on_slot`
         self._settling: dict[int, int] = {}  # pool -> newest slot among its accounts
@@ -132,9 +142,10 @@ class Market:
         self._now_unix = now_unix
 
     # ---- set-up (cold path) --------------------------------------------------------------------
-    def add_pool(self, venue: str, address: str, program_id: str) -> PoolEntry:
-        entry = PoolEntry(len(self.pools), venue, VENUE_KIND[venue], Pubkey.from_string(address),
-                          Pubkey.from_string(program_id))
+    def add_pool(self, venue: Venue | str, address: str, program_id: str) -> PoolEntry:
+        v = venue if isinstance(venue, Venue) else registry.by_name(venue)
+        entry = PoolEntry(len(self.pools), v, registry.adapter(v), Pubkey.from_string(address),
+                          Pubkey.from_string(program_id))  # fmt: skip
         self.pools.append(entry)
         entry.pool_key = self._watch(address, entry.idx, ROLE_POOL, program_id)
         return entry
@@ -161,44 +172,41 @@ class Market:
 
     def dependencies(self, entry: PoolEntry) -> list[int]:
         """Keys of the accounts the pool depends on, registering them on first sight of the pool."""
-        static = entry.static
-        if static is None:
+        if entry.static is None:
             return []
-        if entry.venue == "raydium_cpmm":
-            pid = str(entry.program_id)
-            if entry.vault_a_key < 0:
-                entry.vault_a_key = self._watch(str(static.token_0_vault), entry.idx, ROLE_VAULT_A, TOKEN_PROGRAM_B58)
-                entry.vault_b_key = self._watch(str(static.token_1_vault), entry.idx, ROLE_VAULT_B, TOKEN_PROGRAM_B58)
-                entry.config_key = self._watch(str(static.amm_config), entry.idx, ROLE_CONFIG, pid)
-            return [entry.vault_a_key, entry.vault_b_key, entry.config_key]
-        if entry.venue == "raydium_amm_v4":
-            if entry.vault_a_key < 0:
-                entry.vault_a_key = self._watch(str(static.coin_vault), entry.idx, ROLE_VAULT_A, TOKEN_PROGRAM_B58)
-                entry.vault_b_key = self._watch(str(static.pc_vault), entry.idx, ROLE_VAULT_B, TOKEN_PROGRAM_B58)
-            return [entry.vault_a_key, entry.vault_b_key]
-        return list(entry.tick_keys.values())
+        if not entry.dep_keys:
+            for dep in entry.adapter.dependencies(entry.static, entry.program_id):
+                entry.dep_keys[dep.role] = self._watch(str(dep.pubkey), entry.idx, dep.role, str(dep.owner))
+        return [*entry.dep_keys.values(), *entry.tick_keys.values()]
+
+    def follows_price(self, entry: PoolEntry) -> bool:
+        """True when the pool's watched accounts depend on its price (tick arrays)."""
+        state = self._value(entry.pool_key)
+        return entry.static is not None and state is not None and bool(
+            entry.adapter.tick_arrays(entry.static, state, entry.address, entry.program_id))
 
     def wanted_tick_arrays(self, entry: PoolEntry) -> set[int]:
         """Start indexes of the tick arrays a swap from the current tick needs, both directions."""
         state = self._value(entry.pool_key)
         if state is None or entry.static is None:
             return set()
-        tick, spacing = state[2], entry.static.tick_spacing
-        return set(orca.tick_array_start_indexes(tick, spacing, True)) | set(
-            orca.tick_array_start_indexes(tick, spacing, False))
+        return set(entry.adapter.tick_arrays(entry.static, state, entry.address, entry.program_id))
 
     def retarget_tick_arrays(self, entry: PoolEntry) -> tuple[list[int], list[int]]:
         """Follow the current tick: (keys to subscribe, keys to drop)."""
-        wanted = self.wanted_tick_arrays(entry)
+        state = self._value(entry.pool_key)
+        if state is None or entry.static is None:
+            return [], []
+        wanted = entry.adapter.tick_arrays(entry.static, state, entry.address, entry.program_id)
         add, drop = [], []
-        for start in sorted(wanted - set(entry.tick_keys)):
-            address = str(orca.tick_array_address(entry.address, start, entry.program_id))
+        for start in sorted(set(wanted) - set(entry.tick_keys)):
+            address = str(wanted[start])
             key = self.by_pubkey.get(address)
             if key is None:
                 key = self._watch(address, entry.idx, ROLE_TICK_ARRAY, str(entry.program_id), tick_start=start)
             entry.tick_keys[start] = key
             add.append(key)
-        for start in sorted(set(entry.tick_keys) - wanted):
+        for start in sorted(set(entry.tick_keys) - set(wanted)):
             key = entry.tick_keys.pop(start)
             w = self.watched[key]
             w.slot, w.value = -1, None
@@ -225,7 +233,7 @@ class Market:
             w.value = self._decode(entry, w, data)
         except Unmodelled as err:
             w.slot = slot
-            self._refuse(entry, err.reason.name if hasattr(err, "reason") else str(err))
+            self._refuse(entry, err.reason.name)
             return -1
         except (VenueError, ValueError):
             self.stats.malformed += 1
@@ -246,13 +254,8 @@ class Market:
     def _learn_static(self, entry: PoolEntry, pool: Any) -> None:
         """First decode of a pool: its mints give the token indices, its accounts the dependencies."""
         entry.static = pool
-        if entry.venue == "raydium_cpmm":
-            entry.mint_a, entry.mint_b = pool.token_0_mint, pool.token_1_mint
-        elif entry.venue == "raydium_amm_v4":
-            entry.mint_a, entry.mint_b = pool.coin_vault_mint, pool.pc_vault_mint
-        else:
-            entry.mint_a, entry.mint_b = pool.token_mint_a, pool.token_mint_b
-        entry.mint_a_raw, entry.mint_b_raw = bytes(entry.mint_a), bytes(entry.mint_b)
+        entry.mint_a, entry.mint_b = entry.adapter.mints(pool)
+        entry.ctx = PoolContext(entry.address, entry.program_id, pool, bytes(entry.mint_a), bytes(entry.mint_b))
         entry.token_a = self.token_index(str(entry.mint_a))
         entry.token_b = self.token_index(str(entry.mint_b))
         if self.arrays is not None:
@@ -280,38 +283,18 @@ class Market:
     def _decode(self, entry: PoolEntry, w: Watched, data: bytes) -> Any:
         """Decode at the edge. Pool accounts: the full decode once, then only the dynamic fields while
         the account keys are unchanged (building Pubkeys costs ~30 µs per pool update)."""
-        role = w.role
-        if role == ROLE_VAULT_A:
-            return spl.read_token_amount(data, entry.mint_a_raw)
-        if role == ROLE_VAULT_B:
-            return spl.read_token_amount(data, entry.mint_b_raw)
-        venue = entry.venue
-        if role == ROLE_POOL:
-            if venue == "orca_whirlpool":
-                if entry.static is None:  # mints, vaults and tick spacing never change
-                    self._set_static(entry, orca.decode_whirlpool(data, entry.program_id, entry.program_id), b"")
-                return orca.read_whirlpool_swap_state(data)
-            if venue == "raydium_cpmm":
-                if entry.static is None or cpmm.pool_keys_bytes(data) != entry.keys_raw:
-                    self._set_static(entry, cpmm.decode_pool(data, entry.program_id, entry.program_id),
-                                     cpmm.pool_keys_bytes(data))
-                return cpmm.read_pool_dynamic(data)
-            if entry.static is None or amm.amm_keys_bytes(data) != entry.keys_raw:
-                self._set_static(entry, amm.decode_amm_info(data, entry.program_id, entry.program_id),
-                                 amm.amm_keys_bytes(data))
-            return amm.read_amm_dynamic(data)
-        if venue == "raydium_cpmm":
-            return cpmm.decode_amm_config(data, entry.program_id, entry.program_id)
-        if not data:
-            return orca.empty_tick_array(w.tick_start, entry.address)
-        return orca.decode_tick_array(data, entry.program_id, entry.program_id)
-
-    def _set_static(self, entry: PoolEntry, pool: Any, keys_raw: bytes) -> None:
-        if entry.static is not None:
-            # The pool's accounts moved (never seen on mainnet): stop trading it rather than guess.
-            raise Unmodelled(RefusalReason.ACCOUNTS_CHANGED, "pool account keys changed")
-        entry.keys_raw = keys_raw
-        entry.pending_static = pool
+        adapter = entry.adapter
+        if w.role != ROLE_POOL:
+            assert entry.ctx is not None  # dependencies are registered from the decoded pool
+            return adapter.decode_account(w.role, data, entry.ctx, w.tick_start)
+        if entry.static is None or adapter.pool_keys(data) != entry.keys_raw:
+            static = adapter.decode_static(data, entry.program_id)  # malformed bytes raise here
+            if entry.static is not None:
+                # The pool's accounts moved (never seen on mainnet): stop trading it rather than guess.
+                raise Unmodelled(RefusalReason.ACCOUNTS_CHANGED, "pool account keys changed")
+            entry.pending_static = static
+            entry.keys_raw = adapter.pool_keys(data)
+        return adapter.read_dynamic(data)
 
     def _value(self, key: int) -> Any:
         return self.watched[key].value if key >= 0 else None
@@ -329,46 +312,31 @@ class Market:
     def _refresh(self, entry: PoolEntry, recv_ns: int) -> int:
         if self.arrays is None:
             return -1
-        if entry.venue == "orca_whirlpool":
-            return self._refresh_whirlpool(entry)
-        pool_w = self.watched[entry.pool_key]
-        va, vb = self._watched_or_none(entry.vault_a_key), self._watched_or_none(entry.vault_b_key)
-        if pool_w.value is None or va is None or vb is None or va.value is None or vb.value is None:
+        watched = self.watched
+        pool_w = watched[entry.pool_key]
+        if pool_w.value is None or entry.static is None:
             return -1
-        cfg_w = self._watched_or_none(entry.config_key)
-        if entry.venue == "raydium_cpmm" and (cfg_w is None or cfg_w.value is None):
-            return -1
-        newest = max(pool_w.slot, va.slot, vb.slot)
-        settling = (va.slot != vb.slot or pool_w.slot > va.slot) and newest + SETTLE_SLOTS > self.slot
-        if settling:
+        deps: dict[int, AccountSlot] = {}
+        for role, key in entry.dep_keys.items():
+            dw = watched[key]
+            if dw.value is None:
+                return -1
+            deps[role] = AccountSlot(dw.value, dw.slot)
+        ticks = [AccountSlot(watched[k].value, watched[k].slot) for k in entry.tick_keys.values()]
+        pool = AccountSlot(pool_w.value, pool_w.slot)
+        adapter = entry.adapter
+        # The write slot: the newest of the pool and its per-swap accounts (a shared config changes
+        # rarely and does not make a state newer).
+        newest = max([pool_w.slot, *(d.slot for r, d in deps.items() if r != ROLE_CONFIG)])
+        if adapter.settling(pool, deps, ticks) and newest + SETTLE_SLOTS > self.slot:
             self.stats.settling += 1
             self._settling[entry.idx] = newest
-            layout.set_flags(self.arrays, entry.idx, tradable=not entry.refused, settling=True)
+            layout.set_flags(self.arrays, entry.idx, tradable=not entry.refused and adapter.priced, settling=True)
             return -1
         self._settling.pop(entry.idx, None)
-        write_slot = newest
-        now = self._now_unix()
         try:
-            if entry.venue == "raydium_cpmm":
-                status, open_time, creator_fee, owed0, owed1 = pool_w.value
-                cfg = cfg_w.value  # type: ignore[union-attr]
-                refused = cpmm.refusal(status, open_time, creator_fee, cfg.creator_fee_rate, now)
-                if refused is not None:
-                    raise refused
-                ra, rb = cpmm.reserves_net(va.value, vb.value, owed0, owed1)
-                written = layout.write_cp_pool(
-                    self.arrays, entry.idx, ra, rb, cfg.trade_fee_rate, cpmm.FEE_RATE_DENOMINATOR, write_slot, recv_ns,
-                    cfg.protocol_fee_rate, cfg.fund_fee_rate,
-                )
-            else:
-                status, open_time, fee_num, fee_den, pnl_coin, pnl_pc = pool_w.value
-                refused = amm.refusal(status, open_time, now)
-                if refused is not None:
-                    raise refused
-                ra, rb = va.value - pnl_coin, vb.value - pnl_pc
-                if ra <= 0 or rb <= 0:
-                    raise ValueError("need_take_pnl exceeds the vault")
-                written = layout.write_cp_pool(self.arrays, entry.idx, ra, rb, fee_num, fee_den, write_slot, recv_ns)
+            written = adapter.write_row(self.arrays, entry.idx, entry.static, pool, deps, ticks, newest, recv_ns,
+                                        self._now_unix())  # fmt: skip
         except Unmodelled as err:
             self._refuse(entry, err.reason.name)
             return -1
@@ -378,26 +346,14 @@ class Market:
             layout.set_flags(self.arrays, entry.idx, tradable=False, settling=True)
             return -1
         entry.refused = ""
+        if not adapter.priced:
+            layout.set_flags(self.arrays, entry.idx, tradable=False, settling=False)
+            return -1
         if not written:
             return -1
         layout.set_flags(self.arrays, entry.idx, tradable=True, settling=False)
         self.stats.writes += 1
         return entry.idx
-
-    def _refresh_whirlpool(self, entry: PoolEntry) -> int:
-        pool_w = self.watched[entry.pool_key]
-        if pool_w.value is None:
-            return -1
-        if entry.static.is_adaptive_fee:
-            self._refuse(entry, RefusalReason.WHIRLPOOL_ADAPTIVE_FEE.name)
-            return -1
-        settling = any(self.watched[k].slot > pool_w.slot for k in entry.tick_keys.values())
-        # The detector prices CLMM pools only once its CLMM kernel lands; until then never tradable.
-        layout.set_flags(self.arrays, entry.idx, tradable=False, settling=settling)
-        return -1
-
-    def _watched_or_none(self, key: int) -> Watched | None:
-        return self.watched[key] if key >= 0 else None
 
     def on_slot(self, slot: int, recv_ns: int) -> list[int]:
         """The cluster moved on: pools settling since `slot - SETTLE_SLOTS` or earlier are released.
@@ -421,11 +377,10 @@ class Market:
     # ---- introspection ---------------------------------------------------------------------------
     def exact_state(self, idx: int) -> tuple[int, int]:
         """The integer reserves the cache holds for a constant-product pool."""
+        assert self.arrays is not None
         pu = self.arrays.pools_u
         return int(pu[idx, layout.U_RES_A]), int(pu[idx, layout.U_RES_B])
 
     def watched_keys(self) -> list[int]:
-        return [w.key for w in self.watched if w.role != ROLE_TICK_ARRAY or w.key in self._live_tick_keys()]
-
-    def _live_tick_keys(self) -> set[int]:
-        return {k for e in self.pools for k in e.tick_keys.values()}
+        live = {k for e in self.pools for k in e.tick_keys.values()}
+        return [w.key for w in self.watched if w.role != ROLE_TICK_ARRAY or w.key in live]

@@ -1,0 +1,254 @@
+"""What every venue adapter provides, and the one identity of a venue.
+
+`Venue` is the venue's only identity: its name is the config string (`venue = "raydium_cpmm"`) and its
+value is the cache's pool kind (`layout.KIND_*`, what the numba kernels branch on). Each
+`strategies/venues/<venue>.py` implements `VenueAdapter`; `strategies.venues.registry` maps every
+`Venue` to its adapter. Nothing outside the adapters branches on a venue.
+
+An adapter is pure: bytes in, values out. The caller (bot's cache writer) keeps one `Watched` account
+per role and hands the adapter the decoded values; the adapter says which accounts a pool needs,
+decodes each role, writes the pool's cache row (or raises a typed refusal), quotes exactly, and builds
+the swap instruction of one leg.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from solders.instruction import Instruction
+from solders.pubkey import Pubkey
+
+from strategies import layout
+
+
+class Venue(enum.IntEnum):
+    """A DEX program the bot knows. name = config string, value = cache pool kind."""
+
+    raydium_cpmm = layout.KIND_RAYDIUM_CPMM
+    raydium_amm_v4 = layout.KIND_RAYDIUM_AMM_V4
+    orca_whirlpool = layout.KIND_ORCA_WHIRLPOOL
+
+
+# Account roles of a pool's watched accounts.
+ROLE_POOL = 0
+ROLE_VAULT_A = 1
+ROLE_VAULT_B = 2
+ROLE_CONFIG = 3  # may be shared by several pools (Raydium CPMM AmmConfig)
+ROLE_TICK_ARRAY = 4  # follows the price (`VenueAdapter.tick_arrays`)
+ROLE_NAMES = ("pool", "vault_a", "vault_b", "config", "tick_array")
+
+
+@dataclass(frozen=True, slots=True)
+class Dependency:
+    """An account a pool's price depends on, besides the pool account itself."""
+
+    pubkey: Pubkey
+    role: int
+    owner: Pubkey  # the program that must own it
+
+
+@dataclass(frozen=True, slots=True)
+class SwapLeg:
+    """One leg's swap instruction(s) for a template; `arg_offsets` locate (amount_in, min_out) in the
+    data of the last instruction, which the executor patches before signing."""
+
+    instructions: tuple[Instruction, ...]
+    arg_offsets: tuple[int, int]
+
+
+@dataclass(frozen=True, slots=True)
+class AccountSlot:
+    """The latest decoded value of one watched account and the slot it came from (-1: none yet)."""
+
+    value: Any
+    slot: int
+
+
+@dataclass(frozen=True, slots=True)
+class PoolContext:
+    """What an adapter needs to know about the pool it is decoding for."""
+
+    address: Pubkey
+    program_id: Pubkey
+    static: Any  # the full decode of the pool account (None before the first)
+    mint_a_raw: bytes
+    mint_b_raw: bytes
+
+
+class VenueAdapter(Protocol):
+    """The contract of one venue. Implemented by `Adapter` in each strategies/venues/<venue>.py."""
+
+    venue: Venue
+    pool_account_size: int
+    """The pool account's exact size (getProgramAccounts dataSize filter)."""
+    mint_offsets: tuple[int, int]
+    """Offsets of mint a and mint b inside the pool account (memcmp filters)."""
+    executable: str | None
+    """None when the bot can trade this venue; otherwise why not, as one line for the config check."""
+    cache_exact: bool
+    """True when the cache row's integers are the exact quote state (constant product); False when
+    `quote_in` needs the caller's `state` (CLMM: the decoded pool and tick arrays)."""
+    priced: bool
+    """True when `write_row` writes rows the detector prices; False: the pool is never tradable."""
+
+    def pool_keys(self, data: bytes) -> bytes:
+        """The raw bytes of the pool account's fields that never change (mints, vaults, config):
+        compared on every update, a full decode happens only when they differ."""
+        ...
+
+    def decode_static(self, data: bytes, program_id: Pubkey) -> Any:
+        """The full decode of the pool account (cold path: first load)."""
+        ...
+
+    def read_dynamic(self, data: bytes) -> Any:
+        """The pool account's fields that move with trading (hot path: every update)."""
+        ...
+
+    def mints(self, static: Any) -> tuple[Pubkey, Pubkey]:
+        """(mint a, mint b) in the pool's own order (a = the side `DIR_A_TO_B` sells)."""
+        ...
+
+    def dependencies(self, static: Any, program_id: Pubkey) -> Sequence[Dependency]:
+        """Vaults, configs: the accounts whose updates change the pool's price."""
+        ...
+
+    def tick_arrays(self, static: Any, dynamic: Any, pool: Pubkey, program_id: Pubkey) -> dict[int, Pubkey]:
+        """Accounts that follow the price (start index -> address); {} for venues without them."""
+        ...
+
+    def decode_account(self, role: int, data: bytes, ctx: PoolContext, tick_start: int) -> Any:
+        """Decode one dependency (not the pool account) at the edge. Raises VenueError / Unmodelled."""
+        ...
+
+    def settling(self, pool: AccountSlot, deps: Mapping[int, AccountSlot], ticks: Sequence[AccountSlot]) -> bool:
+        """True while the accounts disagree on slot (the pool's state is mid-update)."""
+        ...
+
+    def write_row(
+        self,
+        cache: layout.Cache,
+        idx: int,
+        static: Any,
+        pool: AccountSlot,
+        deps: Mapping[int, AccountSlot],
+        ticks: Sequence[AccountSlot],
+        slot: int,
+        recv_ns: int,
+        now_unix: int,
+    ) -> bool:
+        """Write the pool's cache row; True when the row changed and the pool is tradable.
+        Raises `Unmodelled` (never tradable, with the reason) or VenueError/ValueError (inconsistent)."""
+        ...
+
+    def quote_in(self, cache: layout.Cache, idx: int, a_to_b: bool, amount_in: int, state: Any) -> tuple[int, int]:
+        """Exact output of selling `amount_in` with the program's own rounding, and the initialized
+        ticks crossed (0 for constant product). `state` is what the caller holds for venues whose
+        exact state does not fit the cache (CLMM: pool and tick arrays). Raises the venue's QuoteError."""
+        ...
+
+    def quote_out(self, cache: layout.Cache, idx: int, a_to_b: bool, amount_out: int, state: Any) -> int:
+        """Exact input needed to receive `amount_out`. Raises the venue's QuoteError."""
+        ...
+
+    def swap_leg(
+        self,
+        static: Any,
+        pool: Pubkey,
+        program_id: Pubkey,
+        payer: Pubkey,
+        source: Pubkey,
+        destination: Pubkey,
+        a_to_b: bool,
+    ) -> SwapLeg:
+        """The exact-in swap of one leg with placeholder amounts (patched per opportunity)."""
+        ...
+
+    def compute_units(self) -> int:
+        """CU one swap leg needs (the estimate before simulation measures it)."""
+        ...
+
+    def quote_report(self, pool: Pubkey, pool_data: bytes, owner: Pubkey, fetch: AccountFetch,
+                     amount_in: int, a_to_b: bool, now_unix: int) -> dict[str, Any]:  # fmt: skip
+        """`solarb quote`: decode, fetch what the quote needs through `fetch`, quote exactly, and return
+        the JSON-ready report. Missing accounts raise `MissingAccount`."""
+        ...
+
+
+class AccountFetch(Protocol):
+    """Reads accounts for `quote_report`: each key -> (owner, data), or None when it does not exist."""
+
+    def __call__(self, keys: Sequence[Pubkey]) -> list[tuple[Pubkey, bytes] | None]: ...
+
+
+class MissingAccount(LookupError):
+    """An account a quote needs does not exist."""
+
+    def __init__(self, key: Pubkey, what: str) -> None:
+        super().__init__(f"{what} account {key} not found")
+        self.key = key
+
+
+def fetch_required(fetch: AccountFetch, keys: Sequence[Pubkey], what: Sequence[str]) -> list[tuple[Pubkey, bytes]]:
+    """`fetch` that raises `MissingAccount` for the first account that does not exist."""
+    got = fetch(keys)
+    out: list[tuple[Pubkey, bytes]] = []
+    for key, name, acc in zip(keys, what, got, strict=True):
+        if acc is None:
+            raise MissingAccount(key, name)
+        out.append(acc)
+    return out
+
+
+def cp_quote_report(
+    venue: Venue,
+    pool: Pubkey,
+    a_to_b: bool,
+    mints: tuple[Pubkey, Pubkey],
+    decimals: tuple[int, int],
+    before: tuple[int, int],
+    after: tuple[int, int],
+    amount_in: int,
+    amount_out: int,
+    fee: int,
+    extra: Mapping[str, Any],
+) -> dict[str, Any]:
+    """The JSON report of a constant-product quote (shared by the CP venues)."""
+
+    def price(r_a: int, r_b: int) -> float:
+        return (r_b / 10 ** decimals[1]) / (r_a / 10 ** decimals[0]) if r_a else float("nan")
+
+    return {
+        "venue": venue.name,
+        "pool": str(pool),
+        "a_to_b": a_to_b,
+        "mint_in": str(mints[0] if a_to_b else mints[1]),
+        "mint_out": str(mints[1] if a_to_b else mints[0]),
+        "amount_in": amount_in,
+        "amount_out": amount_out,
+        "fee": fee,
+        **extra,
+        "reserves_before": [before[0], before[1]],
+        "reserves_after": [after[0], after[1]],
+        "price_before": price(*before),
+        "price_after": price(*after),
+        "price_unit": "token B per token A (decimal-adjusted)",
+        "ticks_crossed": 0,
+    }
+
+
+def cp_settling(pool: AccountSlot, deps: Mapping[int, AccountSlot]) -> bool:
+    """The constant-product gate: both vaults carry the same slot and the pool is not newer."""
+    va, vb = deps[ROLE_VAULT_A], deps[ROLE_VAULT_B]
+    return va.slot != vb.slot or pool.slot > va.slot
+
+
+def cp_reserves_u(cache: layout.Cache, idx: int, a_to_b: bool) -> tuple[int, int, int, int]:
+    """(reserve in, reserve out, fee numerator, fee denominator) of a CP pool's exact cache row."""
+    pu = cache.pools_u
+    res_a = int(pu[idx, layout.U_RES_A])
+    res_b = int(pu[idx, layout.U_RES_B])
+    r_in, r_out = (res_a, res_b) if a_to_b else (res_b, res_a)
+    return r_in, r_out, int(pu[idx, layout.U_FEE_NUM]), int(pu[idx, layout.U_FEE_DEN])
