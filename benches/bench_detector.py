@@ -20,7 +20,8 @@ from bot.detector_bench import bench, build_synthetic
 from strategies import detector
 
 
-@njit(cache=True)
+# Not cached: it carries the kernels' machine code, and strategies.jit keys the cache on their sources only.
+@njit(cache=False)
 def _drive(state: Any, graph: Any, pools: Any) -> int:
     s = 0
     for i in range(pools.shape[0]):

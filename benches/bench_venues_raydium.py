@@ -72,7 +72,8 @@ def _loop_loads(state: np.ndarray, x: float) -> float:
     return acc
 
 
-@njit(cache=True)
+# Not cached: it carries the kernels' machine code, and strategies.jit keys the cache on their sources only.
+@njit(cache=False)
 def _loop_lower(state: np.ndarray, x: float) -> float:
     acc = 0.0
     for i in range(state.shape[0]):
@@ -81,7 +82,8 @@ def _loop_lower(state: np.ndarray, x: float) -> float:
     return acc
 
 
-@njit(cache=True)
+# Not cached: it carries the kernels' machine code, and strategies.jit keys the cache on their sources only.
+@njit(cache=False)
 def _loop_optimal(state: np.ndarray, x: float) -> float:
     acc = x
     for i in range(state.shape[0]):

@@ -42,7 +42,8 @@ def _empty10(
     return a
 
 
-@njit(cache=True)
+# Not cached: it carries the kernels' machine code, and strategies.jit keys the cache on their sources only.
+@njit(cache=False)
 def _loop_conservative(ticks: np.ndarray, state: np.ndarray, amount: float) -> float:
     acc = 0.0
     for i in range(state.shape[0]):

@@ -4,16 +4,11 @@ from __future__ import annotations
 
 import importlib
 
-# Modules whose import compiles (cache=True) kernels; each exposes `warm()`.
-KERNEL_MODULES: tuple[str, ...] = (
-    "strategies.venues.cp_kernels",
-    "strategies.venues.whirlpool_kernels",
-    "strategies.detector",
-)
+from strategies.jit import KERNEL_MODULES
 
 
 def main() -> None:
-    for name in KERNEL_MODULES:
+    for name in KERNEL_MODULES:  # each exposes `warm()`
         module = importlib.import_module(name)
         module.warm()
 

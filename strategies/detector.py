@@ -1,7 +1,9 @@
 """The jitted arbitrage detector: float64 screening and sizing over the cache arrays.
 
-Entry points (compiled eagerly with fixed signatures, `cache=True`), over the cache's single float64
-`state` vector (`layout.allocate`) and the routes' int32 `graph` vector (`routes.build_routes`):
+Entry points (compiled eagerly with fixed signatures, `cache=True`: `strategies.jit` keys numba's cache
+on every kernel source and the layout constants, so an edit anywhere recompiles), over the cache's
+single float64 `state` vector (`layout.allocate`) and the routes' int32 `graph` vector
+(`routes.build_routes`):
 
 * `detect(state, graph, pool) -> int` — incremental: evaluates only the routes that touch `pool` (the
   CSR index in `graph`), writes the best candidate into the output slots (`layout.O_*`, read them via
@@ -41,44 +43,21 @@ the two agree bit for bit (property-tested).
 
 from __future__ import annotations
 
-import hashlib
 import math
 from typing import Any
 
 from llvmlite import ir
-from numba import njit, types
+from numba import types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
 from strategies import layout as L
 from strategies import routes as R
+from strategies.jit import njit
 from strategies.venues.cp_kernels import cp_out
 from strategies.venues.whirlpool_kernels import wp_swap_in
 
 INVPHI = 0.6180339887498949  # (sqrt(5) - 1) / 2, golden-section step
-
-
-def layout_digest() -> str:
-    """Digest of every int/float constant of `layout` and `routes` (the kernels freeze them when compiled)."""
-    items = [
-        f"{mod.__name__}.{name}={getattr(mod, name)!r}"
-        for mod in (L, R)
-        for name in sorted(vars(mod))
-        if name.isupper() and type(getattr(mod, name)) in (int, float)
-    ]
-    return hashlib.sha256("\n".join(items).encode()).hexdigest()[:16]
-
-
-# numba's on-disk cache is keyed on THIS file's content only, while the kernels freeze the layout and
-# routes constants at compile time: a changed column index would otherwise run stale machine code.
-# When layout/routes constants change, set this to the new `layout_digest()`: the edit invalidates the
-# cached kernels. Checked at import.
-LAYOUT_DIGEST = "f8c45cf8c2d41460"
-if layout_digest() != LAYOUT_DIGEST:
-    raise ImportError(
-        f"strategies.layout/routes constants changed (digest {layout_digest()}): set LAYOUT_DIGEST in "
-        "strategies/detector.py to it, so numba recompiles the detector kernels instead of loading stale ones"
-    )
 
 
 def _prefetch_typing(typingctx: Any, arr: Any, idx: Any) -> Any:

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 
-from numba import njit
+from strategies.jit import njit
 
 CP_MARGIN_REL = 1e-9
 
@@ -106,7 +106,9 @@ def cp_hop_rounding_units(r_in: float, r_out: float) -> float:
 
 
 @njit(cache=True)
-def cp_optimal_input_two_pools(a_in: float, a_out: float, ka: float, b_in: float, b_out: float, kb: float) -> float:
+def cp_optimal_input_two_pools(
+    a_in: float, a_out: float, ka: float, b_in: float, b_out: float, kb: float
+) -> float:
     """Closed-form optimal input of the 2-pool cycle (see `cp_optimal_input_two_pools_ref`); 0 if none."""
     root = math.sqrt(ka * kb * a_in * a_out * b_in * b_out)
     base = a_in * b_in
@@ -116,7 +118,9 @@ def cp_optimal_input_two_pools(a_in: float, a_out: float, ka: float, b_in: float
 
 
 @njit(cache=True)
-def cp_two_pool_profit(x: float, a_in: float, a_out: float, ka: float, b_in: float, b_out: float, kb: float) -> float:
+def cp_two_pool_profit(
+    x: float, a_in: float, a_out: float, ka: float, b_in: float, b_out: float, kb: float
+) -> float:
     """Float profit of the two-hop cycle for input x (no margin)."""
     return cp_out(cp_out(x, a_in, a_out, ka), b_in, b_out, kb) - x
 

@@ -34,8 +34,8 @@ from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
-from numba import njit
 
+from strategies.jit import njit
 from strategies.venues import whirlpool_math as wm
 from strategies.venues.orca_whirlpool import TickArray, Whirlpool, tick_array_start_indexes
 
