@@ -35,8 +35,8 @@ bench: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check . || true
-	$(BIN)/mypy strategies rpc
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy strategies rpc bot
 	$(BIN)/lint-imports --no-cache
 
 # Debian's clang-16 / lld-16 at a pinned version (needs root + apt when missing).

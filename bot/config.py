@@ -327,13 +327,13 @@ class _Loader:
 
     def value(self, tp: Any, raw: Any, where: str, key: str, sub: str, m: Mapping[str, Any]) -> Any:
         origin = typing.get_origin(tp)
-        if dataclasses.is_dataclass(tp):
+        if isinstance(tp, type) and dataclasses.is_dataclass(tp):
             return self.table(tp, raw, sub)
         if origin is tuple:
             (inner, _) = typing.get_args(tp)
             if not isinstance(raw, list):
                 self.fail(where, key, f"expected {_type_name(tp)}, got {_toml_type(raw)}")
-            if dataclasses.is_dataclass(inner):
+            if isinstance(inner, type) and dataclasses.is_dataclass(inner):
                 return tuple(self.table(inner, item, f"{sub}[{i}]") for i, item in enumerate(raw))
             return tuple(self.value(inner, item, where, f"{key}[{i}]", sub, m) for i, item in enumerate(raw))
         if origin is dict:
@@ -486,14 +486,15 @@ def schema_reference() -> str:
 
     def walk(cls: type, path: str, is_array: bool) -> None:
         hints = typing.get_type_hints(cls)
-        rows, subs = [], []
+        rows: list[str] = []
+        subs: list[tuple[type, str, bool]] = []
         for f in dataclasses.fields(cls):
             tp = hints[f.name]
             inner = typing.get_args(tp)[0] if typing.get_origin(tp) is tuple else None
             sub = f"{path}.{f.name}" if path else f.name
-            if dataclasses.is_dataclass(tp):
+            if isinstance(tp, type) and dataclasses.is_dataclass(tp):
                 subs.append((tp, sub, False))
-            elif inner is not None and dataclasses.is_dataclass(inner):
+            elif isinstance(inner, type) and dataclasses.is_dataclass(inner):
                 subs.append((inner, sub, True))
             else:
                 if f.default is not _MISSING:

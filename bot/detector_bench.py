@@ -155,7 +155,7 @@ def bench(counts: list[int], n_updates: int, seed: int, per_pair: int = 2) -> di
                 block = per_mode[i][mode][start : start + BLOCK]
                 part = block[: max(1, len(block) // REF_DIVISOR)] if mode == "reference" else block
                 samples[i][mode].extend(_time(calls[mode], syn, part))
-    rows = []
+    rows: list[dict[str, Any]] = []
     for i, syn in enumerate(syns):
         pools = [u[0] for u in updates[i]]
         tput = _throughput(direct, syn, pools)

@@ -61,10 +61,9 @@ class Prices:
             self.stats.targets[sym] = PriceTarget(token_index.get(mint, -1), 10.0**-dec, mint == WSOL_MINT)
         # The quote assets of USD pairs (USDC, USDT) are valued at 1 USD when a route trades them.
         for pair in cfg.feeds.symbols.values():
-            quote = pair.split("/", 1)[1]
-            mint = cfg.tokens.get(quote)
-            if mint is not None and mint in token_index and decimals.get(mint, -1) >= 0:
-                layout.write_token(market, token_index[mint], usd_per_unit=10.0 ** -decimals[mint])
+            quote_mint = cfg.tokens.get(pair.split("/", 1)[1])
+            if quote_mint is not None and quote_mint in token_index and decimals.get(quote_mint, -1) >= 0:
+                layout.write_token(market, token_index[quote_mint], usd_per_unit=10.0 ** -decimals[quote_mint])
 
     def on_quote(self, q: Quote) -> None:
         target = self.stats.targets.get(q.symbol)

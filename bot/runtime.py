@@ -479,7 +479,7 @@ def percentile_fee(sorted_fees: list[int], percentile: int, cap: int) -> int:
     return min(sorted_fees[rank], cap)
 
 
-def _first_leaf(group: BaseExceptionGroup) -> BaseException:  # type: ignore[type-arg]
+def _first_leaf(group: BaseExceptionGroup[BaseException]) -> BaseException:
     exc: BaseException = group
     while isinstance(exc, BaseExceptionGroup):
         exc = exc.exceptions[0]

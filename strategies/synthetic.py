@@ -52,8 +52,8 @@ def build_synthetic(n_pools: int, seed: int, per_pair: int = 2) -> Synthetic:
     sol_usd = 150.0
     market[layout.M_SOL_USD] = sol_usd
     for i, spec in enumerate(specs):
-        a, b = table.token_index[spec.mint_a], table.token_index[spec.mint_b]
-        layout.register_pool(arrays, i, spec.kind, a, b)
+        ta, tb = table.token_index[spec.mint_a], table.token_index[spec.mint_b]
+        layout.register_pool(arrays, i, spec.kind, ta, tb)
         num, den = fees[Venue(spec.kind)]
         layout.write_cp_pool(arrays, i, reserves[i][0], reserves[i][1], num, den, slot=1, recv_ns=0)
         layout.set_flags(arrays, i, tradable=True, settling=False)
