@@ -59,13 +59,17 @@ class RiskState:
     daily: DailyPnl
 
 
+def wall_clock_ns() -> int:
+    return time.time_ns()
+
+
 def is_postgres_target(target: str) -> bool:
     return target.startswith(("postgresql://", "postgres://")) or "dbname=" in target or "host=" in target
 
 
 class Ledger:
     def __init__(
-        self, store: Store, *, instance: str = "default", clock: Callable[[], int] = time.time_ns
+        self, store: Store, *, instance: str = "default", clock: Callable[[], int] = wall_clock_ns
     ) -> None:
         """Wrap an open store and bring its schema up to date. `clock` is wall-clock ns since the epoch:
         it stamps records and decides the UTC day (tests inject one)."""
@@ -83,7 +87,7 @@ class Ledger:
         *,
         instance: str = "default",
         create: bool = True,
-        clock: Callable[[], int] = time.time_ns,
+        clock: Callable[[], int] = wall_clock_ns,
     ) -> Ledger:
         """A SQLite file path, or a PostgreSQL DSN (postgresql://... or key=value with host=/dbname=).
         `create=False` refuses a missing SQLite file (read-only commands must not make an empty one)."""
@@ -98,7 +102,7 @@ class Ledger:
 
     @classmethod
     def from_config(
-        cls, cfg: LedgerConfig, *, create: bool = True, clock: Callable[[], int] = time.time_ns
+        cls, cfg: LedgerConfig, *, create: bool = True, clock: Callable[[], int] = wall_clock_ns
     ) -> Ledger:
         return cls.open(cfg.target, instance=cfg.instance, create=create, clock=clock)
 
