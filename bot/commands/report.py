@@ -96,11 +96,12 @@ def write_plots(trades: Sequence[Trade], summary: Summary, out: Path) -> list[Pa
     fig, ax = plt.subplots(figsize=(10, 4.5))
     times, running = cumulative_pnl(trades)
     if times:
-        when = [dt.datetime.fromtimestamp(t / 1e9, dt.UTC) for t in times]
+        when = mdates.date2num([dt.datetime.fromtimestamp(t / 1e9, dt.UTC) for t in times])  # type: ignore[no-untyped-call]
         sol = [v / 1e9 for v in running]  # display only
         ax.step(when, sol, where="post", color="tab:blue", linewidth=1.5)
         ax.fill_between(when, sol, step="post", alpha=0.15, color="tab:blue")
-        ax.xaxis.set_major_formatter(mdates.DateFormatter("%m-%d %H:%M", tz=dt.UTC))
+        ax.xaxis.set_major_locator(mdates.AutoDateLocator(tz=dt.UTC))  # type: ignore[no-untyped-call]
+        ax.xaxis.set_major_formatter(mdates.DateFormatter("%m-%d %H:%M", tz=dt.UTC))  # type: ignore[no-untyped-call]
         fig.autofmt_xdate()
     else:
         ax.text(0.5, 0.5, "no trades booked", ha="center", va="center", transform=ax.transAxes)

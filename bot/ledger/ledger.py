@@ -342,7 +342,8 @@ class Ledger:
     def daily_pnl(self, day: str | None = None) -> DailyPnl:
         """Realized + marked PnL of one UTC day (default: today by the clock), over every instance."""
         d = day or utc_day(self.clock())
-        return self._read(lambda tx: _daily(tx, d))
+        result: DailyPnl = self._read(lambda tx: _daily(tx, d))
+        return result
 
     def daily_history(self) -> list[DailyPnl]:
         def read(tx: Tx) -> list[DailyPnl]:
@@ -356,7 +357,8 @@ class Ledger:
 
     # ---- kill switch ------------------------------------------------------------------------------
     def kill_switch(self) -> KillSwitch:
-        return self._read(_kill_switch)
+        result: KillSwitch = self._read(_kill_switch)
+        return result
 
     def trip_kill_switch(self, reason: str) -> KillSwitch:
         """Stop sending, everywhere this ledger is shared. A switch already tripped keeps its first reason.

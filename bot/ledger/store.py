@@ -126,7 +126,7 @@ class SqliteStore:
                 conn.execute("ROLLBACK")
             raise self._error(err) from err
 
-    def _error(self, err: sqlite3.Error) -> LedgerError:
+    def _error(self, err: sqlite3.Error) -> LedgerError | LedgerInvalid:
         if isinstance(err, sqlite3.DatabaseError) and "not a database" in str(err):
             return LedgerInvalid(
                 f"ledger {self.where}: not a SQLite database; point --ledger at the bot's ledger file"
