@@ -26,6 +26,7 @@ COMMANDS: tuple[str, ...] = (
     "bot.commands.pools",
     "bot.commands.report",
     "bot.commands.risk",
+    "bot.commands.cleanup",
 )
 
 
