@@ -13,8 +13,8 @@ from typing import Any
 DEFAULT_PATH = "data/ledger.sqlite3"
 
 
-def _meta(help: str, *, secret: bool = False) -> dict[str, Any]:
-    return {"help": help, "lo": None, "hi": None, "choices": None, "secret": secret}
+def _meta(help: str, *, secret: bool = False, choices: tuple[str, ...] | None = None) -> dict[str, Any]:
+    return {"help": help, "lo": None, "hi": None, "choices": choices, "secret": secret}
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +35,15 @@ class LedgerConfig:
         default="default",
         metadata=_meta(
             "this bot's name in a shared ledger: each instance reconciles its own in-flight journal"
+        ),
+    )
+
+    synchronous: str = field(
+        default="full",
+        metadata=_meta(
+            "full: every commit is on disk before the send it precedes (survives power loss; one fsync, ms); "
+            "normal: survives a crash of the bot, not of the machine (µs)",
+            choices=("full", "normal"),
         ),
     )
 

@@ -87,12 +87,18 @@ class Ledger:
         *,
         instance: str = "default",
         create: bool = True,
+        synchronous: str = "full",
         clock: Callable[[], int] = wall_clock_ns,
     ) -> Ledger:
         """A SQLite file path, or a PostgreSQL DSN (postgresql://... or key=value with host=/dbname=).
-        `create=False` refuses a missing SQLite file (read-only commands must not make an empty one)."""
+        `create=False` refuses a missing SQLite file (read-only commands must not make an empty one).
+        `synchronous`: "full" (durable across power loss) or "normal" (across process crashes only)."""
+        if synchronous not in ("full", "normal"):
+            raise ValueError(f"synchronous must be full or normal, not {synchronous!r}")
         store: Store = (
-            PostgresStore(target) if is_postgres_target(target) else SqliteStore(target, create=create)
+            PostgresStore(target, synchronous=synchronous)
+            if is_postgres_target(target)
+            else SqliteStore(target, create=create, synchronous=synchronous)
         )
         try:
             return cls(store, instance=instance, clock=clock)
@@ -104,7 +110,9 @@ class Ledger:
     def from_config(
         cls, cfg: LedgerConfig, *, create: bool = True, clock: Callable[[], int] = wall_clock_ns
     ) -> Ledger:
-        return cls.open(cfg.target, instance=cfg.instance, create=create, clock=clock)
+        return cls.open(
+            cfg.target, instance=cfg.instance, create=create, synchronous=cfg.synchronous, clock=clock
+        )
 
     @property
     def dialect(self) -> str:
