@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import struct
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -138,6 +139,26 @@ async def _one(
     return TableStatus(rec.address, "closed", f"{acc.lamports} lamports of rent returned")
 
 
+@contextlib.asynccontextmanager
+async def chain_clients(http: str, ws: str, timeout_s: float) -> AsyncIterator[tuple[Any, Any]]:
+    """An RpcClient and a connected PubSubClient (its reader running) for set-up style transactions."""
+    from rpc.client import RpcClient
+    from rpc.pubsub import PubSubClient
+
+    rpc = RpcClient(http, timeout_s=timeout_s)
+    pubsub = PubSubClient(ws, on_account=lambda *a: None, on_error=lambda err: None)
+    reader = asyncio.get_running_loop().create_task(pubsub.run(), name="cleanup-pubsub")
+    try:
+        await pubsub.wait_ready(10)
+        yield rpc, pubsub
+    finally:
+        await pubsub.close()
+        reader.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await reader
+        await rpc.close()
+
+
 def register(sub: Any) -> None:
     p = sub.add_parser(
         "cleanup",
@@ -158,9 +179,7 @@ def run(args: argparse.Namespace) -> int:
     import uvloop
 
     from bot.config import default_ws_url
-    from rpc.client import RpcClient
     from rpc.errors import RpcError
-    from rpc.pubsub import PubSubClient
 
     cfg = load_command_config(args)
     if cfg is None:
@@ -174,26 +193,16 @@ def run(args: argparse.Namespace) -> int:
         )
     wallet = load_wallet(resolve_payer_path(cfg.keys.payer, live=mainnet))
     ep = next(e for e in cfg.endpoints() if "read" in e.roles)
-    errors: list[Any] = []
 
     async def main() -> list[TableStatus]:
         with open_command_ledger(args, cfg) as led:
-            rpc = RpcClient(ep.http, timeout_s=ep.timeout_ms / 1e3)
-            pubsub = PubSubClient(
-                ep.ws or default_ws_url(ep.http), on_account=lambda *a: None, on_error=errors.append
-            )
-            reader = asyncio.get_running_loop().create_task(pubsub.run(), name="cleanup-pubsub")
-            try:
-                await pubsub.wait_ready(10)
+            async with chain_clients(ep.http, ep.ws or default_ws_url(ep.http), ep.timeout_ms / 1e3) as (
+                rpc,
+                ps,
+            ):
                 return await cleanup_tables(
-                    rpc, pubsub, wallet, led, now_ns=now, unused_for_ns=now - since, dry_run=args.dry_run
+                    rpc, ps, wallet, led, now_ns=now, unused_for_ns=now - since, dry_run=args.dry_run
                 )
-            finally:
-                await pubsub.close()
-                reader.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await reader
-                await rpc.close()
 
     try:
         statuses = uvloop.run(main())

@@ -13,7 +13,7 @@ from typing import Any
 from bot.commands.logs import parse_since
 from bot.errors import UsageError
 from bot.ledger.command import add_ledger_arguments, load_command_config, open_command_ledger
-from bot.ledger.model import DailyPnl, Trade
+from bot.ledger.model import DailyPnl, Trade, format_utc
 from bot.ledger.stats import STAGES, Summary, cumulative_pnl, format_lamports, format_ns, summarize
 
 DEFAULT_PLOTS = "report"
@@ -41,17 +41,13 @@ def register(sub: Any) -> None:
     p.set_defaults(func=run)
 
 
-def _utc(ns: int) -> str:
-    return dt.datetime.fromtimestamp(ns / 1e9, dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
-
-
 def render_table(s: Summary, days: Sequence[DailyPnl], where: str) -> list[str]:
     lines = [f"ledger     {where}"]
     if not s.trades:
         lines.append("trades     none booked yet")
     else:
         lines += [
-            f"period     {_utc(s.first_ns)} .. {_utc(s.last_ns)} UTC",
+            f"period     {format_utc(s.first_ns)[:-4]} .. {format_utc(s.last_ns)}",
             f"trades     {s.trades}  landed {s.landed} ({s.landing_rate:.1%})  reverted {s.reverted}  "
             f"expired {s.expired}",
             f"realized   {format_lamports(s.realized_lamports)}",

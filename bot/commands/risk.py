@@ -4,12 +4,12 @@ the kill switch, `solarb risk reset --route ID` releases a quarantined route."""
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 from typing import Any
 
 from bot.errors import UsageError
 from bot.ledger.command import add_ledger_arguments, load_command_config, open_command_ledger
 from bot.ledger.ledger import RiskState
+from bot.ledger.model import format_utc
 from bot.ledger.stats import format_lamports
 
 
@@ -34,16 +34,12 @@ def register(sub: Any) -> None:
     p.set_defaults(func=run)
 
 
-def _utc(ns: int) -> str:
-    return dt.datetime.fromtimestamp(ns / 1e9, dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-
-
 def render(st: RiskState, limit: int | None, where: str) -> list[str]:
     ks = st.kill_switch
     lines = [f"ledger       {where}"]
     if ks.tripped:
         by = f" by {ks.instance}" if ks.instance else ""
-        lines.append(f"kill switch  TRIPPED since {_utc(ks.since_ns)}{by}: {ks.reason}")
+        lines.append(f"kill switch  TRIPPED since {format_utc(ks.since_ns)}{by}: {ks.reason}")
         lines.append("             `solarb risk reset` clears it")
     else:
         lines.append("kill switch  clear")
@@ -57,7 +53,7 @@ def render(st: RiskState, limit: int | None, where: str) -> list[str]:
         lines.append("quarantined  none")
     for i, q in enumerate(st.quarantined):
         head = "quarantined" if i == 0 else ""
-        lines.append(f"{head:<12} {q.route_id}  since {_utc(q.since_ns)}: {q.reason}")
+        lines.append(f"{head:<12} {q.route_id}  since {format_utc(q.since_ns)}: {q.reason}")
     return lines
 
 
@@ -88,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
         if not before.tripped:
             print("kill switch  was not tripped")
             return 0
-        print(f"kill switch  cleared (was tripped since {_utc(before.since_ns)}: {before.reason})")
+        print(f"kill switch  cleared (was tripped since {format_utc(before.since_ns)}: {before.reason})")
         day = led.daily_pnl()
         if limit is not None and day.loss_lamports > 0 and day.loss_lamports >= limit:
             print(

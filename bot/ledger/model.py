@@ -42,6 +42,11 @@ def utc_day(wall_ns: int) -> str:
     return (dt.date(1970, 1, 1) + dt.timedelta(days=wall_ns // NS_PER_DAY)).isoformat()
 
 
+def format_utc(wall_ns: int) -> str:
+    """A wall-clock time as YYYY-MM-DD HH:MM:SS UTC (display)."""
+    return dt.datetime.fromtimestamp(wall_ns / 1e9, dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
 def day_start_ns(day: str) -> int:
     """Wall-clock ns at 00:00 UTC of `day` (YYYY-MM-DD)."""
     return (dt.date.fromisoformat(day) - dt.date(1970, 1, 1)).days * NS_PER_DAY

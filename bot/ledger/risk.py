@@ -13,14 +13,13 @@ again, but a tripped switch stays tripped until `solarb risk reset`.
 
 from __future__ import annotations
 
-import datetime as dt
 import enum
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.ledger.errors import LedgerError
 from bot.ledger.ledger import Ledger, RiskState
-from bot.ledger.model import NS_PER_DAY, KillSwitch, Outcome, Quarantine, Trade, utc_day
+from bot.ledger.model import NS_PER_DAY, KillSwitch, Outcome, Quarantine, Trade, format_utc, utc_day
 
 
 class Gate(enum.StrEnum):
@@ -69,10 +68,6 @@ class Booked:
     tripped: KillSwitch | None = None
 
 
-def _when(ns: int) -> str:
-    return dt.datetime.fromtimestamp(ns / 1e9, dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-
-
 class RiskGates:
     def __init__(self, ledger: Ledger, limits: RiskLimits, *, clock: Callable[[], int] | None = None) -> None:
         """`clock`: wall-clock ns (default the ledger's), it decides the UTC day."""
@@ -119,14 +114,14 @@ class RiskGates:
             return None
         return Refusal(
             Gate.KILL_SWITCH,
-            f"kill switch tripped at {_when(ks.since_ns)}: {ks.reason}; `solarb risk reset` clears it",
+            f"kill switch tripped at {format_utc(ks.since_ns)}: {ks.reason}; `solarb risk reset` clears it",
         )
 
     @staticmethod
     def _quarantine_refusal(q: Quarantine) -> Refusal:
         return Refusal(
             Gate.QUARANTINE,
-            f"route {q.route_id} quarantined at {_when(q.since_ns)}: {q.reason}; "
+            f"route {q.route_id} quarantined at {format_utc(q.since_ns)}: {q.reason}; "
             f"`solarb risk reset --route {q.route_id}` releases it",
         )
 

@@ -4,19 +4,16 @@ closed once their deactivation slot left SlotHashes, rent back in the wallet."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 
 import pytest
 from solders.keypair import Keypair
 
 from bot.cli import main
-from bot.commands.cleanup import SLOT_HASHES_MAX, cleanup_tables, deactivation_slot
+from bot.commands.cleanup import SLOT_HASHES_MAX, chain_clients, cleanup_tables, deactivation_slot
 from bot.execution.setup import create_lookup_tables
 from bot.keys import Wallet
 from bot.ledger import Ledger
-from rpc.client import RpcClient
-from rpc.pubsub import PubSubClient
 
 pytestmark = [pytest.mark.localnet, pytest.mark.slow]
 DAY_NS = 86_400 * 10**9
@@ -27,12 +24,7 @@ async def test_unused_tables_are_deactivated_then_closed(localnet, tmp_path, cap
     localnet.airdrop(wallet.pubkey, 10 * 10**9)
     now = [1_779_278_400 * 10**9]
     led = Ledger.open(str(tmp_path / "ledger.sqlite3"), clock=lambda: now[0])
-    rpc = RpcClient(localnet.rpc_url, timeout_s=5.0)
-    errs: list[object] = []
-    pubsub = PubSubClient(localnet.ws_url, on_account=lambda *a: None, on_error=errs.append)
-    reader = asyncio.create_task(pubsub.run())
-    try:
-        await pubsub.wait_ready(5)
+    async with chain_clients(localnet.rpc_url, localnet.ws_url, 5.0) as (rpc, pubsub):
         old_addrs = [Keypair().pubkey() for _ in range(5)]
         new_addrs = [Keypair().pubkey() for _ in range(3)]
         (old,) = await create_lookup_tables(rpc, pubsub, wallet, old_addrs, localnet.wait_for_slot)
@@ -91,13 +83,6 @@ async def test_unused_tables_are_deactivated_then_closed(localnet, tmp_path, cap
         assert await asyncio.to_thread(main, argv) == 0
         assert f"deactivated      {new.key}  at slot" in capsys.readouterr().out
         assert deactivation_slot(localnet.get_account(new.key).data) != 2**64 - 1
-    finally:
-        await pubsub.close()
-        reader.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await reader
-        await rpc.close()
-        led.close()
 
 
 def test_deactivation_slot_rejects_other_accounts():
