@@ -227,6 +227,17 @@ class Ledger:
         rows = self._read(lambda tx: tx.rows(sql + " ORDER BY created_ns, signature", params))
         return [_journal(r) for r in rows]
 
+    def journal_for_opportunity(self, opportunity_id: str) -> list[JournalEntry]:
+        """Every journalled transaction of one opportunity, oldest first: sign no new one while any of
+        them is unresolved (it can still land)."""
+        rows = self._read(
+            lambda tx: tx.rows(
+                f"SELECT {_JOURNAL_COLS} FROM journal WHERE opportunity_id = ? ORDER BY created_ns, signature",
+                (opportunity_id,),
+            )
+        )
+        return [_journal(r) for r in rows]
+
     def mark_unknown(self, signature: str, error: str = "") -> None:
         """The outcome could not be learnt (shutdown timeout, node unreachable): left for reconciliation."""
         now = self.clock()

@@ -143,6 +143,22 @@ def test_in_flight_lists_unresolved_rows_oldest_first_per_instance(open_ledger, 
     assert {e.instance for e in b.in_flight()} == {"b"}
 
 
+def test_journal_by_opportunity(open_ledger, clock):
+    led = open_ledger()
+    led.write_journal(entry("first", opp="opp-7"))
+    clock.advance(SECOND)
+    led.write_journal(entry("other", opp="opp-8"))
+    led.record_trade(landed("first", gain=0, fee=0, outcome=Outcome.EXPIRED))
+    clock.advance(SECOND)
+    led.write_journal(entry("retry", opp="opp-7"))
+    got = led.journal_for_opportunity("opp-7")
+    assert [(e.signature, e.state) for e in got] == [
+        ("first", JournalState.EXPIRED),
+        ("retry", JournalState.IN_FLIGHT),
+    ]
+    assert led.journal_for_opportunity("nothing") == []
+
+
 # ---- trades and PnL --------------------------------------------------------------------------------
 def test_trade_round_trips_exact_integers(open_ledger, clock):
     led = open_ledger()
