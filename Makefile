@@ -8,7 +8,7 @@ STAMP := $(VENV)/.stamp-$(shell $(PY) -c "import hashlib,sys;print(hashlib.sha25
 CLANG_VERSION := 1:16.0.6-15~deb12u1
 ORACLES := tools/oracles
 
-.PHONY: run test bench lint programs toolchain oracles install clean-venv
+.PHONY: run test bench lint programs toolchain oracles postgres install clean-venv
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -26,7 +26,7 @@ keys/localnet.json:
 run: $(STAMP) keys/localnet.json
 	$(BIN)/solarb run -c config.toml
 
-test: $(STAMP) toolchain oracles
+test: $(STAMP) toolchain oracles postgres
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/python -m pytest -q
 
@@ -45,6 +45,14 @@ toolchain:
 		echo "installing clang-16/lld-16 $(CLANG_VERSION) from apt"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
 			clang-16=$(CLANG_VERSION) lld-16=$(CLANG_VERSION) llvm-16=$(CLANG_VERSION) >/dev/null; \
+	fi
+
+# Debian's PostgreSQL server for the ledger tests, which start a throwaway cluster of their own
+# (tests/ledger/conftest.py); needs root + apt when missing.
+postgres:
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+		echo "installing postgresql-15 from apt"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-15 >/dev/null; \
 	fi
 
 programs: $(STAMP) toolchain

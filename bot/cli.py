@@ -24,6 +24,9 @@ COMMANDS: tuple[str, ...] = (
     "bot.commands.localnet",
     "bot.commands.bench",
     "bot.commands.pools",
+    "bot.commands.report",
+    "bot.commands.risk",
+    "bot.commands.cleanup",
 )
 
 
