@@ -5,7 +5,7 @@
 Per account type (Raydium CPMM pool 637 B, AMM v4 pool 752 B, Orca Whirlpool 653 B, SPL vault 165 B),
 N real-shaped notification frames with increasing slots are pushed through:
   floor - `orjson.loads(frame)` + `pybase64.b64decode(data)`: what any client pays to read the frame;
-  full  - `PubSubClient._on_frame`: typed parse at the edge -> `Market.apply` (owner check, venue
+  full  - `PubSubClient._on_frame`: typed parse at the edge -> `CacheWriter.apply` (owner check, venue
           decoder, latest-slot rule, consistency gate, cache row write).
 Reported: p50 / p90 / p99 ns per frame and the full/floor ratio at p50.
 """
