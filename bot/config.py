@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot.errors import ConfigError
+from bot.ledger.config import LedgerConfig
 from strategies.venues import registry
 from strategies.venues.base import Venue
 
@@ -86,6 +87,7 @@ for _name, _preset in PRESETS.items():  # every venue of the registry has an id 
     assert set(_preset["programs"]) == {v.name for v in Venue}, f"cluster preset {_name} misses a venue"
 VENUES = tuple(v.name for v in Venue)
 WSOL_MINT = "So11111111111111111111111111111111111111112"
+U64_MAX = (1 << 64) - 1
 USD_QUOTES = frozenset({"USD", "USDC", "USDT"})  # CEX quote assets valued at 1 USD
 
 
@@ -151,9 +153,9 @@ class PoolConfig:
 class StrategyConfig:
     base_tokens: tuple[str, ...] = _f(("SOL",), help="tokens a cycle may start and end in (aliases from [tokens] or mints)")
     max_legs: int = _f(3, help="longest cycle", lo=2, hi=3)
-    min_profit_lamports: int = _f(10_000, help="minimum net profit after all costs, in lamports (converted at the SOL price)", lo=0)
+    min_profit_lamports: int = _f(10_000, help="minimum net profit after all costs, in lamports (converted at the SOL price)", lo=0, hi=U64_MAX)
     min_profit_bps: int = _f(5, help="minimum net profit relative to amount_in, in basis points", lo=0, hi=10_000)
-    max_notional_lamports: int = _f(10_000_000_000, help="largest amount_in of one trade, in lamports of value", lo=1)
+    max_notional_lamports: int = _f(10_000_000_000, help="largest amount_in of one trade, in lamports of value", lo=1, hi=U64_MAX)
     cex_dex: bool = _f(False, help="report pool prices that deviate from the CEX mid by more than all costs (signals in the log; not traded until an inventory path exists)")
 
 
@@ -168,15 +170,18 @@ class ExecutionConfig:
     tip_lamports: int = _f(0, help="fixed tip", lo=0, hi=1_000_000_000)
     tip_accounts: tuple[str, ...] = _f((), help="tip recipients (Jito: take them from the block engine's getTipAccounts)")
     slippage_bps: int = _f(0, help="min-out tolerance per leg; the last leg never goes below all costs + min_profit", lo=0, hi=5_000)
-    working_balance_lamports: int = _f(1_000_000_000, help="wSOL working balance wrapped at start-up", lo=0)
+    working_balance_lamports: int = _f(1_000_000_000, help="wSOL working balance wrapped at start-up", lo=0, hi=U64_MAX)
     budget_ms: int = _f(10, help="decision -> submitted budget; older opportunities are dropped", lo=1, hi=10_000)
 
 
 @dataclass(frozen=True, slots=True)
 class RiskConfig:
-    sol_reserve_lamports: int = _f(50_000_000, help="SOL kept untouchable for fees", lo=0)
+    sol_reserve_lamports: int = _f(50_000_000, help="SOL kept untouchable for fees; no trade is sent while the wallet holds less", lo=0, hi=U64_MAX)
     max_trades_per_minute: int = _f(60, help="rate limit on sends", lo=1, hi=100_000)
-    max_daily_loss_lamports: int = _f(100_000_000, help="stop trading after this realized loss", lo=0)
+    max_daily_loss_lamports: int = _f(100_000_000, help="kill switch: stop sending when realized + marked-to-market PnL of the UTC day falls this far (kept in the ledger; `solarb risk reset` resumes)", lo=0, hi=U64_MAX)
+    max_in_flight: int = _f(4, help="trades sent and not yet landed, at most", lo=1, hi=1_000)
+    quarantine_after_reverts: int = _f(2, help="a route is quarantined after this many reverts in a row (at once when the pools did not change)", lo=1, hi=100)
+    price_band_bps: int = _f(2_000, help="refuse a trade when a leg's pool price deviates from the CEX mid by more (only where both tokens have a CEX price)", lo=1, hi=10_000)
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,6 +220,7 @@ class Config:
     risk: RiskConfig = _f(RiskConfig(), help="risk limits")
     logging: LoggingConfig = _f(LoggingConfig(), help="structured logs")
     localnet: LocalnetConfig = _f(LocalnetConfig(), help="the local cluster started by `run` (demo)")
+    ledger: LedgerConfig = _f(LedgerConfig(), help="trades, the in-flight journal and the risk state")
 
     # Derived views (not config keys).
     def programs(self) -> dict[str, str]:
@@ -248,7 +254,6 @@ _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 # nothing is worse than none.
 _NOT_WIRED: dict[str, dict[str, str]] = {
     "risk": {
-        "price_band_bps": "the CEX price band is not enforced yet; remove the key",
         "max_inventory_lamports": "CEX-DEX inventory trades do not exist yet, so there is no inventory to limit; "
         "remove the key",
     },

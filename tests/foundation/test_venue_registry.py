@@ -82,7 +82,7 @@ def test_check_accepts_a_venue_that_trades(tmp_path, capsys, venue):
     assert main(["check", "-c", str(_config(tmp_path, venue))]) == 0, capsys.readouterr().err
 
 
-@pytest.mark.parametrize("key", ["price_band_bps", "max_inventory_lamports"])
+@pytest.mark.parametrize("key", ["max_inventory_lamports"])
 def test_unwired_risk_keys_are_refused(key):
     with pytest.raises(ConfigError, match=rf"\[risk\] {key}: .*remove the key"):
         parse_config(f"[risk]\n{key} = 100\n")
