@@ -51,21 +51,25 @@ def program_sources(programs_dir: Path = PROGRAMS_DIR) -> list[Path]:
     return sorted(programs_dir.glob("*.c"))
 
 
-def compile_object(source: Path, out_obj: Path) -> None:
-    """clang-16 -c one C file into a relocatable BPF object."""
+def compile_object(source: Path, out_obj: Path, defines: tuple[str, ...] = ()) -> None:
+    """clang-16 -c one C file into a relocatable BPF object; ``defines`` become ``-D`` flags."""
     clang = find_tool(CLANG)
-    cmd = [clang, *CFLAGS, "-I", str(source.parent), "-c", source.name, "-o", str(out_obj)]
+    flags = [f"-D{d}" for d in defines]
+    cmd = [clang, *CFLAGS, *flags, "-I", str(source.parent), "-c", source.name, "-o", str(out_obj)]
     # Compile from the source directory with a relative name so no absolute path is recorded.
     proc = subprocess.run(cmd, cwd=source.parent, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         raise CompileFailed(source.name, proc.stderr)
 
 
-def build_program(source: Path, out_dir: Path) -> Path:
-    """Compile and post-link one program; returns the path of the written ``.so``."""
+def build_program(source: Path, out_dir: Path, defines: tuple[str, ...] = ()) -> Path:
+    """Compile and post-link one program; returns the path of the written ``.so``.
+
+    ``defines`` (e.g. ``("AMM_V4_NO_V2",)``) select a test build; only the define-free builds are committed.
+    """
     with tempfile.TemporaryDirectory(prefix="sbf-") as tmp:
         obj = Path(tmp) / (source.stem + ".o")
-        compile_object(source, obj)
+        compile_object(source, obj, defines)
         image = link(obj.read_bytes()).image
     out = out_dir / (source.stem + ".so")
     out.write_bytes(image)
