@@ -79,14 +79,19 @@ class AmmV4Env:
     def seed(
         self, *, coin_vault: int, pc_vault: int, user_coin: int, user_pc: int, **fields: Any
     ) -> aa.AmmInfoFields:
-        """Write AmmInfo (the setup's fields with ``fields`` replaced), vaults and user accounts; fresh payer."""
-        info = dataclasses.replace(self.setup.fields, **fields)
-        self.set(self.amm, aa.amm_info_data(info), self.program_id)
+        """Write AmmInfo (setup fields with ``fields`` replaced), vaults and user accounts; fresh payer."""
+        info = self.set_amm(**fields)
         self.set_token(self.coin_vault, self.coin_mint, self.authority, coin_vault)
         self.set_token(self.pc_vault, self.pc_mint, self.authority, pc_vault)
         payer = self.fresh_payer()
         self.set_token(self.user_coin, self.coin_mint, payer.pubkey(), user_coin)
         self.set_token(self.user_pc, self.pc_mint, payer.pubkey(), user_pc)
+        return info
+
+    def set_amm(self, **fields: Any) -> aa.AmmInfoFields:
+        """Rewrite only AmmInfo: the setup's fields with ``fields`` replaced (user, payer and vaults stay)."""
+        info = dataclasses.replace(self.setup.fields, **fields)
+        self.set(self.amm, aa.amm_info_data(info), self.program_id)
         return info
 
     # --- readers (over the chain's read path: RPC for localnet) ---
@@ -110,7 +115,7 @@ class AmmV4Env:
     def swap_ix(
         self, info: rv.AmmInfo, form: str, base_in: bool, coin_to_pc: bool, arg0: int, arg1: int
     ) -> Instruction:
-        """A swap in ``form``; base in: arg0 amount_in, arg1 min_out; base out: arg0 max_in, arg1 amount_out."""
+        """A swap in ``form``; arg0/arg1 = amount_in/min_out (base in) or max_in/amount_out (base out)."""
         common: dict[str, Any] = {
             "pool_address": self.amm, "info": info, "user_owner": self.payer.pubkey(),
             "user_source": self.user_coin if coin_to_pc else self.user_pc,
