@@ -30,12 +30,17 @@ from strategies.venues import raydium_amm_v4 as rv
 _U64 = struct.Struct("<Q")
 FORMS = ("v2", "legacy", "legacy18")
 
-__all__ = ["FORMS", "AmmV4Env", "LocalnetChain", "SvmChain", "TxOutcome", "amm_v4_chain"]
+__all__ = ["FORMS", "AmmV4Env", "LocalnetChain", "SvmChain", "TxOutcome", "amm_v4_chain", "market_accounts"]
 
 
 def amm_v4_chain(net: Any, client: Any, program: Path | None = None) -> LocalnetChain:
     """A localnet chain with amm_v4.so (or the ``program`` build) at AMM v4's program id."""
     return LocalnetChain(net, client, aa.PROGRAM_ID, program or program_path("amm_v4"))
+
+
+def market_accounts(keys: aa.MarketKeys) -> rv.MarketAccounts:
+    """The bot's `MarketAccounts` for the placeholder market ``keys`` (same field names)."""
+    return rv.MarketAccounts(**{f.name: getattr(keys, f.name) for f in dataclasses.fields(rv.MarketAccounts)})
 
 
 class AmmV4Env:
@@ -55,9 +60,7 @@ class AmmV4Env:
         self.amm, self.authority = setup.amm, setup.authority
         self.coin_vault, self.pc_vault = setup.coin_vault, setup.pc_vault
         self.user_coin, self.user_pc = Pubkey.new_unique(), Pubkey.new_unique()
-        self.market = rv.MarketAccounts(
-            **{f.name: getattr(setup.market, f.name) for f in dataclasses.fields(rv.MarketAccounts)}
-        )
+        self.market = market_accounts(setup.market)
         self.payer = Keypair()
 
     # --- state writers ---
