@@ -79,10 +79,20 @@ def build_program(source: Path, out_dir: Path, defines: tuple[str, ...] = ()) ->
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m localnet.sbf.build", description=__doc__.splitlines()[0])
     parser.add_argument("--out-dir", type=Path, default=PROGRAMS_DIR, help="where the .so files go")
+    parser.add_argument("--only", metavar="NAME", help="build only this program (e.g. amm_v4)")
+    parser.add_argument("--define", metavar="NAME", action="append", default=[],
+                        help="compile with -DNAME (a test build, e.g. AMM_V4_NO_V2); needs --out-dir")  # fmt: skip
     args = parser.parse_args(argv)
+    if args.define and args.out_dir.resolve() == PROGRAMS_DIR.resolve():
+        parser.error(
+            "--define makes a test build: give an --out-dir other than the committed programs' directory"
+        )
+    sources = [s for s in program_sources() if args.only in (None, s.stem)]
+    if not sources:
+        parser.error(f"no program named {args.only!r} in {PROGRAMS_DIR}")
     try:
-        for src in program_sources():
-            out = build_program(src, args.out_dir)
+        for src in sources:
+            out = build_program(src, args.out_dir, tuple(args.define))
             print(f"built {out} ({out.stat().st_size} bytes)")
     except SbfError as err:
         print(f"error: {err}", file=sys.stderr)
