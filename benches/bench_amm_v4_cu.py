@@ -14,11 +14,7 @@ what two transfers cost whatever the AMM does), our own p50 share (total - token
 
 from __future__ import annotations
 
-import argparse
-import json
 import random
-import re
-import statistics
 from dataclasses import fields
 from typing import Any
 
@@ -29,13 +25,13 @@ from solders.pubkey import Pubkey
 from solders.transaction import Transaction
 from solders.transaction_metadata import FailedTransactionMetadata
 
-from benches.timing import pct
+from benches import compute_units
+from benches.compute_units import cu_row, token_program_cu
 from localnet.programs import amm_v4_accounts as aa
 from localnet.programs import program_path
 from localnet.programs.cpmm_accounts import TOKEN_PROGRAM_ID, account, token_account_data
 from strategies.venues import raydium_amm_v4 as rv
 
-TOKEN_CONSUMED = re.compile(r"Program TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA consumed (\d+) of")
 FORMS = {"tags 16/17, 8 accounts": (False, False), "tags 9/11, 17 accounts": (True, False),
          "tags 9/11, 18 accounts": (True, True)}  # fmt: skip
 
@@ -83,7 +79,7 @@ class Bench:
         res = self.svm.send_transaction(tx)
         if isinstance(res, FailedTransactionMetadata):
             raise RuntimeError(f"swap failed: {res.err()} {list(res.meta().logs())}")
-        token = sum(int(m.group(1)) for line in res.logs() if (m := TOKEN_CONSUMED.search(line)))
+        token = token_program_cu(res.logs())
         return int(res.compute_units_consumed()), token
 
 
@@ -98,33 +94,12 @@ def run(swaps: int, seed: int) -> dict[str, Any]:
                 total, token = bench.swap(rng, legacy, target_orders, base_in)
                 totals.append(total)
                 tokens.append(token)
-            floor = statistics.median(tokens)
-            own = statistics.median(t - k for t, k in zip(totals, tokens))
-            report[f"{instruction} ({form})"] = {
-                "p50": pct(totals, 50), "p90": pct(totals, 90), "max": max(totals),
-                "token_program_p50": floor, "amm_own_p50": own,
-                "ratio_to_floor": statistics.median(totals) / floor,
-                "n": swaps,
-            }  # fmt: skip
+            report[f"{instruction} ({form})"] = cu_row(totals, tokens)
     return report
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--swaps", type=int, default=200, help="swaps per form and instruction")
-    parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    args = parser.parse_args()
-    report = run(args.swaps, args.seed)
-    if args.json:
-        print(json.dumps(report, indent=2))
-        return
-    print(
-        f"{'instruction (form)':36} {'p50':>7} {'p90':>7} {'max':>7} {'token':>7} {'own':>7} {'x floor':>8}"
-    )
-    for name, r in report.items():
-        print(f"{name:36} {r['p50']:>7.0f} {r['p90']:>7.0f} {r['max']:>7.0f} {r['token_program_p50']:>7.0f} "
-              f"{r['amm_own_p50']:>7.0f} {r['ratio_to_floor']:>8.2f}")  # fmt: skip
+    compute_units.main(__doc__ or "", run, "instruction (form)", "swaps per form and instruction")
 
 
 if __name__ == "__main__":

@@ -79,12 +79,7 @@
 #define InvalidInstructionData (3UL << 32)
 #define NotEnoughAccountKeys (11UL << 32)
 
-/* Log "<ErrorName>: <context>" then return the code. */
-#define FAIL(code, ctx)                   \
-    do {                                  \
-        sol_log(#code ": " ctx);          \
-        return (u64)(code);               \
-    } while (0)
+/* FAIL / CHECK (abi.h) log "<ErrorName>: <context>" and return the code. */
 /* Return e (already logged by its producer) if it is an error. */
 #define TRY(expr)                \
     do {                         \
@@ -197,18 +192,6 @@ static u64 check_mint(const SolAccountInfo *a) {
     if (a->data_len != MINT_LEN || a->data[M_IS_INITIALIZED] != 1) return ExpectedMint;
     return 0;
 }
-
-/* Log the failing account's role and the code, then return the code. */
-static u64 fail_account(u64 code, const char *role, u64 role_len) {
-    sol_log_(role, role_len);
-    sol_log_64_(code, 0, 0, 0, 0);
-    return code;
-}
-#define CHECK(expr, role)                                        \
-    do {                                                         \
-        u64 _e = (expr);                                         \
-        if (_e) return fail_account(_e, role, sizeof(role) - 1); \
-    } while (0)
 
 /* create_program_address(["amm authority", [nonce]]); 0 if the nonce gives no valid address. */
 static int derive_authority(u8 nonce, const SolPubkey *program_id, SolPubkey *out) {

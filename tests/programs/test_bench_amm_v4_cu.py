@@ -10,5 +10,5 @@ def test_bench_reports_every_form_and_instruction() -> None:
     assert len(report) == 6
     for name, row in report.items():
         assert row["n"] == 3, name
-        assert row["token_program_p50"] > 0 and row["amm_own_p50"] > 0, name
+        assert row["token_program_p50"] > 0 and row["own_p50"] > 0, name
         assert row["p50"] <= row["p90"] <= row["max"] and row["ratio_to_floor"] > 1, name
