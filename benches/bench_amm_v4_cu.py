@@ -20,13 +20,10 @@ from typing import Any
 
 from solders.keypair import Keypair
 from solders.litesvm import LiteSVM
-from solders.message import Message
 from solders.pubkey import Pubkey
-from solders.transaction import Transaction
-from solders.transaction_metadata import FailedTransactionMetadata
 
 from benches import compute_units
-from benches.compute_units import cu_row, token_program_cu
+from benches.compute_units import cu_row, send_measured
 from localnet.programs import amm_v4_accounts as aa
 from localnet.programs import program_path
 from localnet.programs.cpmm_accounts import TOKEN_PROGRAM_ID, account, token_account_data
@@ -75,12 +72,7 @@ class Bench:
         else:
             q = rv.swap_base_out(r_out * rng.randrange(1, 10) // 1000, r_in, r_out, num, den)
             ix = rv.build_swap_base_out_ix(**common, max_in=q.amount_in, amount_out=q.amount_out)
-        tx = Transaction([payer], Message([ix], payer.pubkey()), self.svm.latest_blockhash())
-        res = self.svm.send_transaction(tx)
-        if isinstance(res, FailedTransactionMetadata):
-            raise RuntimeError(f"swap failed: {res.err()} {list(res.meta().logs())}")
-        token = token_program_cu(res.logs())
-        return int(res.compute_units_consumed()), token
+        return send_measured(self.svm, ix, payer)
 
 
 def run(swaps: int, seed: int) -> dict[str, Any]:

@@ -21,13 +21,10 @@ from typing import Any
 from solders.clock import Clock
 from solders.keypair import Keypair
 from solders.litesvm import LiteSVM
-from solders.message import Message
 from solders.pubkey import Pubkey
-from solders.transaction import Transaction
-from solders.transaction_metadata import FailedTransactionMetadata
 
 from benches import compute_units
-from benches.compute_units import cu_row, token_program_cu
+from benches.compute_units import cu_row, send_measured
 from localnet.programs import cpmm_accounts as ca
 from localnet.programs import program_path
 from strategies.venues import raydium_cpmm as rc
@@ -87,12 +84,7 @@ class Bench:
         else:
             q = rc.swap_base_output(r_out * rng.randrange(1, 10) // 1000, r_in, r_out, trade, protocol, fund)
             ix = rc.build_swap_base_output_ix(**common, max_in=q.amount_in, amount_out=q.amount_out)
-        tx = Transaction([payer], Message([ix], payer.pubkey()), self.svm.latest_blockhash())
-        res = self.svm.send_transaction(tx)
-        if isinstance(res, FailedTransactionMetadata):
-            raise RuntimeError(f"swap failed: {res.err()} {list(res.meta().logs())}")
-        token = token_program_cu(res.logs())
-        return int(res.compute_units_consumed()), token
+        return send_measured(self.svm, ix, payer)
 
 
 def run(swaps: int, seed: int) -> dict[str, Any]:

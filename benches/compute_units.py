@@ -13,6 +13,13 @@ import statistics
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from solders.instruction import Instruction
+from solders.keypair import Keypair
+from solders.litesvm import LiteSVM
+from solders.message import Message
+from solders.transaction import Transaction
+from solders.transaction_metadata import FailedTransactionMetadata
+
 from benches.timing import pct
 
 TOKEN_CONSUMED = re.compile(r"Program TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA consumed (\d+) of")
@@ -21,6 +28,15 @@ TOKEN_CONSUMED = re.compile(r"Program TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5D
 def token_program_cu(logs: Iterable[str]) -> int:
     """CU the SPL Token program consumed, summed over its invocations in ``logs``."""
     return sum(int(m.group(1)) for line in logs if (m := TOKEN_CONSUMED.search(line)))
+
+
+def send_measured(svm: LiteSVM, ix: Instruction, payer: Keypair) -> tuple[int, int]:
+    """Send ``ix`` paid and signed by ``payer``; (total CU, token program CU). A failed swap raises."""
+    tx = Transaction([payer], Message([ix], payer.pubkey()), svm.latest_blockhash())
+    res = svm.send_transaction(tx)
+    if isinstance(res, FailedTransactionMetadata):
+        raise RuntimeError(f"swap failed: {res.err()} {list(res.meta().logs())}")
+    return int(res.compute_units_consumed()), token_program_cu(res.logs())
 
 
 def cu_row(totals: list[int], tokens: list[int]) -> dict[str, float]:
