@@ -1,12 +1,14 @@
 """Error codes of Raydium AMM v4, as localnet's reference program (amm_v4.c) returns them.
 
 Custom codes: ``InstructionError(i, Custom(n))`` where n is the position of the variant in
-raydium-amm's ``AmmError`` enum (raydium-io/raydium-amm program/src/error.rs; ``From<AmmError> for
-ProgramError`` is ``Custom(e as u32)``). The whole enum is listed, so a code from the real program can be
-named too; `RETURNED` is the subset amm_v4.c returns. Two builtin errors (not Custom) are returned as well:
-``InvalidInstructionData`` (unknown tag, short data, or a tag the build leaves out) and
-``NotEnoughAccountKeys`` (fewer than 8 accounts for tags 16/17, fewer than 12 for our initialize).
-Where the real program would panic (an unwrap) ours returns the named error the comment lists.
+raydium-amm's ``AmmError`` enum (raydium-io/raydium-amm program/src/error.rs, variants 0-59;
+``From<AmmError> for ProgramError`` is ``Custom(e as u32)``). Variant 60 is from a later version, as a
+third-party generated client lists it, with explicit numbers that agree on 0-59. The whole enum is
+listed, so a code from the real program can be named too; `RETURNED` is the subset amm_v4.c returns.
+Two builtin errors (not Custom) are returned as well: ``InvalidInstructionData`` (unknown tag, short
+data, or a tag the build leaves out) and ``NotEnoughAccountKeys`` (fewer than 8 accounts for tags
+16/17, fewer than 12 for our initialize). Where the real program would panic (an unwrap) ours returns
+the named error the comment lists.
 """
 
 from __future__ import annotations
@@ -77,6 +79,7 @@ class AmmV4Error(IntEnum):
     INIT_LP_AMOUNT_TOO_LESS = 57
     UNKNOWN_AMM_ERROR = 58
     NOT_ALLOWED = 59  # the pool's coin and pc mints are equal
+    LAMPORTS_CALCULATE_ERROR = 60  # a later variant, seen in a third-party generated client of the program
 
 
 # Codes amm_v4.c returns as Custom(n) (tests/programs/test_amm_v4_error_table.py keeps this in step with it).
