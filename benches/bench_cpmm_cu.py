@@ -15,28 +15,21 @@ what two transfers cost whatever the AMM does), our own p50 share (total - token
 
 from __future__ import annotations
 
-import argparse
-import json
 import random
-import re
-import statistics
 from typing import Any
 
 from solders.clock import Clock
 from solders.keypair import Keypair
 from solders.litesvm import LiteSVM
-from solders.message import Message
 from solders.pubkey import Pubkey
-from solders.transaction import Transaction
-from solders.transaction_metadata import FailedTransactionMetadata
 
-from benches.timing import pct
+from benches import compute_units
+from benches.compute_units import cu_row, send_measured
 from localnet.programs import cpmm_accounts as ca
 from localnet.programs import program_path
 from strategies.venues import raydium_cpmm as rc
 
 NOW = 1_750_000_000
-TOKEN_CONSUMED = re.compile(r"Program TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA consumed (\d+) of")
 
 
 class Bench:
@@ -91,12 +84,7 @@ class Bench:
         else:
             q = rc.swap_base_output(r_out * rng.randrange(1, 10) // 1000, r_in, r_out, trade, protocol, fund)
             ix = rc.build_swap_base_output_ix(**common, max_in=q.amount_in, amount_out=q.amount_out)
-        tx = Transaction([payer], Message([ix], payer.pubkey()), self.svm.latest_blockhash())
-        res = self.svm.send_transaction(tx)
-        if isinstance(res, FailedTransactionMetadata):
-            raise RuntimeError(f"swap failed: {res.err()} {list(res.meta().logs())}")
-        token = sum(int(m.group(1)) for line in res.logs() if (m := TOKEN_CONSUMED.search(line)))
-        return int(res.compute_units_consumed()), token
+        return send_measured(self.svm, ix, payer)
 
 
 def run(swaps: int, seed: int) -> dict[str, Any]:
@@ -110,32 +98,12 @@ def run(swaps: int, seed: int) -> dict[str, Any]:
                 total, token = bench.swap(rng, instruction, observed)
                 totals.append(total)
                 tokens.append(token)
-            floor = statistics.median(tokens)
-            own = statistics.median(t - k for t, k in zip(totals, tokens))
-            report[f"{instruction} ({path})"] = {
-                "p50": pct(totals, 50), "p90": pct(totals, 90), "max": max(totals),
-                "token_program_p50": floor, "cpmm_own_p50": own, "ratio_to_floor": statistics.median(totals) / floor,
-                "n": swaps,
-            }  # fmt: skip
+            report[f"{instruction} ({path})"] = cu_row(totals, tokens)
     return report
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--swaps", type=int, default=200, help="swaps per instruction and path")
-    parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    args = parser.parse_args()
-    report = run(args.swaps, args.seed)
-    if args.json:
-        print(json.dumps(report, indent=2))
-        return
-    print(
-        f"{'instruction (oracle path)':42} {'p50':>7} {'p90':>7} {'max':>7} {'token':>7} {'own':>7} {'x floor':>8}"
-    )
-    for name, r in report.items():
-        print(f"{name:42} {r['p50']:>7.0f} {r['p90']:>7.0f} {r['max']:>7.0f} {r['token_program_p50']:>7.0f} "
-              f"{r['cpmm_own_p50']:>7.0f} {r['ratio_to_floor']:>8.2f}")  # fmt: skip
+    compute_units.main(__doc__ or "", run, "instruction (oracle path)", "swaps per instruction and path")
 
 
 if __name__ == "__main__":

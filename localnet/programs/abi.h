@@ -102,6 +102,27 @@ extern void sol_set_return_data(const u8 *data, u64 len);
 
 #define sol_log(s) sol_log_((s), sizeof(s) - 1)
 
+/* ---- refusals: log a line naming the error and what failed, then return the code ---- */
+
+/* Log "<ErrorName>: <context>" then return the code. */
+#define FAIL(code, ctx)                   \
+    do {                                  \
+        sol_log(#code ": " ctx);          \
+        return (u64)(code);               \
+    } while (0)
+
+/* Log the failing account's role, then the code; keeps FAIL's one-line log for typed checks. */
+static u64 fail_account(u64 code, const char *role, u64 role_len) {
+    sol_log_(role, role_len);
+    sol_log_64_(code, 0, 0, 0, 0);
+    return code;
+}
+#define CHECK(expr, role)                                        \
+    do {                                                         \
+        u64 _e = (expr);                                         \
+        if (_e) return fail_account(_e, role, sizeof(role) - 1); \
+    } while (0)
+
 /* ---- small memory helpers (no libc) ---- */
 
 /*

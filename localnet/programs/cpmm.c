@@ -79,12 +79,7 @@
 #define InvalidFeeModel 6013
 /* Failure of a CPI or syscall is passed through unchanged (it is already an error value). */
 
-/* Log "<ErrorName>: <account or context>" then return the code (Anchor logs the account name too). */
-#define FAIL(code, ctx)                   \
-    do {                                  \
-        sol_log(#code ": " ctx);          \
-        return (u64)(code);               \
-    } while (0)
+/* FAIL / CHECK (abi.h) log "<ErrorName>: <account or context>" as Anchor names the account. */
 
 /* ---------------- layouts ---------------- */
 #define FEE_RATE_DENOMINATOR 1000000UL
@@ -219,18 +214,6 @@ static u64 check_token_program(const SolAccountInfo *a) {
     if (!a->executable) return InvalidProgramExecutable;
     return 0;
 }
-
-/* Log the failing account's role, then return the code; keeps FAIL's one-line log for typed checks. */
-static u64 fail_account(u64 code, const char *role, u64 role_len) {
-    sol_log_(role, role_len);
-    sol_log_64_(code, 0, 0, 0, 0);
-    return code;
-}
-#define CHECK(expr, role)                                      \
-    do {                                                       \
-        u64 _e = (expr);                                       \
-        if (_e) return fail_account(_e, role, sizeof(role) - 1); \
-    } while (0)
 
 static u64 authority_matches(const SolPubkey *authority, u8 bump, const SolPubkey *program_id) {
     u8 bump_seed[1] = {bump};

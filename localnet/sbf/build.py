@@ -51,21 +51,25 @@ def program_sources(programs_dir: Path = PROGRAMS_DIR) -> list[Path]:
     return sorted(programs_dir.glob("*.c"))
 
 
-def compile_object(source: Path, out_obj: Path) -> None:
-    """clang-16 -c one C file into a relocatable BPF object."""
+def compile_object(source: Path, out_obj: Path, defines: tuple[str, ...] = ()) -> None:
+    """clang-16 -c one C file into a relocatable BPF object; ``defines`` become ``-D`` flags."""
     clang = find_tool(CLANG)
-    cmd = [clang, *CFLAGS, "-I", str(source.parent), "-c", source.name, "-o", str(out_obj)]
+    flags = [f"-D{d}" for d in defines]
+    cmd = [clang, *CFLAGS, *flags, "-I", str(source.parent), "-c", source.name, "-o", str(out_obj)]
     # Compile from the source directory with a relative name so no absolute path is recorded.
     proc = subprocess.run(cmd, cwd=source.parent, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         raise CompileFailed(source.name, proc.stderr)
 
 
-def build_program(source: Path, out_dir: Path) -> Path:
-    """Compile and post-link one program; returns the path of the written ``.so``."""
+def build_program(source: Path, out_dir: Path, defines: tuple[str, ...] = ()) -> Path:
+    """Compile and post-link one program; returns the path of the written ``.so``.
+
+    ``defines`` (e.g. ``("AMM_V4_NO_V2",)``) select a test build; only the define-free builds are committed.
+    """
     with tempfile.TemporaryDirectory(prefix="sbf-") as tmp:
         obj = Path(tmp) / (source.stem + ".o")
-        compile_object(source, obj)
+        compile_object(source, obj, defines)
         image = link(obj.read_bytes()).image
     out = out_dir / (source.stem + ".so")
     out.write_bytes(image)
@@ -75,10 +79,20 @@ def build_program(source: Path, out_dir: Path) -> Path:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m localnet.sbf.build", description=__doc__.splitlines()[0])
     parser.add_argument("--out-dir", type=Path, default=PROGRAMS_DIR, help="where the .so files go")
+    parser.add_argument("--only", metavar="NAME", help="build only this program (e.g. amm_v4)")
+    parser.add_argument("--define", metavar="NAME", action="append", default=[],
+                        help="compile with -DNAME (a test build, e.g. AMM_V4_NO_V2); needs --out-dir")  # fmt: skip
     args = parser.parse_args(argv)
+    if args.define and args.out_dir.resolve() == PROGRAMS_DIR.resolve():
+        parser.error(
+            "--define makes a test build: give an --out-dir other than the committed programs' directory"
+        )
+    sources = [s for s in program_sources() if args.only in (None, s.stem)]
+    if not sources:
+        parser.error(f"no program named {args.only!r} in {PROGRAMS_DIR}")
     try:
-        for src in program_sources():
-            out = build_program(src, args.out_dir)
+        for src in sources:
+            out = build_program(src, args.out_dir, tuple(args.define))
             print(f"built {out} ({out.stat().st_size} bytes)")
     except SbfError as err:
         print(f"error: {err}", file=sys.stderr)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import struct
 import time
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any, Protocol
 
 from solders.account import Account
@@ -28,7 +29,11 @@ from solders.message import Message
 from solders.pubkey import Pubkey
 from solders.transaction import Transaction
 from solders.transaction_metadata import FailedTransactionMetadata
-from solders.transaction_status import InstructionErrorCustom, TransactionErrorInstructionError
+from solders.transaction_status import (
+    InstructionErrorCustom,
+    InstructionErrorFieldless,
+    TransactionErrorInstructionError,
+)
 
 from localnet.programs import cpmm_accounts as ca
 from localnet.programs import program_path
@@ -43,19 +48,28 @@ FEE_OFFSETS = {"protocol_0": 341, "protocol_1": 349, "fund_0": 357, "fund_1": 36
 @dataclass(frozen=True)
 class TxOutcome:
     """What a sent transaction did: ok, the custom error code if any, the error text, CUs and logs
-    (CUs and logs are filled by the in-process chain only)."""
+    (CUs and logs are filled by the in-process chain only), and the name of a builtin instruction
+    error such as "InvalidInstructionData" if that is what failed."""
 
     ok: bool
     custom_error: int | None
     error: str | None
     compute_units: int = 0
     logs: tuple[str, ...] = ()
+    builtin_error: str | None = None
 
 
 def _custom_code(err: object) -> int | None:
     """The n of InstructionError(_, Custom(n)), else None."""
     if isinstance(err, TransactionErrorInstructionError) and isinstance(err.err, InstructionErrorCustom):
         return int(err.err.code)
+    return None
+
+
+def _builtin_name(err: object) -> str | None:
+    """The variant name of InstructionError(_, <fieldless builtin error>), else None."""
+    if isinstance(err, TransactionErrorInstructionError) and isinstance(err.err, InstructionErrorFieldless):
+        return str(err.err).rsplit(".", 1)[-1]
     return None
 
 
@@ -66,11 +80,11 @@ class Chain(Protocol):
 
 
 class SvmChain:
-    """In-process LiteSVM with cpmm.so loaded."""
+    """In-process LiteSVM with cpmm.so (or ``program``) loaded."""
 
-    def __init__(self, program_id: Pubkey = ca.PROGRAM_ID) -> None:
+    def __init__(self, program_id: Pubkey = ca.PROGRAM_ID, program: Path | None = None) -> None:
         self.svm = LiteSVM()
-        self.svm.add_program(program_id, program_path("cpmm").read_bytes())
+        self.svm.add_program(program_id, (program or program_path("cpmm")).read_bytes())
 
     def set_account(self, pubkey: Pubkey, account: Account) -> None:
         self.svm.set_account(pubkey, account)
@@ -81,8 +95,9 @@ class SvmChain:
         if isinstance(res, FailedTransactionMetadata):
             meta, err = res.meta(), res.err()
             return TxOutcome(
-                False, _custom_code(err), str(err), meta.compute_units_consumed(), tuple(meta.logs())
-            )
+                False, _custom_code(err), str(err), meta.compute_units_consumed(), tuple(meta.logs()),
+                _builtin_name(err),
+            )  # fmt: skip
         return TxOutcome(True, None, None, res.compute_units_consumed(), tuple(res.logs()))
 
     async def send(self, ix: Instruction, signers: list[Keypair]) -> TxOutcome:
@@ -99,10 +114,12 @@ class SvmChain:
 class LocalnetChain:
     """The localnet server (fixture `localnet`), driven over JSON-RPC by the bot's own `rpc.RpcClient`."""
 
-    def __init__(self, net: Any, client: Any, program_id: Pubkey = ca.PROGRAM_ID) -> None:
+    def __init__(
+        self, net: Any, client: Any, program_id: Pubkey = ca.PROGRAM_ID, program: Path | None = None
+    ) -> None:
         self.net = net
         self.client = client  # rpc.client.RpcClient on net.rpc_url
-        net.add_program(program_id, program_path("cpmm"))
+        net.add_program(program_id, program or program_path("cpmm"))
         self._blockhash: Hash | None = None
         self._blockhash_at = 0.0
 
@@ -121,11 +138,25 @@ class LocalnetChain:
             return TxOutcome(False, None, "transaction did not land")
         if status.err is None:
             return TxOutcome(True, None, None)
-        return TxOutcome(False, _custom_code_json(status.err), str(status.err))
+        return TxOutcome(
+            False,
+            _custom_code_json(status.err),
+            str(status.err),
+            builtin_error=_builtin_name_json(status.err),
+        )
 
     async def get_many(self, pubkeys: list[Pubkey]) -> list[bytes | None]:
         res = await self.client.get_multiple_accounts([str(k) for k in pubkeys], commitment="processed")
         return [None if a is None else bytes(a.data) for a in res.accounts]
+
+
+def _builtin_name_json(err: Any) -> str | None:
+    """The name of the RPC's JSON error {"InstructionError": [i, "<Name>"]}, else None."""
+    if isinstance(err, dict) and isinstance(err.get("InstructionError"), list):
+        detail = err["InstructionError"][1]
+        if isinstance(detail, str):
+            return detail
+    return None
 
 
 def _custom_code_json(err: Any) -> int | None:
