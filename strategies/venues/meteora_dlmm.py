@@ -505,6 +505,21 @@ def swap_bin_array_indexes(
     return out
 
 
+def swap_bin_array_addresses(
+    lb_pair: Pubkey,
+    pair: LbPair,
+    ext: BinArrayBitmapExtension | None,
+    swap_for_y: bool,
+    count: int = 3,
+    program_id: Pubkey = DLMM_PROGRAM_ID,
+) -> list[Pubkey]:
+    """PDAs of `swap_bin_array_indexes`: the bin arrays to fetch for a quote, in swap order."""
+    return [
+        bin_array_address(lb_pair, i, program_id)
+        for i in swap_bin_array_indexes(pair, ext, swap_for_y, count)
+    ]
+
+
 def watch_bin_array_indexes(
     pair: LbPair, ext: BinArrayBitmapExtension | None, per_side: int = 3
 ) -> list[int]:
@@ -608,6 +623,21 @@ class DlmmQuote:
         return abs(self.end_active_id - self.start_active_id)
 
 
+def _references(pair: LbPair, now: int) -> dm.References:
+    s, v = pair.parameters, pair.v_parameters
+    return dm.update_references(
+        active_id=pair.active_id,
+        volatility_accumulator=v.volatility_accumulator,
+        volatility_reference=v.volatility_reference,
+        index_reference=v.index_reference,
+        last_update_timestamp=v.last_update_timestamp,
+        filter_period=s.filter_period,
+        decay_period=s.decay_period,
+        reduction_factor=s.reduction_factor,
+        now=now,
+    )
+
+
 def _swap(
     pair: LbPair,
     bin_arrays: Mapping[int, BinArray],
@@ -621,18 +651,10 @@ def _swap(
 ) -> DlmmQuote:
     if not 0 < amount < _U64:
         raise InvalidInput(f"amount {amount} must be in 1..2^64-1")
+    if ext is None and needs_bitmap_extension(pair):
+        raise InvalidInput("the active bin lies beyond the pair's bitmap: supply the bitmap extension")
     s = pair.parameters
-    refs = dm.update_references(
-        active_id=pair.active_id,
-        volatility_accumulator=pair.v_parameters.volatility_accumulator,
-        volatility_reference=pair.v_parameters.volatility_reference,
-        index_reference=pair.v_parameters.index_reference,
-        last_update_timestamp=pair.v_parameters.last_update_timestamp,
-        filter_period=s.filter_period,
-        decay_period=s.decay_period,
-        reduction_factor=s.reduction_factor,
-        now=now,
-    )
+    refs = _references(pair, now)
     va = refs.volatility_accumulator
     base_rate = dm.base_fee_rate(s.base_factor, pair.bin_step, s.base_fee_power_factor)
     fee_on_input = pair.fee_on_input(swap_for_y)
@@ -809,9 +831,9 @@ def quote_from_accounts(
     """`solarb quote` entry: the exact quote from raw account bytes.
 
     Fetch the LbPair, its bitmap-extension PDA (`bitmap_extension_address`; pass None when it does not
-    exist), both mints (data, owner program) and the Clock sysvar, then the arrays of
-    `swap_bin_array_indexes(pair, ext, swap_for_y)` (more when a large swap may walk further).
-    Every bin array must belong to `lb_pair_address`.
+    exist), both mints (data, owner program) and the Clock sysvar (`decode_clock`), then the arrays of
+    `swap_bin_array_addresses(...)`. A swap that walks further raises `BinArrayMissing(index)`: fetch
+    `bin_array_address(lb_pair, index)` and quote again. Every bin array must belong to `lb_pair_address`.
     """
     pair = decode_lb_pair(lb_pair_data)
     ext = None if bitmap_extension_data is None else decode_bitmap_extension(bitmap_extension_data)
@@ -843,17 +865,7 @@ def quote_from_accounts(
 def fee_rates(pair: LbPair, now: int) -> tuple[int, int, int]:
     """(base, variable, total) fee rates in parts of 1e9 for a swap starting now at the active bin."""
     s = pair.parameters
-    refs = dm.update_references(
-        active_id=pair.active_id,
-        volatility_accumulator=pair.v_parameters.volatility_accumulator,
-        volatility_reference=pair.v_parameters.volatility_reference,
-        index_reference=pair.v_parameters.index_reference,
-        last_update_timestamp=pair.v_parameters.last_update_timestamp,
-        filter_period=s.filter_period,
-        decay_period=s.decay_period,
-        reduction_factor=s.reduction_factor,
-        now=now,
-    )
+    refs = _references(pair, now)
     va = dm.volatility_accumulator_at(
         pair.active_id, refs.volatility_reference, refs.index_reference, s.max_volatility_accumulator
     )

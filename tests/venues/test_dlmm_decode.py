@@ -283,6 +283,8 @@ def test_bitmap_extension_walk_crosses_between_the_pair_bitmap_and_both_extensio
     assert dlmm.next_bin_array_index(pair, ext, True, -6657) is None  # beyond the extension's range
     far = dataclasses.replace(pair, active_id=-6000 * 70)
     assert dlmm.needs_bitmap_extension(far) and not dlmm.needs_bitmap_extension(pair)
+    with pytest.raises(InvalidInput, match="bitmap extension"):
+        dlmm.swap_exact_in(far, {}, 1, swap_for_y=True, now=0)
 
 
 def _pair_9t3() -> dlmm.LbPair:

@@ -165,6 +165,9 @@ def test_swap_bin_arrays_and_watch_set_match_the_sdk_walk() -> None:
         left = dlmm.swap_bin_array_indexes(st.pair, st.ext, True, 4)
         right = dlmm.swap_bin_array_indexes(st.pair, st.ext, False, 4)
         assert (left, right) == (s["swap_arrays"]["x_to_y"], s["swap_arrays"]["y_to_x"]), s["active_id"]
+        assert dlmm.swap_bin_array_addresses(st.key, st.pair, st.ext, True, 4) == [
+            dlmm.bin_array_address(st.key, k) for k in left
+        ]
         watch = dlmm.watch_bin_array_indexes(st.pair, st.ext, per_side=3)
         assert watch == sorted(set(left[:3]) | set(right[:3]))
         assert dlmm.watch_bin_array_addresses(st.key, st.pair, st.ext, 3) == [
