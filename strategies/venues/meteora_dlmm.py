@@ -795,22 +795,15 @@ def quote_swap(
 ) -> DlmmQuote:
     """Exact quote with the refusals of `ensure_lb_pair_modelled` (and limit-order bins on the path)."""
     ensure_lb_pair_modelled(pair, clock=clock, mint_x=mint_x, mint_y=mint_y)
-    if exact_in:
-        return swap_exact_in(
-            pair,
-            bin_arrays,
-            amount,
-            swap_for_y=swap_for_y,
-            now=clock.unix_timestamp,
-            bitmap_extension=bitmap_extension,
-        )
-    return swap_exact_out(
+    return _swap(
         pair,
         bin_arrays,
         amount,
         swap_for_y=swap_for_y,
         now=clock.unix_timestamp,
-        bitmap_extension=bitmap_extension,
+        exact_in=exact_in,
+        ext=bitmap_extension,
+        allow_partial_fill=False,
     )
 
 
@@ -992,9 +985,29 @@ def _swap_metas(
     return metas
 
 
-def _check_spl_programs(a: SwapAccounts) -> None:
-    if a.token_x_program != TOKEN_PROGRAM_ID or a.token_y_program != TOKEN_PROGRAM_ID:
+def _build(
+    disc: bytes,
+    args: tuple[tuple[str, int], tuple[str, int]],
+    accounts: SwapAccounts,
+    bin_arrays: Sequence[Pubkey],
+    slices: Sequence[tuple[int, int]] | None,
+    user_is_writable: bool,
+    program_id: Pubkey,
+) -> Instruction:
+    """One swap instruction: `slices` None = the v1 layout (SPL Token only, no memo program, no
+    RemainingAccountsInfo), else the *2 layout."""
+    if slices is None and (
+        accounts.token_x_program != TOKEN_PROGRAM_ID or accounts.token_y_program != TOKEN_PROGRAM_ID
+    ):
         raise ValueError("swap / swap_exact_out take SPL Token mints only; use the *2 variants")
+    (a_name, a), (b_name, b) = args
+    data = _SWAP_ARGS.pack(disc, _u64_arg(a_name, a), _u64_arg(b_name, b))
+    if slices is not None:
+        data += _remaining_accounts_info(slices)
+    metas = _swap_metas(
+        accounts, bin_arrays, program_id, with_memo=slices is not None, user_is_writable=user_is_writable
+    )
+    return Instruction(program_id, data, metas)
 
 
 def build_swap_ix(
@@ -1009,15 +1022,8 @@ def build_swap_ix(
     """DLMM `swap` (exact in; 15 accounts + bin arrays in swap order as remaining accounts).
 
     The user signs; it is writable in the message when it also pays the fee (`user_is_writable`)."""
-    _check_spl_programs(accounts)
-    data = _SWAP_ARGS.pack(
-        SWAP_DISCRIMINATOR, _u64_arg("amount_in", amount_in), _u64_arg("min_amount_out", min_amount_out)
-    )
-    return Instruction(
-        program_id,
-        data,
-        _swap_metas(accounts, bin_arrays, program_id, with_memo=False, user_is_writable=user_is_writable),
-    )
+    args = (("amount_in", amount_in), ("min_amount_out", min_amount_out))
+    return _build(SWAP_DISCRIMINATOR, args, accounts, bin_arrays, None, user_is_writable, program_id)
 
 
 def build_swap2_ix(
@@ -1035,13 +1041,15 @@ def build_swap2_ix(
     `remaining_accounts_slices` describes transfer-hook accounts placed before the bin arrays; pools
     with hooks are refused, so it is normally empty.
     """
-    data = _SWAP_ARGS.pack(
-        SWAP2_DISCRIMINATOR, _u64_arg("amount_in", amount_in), _u64_arg("min_amount_out", min_amount_out)
-    ) + _remaining_accounts_info(remaining_accounts_slices)
-    return Instruction(
+    args = (("amount_in", amount_in), ("min_amount_out", min_amount_out))
+    return _build(
+        SWAP2_DISCRIMINATOR,
+        args,
+        accounts,
+        bin_arrays,
+        remaining_accounts_slices,
+        user_is_writable,
         program_id,
-        data,
-        _swap_metas(accounts, bin_arrays, program_id, with_memo=True, user_is_writable=user_is_writable),
     )
 
 
@@ -1055,16 +1063,9 @@ def build_swap_exact_out_ix(
     program_id: Pubkey = DLMM_PROGRAM_ID,
 ) -> Instruction:
     """DLMM `swap_exact_out` (same accounts as `swap`)."""
-    _check_spl_programs(accounts)
-    data = _SWAP_ARGS.pack(
-        SWAP_EXACT_OUT_DISCRIMINATOR,
-        _u64_arg("max_in_amount", max_in_amount),
-        _u64_arg("out_amount", out_amount),
-    )
-    return Instruction(
-        program_id,
-        data,
-        _swap_metas(accounts, bin_arrays, program_id, with_memo=False, user_is_writable=user_is_writable),
+    args = (("max_in_amount", max_in_amount), ("out_amount", out_amount))
+    return _build(
+        SWAP_EXACT_OUT_DISCRIMINATOR, args, accounts, bin_arrays, None, user_is_writable, program_id
     )
 
 
@@ -1079,13 +1080,13 @@ def build_swap_exact_out2_ix(
     program_id: Pubkey = DLMM_PROGRAM_ID,
 ) -> Instruction:
     """DLMM `swap_exact_out2` (same accounts as `swap2`)."""
-    data = _SWAP_ARGS.pack(
+    args = (("max_in_amount", max_in_amount), ("out_amount", out_amount))
+    return _build(
         SWAP_EXACT_OUT2_DISCRIMINATOR,
-        _u64_arg("max_in_amount", max_in_amount),
-        _u64_arg("out_amount", out_amount),
-    ) + _remaining_accounts_info(remaining_accounts_slices)
-    return Instruction(
+        args,
+        accounts,
+        bin_arrays,
+        remaining_accounts_slices,
+        user_is_writable,
         program_id,
-        data,
-        _swap_metas(accounts, bin_arrays, program_id, with_memo=True, user_is_writable=user_is_writable),
     )
