@@ -157,6 +157,14 @@ class TickArraySequenceInvalidIndex(QuoteError):
     program_error = "TickArraySequenceInvalidIndex"
 
 
+class BinArrayMissing(QuoteError):
+    """A DLMM swap reaches a bin array (by the pair's bitmaps) that was not supplied to the quote."""
+
+    def __init__(self, index: int) -> None:
+        super().__init__(f"bin array {index} is needed but was not supplied")
+        self.index = index
+
+
 class RefusalReason(enum.Enum):
     """Why a pool is excluded instead of approximated (protocols.md "Read this first")."""
 
@@ -169,6 +177,8 @@ class RefusalReason(enum.Enum):
     AMM_ORDERBOOK_STATUS = "amm_orderbook_status"  # AMM v4 status 1: reserves may include OpenBook funds
     NOT_OPEN_YET = "not_open_yet"
     ACCOUNTS_CHANGED = "accounts_changed"  # a pool's vault/mint keys changed after we decoded it
+    DLMM_LIMIT_ORDER = "dlmm_limit_order"  # a bin on the swap path holds limit-order liquidity
+    DLMM_UNSUPPORTED_MODE = "dlmm_unsupported_mode"  # an enum value (fee mode, token flag) we do not know
 
 
 class Unmodelled(VenueError):
