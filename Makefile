@@ -60,8 +60,9 @@ programs: $(STAMP) toolchain
 
 # Official JS SDKs used as offline test oracles (npm registry; pinned in package-lock).
 oracles:
-	@if command -v npm >/dev/null && [ -f $(ORACLES)/package.json ] && [ ! -d $(ORACLES)/node_modules ]; then \
-		(cd $(ORACLES) && npm ci --silent --no-audit --no-fund); \
+	@if command -v npm >/dev/null && [ -f $(ORACLES)/package.json ]; then \
+		stamp=$(ORACLES)/node_modules/.stamp-$$(sha256sum $(ORACLES)/package-lock.json | cut -c1-16); \
+		if [ ! -f $$stamp ]; then (cd $(ORACLES) && npm ci --silent --no-audit --no-fund) && touch $$stamp; fi; \
 	fi
 
 clean-venv:
