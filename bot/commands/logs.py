@@ -10,10 +10,10 @@ import re
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import orjson
 
@@ -56,7 +56,9 @@ def parse_since(text: str, now_ns: int) -> int:
     try:
         when = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        raise UsageError(f"--since {text!r}: expected a duration like 30s, 10m, 2h, 1d or an ISO-8601 time") from None
+        raise UsageError(
+            f"--since {text!r}: expected a duration like 30s, 10m, 2h, 1d or an ISO-8601 time"
+        ) from None
     if when.tzinfo is None:
         when = when.replace(tzinfo=dt.UTC)
     return int(when.timestamp() * 1e9)
@@ -99,83 +101,176 @@ def read_records(path: Path) -> Iterator[dict[str, Any]]:
                     yield rec
 
 
-def follow_records(
-    path: Path, stop: threading.Event, poll_s: float = 0.1, start_offset: int = 0
-) -> Iterator[dict[str, Any]]:
-    """Yield records appended to `path` from `start_offset`, across rotations.
+FileId = tuple[int, int]  # (st_dev, st_ino): a file's identity whatever its name
+_CHUNK = 1 << 20  # bytes read per step: a 50 MB backup is not read into memory at once
+_BACKUP_SUFFIX = re.compile(r"[0-9]+")
 
-    Polls like `tail -F` (the stdlib offers no file-change notification). When the live file's inode
-    changes, the old file is drained, then every backup written since (the rotated files newer than
-    ours, found by inode) is read in order, then the new live file: several rotations between two
-    polls lose nothing as long as the backups still exist.
+
+class Follower:
+    """Follows a size-rotated log like `tail -F`, by inode, so no record is lost or repeated.
+
+    It starts at the oldest backup. Each `poll` step reads the next chunk of the current file; at its
+    end, if the live file is another one, it walks the backups by inode, finishes the current file (the
+    writer closes a file before it renames it) and moves to the file rotated right after it, so it
+    catches up across any number of rotations between two steps. It holds only the file it reads: a
+    file it knew of but had not opened yet, deleted meanwhile by rotation (more rotations than backups),
+    is lost, and `warn` says so once with the count.
     """
-    queue: list[Any] = []  # open files still to read, oldest first; the last one is followed
-    pending = b""
-    while not stop.is_set():
-        if not queue:
-            try:
-                fh = open(path, "rb")  # noqa: SIM115 - closed on rotation or exit
-            except FileNotFoundError:
-                stop.wait(poll_s)
-                continue
-            fh.seek(start_offset)
-            start_offset = 0
-            queue.append(fh)
-        fh = queue[0]
-        chunk = fh.read()
-        if chunk:
-            pending += chunk
-            *lines, pending = pending.split(b"\n")
-            for line in lines:
-                rec = parse_line(line)
-                if rec is not None:
-                    yield rec
-            continue
-        if len(queue) > 1:  # a finished backup: move on to the next newer file
-            queue.pop(0).close()
-            continue
-        inode = os.fstat(fh.fileno()).st_ino
+
+    def __init__(self, path: Path, warn: Callable[[str], None] | None = None) -> None:
+        self.path = path
+        self.idle = False  # the last step found nothing to do: wait before the next one
+        self._warn = warn or (lambda msg: print(msg, file=sys.stderr, flush=True))
+        self._fh: BinaryIO | None = None
+        self._id: FileId = (0, 0)
+        self._pending = b""  # the last line so far: the writer may be mid-write
+        self._ahead: list[FileId] = []  # files rotated after ours, oldest first, as of the last walk
+
+    def poll(self) -> list[dict[str, Any]]:
+        """One step: the next records of the current file, or a move to the file rotated after it."""
+        out: list[dict[str, Any]] = []
+        self.idle = True
+        if self._fh is not None:
+            chunk = self._fh.read(_CHUNK)
+            if chunk:
+                self.idle = False
+                self._take(chunk, out)
+                return out
+            if self._is_live():
+                return out
+        chain = _chain(self.path)
+        if not chain or chain[-1][1] != self.path:
+            return out  # mid-rotation, or no log yet: look again next step
+        ids = [fid for fid, _ in chain]
+        ours = self._fh is not None and self._id in ids
+        newer = chain[ids.index(self._id) + 1 :] if ours else chain  # ours deleted: all that is left is newer
+        if not newer:
+            return out
+        self._note_lost(
+            [fid for fid, _ in newer], ours_gone=self._fh is not None and not ours, backups=len(ids) - 1
+        )
+        self._ahead = [fid for fid, _ in newer]
+        nxt = _open(*newer[0])
+        if nxt is None:
+            return out  # renamed again since the walk: walk again next step
+        if self._fh is not None:
+            self._take(self._fh.read(), out)  # ours is complete now: its last bytes
+            self._take(b"\n", out)  # and its last line, even without a newline
+            self._fh.close()
+        self._fh, self._id, self._pending = nxt, self._ahead.pop(0), b""
+        self.idle = False
+        return out
+
+    def close(self) -> None:
+        if self._fh is not None:
+            self._fh.close()
+            self._fh = None
+
+    def _take(self, chunk: bytes, out: list[dict[str, Any]]) -> None:
+        *lines, self._pending = (self._pending + chunk).split(b"\n")
+        for line in lines:
+            rec = parse_line(line)
+            if rec is not None:
+                out.append(rec)
+
+    def _is_live(self) -> bool:
+        assert self._fh is not None
         try:
-            st = os.stat(path)
+            st = os.stat(self.path)
         except FileNotFoundError:
-            stop.wait(poll_s)  # between the rename and the new file: look again shortly
-            continue
-        rotated = st.st_ino != inode or st.st_size < fh.tell()
-        if not rotated:
-            stop.wait(poll_s)
-            continue
-        if st.st_ino == inode:  # truncated in place: start over
-            fh.seek(0)
-            continue
-        queue.extend(_newer_files(path, inode))
-        if len(queue) == 1:  # truncated in place, or the live file is gone for now
-            queue.pop(0).close()
-    for fh in queue:
-        fh.close()
+            return False
+        if (st.st_dev, st.st_ino) != self._id:
+            return False
+        if st.st_size < self._fh.tell():  # truncated in place: start over
+            self._fh.seek(0)
+            self._pending = b""
+        return True
+
+    def _note_lost(self, newer: list[FileId], *, ours_gone: bool, backups: int) -> None:
+        # The known files that survived come first in `newer`, in order; a known one found elsewhere
+        # is a new file that was given a deleted one's inode number.
+        lost, i, newest_kept = 0, 0, not ours_gone
+        for fid in self._ahead:
+            newest_kept = i < len(newer) and newer[i] == fid
+            if newest_kept:
+                i += 1
+            else:
+                lost += 1
+        if lost:
+            files = "file" if lost == 1 and newest_kept else "files"
+            more = "" if newest_kept else " or more"
+            self._warn(
+                f"solarb logs: {lost}{more} rotated log {files} deleted unread (the log rotated more times than"
+                f" its {backups} backups while this follower was behind): their records are missing"
+            )
+        elif not newest_kept and backups:
+            self._warn(
+                f"solarb logs: the log rotated past all its {backups} backups while this follower was behind:"
+                " records written in between may be missing"
+            )
 
 
-def _newer_files(path: Path, inode: int) -> list[Any]:
-    """Open the backups rotated after the file with `inode` (newest last), then the live file."""
-    found: list[tuple[int, Path]] = []
-    i = 1
-    while (p := path.with_name(f"{path.name}.{i}")).exists():
-        try:
-            found.append((os.stat(p).st_ino, p))
-        except FileNotFoundError:
-            break
-        i += 1
-    newer = []
-    for ino, p in found:  # .1 (newest) upwards
-        if ino == inode:
-            break
-        newer.append(p)
+def _scan(path: Path) -> list[tuple[FileId, Path]]:
+    """The log's files oldest first, by the backup number in their names, then the live file."""
+    prefix = f"{path.name}."
+    try:
+        names = os.listdir(path.parent)
+    except FileNotFoundError:
+        return []
+    numbers = sorted(
+        (
+            int(n[len(prefix) :])
+            for n in names
+            if n.startswith(prefix) and _BACKUP_SUFFIX.fullmatch(n[len(prefix) :])
+        ),
+        reverse=True,
+    )
     out = []
-    for p in [*reversed(newer), path]:
+    for p in [*(path.with_name(f"{prefix}{n}") for n in numbers), path]:
         try:
-            out.append(open(p, "rb"))  # noqa: SIM115
+            st = os.stat(p)
         except FileNotFoundError:
             continue
+        out.append(((st.st_dev, st.st_ino), p))
     return out
+
+
+def _chain(path: Path) -> list[tuple[FileId, Path]] | None:
+    """The log's files oldest first as they were at one instant, or None while a rotation moves them.
+
+    Rotation only moves a file to a higher number, so a name that shows the same file in two scans in a
+    row showed it all along: two equal scans are the state at the instant between them.
+    """
+    first = _scan(path)
+    return first if _scan(path) == first else None
+
+
+def _open(fid: FileId, path: Path) -> BinaryIO | None:
+    """`path` opened if it is still the file `fid`."""
+    try:
+        fh = open(path, "rb")  # noqa: SIM115 - the follower closes it when it moves on
+    except FileNotFoundError:
+        return None
+    st = os.fstat(fh.fileno())
+    if (st.st_dev, st.st_ino) != fid:
+        fh.close()
+        return None
+    return fh
+
+
+def follow_records(path: Path, stop: threading.Event, poll_s: float = 0.1) -> Iterator[dict[str, Any]]:
+    """Yield every record of `path` and its backups, oldest first, then new ones as they are written.
+
+    Polls like `tail -F` (the stdlib offers no file-change notification) until `stop` is set.
+    """
+    follower = Follower(path)
+    try:
+        while not stop.is_set():
+            yield from follower.poll()
+            if follower.idle:
+                stop.wait(poll_s)
+    finally:
+        follower.close()
 
 
 def register(sub: Any) -> None:
@@ -186,10 +281,14 @@ def register(sub: Any) -> None:
     )
     p.add_argument("path", nargs="?", default=DEFAULT_PATH, help=f"log file (default {DEFAULT_PATH})")
     p.add_argument("-f", "--follow", action="store_true", help="keep printing new records, across rotation")
-    p.add_argument("--event", action="append", default=[], metavar="E", help="only this event (glob; repeatable)")
+    p.add_argument(
+        "--event", action="append", default=[], metavar="E", help="only this event (glob; repeatable)"
+    )
     p.add_argument("--level", choices=list(LEVELS), help="only this level and above")
     p.add_argument("--since", metavar="T", help="only records newer than 10m / 2h / 1d or an ISO-8601 time")
-    p.add_argument("--where", action="append", default=[], metavar="K=V", help="only records whose field K equals V")
+    p.add_argument(
+        "--where", action="append", default=[], metavar="K=V", help="only records whose field K equals V"
+    )
     p.add_argument("--json", action="store_true", help="print raw JSON lines")
     p.set_defaults(func=run)
 
@@ -209,23 +308,13 @@ def run(args: argparse.Namespace) -> int:
 
     def show(rec: dict[str, Any]) -> None:
         if flt.match(rec):
-            out.write(orjson.dumps(rec).decode() + "\n" if args.json else format_record(rec, color=color) + "\n")
+            out.write(
+                orjson.dumps(rec).decode() + "\n" if args.json else format_record(rec, color=color) + "\n"
+            )
 
     try:
         if args.follow:
-            files = log_files(path)
-            offset = 0
-            for p in files:
-                data = p.read_bytes()
-                if p == path:
-                    data = data[: data.rfind(b"\n") + 1]
-                    offset = len(data)
-                for line in data.splitlines():
-                    rec = parse_line(line)
-                    if rec is not None:
-                        show(rec)
-            out.flush()
-            for rec in follow_records(path, threading.Event(), start_offset=offset):
+            for rec in follow_records(path, threading.Event()):
                 show(rec)
                 out.flush()
         else:

@@ -9,8 +9,8 @@ from pathlib import Path
 import orjson
 
 from bot.cli import main
-from bot.commands.logs import follow_records, read_records
-from bot.logs import Log
+from bot.commands.logs import Follower, follow_records, read_records
+from bot.logs import Log, RotatingFile
 
 
 def _records(path: Path) -> list[dict]:
@@ -126,3 +126,112 @@ def test_follow_across_rotation(tmp_path):
     assert (tmp_path / "l.jsonl.3").exists()
     missing = sorted(set(range(total)) - set(got))
     assert got == list(range(total)), (len(got), missing[:20], len(missing))
+
+
+# The follower driven step by step against the real writer's RotatingFile (no thread, no timing):
+# between two steps the follower is paused, as when `solarb logs -f` sits behind a slow pipe.
+
+
+def _write(w: RotatingFile, start: int, stop: int) -> None:
+    for i in range(start, stop):
+        w.write(orjson.dumps({"i": i, "pad": "z" * 40}) + b"\n")
+    w.flush()
+
+
+def _drain(f: Follower) -> list[int]:
+    got: list[int] = []
+    for _ in range(10_000):
+        got += [r["i"] for r in f.poll()]
+        if f.idle:
+            return got
+    raise AssertionError("the follower never caught up")
+
+
+def _backups(tmp_path: Path) -> int:
+    return len(list(tmp_path.glob("l.jsonl.*")))
+
+
+def test_follower_catches_up_across_many_rotations_between_two_steps(tmp_path, capsys):
+    p = tmp_path / "l.jsonl"
+    w = RotatingFile(p, max_bytes=1_000, backups=100)  # about 16 records a file
+    _write(w, 0, 50)
+    f = Follower(p)
+    got = _drain(f)  # starts at the oldest backup
+    assert got == list(range(50)) and _backups(tmp_path) >= 2
+    before = _backups(tmp_path)
+    _write(w, 50, 250)  # paused on the live file while it rotates about 12 times
+    assert _backups(tmp_path) - before >= 10
+    for _ in range(4):
+        got += [r["i"] for r in f.poll()]
+    assert 50 < len(got) < 250  # partway through the backups written meanwhile
+    before = _backups(tmp_path)
+    _write(w, 250, 450)  # paused inside a backup while the log rotates again about 12 times
+    assert _backups(tmp_path) - before >= 10
+    got += _drain(f)
+    f.close()
+    assert got == list(range(450))  # each record once, in order
+    assert capsys.readouterr().err == ""
+
+
+def test_follower_emits_a_line_once_it_is_whole(tmp_path):
+    p = tmp_path / "l.jsonl"
+    w = RotatingFile(p, max_bytes=10_000, backups=3)
+    line = orjson.dumps({"i": 1}) + b"\n"
+    w.write(orjson.dumps({"i": 0}) + b"\n" + line[:5])
+    w.flush()  # the writer is mid-line
+    f = Follower(p)
+    assert _drain(f) == [0]
+    w.write(line[5:])
+    w.flush()
+    assert _drain(f) == [1]
+    w.write(orjson.dumps({"i": 2}))  # a last line the writer never ended, then rotation
+    w.rotate()
+    _write(w, 3, 4)
+    assert _drain(f) == [2, 3]  # neither lost nor glued to the next file's first line
+    f.close()
+
+
+def test_follower_warns_once_when_rotation_deletes_a_file_it_had_not_read(tmp_path, capsys):
+    p = tmp_path / "l.jsonl"
+    w = RotatingFile(p, max_bytes=10**9, backups=2)  # rotated by hand: each file is 10 records
+    for start in (0, 10):
+        _write(w, start, start + 10)
+        w.rotate()
+    _write(w, 20, 30)  # .2 = 0-9, .1 = 10-19, live = 20-29
+    f = Follower(p)
+    got = [r["i"] for r in f.poll()] + [r["i"] for r in f.poll()]
+    assert got == list(range(10))  # it read .2 and knows .1 and the live file are next
+    for start in (30, 40):
+        w.rotate()
+        _write(w, start, start + 10)  # deletes 0-9 (open, so still read) then 10-19 (never opened)
+    got += _drain(f)
+    assert got == [*range(10), *range(20, 50)]
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and err[0].startswith("solarb logs: 1 rotated log file deleted unread"), err
+    _write(w, 50, 55)
+    assert _drain(f) == list(range(50, 55))
+    assert capsys.readouterr().err == ""  # said once
+    f.close()
+
+
+def test_follower_says_when_it_cannot_tell_how_much_was_lost(tmp_path, capsys):
+    p = tmp_path / "l.jsonl"
+    w = RotatingFile(p, max_bytes=10**9, backups=2)
+    _write(w, 0, 10)
+    w.rotate()
+    _write(w, 10, 20)  # .1 = 0-9, live = 10-19
+    f = Follower(p)
+    assert f.poll() == [] and [r["i"] for r in f.poll()] == list(range(10))  # knows the live file is next
+    for start in (20, 30, 40, 50):
+        w.rotate()
+        _write(w, start, start + 10)  # deletes 10-19 (known, never opened) and 20-29 (never seen)
+    assert _drain(f) == list(range(30, 60))
+    (err,) = capsys.readouterr().err.splitlines()
+    assert err.startswith("solarb logs: 1 or more rotated log files deleted unread"), err
+    for start in (60, 70, 80):
+        w.rotate()  # paused on the live file through three rotations: with two backups it is gone,
+        _write(w, start, start + 10)  # and whether a file was skipped after it cannot be told
+    assert _drain(f) == list(range(60, 90))
+    (err,) = capsys.readouterr().err.splitlines()
+    assert "rotated past all its 2 backups" in err and "may be missing" in err, err
+    f.close()
