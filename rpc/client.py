@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 
 from rpc import requests as rq
 from rpc.http import HttpTransport, Transport
+from rpc.redact import redact_url
 from rpc.requests import (
     AccountAt,
     AccountsAt,
@@ -45,6 +46,8 @@ class RpcClient:
         transport: Transport | None = None,
     ) -> None:
         self.url = url
+        self.endpoint = redact_url(url)
+        """How messages name this endpoint: scheme, host and port only (`rpc.redact.redact_url`)."""
         self.timeout_s = timeout_s
         self.transport: Transport = transport or HttpTransport(url, connections=connections)
         self._ids = itertools.count(1)

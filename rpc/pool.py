@@ -29,8 +29,8 @@ class EndpointConfig:
     """One endpoint. Lower ``priority`` is preferred; ``rate_limit_rps`` None means unlimited."""
 
     name: str
-    http_url: str
-    ws_url: str | None = None
+    http_url: str = field(repr=False)  # may embed an API key: never in a repr
+    ws_url: str | None = field(default=None, repr=False)
     priority: int = 0
     roles: frozenset[Role] = frozenset({Role.READ, Role.SEND})
     rate_limit_rps: float | None = None
