@@ -302,6 +302,30 @@ class _Conn(asyncio.Protocol):
             fut.set_result(_Response(self._status, self._retry_after, self._keep_alive, body))
 
 
+class Exchange:
+    """One request written on a connection, awaiting its response (`HttpTransport.write_now`)."""
+
+    __slots__ = ("conn", "data", "deadline", "fut", "retried", "reused", "timeout_s")
+
+    def __init__(
+        self,
+        conn: _Conn,
+        fut: asyncio.Future[_Response],
+        data: bytes,
+        deadline: float,
+        timeout_s: float,
+        reused: bool,
+        retried: bool,
+    ) -> None:
+        self.conn = conn
+        self.fut = fut
+        self.data = data
+        self.deadline = deadline
+        self.timeout_s = timeout_s
+        self.reused = reused
+        self.retried = retried
+
+
 class HttpTransport:
     """HTTP/1.1 keep-alive POST transport to one URL with up to ``connections`` persistent connections.
 
@@ -376,37 +400,94 @@ class HttpTransport:
 
     async def request(self, body: bytes, timeout_s: float) -> bytes:
         """POST ``body``; the 200 body, or `Timeout` / `TransportError` / `HttpStatusError`."""
-        data = self._head + b"%d\r\n\r\n" % len(body) + body
-        loop = self._loop
-        deadline = loop.time() + timeout_s
-        for attempt in (0, 1):
-            conn = self._idle.pop() if self._idle else None
-            if conn is None or not conn.usable or conn.closing():
-                conn = await self._acquire(deadline, timeout_s)
-            reused = conn.served > 0
-            conn.deadline = deadline
-            fut = conn.start(data)
-            if deadline < self._watchdog_at:
-                self._arm_watchdog(deadline)
+        exchange = self.write_now(body, timeout_s)
+        if exchange is None:
+            deadline = self._loop.time() + timeout_s
+            conn = await self._acquire(deadline, timeout_s)
+            exchange = self._start(conn, self._frame(body), deadline, timeout_s, retried=False)
+        return await self.response(exchange)
+
+    def write_now(self, body: bytes, timeout_s: float) -> Exchange | None:
+        """POST ``body`` on an idle open connection without awaiting: the request is handed to the
+        socket before this returns. None when no connection is idle (then use `request`). Every
+        exchange returned must be passed to `response`, which also returns its connection."""
+        conn = self._idle_conn()
+        if conn is None:
+            return None
+        return self._start(conn, self._frame(body), self._loop.time() + timeout_s, timeout_s, retried=False)
+
+    async def response(self, exchange: Exchange) -> bytes:
+        """The answer to a `write_now` exchange, with `request`'s errors; a reused connection that
+        closed before any response byte is replaced and the request re-sent once."""
+        ex = exchange
+        while True:
+            conn, fut = ex.conn, ex.fut
+            again = False
             try:
                 resp = await fut
             except _Expired:
-                raise Timeout(self.endpoint, timeout_s) from None
+                raise Timeout(self.endpoint, ex.timeout_s) from None
             except _Dropped as err:
-                if attempt == 0 and reused and not err.partial:
-                    continue
-                raise TransportError(self.endpoint, self._scrub(str(err))) from (err.cause or err)
+                if ex.retried or not ex.reused or err.partial:
+                    raise TransportError(self.endpoint, self._scrub(str(err))) from (err.cause or err)
+                again = True
             finally:
-                if not fut.done():  # cancelled by the caller: the response would desync the stream
+                # Cancelled by the caller (which cancels ``fut`` too) or failed: a late response on
+                # this socket would be read as the next request's, so the socket goes.
+                if not fut.done() or fut.cancelled():
                     conn.abort()
                 self._release(conn)
+            if again:
+                fresh = await self._acquire(ex.deadline, ex.timeout_s)
+                ex = self._start(fresh, ex.data, ex.deadline, ex.timeout_s, retried=True)
+                continue
             if resp.status != 200:
                 body = self._scrub(resp.body.decode("utf-8", "replace")).encode()
                 if resp.status == 429:
                     raise RateLimited(self.endpoint, 429, resp.retry_after_s, body)
                 raise HttpStatusError(self.endpoint, resp.status, resp.retry_after_s, body)
             return resp.body
-        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def connect(self, n: int | None = None, *, timeout_s: float = 5.0) -> int:
+        """Open connections now, until ``n`` (default: all the pool may hold) are idle, so the first
+        requests pay no handshake. Returns how many were opened; raises like `request`."""
+        want = self._max if n is None else min(n, self._max)
+        deadline = self._loop.time() + timeout_s
+        opened = 0
+        while sum(1 for c in self._idle if c.usable and not c.closing()) < want and self._slots > 0:
+            if self._closed:
+                raise TransportError(self.endpoint, "transport is closed")
+            self._slots -= 1
+            try:
+                conn = await self._connect(deadline, timeout_s)
+            except BaseException:
+                self._slots += 1
+                self._wake()
+                raise
+            self._release(conn)
+            opened += 1
+        return opened
+
+    def _frame(self, body: bytes) -> bytes:
+        return self._head + b"%d\r\n\r\n" % len(body) + body
+
+    def _idle_conn(self) -> _Conn | None:
+        idle = self._idle
+        while idle:
+            conn = idle.pop()
+            if conn.usable and not conn.closing():
+                return conn
+        return None
+
+    def _start(
+        self, conn: _Conn, data: bytes, deadline: float, timeout_s: float, *, retried: bool
+    ) -> Exchange:
+        reused = conn.served > 0
+        conn.deadline = deadline
+        fut = conn.start(data)
+        if deadline < self._watchdog_at:
+            self._arm_watchdog(deadline)
+        return Exchange(conn, fut, data, deadline, timeout_s, reused, retried)
 
     def _scrub(self, text: str) -> str:
         return redact_text(text, self.url, self._secrets)
@@ -439,10 +520,9 @@ class HttpTransport:
             raise TransportError(self.endpoint, "transport is closed")
         loop = self._loop
         while True:
-            while self._idle:
-                conn = self._idle.pop()
-                if conn.usable and not conn.closing():
-                    return conn
+            conn = self._idle_conn()
+            if conn is not None:
+                return conn
             if self._slots > 0:
                 self._slots -= 1
                 try:

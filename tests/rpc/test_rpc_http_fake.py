@@ -101,7 +101,10 @@ async def test_keep_alive_reuses_one_connection_and_sends_proper_head() -> None:
 async def test_429_with_retry_after_is_rate_limited() -> None:
     async def h(w: asyncio.StreamWriter, body: bytes, n: int) -> bool:
         msg = b'{"jsonrpc":"2.0","error":{"code":429,"message":"Too many requests"}}'
-        w.write(b"HTTP/1.1 429 Too Many Requests\r\nRetry-After: 3\r\nContent-Length: %d\r\n\r\n%s" % (len(msg), msg))
+        w.write(
+            b"HTTP/1.1 429 Too Many Requests\r\nRetry-After: 3\r\nContent-Length: %d\r\n\r\n%s"
+            % (len(msg), msg)
+        )
         return True
 
     async with FakeServer(h) as srv:
@@ -154,7 +157,7 @@ async def test_chunked_body_split_across_writes_with_extension_and_trailer() -> 
 
 async def test_interim_100_and_close_delimited_body() -> None:
     async def h(w: asyncio.StreamWriter, body: bytes, n: int) -> bool:
-        w.write(b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.0 200 OK\r\n\r\n{\"a\":1}")
+        w.write(b'HTTP/1.1 100 Continue\r\n\r\nHTTP/1.0 200 OK\r\n\r\n{"a":1}')
         return False
 
     async with FakeServer(h) as srv:
@@ -167,7 +170,7 @@ async def test_interim_100_and_close_delimited_body() -> None:
 
 async def test_drop_mid_response_is_transport_error() -> None:
     async def h(w: asyncio.StreamWriter, body: bytes, n: int) -> bool:
-        w.write(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{\"partial")
+        w.write(b'HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{"partial')
         await w.drain()
         return False
 
