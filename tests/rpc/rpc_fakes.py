@@ -13,6 +13,7 @@ import asyncio
 import base64
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import orjson
 from solders.signature import Signature
@@ -91,7 +92,8 @@ class FakeEndpoint:
                 body = await reader.readexactly(length)
                 arrived = time.monotonic_ns()
                 req = orjson.loads(body)
-                self.seen.append(Seen(req.get("method", "?"), arrived, body))
+                method = "batch" if isinstance(req, list) else req.get("method", "?")
+                self.seen.append(Seen(method, arrived, body))
                 mode = self.mode
                 if mode == "close":
                     break
@@ -121,8 +123,8 @@ class FakeEndpoint:
         finally:
             writer.close()
 
-    async def _answer(self, req: dict[str, object], body: bytes) -> bytes:
-        method = req.get("method")
+    async def _answer(self, req: Any, body: bytes) -> bytes:
+        method = req.get("method") if isinstance(req, dict) else "batch"
         if self._upstream is not None:
             reply = await self._upstream.request(body, 10.0)
             if self.mode == "lag" and method == "getSlot":

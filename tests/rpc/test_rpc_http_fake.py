@@ -370,3 +370,37 @@ def test_framing_survives_any_split_of_the_byte_stream(
             assert conn.usable
     finally:
         loop.close()
+
+
+async def test_a_cancelled_request_drops_its_socket_so_its_late_answer_reaches_nobody() -> None:
+    async def h(w: asyncio.StreamWriter, body: bytes, n: int) -> bool:
+        await asyncio.sleep(0.1 if n == 1 else 0)
+        w.write(ok(body))
+        return True
+
+    async with FakeServer(h) as srv:
+        t = HttpTransport(srv.url, connections=1)
+        first = asyncio.create_task(t.request(b"first", 5.0))
+        await asyncio.sleep(0.02)
+        first.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await first
+        assert await t.request(b"second", 5.0) == b"second"  # not the late answer to "first"
+        assert t.connects == 2
+        await t.close()
+
+
+async def test_write_now_and_connect() -> None:
+    async def h(w: asyncio.StreamWriter, body: bytes, n: int) -> bool:
+        w.write(ok(body))
+        return True
+
+    async with FakeServer(h) as srv:
+        t = HttpTransport(srv.url, connections=2)
+        assert t.write_now(b"x", 1.0) is None  # nothing open yet
+        assert await t.connect() == 2 and await t.connect() == 0 and srv.connections == 2
+        a, b = t.write_now(b"a", 1.0), t.write_now(b"b", 1.0)
+        assert a is not None and b is not None and t.write_now(b"c", 1.0) is None  # both busy
+        assert [await t.response(a), await t.response(b)] == [b"a", b"b"]
+        assert await t.request(b"d", 1.0) == b"d" and t.connects == 2
+        await t.close()

@@ -323,7 +323,9 @@ async def test_pool_probe_ranks_and_sender_fans_out(localnet: Any) -> None:
         ranked = [e.name for e in pool.ranked(Role.SEND)]
         assert ranked[-1] == "dead" and set(ranked[:2]) == {"local-a", "local-b"}
         dead_health = pool.by_name("dead").health
-        assert dead_health.consecutive_failures == 1 and isinstance(dead_health.last_error, errors.TransportError)
+        assert dead_health.consecutive_failures == 1 and isinstance(
+            dead_health.last_error, errors.TransportError
+        )
         live = pool.by_name("local-a").health
         assert live.latency_s is not None and live.slot is not None and live.slot_lag == 0
 

@@ -12,6 +12,7 @@ import ssl
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -212,7 +213,7 @@ async def test_busy_connection_defers_the_write_and_wrong_signature_is_malformed
         await pool.close()
 
     class WrongSig(FakeEndpoint):
-        async def _answer(self, req: dict[str, object], body: bytes) -> bytes:
+        async def _answer(self, req: Any, body: bytes) -> bytes:
             return orjson.dumps({"jsonrpc": "2.0", "result": SIG, "id": req["id"]})
 
     async with WrongSig("ok") as liar:
