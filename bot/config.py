@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.errors import ConfigError
 from bot.ledger.config import LedgerConfig
+from rpc.redact import redact_url
 from strategies.venues import registry
 from strategies.venues.base import Venue
 
@@ -127,6 +128,7 @@ class EndpointConfig:
 class RpcConfig:
     commitment: str = _f("processed", help="commitment for reads and subscriptions", choices=("processed", "confirmed", "finalized"))
     endpoints: tuple[EndpointConfig, ...] = _f((), help="[[rpc.endpoints]] entries; default: one from the cluster preset")
+    probe_interval_ms: int = _f(1_000, help="health probe (getSlot) of every endpoint, off the hot path; ranks reads and sends", lo=50, hi=600_000)
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,6 +174,8 @@ class ExecutionConfig:
     slippage_bps: int = _f(0, help="min-out tolerance per leg; the last leg never goes below all costs + min_profit", lo=0, hi=5_000)
     working_balance_lamports: int = _f(1_000_000_000, help="wSOL working balance wrapped at start-up", lo=0, hi=U64_MAX)
     budget_ms: int = _f(10, help="decision -> submitted budget; older opportunities are dropped", lo=1, hi=10_000)
+    send_fan_out: int = _f(3, help="the same signed bytes go to this many of the healthiest send endpoints at once", lo=1, hi=16)
+    rebroadcast_ms: int = _f(400, help="the same signed bytes are sent again this often until they land or their blockhash expires", lo=20, hi=10_000)
 
 
 @dataclass(frozen=True, slots=True)
@@ -464,14 +468,6 @@ def _check_semantics(cfg: Config, ld: _Loader) -> None:
             ld.fail("feeds.symbols", sym, f'"{pair}" must be BASE/QUOTE with QUOTE one of {", ".join(sorted(USD_QUOTES))}')
         if base != "SOL" and base not in cfg.tokens:
             ld.fail("feeds.symbols", sym, f'base "{base}" is not an alias in [tokens]')
-
-
-def redact_url(url: str) -> str:
-    """Scheme, host and port only: RPC urls often embed API keys in the path or query."""
-    m = re.match(r"^([a-z]+://[^/?#]+)(.*)$", url)
-    if not m:
-        return "<url>"
-    return m.group(1) + ("/…" if m.group(2) not in ("", "/") else "")
 
 
 def default_ws_url(http_url: str) -> str:

@@ -58,7 +58,7 @@ class RotatingFile:
         self.max_bytes = max_bytes
         self.backups = backups
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._fh = open(path, "ab")  # noqa: SIM115 - kept open for the writer's lifetime
+        self._fh = _open_private(path)  # kept open for the writer's lifetime
         self._size = self._fh.tell()
 
     def write(self, data: bytes) -> None:
@@ -80,7 +80,7 @@ class RotatingFile:
             os.replace(self.path, self.path.with_name(f"{self.path.name}.1"))
         else:
             self.path.unlink(missing_ok=True)
-        self._fh = open(self.path, "ab")  # noqa: SIM115
+        self._fh = _open_private(self.path)
         self._size = 0
 
     def close(self) -> None:
@@ -200,3 +200,11 @@ def open_log(cfg: Any) -> Log:
         queue_size=cfg.queue_size,
         console=cfg.console,
     )
+
+
+def _open_private(path: Any) -> Any:
+    """Append-open a log file readable by its owner only (0600): records name wallets, routes and
+    endpoints; an existing file with looser permissions is tightened."""
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    os.fchmod(fd, 0o600)
+    return os.fdopen(fd, "ab")

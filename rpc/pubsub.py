@@ -102,7 +102,7 @@ class PubSubClient:
 
     def __init__(
         self,
-        ws_url: str,
+        ws_url: str | Sequence[str],
         *,
         on_account: OnAccount,
         on_error: OnError,
@@ -118,10 +118,12 @@ class PubSubClient:
         max_frame_bytes: int = 64 * 1024 * 1024,
         rng: random.Random | None = None,
     ) -> None:
-        self.ws_url = ws_url
-        self.endpoint = redact_url(ws_url)
-        """How errors name this endpoint: scheme, host and port only (`rpc.redact.redact_url`)."""
-        self._secrets = secret_parts(ws_url)
+        # Several URLs (in order of preference): a connection that cannot be opened moves to the next.
+        self._urls = [ws_url] if isinstance(ws_url, str) else list(ws_url)
+        if not self._urls:
+            raise ValueError("PubSubClient needs at least one websocket URL")
+        self._url_index = 0
+        self._secrets = tuple(part for url in self._urls for part in secret_parts(url))
         self.on_account = on_account
         self.on_error = on_error
         self.on_slot = on_slot
@@ -145,6 +147,16 @@ class PubSubClient:
         self._ready = asyncio.Event()
         self._stop = asyncio.Event()
 
+    @property
+    def ws_url(self) -> str:
+        """The URL in use (or tried next)."""
+        return self._urls[self._url_index]
+
+    @property
+    def endpoint(self) -> str:
+        """How errors name this endpoint: scheme, host and port only (`rpc.redact.redact_url`)."""
+        return redact_url(self.ws_url)
+
     # -- lifecycle ------------------------------------------------------------------------------
 
     @property
@@ -165,6 +177,7 @@ class PubSubClient:
         base_s, cap_s = self._backoff
         delays = backoff_delays(base_s, cap_s, self._rng)
         while not self._closing:
+            opened = False
             try:
                 async with connect(
                     self.ws_url,
@@ -176,6 +189,7 @@ class PubSubClient:
                     close_timeout=1.0,
                 ) as ws:
                     self.stats.connects += 1
+                    opened = True
                     delays = backoff_delays(base_s, cap_s, self._rng)
                     await self._session(ws)
             except asyncio.CancelledError:
@@ -188,6 +202,8 @@ class PubSubClient:
                     )
             finally:
                 self._on_disconnect()
+            if not opened and len(self._urls) > 1:
+                self._url_index = (self._url_index + 1) % len(self._urls)  # fail over to the next URL
             if not self._closing:
                 # Interruptible by close(): no reason to sit out a long backoff on shutdown.
                 with contextlib.suppress(TimeoutError):
@@ -326,6 +342,13 @@ class PubSubClient:
         )
         await self._add(sub)
         return fut
+
+    async def signature_unsubscribe(self, signature_b58: str) -> None:
+        """Stop watching a transaction (its trade ended without a notification, or the caller gave up):
+        the subscription is not re-sent on reconnect and its late acknowledgement is not counted."""
+        for ident, sub in list(self._desired.items()):
+            if ident[0] == _SIGNATURE and sub.signature == signature_b58:
+                await self._remove(ident)
 
     async def account_unsubscribe(self, key: int) -> None:
         await self._remove((_ACCOUNT, key))

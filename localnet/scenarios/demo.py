@@ -120,4 +120,6 @@ max_trades_per_minute = 600
 [logging]
 path = "{log_path}"
 console = "never"
+[ledger]
+path = "{log_path}.ledger.sqlite3"
 {pools}"""
