@@ -140,8 +140,10 @@ function mainnetFeeConfig() {
   const b64 = [...body.matchAll(/"([A-Za-z0-9+/=]+)"/g)].map((m) => m[1]).join("");
   return Buffer.from(b64, "base64");
 }
-function randomTiers(n, lo, hi) {
-  const thresholds = [0n];
+// Ascending tiers from threshold 0 (as on mainnet), or from above 0 (market caps below the first
+// threshold take the first tier).
+function randomTiers(n, lo, hi, { fromZero = true } = {}) {
+  const thresholds = fromZero ? [0n] : [];
   while (thresholds.length < n) thresholds.push(logUniform(lo, hi));
   thresholds.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   return thresholds.map((t) => [t, [between(0n, 100n), between(0n, 100n), between(0n, 120n)]]);
@@ -151,14 +153,19 @@ const FEE_CONFIGS = [
   {
     name: "synthetic_post_exotic",
     data: feeConfigBytes(sdk.FEE_CONFIG_SIZE_POST_EXOTIC, {
-      flat: [25n, 5n, 0n], tiers: randomTiers(7, 10n ** 9n, 10n ** 14n),
+      flat: [25n, 5n, 0n], tiers: randomTiers(7, 10n ** 11n, 10n ** 14n, { fromZero: false }),
       stable: randomTiers(5, 10n ** 8n, 10n ** 13n), exotic: [40n, 10n, 25n], tail: "random",
     }),
   },
   {
     name: "synthetic_pre_stable",
     data: feeConfigBytes(sdk.FEE_CONFIG_SIZE_PRE_STABLE, {
-      flat: [30n, 0n, 0n], tiers: randomTiers(4, 10n ** 9n, 10n ** 14n), tail: "random",
+      flat: [30n, 0n, 0n], tail: "random",
+      // Out of order on purpose: market caps between 1e9 and 5e11 take the first-tier rule, not a
+      // lower threshold's tier; above 5e11 the last matching tier in account order wins.
+      tiers: [500_000_000_000n, 1_000_000_000n, 4_000_000_000_000n, 30_000_000_000n].map((t) => [
+        t, [between(0n, 100n), between(0n, 100n), between(0n, 120n)],
+      ]),
     }),
   },
   { name: "none", data: null },
@@ -295,9 +302,11 @@ for (const [feeIdx, fc] of FEE_CONFIGS.entries()) {
   const schedules = [["sol", fc.sdk.feeTiers, 6]];
   if (fc.sdk.stableFeeTiers.length > 0) schedules.push(["stable", fc.sdk.stableFeeTiers, 3]);
   for (const [cls, tiers, perKind] of schedules) {
-    for (let t = 0; t < tiers.length; t++) {
-      const lo = BigInt(tiers[t].marketCapLamportsThreshold.toString());
-      const hi = t + 1 < tiers.length ? BigInt(tiers[t + 1].marketCapLamportsThreshold.toString()) - 1n : lo * 4n + 10n ** 12n;
+    const thresholds = tiers.map((tier) => BigInt(tier.marketCapLamportsThreshold.toString()));
+    // [lo, hi] market-cap ranges: one per tier (up to the next threshold), and below the first one.
+    const ranges = thresholds.map((lo, t) => [lo, t + 1 < thresholds.length ? thresholds[t + 1] - 1n : lo * 4n + 10n ** 12n]);
+    if (thresholds[0] > 0n) ranges.unshift([0n, thresholds[0] - 1n]);
+    for (const [lo, hi] of ranges) {
       for (const kind of KINDS) {
         for (let n = 0; n < perKind; n++) {
           const poolIdx = pick(poolsFor(cls));
