@@ -20,7 +20,6 @@ import argparse
 import json
 import random
 import re
-import statistics
 from typing import Any
 
 from solders.keypair import Keypair
@@ -30,7 +29,7 @@ from solders.pubkey import Pubkey
 from solders.transaction import Transaction
 from solders.transaction_metadata import FailedTransactionMetadata
 
-from benches.timing import pct
+from benches.timing import cu_summary, print_cu_table
 from localnet.programs import program_path
 from localnet.programs import pumpswap_accounts as pa
 from localnet.programs.cpmm_accounts import account, token_account_data
@@ -116,12 +115,7 @@ def run(swaps: int, seed: int) -> dict[str, Any]:
                 total, token = bench.swap(rng, instruction, kind)
                 totals.append(total)
                 tokens.append(token)
-            floor = statistics.median(tokens)
-            report[f"{instruction} ({kind_name})"] = {
-                "p50": pct(totals, 50), "p90": pct(totals, 90), "max": max(totals), "token_program_p50": floor,
-                "pumpswap_own_p50": statistics.median(t - k for t, k in zip(totals, tokens, strict=True)),
-                "ratio_to_floor": statistics.median(totals) / floor, "n": swaps,
-            }  # fmt: skip
+            report[f"{instruction} ({kind_name})"] = cu_summary(totals, tokens)
     return report
 
 
@@ -135,12 +129,7 @@ def main() -> None:
     if args.json:
         print(json.dumps(report, indent=2))
         return
-    print(
-        f"{'instruction (pool kind)':52} {'p50':>7} {'p90':>7} {'max':>7} {'token':>7} {'own':>7} {'x floor':>8}"
-    )
-    for name, r in report.items():
-        print(f"{name:52} {r['p50']:>7.0f} {r['p90']:>7.0f} {r['max']:>7.0f} {r['token_program_p50']:>7.0f} "
-              f"{r['pumpswap_own_p50']:>7.0f} {r['ratio_to_floor']:>8.2f}")  # fmt: skip
+    print_cu_table("instruction (pool kind)", report)
 
 
 if __name__ == "__main__":

@@ -42,28 +42,9 @@
  * accumulators are checked but not updated, token accounts are checked by mint and owner (not by ATA
  * derivation), Token-2022 mints with a transfer fee or hook extension are refused, Q_eff must fit u64.
  */
-#include "abi.h"
+#include "anchor_spl.h"
 
-/* ---------------- error codes ---------------- */
-#define InstructionMissing 100
-#define InstructionFallbackNotFound 101
-#define InstructionDidNotDeserialize 102
-#define ConstraintMut 2000
-#define ConstraintSeeds 2006
-#define ConstraintAddress 2012
-#define ConstraintTokenMint 2014
-#define ConstraintTokenOwner 2015
-#define ConstraintTokenTokenProgram 2021
-#define ConstraintMintTokenProgram 2022
-#define AccountDiscriminatorNotFound 3001
-#define AccountDiscriminatorMismatch 3002
-#define AccountDidNotDeserialize 3003
-#define AccountNotEnoughKeys 3005
-#define AccountOwnedByWrongProgram 3007
-#define InvalidProgramId 3008
-#define InvalidProgramExecutable 3009
-#define AccountNotSigner 3010
-#define AccountNotInitialized 3012
+/* ---------------- error codes (Anchor framework codes: anchor_spl.h) ---------------- */
 #define ZeroBaseAmount 6001
 #define ZeroQuoteAmount 6002
 #define ExceededSlippage 6004
@@ -89,12 +70,6 @@
 #define InvalidCashbackAccumulatorAta 6061
 #define InvalidPoolV2 6062
 #define InsufficientRealQuoteReserves 6063
-
-#define FAIL(code, ctx)          \
-    do {                         \
-        sol_log(#code ": " ctx); \
-        return (u64)(code);      \
-    } while (0)
 
 /* ---------------- layouts ---------------- */
 #define BPS 10000UL
@@ -133,15 +108,6 @@
 #define FEE_CONFIG_POST_STABLE 4073
 #define FEE_CONFIG_POST_EXOTIC 4097
 
-#define TOKEN_ACCOUNT_LEN 165
-#define T_MINT 0
-#define T_OWNER 32
-#define T_AMOUNT 64
-#define T_STATE 108
-#define MINT_LEN 82
-#define M_SUPPLY 36
-#define M_DECIMALS 44
-#define M_IS_INITIALIZED 45
 #define EXT_TRANSFER_FEE_CONFIG 1
 #define EXT_TRANSFER_HOOK 14
 
@@ -152,12 +118,6 @@ static const u8 IX_BUY[8] __attribute__((aligned(8))) = {102, 6, 61, 18, 1, 218,
 static const u8 IX_BUY_EXACT_QUOTE_IN[8] __attribute__((aligned(8))) = {198, 46, 21, 82, 180, 217, 232, 112};
 static const u8 IX_SELL[8] __attribute__((aligned(8))) = {51, 230, 133, 164, 1, 127, 131, 173};
 
-static const SolPubkey TOKEN_PROGRAM __attribute__((aligned(8))) = {{
-    6, 221, 246, 225, 215, 101, 161, 147, 217, 203, 225, 70, 206, 235, 121, 172,
-    28, 180, 133, 237, 95, 91, 55, 145, 58, 140, 245, 133, 126, 255, 0, 169}};
-static const SolPubkey TOKEN_2022_PROGRAM __attribute__((aligned(8))) = {{
-    6, 221, 246, 225, 238, 117, 143, 222, 24, 66, 93, 188, 228, 108, 205, 218,
-    182, 26, 252, 77, 131, 185, 13, 39, 254, 189, 249, 40, 216, 161, 139, 252}};
 static const SolPubkey ATA_PROGRAM __attribute__((aligned(8))) = {{
     140, 151, 37, 143, 78, 36, 137, 241, 187, 61, 16, 41, 20, 142, 13, 131,
     11, 90, 19, 153, 218, 255, 16, 132, 4, 142, 123, 216, 219, 233, 248, 89}};
@@ -206,13 +166,6 @@ enum {
 #define KIND_EXACT_QUOTE_IN 1
 #define KIND_SELL 2
 
-typedef struct {
-    SolAccountMeta metas[4];
-    SolAccountInfo infos[5];
-    u8 data[16];
-    SolInstruction ix;
-} CpiScratch;
-
 /* Everything a swap computes, kept on the heap (the BPF stack is 512 bytes per frame). */
 typedef struct {
     u64 pool_len, global_len;
@@ -225,40 +178,9 @@ typedef struct {
     u8 fee_config, fee_program, creator_dest, buyback_ata;
 } Swap;
 
-#define PARAMS ((SolParameters *)HEAP_START)
-#define CPI ((CpiScratch *)(HEAP_START + ((sizeof(SolParameters) + 7) & ~7UL)))
-#define SWAP ((Swap *)((u8 *)CPI + ((sizeof(CpiScratch) + 7) & ~7UL)))
+#define SWAP ((Swap *)HEAP_STATE)
 
 /* ---------------- account checks ---------------- */
-
-static inline int is_token_program(const SolPubkey *k) {
-    return key_eq(k, &TOKEN_PROGRAM) || key_eq(k, &TOKEN_2022_PROGRAM);
-}
-
-static inline int is_missing(const SolAccountInfo *a) {
-    const u64 *o = (const u64 *)a->owner->x;
-    return (o[0] | o[1] | o[2] | o[3]) == 0 && *a->lamports == 0;
-}
-
-static u64 fail_account(u64 code, const char *role, u64 role_len) {
-    sol_log_(role, role_len);
-    sol_log_64_(code, 0, 0, 0, 0);
-    return code;
-}
-#define CHECK(expr, role)                                        \
-    do {                                                         \
-        u64 _e = (expr);                                         \
-        if (_e) return fail_account(_e, role, sizeof(role) - 1); \
-    } while (0)
-
-static u64 check_program_account(const SolAccountInfo *a, const SolPubkey *owner, const u8 *disc, u64 min_len) {
-    if (is_missing(a)) return AccountNotInitialized;
-    if (!key_eq(a->owner, owner)) return AccountOwnedByWrongProgram;
-    if (a->data_len < 8) return AccountDiscriminatorNotFound;
-    if (!bytes_eq8(a->data, disc)) return AccountDiscriminatorMismatch;
-    if (a->data_len < min_len) return AccountDidNotDeserialize;
-    return 0;
-}
 
 /* An initialized token account of `mint` under `program`, whose authority is `owner` (if given). */
 static u64 check_token(const SolAccountInfo *a, const SolAccountInfo *mint, const SolPubkey *program,
@@ -278,12 +200,6 @@ static u64 check_mint(const SolAccountInfo *a, const SolAccountInfo *program) {
     if (!is_token_program(a->owner)) return AccountOwnedByWrongProgram;
     if (a->data_len < MINT_LEN || a->data[M_IS_INITIALIZED] == 0) return AccountDidNotDeserialize;
     if (!key_eq(a->owner, program->key)) return ConstraintMintTokenProgram;
-    return 0;
-}
-
-static u64 check_token_program(const SolAccountInfo *a) {
-    if (!is_token_program(a->key)) return InvalidProgramId;
-    if (!a->executable) return InvalidProgramExecutable;
     return 0;
 }
 
@@ -500,39 +416,22 @@ static u64 quote_sell(Swap *s, u64 base_in) {
     return 0;
 }
 
-/* ---------------- CPI: SPL Token TransferChecked (tag 12) ---------------- */
+/* ---------------- transfers ---------------- */
 
-/* idx: program, source, mint, destination, authority (indices into PARAMS->ka). */
-static u64 transfer_checked(const u8 *idx, u64 amount, const SolSignerSeeds *signers, int n_signers) {
-    if (amount == 0) return 0;
-    SolParameters *p = PARAMS;
-    CpiScratch *c = CPI;
-    for (int i = 0; i < 5; i++) c->infos[i] = p->ka[idx[i]];
-    for (int i = 0; i < 4; i++) {
-        c->metas[i].pubkey = p->ka[idx[i + 1]].key;
-        c->metas[i].is_writable = (i == 0 || i == 2);
-        c->metas[i].is_signer = (i == 3);
-    }
-    c->data[0] = 12;
-    st_u64(c->data + 1, amount);
-    c->data[9] = p->ka[idx[2]].data[M_DECIMALS];
-    c->ix.program_id = p->ka[idx[0]].key;
-    c->ix.accounts = c->metas;
-    c->ix.account_len = 4;
-    c->ix.data = c->data;
-    c->ix.data_len = 10;
-    return invoke_signed(&c->ix, c->infos, 5, signers, n_signers);
+/* TransferChecked (anchor_spl.h), skipped for a zero amount. */
+static u64 transfer(const u8 *idx, u64 amount, const SolSignerSeeds *signers, int n_signers) {
+    return amount ? transfer_checked(idx, amount, signers, n_signers) : 0;
 }
 
 /* The quote-side fee payouts: protocol (minus buyback), buyback, creator; `from` pays, `auth` signs. */
 static u64 pay_fees(Swap *s, u8 from, u8 auth, const SolSignerSeeds *signer, int n_signers) {
     u8 idx[5] = {A_QUOTE_PROGRAM, from, A_QUOTE_MINT, A_FEE_RECIPIENT_ATA, auth};
-    u64 e = transfer_checked(idx, s->protocol_fee - s->buyback_fee, signer, n_signers);
+    u64 e = transfer(idx, s->protocol_fee - s->buyback_fee, signer, n_signers);
     if (e) return e;
     idx[3] = s->buyback_ata;
-    if ((e = transfer_checked(idx, s->buyback_fee, signer, n_signers))) return e;
+    if ((e = transfer(idx, s->buyback_fee, signer, n_signers))) return e;
     idx[3] = s->creator_dest;
-    return transfer_checked(idx, s->creator_fee, signer, n_signers);
+    return transfer(idx, s->creator_fee, signer, n_signers);
 }
 
 /* ---------------- swap ---------------- */
@@ -547,7 +446,7 @@ static u64 check_accounts(Swap *s, int kind) {
     s->fee_program = (u8)(named - 1);
 
     SolAccountInfo *pool_acc = &ka[A_POOL];
-    CHECK(check_program_account(pool_acc, pid, DISC_POOL, 211), "pool");
+    CHECK(check_anchor_account(pool_acc, pid, DISC_POOL, 211), "pool");
     u64 pl = pool_acc->data_len;
     if (pl != 211 && pl != 243 && pl != 244 && pl != 245 && pl != 261 && pl != 270 && pl != 300)
         FAIL(AccountDidNotDeserialize, "pool: unknown layout length");
@@ -557,7 +456,7 @@ static u64 check_accounts(Swap *s, int kind) {
     if (!ka[A_USER].is_signer) FAIL(AccountNotSigner, "user");
     if (!ka[A_USER].is_writable) FAIL(ConstraintMut, "user");
     if (!key_eq(ka[A_GLOBAL].key, &GLOBAL_CONFIG)) FAIL(ConstraintSeeds, "global_config");
-    CHECK(check_program_account(&ka[A_GLOBAL], pid, DISC_GLOBAL, GLOBAL_MIN_LEN), "global_config");
+    CHECK(check_anchor_account(&ka[A_GLOBAL], pid, DISC_GLOBAL, GLOBAL_MIN_LEN), "global_config");
     s->global_len = ka[A_GLOBAL].data_len;
     const u8 *global = ka[A_GLOBAL].data;
     CHECK(check_token_program(&ka[A_BASE_PROGRAM]), "base_token_program");
@@ -601,7 +500,7 @@ static u64 check_accounts(Swap *s, int kind) {
         if (!pda_is(user_seeds, 2, pid, ka[A_USER_VOLUME].key)) FAIL(ConstraintSeeds, "user_volume_accumulator");
     }
     if (!key_eq(ka[s->fee_config].key, &FEE_CONFIG)) FAIL(ConstraintSeeds, "fee_config");
-    CHECK(check_program_account(&ka[s->fee_config], &FEE_PROGRAM, DISC_FEE_CONFIG, F_TIERS + 4), "fee_config");
+    CHECK(check_anchor_account(&ka[s->fee_config], &FEE_PROGRAM, DISC_FEE_CONFIG, F_TIERS + 4), "fee_config");
     if (!key_eq(ka[s->fee_program].key, &FEE_PROGRAM)) FAIL(ConstraintAddress, "fee_program");
 
     /* Remaining accounts. */
@@ -691,15 +590,15 @@ static u64 process_swap(int kind) {
     SolSignerSeeds signer = {seeds, 6};
     if (kind != KIND_SELL) {
         static const u8 quote_in_idx[5] = {A_QUOTE_PROGRAM, A_USER_QUOTE, A_QUOTE_MINT, A_POOL_QUOTE, A_USER};
-        if ((e = transfer_checked(quote_in_idx, s->curve_quote + s->lp_fee, 0, 0))) return e;
+        if ((e = transfer(quote_in_idx, s->curve_quote + s->lp_fee, 0, 0))) return e;
         if ((e = pay_fees(s, A_USER_QUOTE, A_USER, 0, 0))) return e;
         static const u8 base_out_idx[5] = {A_BASE_PROGRAM, A_POOL_BASE, A_BASE_MINT, A_USER_BASE, A_POOL};
-        return transfer_checked(base_out_idx, s->base_amount, &signer, 1);
+        return transfer(base_out_idx, s->base_amount, &signer, 1);
     }
     static const u8 base_in_idx[5] = {A_BASE_PROGRAM, A_USER_BASE, A_BASE_MINT, A_POOL_BASE, A_USER};
-    if ((e = transfer_checked(base_in_idx, s->base_amount, 0, 0))) return e;
+    if ((e = transfer(base_in_idx, s->base_amount, 0, 0))) return e;
     static const u8 quote_out_idx[5] = {A_QUOTE_PROGRAM, A_POOL_QUOTE, A_QUOTE_MINT, A_USER_QUOTE, A_POOL};
-    if ((e = transfer_checked(quote_out_idx, s->user_quote, &signer, 1))) return e;
+    if ((e = transfer(quote_out_idx, s->user_quote, &signer, 1))) return e;
     return pay_fees(s, A_POOL_QUOTE, A_POOL, &signer, 1);
 }
 

@@ -50,7 +50,7 @@ from strategies.venues.errors import (
     ZeroQuoteAmount,
 )
 
-SOURCE = Path(__file__).resolve().parents[2] / "localnet" / "programs" / "pumpswap.c"
+PROGRAMS = Path(__file__).resolve().parents[2] / "localnet" / "programs"
 U64 = (1 << 64) - 1
 TOKEN_OVERFLOW = 14  # SPL Token's TokenError::Overflow: a destination balance would pass u64
 
@@ -73,8 +73,8 @@ def chain() -> Chain:
 
 
 def test_program_constants_are_the_real_addresses() -> None:
-    """The pubkeys pumpswap.c hard-codes equal the ones strategies.venues.pumpswap derives."""
-    source = SOURCE.read_text()
+    """The pubkeys pumpswap.c (and anchor_spl.h) hard-code equal the ones strategies.venues derives."""
+    source = (PROGRAMS / "pumpswap.c").read_text() + (PROGRAMS / "anchor_spl.h").read_text()
     expected = {
         "TOKEN_PROGRAM": spl.TOKEN_PROGRAM_ID, "TOKEN_2022_PROGRAM": spl.TOKEN_2022_PROGRAM_ID,
         "ATA_PROGRAM": spl.ASSOCIATED_TOKEN_PROGRAM_ID, "FEE_PROGRAM": ps.FEE_PROGRAM_ID,
