@@ -1486,8 +1486,7 @@ static u64 process_initialize_pool(void) {
 
     SolSignerSeeds signer = {seeds, 6};
     TRY(create_pda_account(&ka[IP_SYSTEM], &ka[IP_FUNDER], w, WHIRLPOOL_LEN, &signer));
-    u8 *pool = w->data;
-    zero(pool, WHIRLPOOL_LEN);
+    u8 *pool = w->data; /* zeroed by CreateAccount: fees owed, growths and rewards start at 0 */
     st_u64(pool, ld_u64(DISC_WHIRLPOOL));
     key_copy_to(pool + W_CONFIG, cfg->key);
     pool[W_BUMP] = bump;
@@ -1538,8 +1537,7 @@ static u64 process_initialize_tick_array(void) {
     seeds[3] = (SolSignerSeed){&bump, 1};
     SolSignerSeeds signer = {seeds, 4};
     TRY(create_pda_account(&ka[IT_SYSTEM], &ka[IT_FUNDER], ta, TICK_ARRAY_LEN, &signer));
-    u8 *data = ta->data;
-    zero(data, TICK_ARRAY_LEN);
+    u8 *data = ta->data; /* CreateAccount hands over zeroed data: every tick starts uninitialized */
     st_u64(data, ld_u64(DISC_TICK_ARRAY));
     st_i32(data + TA_START, (i32)start);
     key_copy_to(data + TA_WHIRLPOOL, ka[IT_WHIRLPOOL].key);

@@ -111,8 +111,11 @@ class WhirlpoolSvm:
         return {k: self.data(k) for k in case.watched}
 
     def whirlpool(self, case: Case) -> orca.Whirlpool:
-        data = self.data(case.pool)
-        assert data is not None
+        return self.whirlpool_at(case.pool)
+
+    def whirlpool_at(self, key: Pubkey) -> orca.Whirlpool:
+        data = self.data(key)
+        assert data is not None, key
         return orca.decode_whirlpool(data)
 
     def tick_arrays(self, case: Case) -> dict[int, orca.TickArray]:
