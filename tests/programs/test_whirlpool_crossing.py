@@ -21,10 +21,10 @@ from pathlib import Path
 from typing import Any
 
 from solders.pubkey import Pubkey
-from whirlpool_env import NOW, Case, WhirlpoolSvm, balances, expected_balances
 
 from localnet.programs import whirlpool_accounts as wa
 from localnet.programs.whirlpool_errors import code_of
+from localnet.programs.whirlpool_svm import NOW, Case, WhirlpoolSvm, balances, expected_balances
 from strategies.venues import orca_whirlpool as orca
 from strategies.venues import whirlpool_math as wm
 from strategies.venues.errors import QuoteError

@@ -20,11 +20,11 @@ from solders.keypair import Keypair
 from solders.message import Message
 from solders.pubkey import Pubkey
 from solders.transaction import Transaction
-from whirlpool_env import WhirlpoolSvm
 
 from localnet.programs import program_path
 from localnet.programs import whirlpool_accounts as wa
 from localnet.programs.whirlpool_errors import WhirlpoolError as E
+from localnet.programs.whirlpool_svm import WhirlpoolSvm
 from rpc.client import RpcClient
 from strategies.venues import orca_whirlpool as orca
 from strategies.venues import whirlpool_math as wm

@@ -16,10 +16,10 @@ import pytest
 from solders.instruction import AccountMeta, Instruction
 from solders.pubkey import Pubkey
 from test_whirlpool_crossing import random_case
-from whirlpool_env import Case, TxOutcome, WhirlpoolSvm, balances, expected_balances
 
 from localnet.programs import whirlpool_accounts as wa
 from localnet.programs.whirlpool_errors import WhirlpoolError as E
+from localnet.programs.whirlpool_svm import Case, TxOutcome, WhirlpoolSvm, balances, expected_balances
 from strategies.venues import orca_whirlpool as orca
 from strategies.venues import whirlpool_math as wm
 from strategies.venues.errors import QuoteError

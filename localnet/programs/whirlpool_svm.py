@@ -1,4 +1,4 @@
-"""Whirlpool pools on an in-process LiteSVM running our whirlpool.so at Orca's program id.
+"""Whirlpool pools on an in-process LiteSVM running our whirlpool.so at Orca's program id (tests, benches).
 
 One `WhirlpoolSvm` hosts thousands of independent cases: each case writes a complete pool with
 `whirlpool_accounts.make_pool` (fresh mints, so a fresh pool PDA, vaults and tick arrays) and a user with
