@@ -41,8 +41,9 @@ U64_MAX = (1 << 64) - 1
 
 def dense_pool(
     svm: WhirlpoolSvm, rng: random.Random, a_to_b: bool, k: int, uninitialized: bool = False
-) -> Case:
-    """A pool with initialized ticks ahead of the price (at least k + 1 of them within its three arrays)."""
+) -> tuple[Case, list[int]]:
+    """A pool with initialized ticks ahead of the price (at least k + 1 of them within its three arrays),
+    and those ticks in the order the swap meets them."""
     while True:
         ts = rng.choice([1, 8, 64, 128])
         width = wm.TICK_ARRAY_SIZE * ts
@@ -70,14 +71,13 @@ def dense_pool(
     if uninitialized:
         for key in setup.tick_arrays.values():
             svm.svm.set_account(key, wa.account(b"", Pubkey.default(), lamports=0))
-    case.watched.append(Pubkey.default())  # placeholder so snapshots stay comparable
-    case.ahead = ahead  # type: ignore[attr-defined]
-    return case
+    return case, ahead
 
 
-def sized_amount(svm: WhirlpoolSvm, case: Case, a_to_b: bool, is_input: bool, k: int) -> int | None:
+def sized_amount(
+    svm: WhirlpoolSvm, case: Case, ahead: list[int], a_to_b: bool, is_input: bool, k: int
+) -> int | None:
     """An amount that ends between the k-th and (k+1)-th initialized tick ahead (the oracle sizes it)."""
-    ahead: list[int] = case.ahead  # type: ignore[attr-defined]
     # End halfway (in sqrt price) between the k-th initialized tick ahead and the next one.
     stop = wm.sqrt_price_from_tick_index(ahead[k])
     prev = wm.sqrt_price_from_tick_index(ahead[k - 1]) if k else case.setup.fields.sqrt_price
@@ -106,10 +106,11 @@ def one_swap(
     """(total CU, token program CU, ticks crossed on chain) of one settling swap."""
     while True:
         a_to_b, is_input = rng.random() < 0.5, rng.random() < 0.5
-        case = dense_pool(svm, rng, a_to_b, k, uninitialized)
-        amount = (
-            sized_amount(svm, case, a_to_b, is_input, k) if not uninitialized else rng.randrange(10**3, 10**6)
-        )
+        case, ahead = dense_pool(svm, rng, a_to_b, k, uninitialized)
+        if uninitialized:
+            amount: int | None = rng.randrange(10**3, 10**6)
+        else:
+            amount = sized_amount(svm, case, ahead, a_to_b, is_input, k)
         if amount is None:
             continue
         before = svm.snapshot(case)
@@ -160,10 +161,10 @@ def main() -> None:
     if args.json:
         print(json.dumps(report, indent=2))
         return
-    print(f"{'ticks crossed':30} {'n':>4} {'p50':>7} {'p90':>7} {'max':>7} {'token':>7} {'own':>7} "
+    print(f"{'ticks crossed':40} {'n':>4} {'p50':>7} {'p90':>7} {'max':>7} {'token':>7} {'own':>7} "
           f"{'/cross':>7} {'x floor':>8}")  # fmt: skip
     for name, r in report.items():
-        print(f"{name:30} {r['n']:>4} {r['p50']:>7.0f} {r['p90']:>7.0f} {r['max']:>7.0f} {r['token_program_p50']:>7.0f} "
+        print(f"{name:40} {r['n']:>4} {r['p50']:>7.0f} {r['p90']:>7.0f} {r['max']:>7.0f} {r['token_program_p50']:>7.0f} "
               f"{r['whirlpool_own_p50']:>7.0f} {r['per_crossing_p50']:>7.0f} {r['ratio_to_floor']:>8.2f}")  # fmt: skip
 
 
