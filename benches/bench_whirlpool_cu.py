@@ -12,8 +12,9 @@ fee_growth_outside), CUs come from the transaction metadata, and the SPL Token p
 
 Reported per crossing count: p50 / p90 / max total CU, the token program's p50 (the floor: what two
 transfers cost whatever the AMM does), our own p50 (total - token), the p50 cost per extra crossing
-relative to k = 0, and total/floor. A last row prices the same 0-crossing swap when the three tick arrays
-do not exist yet (uninitialized PDAs: the program derives each array's address to accept it).
+relative to k = 0, and total/floor. Extra rows price the 0-crossing swap when the three tick arrays do not
+exist yet (uninitialized PDAs: the program derives each array's address to accept it) and 4 / 16 crossings
+in DynamicTickArrays (ticks located through the bitmap).
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ U64_MAX = (1 << 64) - 1
 
 
 def dense_pool(
-    svm: WhirlpoolSvm, rng: random.Random, a_to_b: bool, k: int, uninitialized: bool = False
+    svm: WhirlpoolSvm, rng: random.Random, a_to_b: bool, k: int, layout: str = "fixed"
 ) -> tuple[Case, list[int]]:
     """A pool with initialized ticks ahead of the price (at least k + 1 of them within its three arrays),
     and those ticks in the order the swap meets them."""
@@ -66,9 +67,10 @@ def dense_pool(
         ticks=ticks, liquidity=liq, fee_rate=rng.choice([100, 500, 3000, 10000]),
         protocol_fee_rate=rng.choice([0, 1300, 2500]), fee_growth_global_a=11 << 64, fee_growth_global_b=13 << 64,
         vault_a_amount=0 if a_to_b else U64_MAX, vault_b_amount=U64_MAX if a_to_b else 0,
+        dynamic_arrays=layout == "dynamic",
     )  # fmt: skip
     case = svm.seed(setup, user_a=U64_MAX if a_to_b else 0, user_b=0 if a_to_b else U64_MAX)
-    if uninitialized:
+    if layout == "not created":
         for key in setup.tick_arrays.values():
             svm.svm.set_account(key, wa.account(b"", Pubkey.default(), lamports=0))
     return case, ahead
@@ -89,25 +91,24 @@ def sized_amount(
 
 
 def crossed_on_chain(svm: WhirlpoolSvm, case: Case, before: dict[Pubkey, bytes | None]) -> int:
+    """Ticks whose fields the swap rewrote, in fixed or dynamic arrays (arrays that do not exist count 0)."""
     n = 0
     for key in case.setup.tick_arrays.values():
         old, new = before[key], svm.data(key)
-        if not old or not new or len(old) != orca.FIXED_TICK_ARRAY_SIZE:
-            continue
-        for j in range(wm.TICK_ARRAY_SIZE):
-            pos = 12 + orca.TICK_SIZE * j
-            n += old[pos : pos + orca.TICK_SIZE] != new[pos : pos + orca.TICK_SIZE]
+        if old and new:
+            old_ticks, new_ticks = orca.decode_tick_array(old).ticks, orca.decode_tick_array(new).ticks
+            n += sum(a != b for a, b in zip(old_ticks, new_ticks))
     return n
 
 
 def one_swap(
-    svm: WhirlpoolSvm, rng: random.Random, k: int, v2: bool, uninitialized: bool = False
+    svm: WhirlpoolSvm, rng: random.Random, k: int, v2: bool, layout: str = "fixed"
 ) -> tuple[int, int, int]:
     """(total CU, token program CU, ticks crossed on chain) of one settling swap."""
     while True:
         a_to_b, is_input = rng.random() < 0.5, rng.random() < 0.5
-        case, ahead = dense_pool(svm, rng, a_to_b, k, uninitialized)
-        if uninitialized:
+        case, ahead = dense_pool(svm, rng, a_to_b, k, layout)
+        if layout == "not created":
             amount: int | None = rng.randrange(10**3, 10**6)
         else:
             amount = sized_amount(svm, case, ahead, a_to_b, is_input, k)
@@ -146,8 +147,12 @@ def run(swaps: int, seed: int) -> dict[str, Any]:
         base = statistics.median(t for t, _ in by_k[0])
         for crossed in sorted(by_k):
             report[f"{name}: {crossed} crossed"] = summarize(by_k[crossed], base, crossed)
-        rows = [one_swap(svm, rng, 0, v2, uninitialized=True)[:2] for _ in range(swaps)]
+        rows = [one_swap(svm, rng, 0, v2, "not created")[:2] for _ in range(swaps)]
         report[f"{name}: 0 crossed, arrays not created"] = summarize(rows, base, 0)
+        for k in (4, 16):
+            dyn = [one_swap(svm, rng, k, v2, "dynamic") for _ in range(swaps)]
+            rows = [(t, tok) for t, tok, crossed in dyn if crossed == k]
+            report[f"{name}: {k} crossed, dynamic arrays"] = summarize(rows, base, k)
     return report
 
 

@@ -3,15 +3,15 @@
  * program id whirLbMiicVdio4qvUfM5KAg6Ct8VwpYzGff3uctyCc.
  *
  * Same interfaces as the real program (orca-so/whirlpools, programs/whirlpool/src; layouts and math
- * restated in /work/shared/notes/protocols.md section 3): the Whirlpool (653 B) and FixedTickArray
- * (9,988 B) accounts at the real offsets with the real discriminators, `swap` / `swap_v2` instruction
- * data and account order, the sparse tick-array sequence of util/sparse_swap.rs (the three arrays in
- * the swap direction starting at the one holding the current tick, matched by start index whatever the
- * order they are passed in, uninitialized PDAs standing in for empty arrays), the swap loop of
- * manager/swap_manager.rs with math/{tick,token,swap}_math.rs rounding, tick crossing with
- * liquidity_net and the fee/reward growth-outside flip of manager/tick_manager.rs, protocol fee
- * accrual, fee_growth_global, reward growth by elapsed time (manager/whirlpool_manager.rs), and vault
- * transfers signed by the pool PDA ["whirlpool", config, mint_a, mint_b, fee_tier_index_seed, bump].
+ * restated in /work/shared/notes/protocols.md section 3): the Whirlpool (653 B), FixedTickArray (9,988 B)
+ * and DynamicTickArray accounts at the real offsets with the real discriminators, `swap` / `swap_v2`
+ * instruction data and account order, the sparse tick-array sequence of util/sparse_swap.rs (the three
+ * arrays in the swap direction starting at the one holding the current tick, matched by start index
+ * whatever the order they are passed in, uninitialized PDAs standing in for empty arrays), the swap loop
+ * of manager/swap_manager.rs with math/{tick,token,swap}_math.rs rounding, tick crossing with
+ * liquidity_net and the fee/reward growth-outside flip of manager/tick_manager.rs, protocol fee accrual,
+ * fee_growth_global, reward growth by elapsed time (manager/whirlpool_manager.rs), and vault transfers
+ * signed by the pool PDA ["whirlpool", config, mint_a, mint_b, fee_tier_index_seed, bump].
  * No code was copied.
  *
  * Instructions (8-byte Anchor-style discriminator, then little-endian arguments):
@@ -38,8 +38,9 @@
  * Table: README.md and whirlpool_errors.py.
  *
  * Deliberate differences (README.md): adaptive-fee pools (fee_tier_index != tick_spacing) are refused,
- * DynamicTickArray accounts are refused, Token-2022 mints with extensions are refused, the oracle account
- * is checked for its address only, and no "fee_growth" log line or Traded event is emitted.
+ * Token-2022 mints with extensions are refused, the oracle account is checked for its address only,
+ * localnet_add_liquidity takes FixedTickArrays only, and no "fee_growth" log line or Traded event is
+ * emitted. Swaps read and cross ticks of Fixed- and DynamicTickArrays alike.
  */
 #include "abi.h"
 
@@ -170,6 +171,14 @@ static u64 fail_with(u64 code, const char *role, u64 role_len) {
 #define T_FEE_OUT_B 49
 #define T_REWARD_OUT 65
 #define TICK_ARRAY_SIZE 88
+/* DynamicTickArray (state/dynamic_tick_array.rs): start i32 @8, whirlpool @12, tick_bitmap u128 @44, then 88
+ * entries: tag 0 (uninitialized, 1 byte) or tag 1 + the 112 bytes of a tick, laid out like a fixed tick whose
+ * `initialized` byte is the tag. */
+#define DTA_WHIRLPOOL 12
+#define DTA_BITMAP 44
+#define DTA_TICKS 60
+#define DTA_MIN_LEN (DTA_TICKS + TICK_ARRAY_SIZE)
+#define DTA_MAX_LEN (DTA_TICKS + TICK_ARRAY_SIZE * TICK_SIZE)
 
 #define CONFIG_LEN 108
 
@@ -736,7 +745,9 @@ static __attribute__((noinline)) u64 compute_swap_step(SwapStep *s) {
 
 typedef struct {
     i64 start;
-    u8 *data; /* account data of a loaded FixedTickArray; 0 for an uninitialized (all-empty) PDA */
+    u8 *data;    /* account data of a loaded tick array; 0 for an uninitialized (all-empty) PDA */
+    int dynamic; /* a DynamicTickArray: ticks located through its bitmap */
+    u128 bitmap; /* dynamic: bit k set = tick k initialized */
 } TickArrayRef;
 
 typedef struct {
@@ -922,11 +933,40 @@ static u64 create_pda_account(const SolAccountInfo *system, const SolAccountInfo
 
 /* ---------------- tick arrays ---------------- */
 
-static inline u8 *tick_at(const TickArrayRef *ta, i64 offset) { return ta->data + TA_TICKS + TICK_SIZE * offset; }
+static inline int popcount_64(u64 x) {
+    x = x - ((x >> 1) & 0x5555555555555555UL);
+    x = (x & 0x3333333333333333UL) + ((x >> 2) & 0x3333333333333333UL);
+    x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0fUL;
+    return (int)((x * 0x0101010101010101UL) >> 56);
+}
+
+/* Initialized ticks of a dynamic array below offset k (each takes 112 bytes more than its tag). */
+static inline int initialized_below(const u128 *bitmap, i64 k) {
+    if (k <= 64) return popcount_64(k == 64 ? bitmap->lo : bitmap->lo & ((1UL << k) - 1));
+    return popcount_64(bitmap->lo) + popcount_64(bitmap->hi & ((1UL << (k - 64)) - 1));
+}
+
+static inline int tick_initialized(const TickArrayRef *ta, i64 k) {
+    if (ta->dynamic) return (int)((k < 64 ? ta->bitmap.lo >> k : ta->bitmap.hi >> (k - 64)) & 1);
+    return ta->data[TA_TICKS + TICK_SIZE * k + T_INITIALIZED] != 0;
+}
+
+/* The bytes of tick k (for a dynamic array: of an initialized tick, whose entry is tag 1 + 112 bytes). */
+static inline u8 *tick_at(const TickArrayRef *ta, i64 k) {
+    if (ta->dynamic) return ta->data + DTA_TICKS + k + (TICK_SIZE - 1) * initialized_below(&ta->bitmap, k);
+    return ta->data + TA_TICKS + TICK_SIZE * k;
+}
+
+static void tick_array_ref(TickArrayRef *ta, u8 *data) {
+    ta->start = ld_i32(data + TA_START);
+    ta->data = data;
+    ta->dynamic = bytes_eq8(data, DISC_DYNAMIC_TICK_ARRAY);
+    ta->bitmap = ta->dynamic ? ld_u128(data + DTA_BITMAP) : mk128(0, 0);
+}
 
 /*
  * util/sparse_swap.rs maybe_load_tick_array + load_tick_array_mut: None for a system-owned empty
- * account, else the account must be writable, ours, a FixedTickArray of this pool.
+ * account, else the account must be writable, ours, a Fixed- or DynamicTickArray of this pool.
  */
 static u64 load_tick_array(const SolAccountInfo *a, const SolPubkey *whirlpool, const SolPubkey *pid, int *loaded) {
     *loaded = 0;
@@ -935,8 +975,14 @@ static u64 load_tick_array(const SolAccountInfo *a, const SolPubkey *whirlpool, 
     if (!key_eq(a->owner, pid)) return AccountOwnedByWrongProgram;
     if (a->data_len < 8) return AccountDiscriminatorNotFound;
     if (bytes_eq8(a->data, DISC_DYNAMIC_TICK_ARRAY)) {
-        sol_log("AccountDiscriminatorMismatch: DynamicTickArray is not modelled by this program");
-        return AccountDiscriminatorMismatch;
+        if (a->data_len < DTA_MIN_LEN || a->data_len > DTA_MAX_LEN) return AccountDidNotDeserialize;
+        u128 bitmap = ld_u128(a->data + DTA_BITMAP);
+        u64 initialized = (u64)(popcount_64(bitmap.lo) + popcount_64(bitmap.hi & 0xffffffUL));
+        if (bitmap.hi >> 24) return AccountDidNotDeserialize; /* bits past tick 87 */
+        if (DTA_MIN_LEN + (TICK_SIZE - 1) * initialized > a->data_len) return AccountDidNotDeserialize;
+        if (!key_eq_bytes(a->data + DTA_WHIRLPOOL, whirlpool)) return DifferentWhirlpoolTickArrayAccount;
+        *loaded = 1;
+        return 0;
     }
     if (!bytes_eq8(a->data, DISC_TICK_ARRAY)) return AccountDiscriminatorMismatch;
     if (a->data_len != TICK_ARRAY_LEN) return AccountDidNotDeserialize;
@@ -994,9 +1040,10 @@ static u64 build_tick_sequence(SwapState *st, const SolAccountInfo *whirlpool, c
             if (loaded[i] == 1 && ld_i32(c[i]->data + TA_START) == starts[s]) found = i;
         TickArrayRef *ta = &st->arrays[st->n_arrays];
         ta->start = starts[s];
+        ta->dynamic = 0;
         if (found >= 0) {
             loaded[found] = 2; /* used: a second array with the same start cannot serve twice */
-            ta->data = c[found]->data;
+            tick_array_ref(ta, c[found]->data);
             st->n_arrays++;
             continue;
         }
@@ -1038,13 +1085,13 @@ static u64 next_initialized_tick(const SwapState *st, i64 tick_index, i64 tick_s
         if (ta->data) {
             if (a_to_b) {
                 for (i64 k = offset; k >= 0; k--)
-                    if (tick_at(ta, k)[T_INITIALIZED]) {
+                    if (tick_initialized(ta, k)) {
                         *array_index = idx, *next_tick = start + k * tick_spacing, *tick = tick_at(ta, k);
                         return 0;
                     }
             } else {
                 for (i64 k = offset + 1; k < TICK_ARRAY_SIZE; k++)
-                    if (tick_at(ta, k)[T_INITIALIZED]) {
+                    if (tick_initialized(ta, k)) {
                         *array_index = idx, *next_tick = start + k * tick_spacing, *tick = tick_at(ta, k);
                         return 0;
                     }
@@ -1409,8 +1456,10 @@ static u64 process_swap(int v2) {
     SolSignerSeeds signer = {seeds, 6};
     const SolAccountInfo *prog_in = args.a_to_b ? a.token_program_a : a.token_program_b;
     const SolAccountInfo *prog_out = args.a_to_b ? a.token_program_b : a.token_program_a;
-    const SolAccountInfo *user_in = args.a_to_b ? a.owner_a : a.owner_b, *vault_in = args.a_to_b ? a.vault_a : a.vault_b;
-    const SolAccountInfo *user_out = args.a_to_b ? a.owner_b : a.owner_a, *vault_out = args.a_to_b ? a.vault_b : a.vault_a;
+    const SolAccountInfo *user_in = args.a_to_b ? a.owner_a : a.owner_b;
+    const SolAccountInfo *vault_in = args.a_to_b ? a.vault_a : a.vault_b;
+    const SolAccountInfo *user_out = args.a_to_b ? a.owner_b : a.owner_a;
+    const SolAccountInfo *vault_out = args.a_to_b ? a.vault_b : a.vault_a;
     u64 amount_in = args.a_to_b ? st->amount_a : st->amount_b, amount_out = args.a_to_b ? st->amount_b : st->amount_a;
     const SolAccountInfo *mint_in = args.a_to_b ? a.mint_a : a.mint_b, *mint_out = args.a_to_b ? a.mint_b : a.mint_a;
     Transfer deposit = {prog_in, user_in, mint_in, vault_in, a.authority};
@@ -1450,7 +1499,8 @@ static u64 process_initialize_pool(void) {
     SolAccountInfo *cfg = &ka[IP_CONFIG];
     if (is_missing(cfg)) FAIL(AccountNotInitialized, "whirlpools_config");
     if (!key_eq(cfg->owner, pid)) FAIL(AccountOwnedByWrongProgram, "whirlpools_config");
-    if (cfg->data_len < 8 || !bytes_eq8(cfg->data, DISC_CONFIG)) FAIL(AccountDiscriminatorMismatch, "whirlpools_config");
+    if (cfg->data_len < 8 || !bytes_eq8(cfg->data, DISC_CONFIG))
+        FAIL(AccountDiscriminatorMismatch, "whirlpools_config");
     if (cfg->data_len < CONFIG_LEN) FAIL(AccountDidNotDeserialize, "whirlpools_config");
     CHECK(check_mint(&ka[IP_MINT_A]), "token_mint_a");
     CHECK(check_mint(&ka[IP_MINT_B]), "token_mint_b");
@@ -1528,7 +1578,8 @@ static u64 process_initialize_tick_array(void) {
     seeds[2] = (SolSignerSeed){str, len};
     SolPubkey derived;
     u8 bump;
-    if (find_pda(seeds, 3, pid, &derived, &bump) != 0 || !key_eq(&derived, ta->key)) FAIL(ConstraintSeeds, "tick_array");
+    if (find_pda(seeds, 3, pid, &derived, &bump) != 0 || !key_eq(&derived, ta->key))
+        FAIL(ConstraintSeeds, "tick_array");
     if (!ta->is_writable) FAIL(ConstraintMut, "tick_array");
     if (!key_eq(ta->owner, &SYSTEM_PROGRAM) || ta->data_len != 0)
         FAIL(AccountDiscriminatorAlreadySet, "tick_array already exists");
@@ -1556,10 +1607,12 @@ static u64 tick_in_array(const SolAccountInfo *a, const SolAccountInfo *whirlpoo
     int loaded;
     TRY(load_tick_array(a, whirlpool->key, PARAMS->program_id, &loaded));
     if (!loaded) return AccountNotInitialized;
-    i64 start = ld_i32(a->data + TA_START);
-    if (index < start || index >= start + TICK_ARRAY_SIZE * tick_spacing) return TickNotFound;
-    TickArrayRef ref = {start, a->data};
-    *tick = tick_at(&ref, floor_div(index - start, tick_spacing));
+    /* Initializing a tick of a DynamicTickArray grows the account: not done by this instruction. */
+    if (bytes_eq8(a->data, DISC_DYNAMIC_TICK_ARRAY)) return AccountDiscriminatorMismatch;
+    TickArrayRef ref;
+    tick_array_ref(&ref, a->data);
+    if (index < ref.start || index >= ref.start + TICK_ARRAY_SIZE * tick_spacing) return TickNotFound;
+    *tick = tick_at(&ref, floor_div(index - ref.start, tick_spacing));
     return 0;
 }
 
@@ -1573,10 +1626,12 @@ static u64 modify_tick(u8 *tick, i64 index, int is_upper, const u8 *pool, const 
         /* by convention all prior growth happened below the tick */
         int below = current >= index;
         u128 zero128 = {0, 0};
-        u128 fa = below ? ld_u128(pool + W_FEE_GROWTH_A) : zero128, fb = below ? ld_u128(pool + W_FEE_GROWTH_B) : zero128;
+        u128 fa = below ? ld_u128(pool + W_FEE_GROWTH_A) : zero128;
+        u128 fb = below ? ld_u128(pool + W_FEE_GROWTH_B) : zero128;
         st_u128(tick + T_FEE_OUT_A, &fa);
         st_u128(tick + T_FEE_OUT_B, &fb);
-        for (int i = 0; i < NUM_REWARDS; i++) st_u128(tick + T_REWARD_OUT + 16 * i, below ? &st->reward_growth[i] : &zero128);
+        for (int i = 0; i < NUM_REWARDS; i++)
+            st_u128(tick + T_REWARD_OUT + 16 * i, below ? &st->reward_growth[i] : &zero128);
     }
     /* liquidity_net -+ delta, checked as i128 */
     u128 net = ld_u128(tick + T_NET), res;

@@ -35,6 +35,7 @@ __all__ = [
     "build_initialize_pool_ix",
     "build_initialize_tick_array_ix",
     "config_data",
+    "dynamic_tick_array_data",
     "make_pool",
     "mint_data",
     "tick_array_data",
@@ -220,6 +221,24 @@ def tick_array_data(
     return data
 
 
+def dynamic_tick_array_data(
+    start_tick_index: int, whirlpool: Pubkey, ticks: dict[int, TickFields], tick_spacing: int
+) -> bytes:
+    """A DynamicTickArray holding exactly the initialized `ticks` (60 + 88 + 112 x initialized bytes)."""
+    entries: list[bytes] = [b"\x00"] * wm.TICK_ARRAY_SIZE
+    bitmap = 0
+    for index, t in ticks.items():
+        offset, rem = divmod(index - start_tick_index, tick_spacing)
+        if rem or not 0 <= offset < wm.TICK_ARRAY_SIZE:
+            raise ValueError(
+                f"tick {index} is not in the array starting at {start_tick_index} (spacing {tick_spacing})"
+            )
+        entries[offset] = tick_bytes(t)  # tag 1 (the fixed layout's `initialized` byte) + 112 bytes
+        bitmap |= 1 << offset
+    head = orca.DYNAMIC_TICK_ARRAY_DISCRIMINATOR + struct.pack("<i", start_tick_index) + bytes(whirlpool)
+    return head + struct.pack("<QQ", *_split(bitmap)) + b"".join(entries)
+
+
 def whirlpool_address(
     config: Pubkey, mint_a: Pubkey, mint_b: Pubkey, tick_spacing: int, program_id: Pubkey = PROGRAM_ID
 ) -> tuple[Pubkey, int]:
@@ -290,6 +309,7 @@ def make_pool(
     vault_b_amount: int = 0,
     config: Pubkey | None = None,
     array_starts: Iterable[int] = (),
+    dynamic_arrays: bool = False,
     with_mints: bool = True,
     decimals_a: int = 9,
     decimals_b: int = 6,
@@ -304,7 +324,8 @@ def make_pool(
     an initialized tick, for each start in `array_starts`, and for the three arrays a swap in either
     direction uses from the current tick (empty when nothing is initialized there). Vaults are token
     accounts owned by the pool PDA holding `vault_a_amount` / `vault_b_amount`; `overrides` set any other
-    `WhirlpoolFields` field (e.g. fee_growth_global_a, reward_infos, fee_tier_index).
+    `WhirlpoolFields` field (e.g. fee_growth_global_a, reward_infos, fee_tier_index). With
+    `dynamic_arrays` the tick arrays are DynamicTickArrays instead of FixedTickArrays.
     """
     if bytes(mint_a) >= bytes(mint_b):
         raise ValueError("mint_a must sort before mint_b (bytewise), as the program requires")
@@ -348,7 +369,8 @@ def make_pool(
         address = orca.tick_array_address(pool, start, program_id)
         tick_arrays[start] = address
         in_array = {t: v for t, v in all_ticks.items() if start <= t < start + width}
-        accounts[address] = account(tick_array_data(start, pool, in_array, tick_spacing), program_id)
+        build = dynamic_tick_array_data if dynamic_arrays else tick_array_data
+        accounts[address] = account(build(start, pool, in_array, tick_spacing), program_id)
     if with_mints:
         accounts[mint_a] = account(mint_data(decimals_a), TOKEN_PROGRAM_ID)
         accounts[mint_b] = account(mint_data(decimals_b), TOKEN_PROGRAM_ID)

@@ -119,11 +119,12 @@ class WhirlpoolSvm:
         return orca.decode_whirlpool(data)
 
     def tick_arrays(self, case: Case) -> dict[int, orca.TickArray]:
+        """The case's tick arrays that exist (fixed or dynamic), decoded by the bot's decoder."""
         out = {}
         for start, key in case.setup.tick_arrays.items():
             data = self.data(key)
-            if data is not None and len(data) == orca.FIXED_TICK_ARRAY_SIZE:
-                out[start] = orca.decode_fixed_tick_array(data)
+            if data:
+                out[start] = orca.decode_tick_array(data)
         return out
 
     def quote(self, case: Case, amount: int, a_to_b: bool, is_input: bool, sqrt_price_limit: int = 0) -> Any:

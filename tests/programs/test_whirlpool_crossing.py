@@ -1,11 +1,12 @@
 """Tick crossing through whirlpool.so: whirlpools-core vectors and random states settle exactly.
 
 1. tests/data/orca_core_swap_vectors.json (tools/oracles/whirlpool_vectors.mjs, @orca-so/whirlpools-core
-   3.1.0): 600 states with initialized ticks across the three tick arrays of each swap, four quotes each.
+   3.1.0): 600 states with initialized ticks across the three tick arrays of each swap, four quotes each
+   (every other state laid out in DynamicTickArrays, the rest in FixedTickArrays).
    Every quote is executed on chain: a filled quote must move exactly token_in / token_out, a refused one
    must fail with the program error the library's text names and move nothing.
 2. 600 random states (seeded RNG) with positions whose ticks fall in all three arrays of the swap
-   direction, fee growths, protocol fees owed and live rewards: the bot's off-chain exact quote
+   direction, fee growths, protocol fees owed, live rewards, fixed or dynamic tick arrays: the bot's exact quote
    (`orca_whirlpool.quote_swap` on the decoded on-chain accounts) must equal what the program did.
 
 Crossings are observed on chain, not taken from the oracle: fee growths are non-zero, so every initialized
@@ -50,16 +51,14 @@ def crossed_ticks(ticks: dict[int, wa.TickFields], start_tick: int, end_tick: in
 
 
 def changed_ticks(svm: WhirlpoolSvm, case: Case, before: dict[Pubkey, bytes | None]) -> set[int]:
-    """Tick indexes whose 113 bytes differ from `before` in any of the case's tick arrays."""
+    """Tick indexes whose fields differ from `before` in any of the case's tick arrays (fixed or dynamic)."""
     ts = case.setup.fields.tick_spacing
     out = set()
     for start, key in case.setup.tick_arrays.items():
         old, new = before[key], svm.data(key)
-        assert old is not None and new is not None
-        for k in range(wm.TICK_ARRAY_SIZE):
-            pos = 12 + orca.TICK_SIZE * k
-            if old[pos : pos + orca.TICK_SIZE] != new[pos : pos + orca.TICK_SIZE]:
-                out.add(start + k * ts)
+        assert old and new
+        old_ticks, new_ticks = orca.decode_tick_array(old).ticks, orca.decode_tick_array(new).ticks
+        out.update(start + k * ts for k in range(wm.TICK_ARRAY_SIZE) if old_ticks[k] != new_ticks[k])
     return out
 
 
@@ -126,7 +125,7 @@ def seed_for(svm: WhirlpoolSvm, setup_kw: dict[str, Any], a_to_b: bool) -> Case:
 
 
 def core_case(
-    svm: WhirlpoolSvm, state: dict[str, Any], a_to_b: bool
+    svm: WhirlpoolSvm, state: dict[str, Any], a_to_b: bool, dynamic: bool
 ) -> tuple[Case, dict[int, wa.TickFields]]:
     ticks = {k: wa.TickFields(int(n), int(g), 7 << 64, 11 << 64) for k, n, g in state["ticks"]}
     mint_a, mint_b = sorted([Pubkey.new_unique(), Pubkey.new_unique()], key=bytes)
@@ -134,7 +133,7 @@ def core_case(
         "mint_a": mint_a, "mint_b": mint_b, "tick_spacing": state["tick_spacing"],
         "sqrt_price": int(state["sqrt_price"]), "ticks": ticks, "liquidity": int(state["liquidity"]),
         "fee_rate": state["fee_rate"], "protocol_fee_rate": state["protocol_fee_rate"],
-        "fee_growth_global_a": 123 << 64, "fee_growth_global_b": 456 << 64,
+        "fee_growth_global_a": 123 << 64, "fee_growth_global_b": 456 << 64, "dynamic_arrays": dynamic,
     }  # fmt: skip
     case = seed_for(svm, kw, a_to_b)
     assert case.setup.fields.tick_current_index == state["tick_current_index"]
@@ -146,9 +145,8 @@ def test_core_vectors_execute_on_chain_and_cross_ticks() -> None:
     failures, filled, crossing, multi = [], 0, 0, 0
     for i, state in enumerate(VECTORS):
         for q in state["quotes"]:
-            case, ticks = core_case(
-                svm, state, q["a_to_b"]
-            )  # a fresh pool per quote, from the vector's state
+            # A fresh pool per quote, from the vector's state; every other state in DynamicTickArrays.
+            case, ticks = core_case(svm, state, q["a_to_b"], dynamic=i % 2 == 1)
             oracle = svm.quote(case, int(q["amount"]), q["a_to_b"], q["fn"] == "in")
             if "error" in q:
                 if not isinstance(oracle, QuoteError) or oracle.program_error not in CORE_ERRORS[q["error"]]:
@@ -228,6 +226,7 @@ def random_case(svm: WhirlpoolSvm, rng: random.Random, a_to_b: bool) -> tuple[Ca
         "fee_growth_global_a": rng.randrange(U128), "fee_growth_global_b": rng.randrange(U128),
         "protocol_fee_owed_a": rng.randrange(1 << 40), "protocol_fee_owed_b": rng.randrange(1 << 40),
         "reward_last_updated_timestamp": NOW - rng.randrange(0, 10**6), "reward_infos": rewards,
+        "dynamic_arrays": rng.random() < 0.5,
     }  # fmt: skip
     return seed_for(svm, kw, a_to_b), ticks
 

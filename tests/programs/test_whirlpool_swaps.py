@@ -312,15 +312,44 @@ def test_pool_states_the_program_refuses(svm: WhirlpoolSvm) -> None:
     before = svm.snapshot(case)
     out = svm.send_swap(case, amount=10**6, a_to_b=True, is_input=True)
     assert_refused(svm, case, before, out, E.INVALID_FEE_TIER_INDEX)
-    # A DynamicTickArray in a tick-array slot.
-    case = simple_pool(svm, True)
+    # A DynamicTickArray whose bitmap claims more initialized ticks than its data holds.
+    case = simple_pool(svm, True, dynamic_arrays=True)
     key = svm.swap_accounts(case, True).tick_array_0
     data = bytearray(svm.data(key) or b"")
-    data[:8] = orca.DYNAMIC_TICK_ARRAY_DISCRIMINATOR
+    data[44:60] = ((1 << 88) - 1).to_bytes(16, "little")
     svm.put(key, bytes(data), wa.PROGRAM_ID)
     before = svm.snapshot(case)
     out = svm.send_swap(case, amount=10**6, a_to_b=True, is_input=True)
-    assert_refused(svm, case, before, out, E.ACCOUNT_DISCRIMINATOR_MISMATCH)
+    assert_refused(svm, case, before, out, E.ACCOUNT_DID_NOT_DESERIALIZE)
+
+
+def test_dynamic_and_fixed_tick_arrays_mix_in_one_swap(svm: WhirlpoolSvm) -> None:
+    """The sequence may hold both layouts: the array the swap crosses ticks in rewritten as a DynamicTickArray."""
+    for a_to_b in (True, False):
+        case = simple_pool(svm, a_to_b)
+        accs = svm.swap_accounts(case, a_to_b)
+        key = accs.tick_array_1 if a_to_b else accs.tick_array_0  # holds -640 / 640 and 3200
+        fixed = orca.decode_fixed_tick_array(svm.data(key) or b"")
+        ticks = {
+            fixed.start_tick_index + k * 64: wa.TickFields(t.liquidity_net, t.liquidity_gross, t.fee_growth_outside_a,
+                                                           t.fee_growth_outside_b, t.reward_growths_outside)
+            for k, t in enumerate(fixed.ticks) if t.initialized
+        }  # fmt: skip
+        assert ticks
+        svm.put(key, wa.dynamic_tick_array_data(fixed.start_tick_index, case.pool, ticks, 64), wa.PROGRAM_ID)
+        q = svm.quote(case, 6 * 10**11, a_to_b, True)
+        assert q.ticks_crossed >= 2
+        bal = balances(svm, case)
+        out = svm.send_swap(case, amount=6 * 10**11, a_to_b=a_to_b, is_input=True)
+        assert out.ok, out.logs[-3:]
+        assert_settled(svm, case, bal, q)
+        # The crossed tick of the dynamic array flipped its fee growth outside, in place.
+        raw = svm.data(key) or b""
+        after = orca.decode_dynamic_tick_array(raw)
+        assert len(raw) == 60 + 88 + 112 * len(ticks)
+        assert any(
+            t.fee_growth_outside_a != fixed.ticks[k].fee_growth_outside_a for k, t in enumerate(after.ticks)
+        )
 
 
 def test_uninitialized_tick_array_pdas_act_as_empty_arrays(svm: WhirlpoolSvm) -> None:
