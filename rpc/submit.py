@@ -3,8 +3,8 @@
 
 Why this shape: a signed transaction is deduplicated by its signature, so fanning the same bytes out to
 several endpoints only costs their bandwidth and wins whichever path reaches the leader first. Writing
-all of them before awaiting anything keeps the last endpoint as close to the first as a socket write
-(~ a few µs); the replies (only "the node took it") are cold-path accounting. The body comes from a
+all of them before awaiting anything puts only a socket write between the first endpoint and the
+last; the replies (only "the node took it") are cold-path accounting. The body comes from a
 prepared `rpc.requests.SendTemplate` (skipPreflight, maxRetries 0: we rebroadcast ourselves rather
 than let a node's retry queue decide), so per transaction only its base64 is inserted.
 """
