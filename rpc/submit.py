@@ -3,8 +3,8 @@
 
 Why this shape: a signed transaction is deduplicated by its signature, so fanning the same bytes out to
 several endpoints only costs their bandwidth and wins whichever path reaches the leader first. Writing
-all of them before awaiting anything keeps the last endpoint as close to the first as a socket write
-(~ a few µs); the replies (only "the node took it") are cold-path accounting. The body comes from a
+all of them before awaiting anything puts only a socket write between the first endpoint and the
+last; the replies (only "the node took it") are cold-path accounting. The body comes from a
 prepared `rpc.requests.SendTemplate` (skipPreflight, maxRetries 0: we rebroadcast ourselves rather
 than let a node's retry queue decide), so per transaction only its base64 is inserted.
 """
@@ -98,13 +98,29 @@ class PendingSend:
     still reaches the pool's health); `RpcSender.aclose` cancels what is left.
     """
 
-    __slots__ = ("_task", "signature", "targets", "written_ns")
+    __slots__ = ("_first", "_signature", "_task", "_tx", "targets", "written_ns")
 
-    def __init__(self, signature: str, targets: int, written_ns: int, task: asyncio.Task[SendResult]) -> None:
-        self.signature = signature
+    def __init__(
+        self,
+        tx: bytes,
+        targets: int,
+        written_ns: int,
+        task: asyncio.Task[SendResult],
+        first: asyncio.Future[EndpointOutcome],
+    ) -> None:
+        self._tx = tx
+        self._signature: str | None = None
         self.targets = targets
         self.written_ns = written_ns
         self._task = task
+        self._first = first
+
+    @property
+    def signature(self) -> str:
+        """The transaction's base58 signature (computed on first use: base58 is not free)."""
+        if self._signature is None:
+            self._signature = signature_of(self._tx)
+        return self._signature
 
     def done(self) -> bool:
         return self._task.done()
@@ -112,6 +128,11 @@ class PendingSend:
     async def wait(self) -> SendResult:
         """Every endpoint's outcome (each bounded by its timeout)."""
         return await asyncio.shield(self._task)
+
+    async def first_accepted(self) -> EndpointOutcome:
+        """The first endpoint that took the transaction, as soon as it answered; `AllEndpointsFailed`
+        once every endpoint failed (the other replies are still collected)."""
+        return await asyncio.shield(self._first)
 
 
 class RpcSender:
@@ -174,7 +195,8 @@ class RpcSender:
     def write_all(self, tx_bytes: bytes) -> PendingSend:
         """Hand the signed bytes to the chosen endpoints' sockets now (no await) and start collecting
         the replies. An endpoint without an idle connection is written as soon as one is free."""
-        sig = signature_of(tx_bytes)
+        if len(tx_bytes) < 65 or not 0 < tx_bytes[0] < 0x80:
+            signature_of(tx_bytes)  # raises the typed error
         stats = self.stats
         stats.sends += 1
         req_id = next(self._ids)
@@ -195,12 +217,14 @@ class RpcSender:
             ex = None if t is None else t.write_now(body, timeout or ep.config.timeout_s)
             writes.append((ep, ex, time.perf_counter()))
         written_ns = time.monotonic_ns()
-        task = asyncio.get_running_loop().create_task(
-            self._collect(sig, req_id, body, writes, written_ns), name=f"send-{sig[:8]}"
+        loop = asyncio.get_running_loop()
+        first: asyncio.Future[EndpointOutcome] = loop.create_future()
+        task = loop.create_task(
+            self._collect(tx_bytes, req_id, body, writes, written_ns, first), name="send-replies"
         )
         self._collecting.add(task)
         task.add_done_callback(self._collecting.discard)
-        return PendingSend(sig, len(targets), written_ns, task)
+        return PendingSend(tx_bytes, len(targets), written_ns, task, first)
 
     async def send(self, tx_bytes: bytes) -> SendResult:
         """`write_all` and wait for every reply. `AllEndpointsFailed` (one error per endpoint) when no
@@ -208,22 +232,37 @@ class RpcSender:
         result = await self.write_all(tx_bytes).wait()
         if result.ok:
             return result
+        raise self._failure(result)
+
+    def _failure(self, result: SendResult) -> AllEndpointsFailed:
+        """No endpoint took it: each one's error, or why each was not asked."""
         errors = result.errors
         if not errors:
             for ep in self.pool.ranked(self.role):
                 errors[ep.name] = EndpointUnavailable(ep.endpoint, self.pool.why(ep))
-        raise AllEndpointsFailed(errors) from next(iter(errors.values()), None)
+        failure = AllEndpointsFailed(errors)
+        failure.__cause__ = next(iter(errors.values()), None)
+        return failure
 
     async def _collect(
         self,
-        sig: str,
+        tx: bytes,
         req_id: int,
         body: bytes,
         writes: list[tuple[Endpoint, Exchange | None, float]],
         written_ns: int,
+        first: asyncio.Future[EndpointOutcome],
     ) -> SendResult:
-        outcomes = await asyncio.gather(*(self._reply(sig, req_id, body, *w) for w in writes))
+        sig = signature_of(tx)
+        try:
+            outcomes = await asyncio.gather(*(self._reply(sig, req_id, body, first, *w) for w in writes))
+        except BaseException:
+            first.cancel()  # cancelled (aclose) before any endpoint answered; no-op once done
+            raise
         result = SendResult(sig, tuple(outcomes), written_ns)
+        if not first.done():
+            first.set_exception(self._failure(result))
+            first.exception()  # retrieved: nobody may be waiting for it
         stats = self.stats
         if not writes:
             stats.no_endpoint += 1
@@ -234,7 +273,14 @@ class RpcSender:
         return result
 
     async def _reply(
-        self, sig: str, req_id: int, body: bytes, ep: Endpoint, ex: Exchange | None, t0: float
+        self,
+        sig: str,
+        req_id: int,
+        body: bytes,
+        first: asyncio.Future[EndpointOutcome],
+        ep: Endpoint,
+        ex: Exchange | None,
+        t0: float,
     ) -> EndpointOutcome:
         timeout = self.timeout_s or ep.config.timeout_s
         transport = ep.client.transport
@@ -253,13 +299,15 @@ class RpcSender:
                 )
         except RpcError as err:
             error = err
-        latency = time.perf_counter() - t0
+        outcome = EndpointOutcome(ep.name, ep.endpoint, error, time.perf_counter() - t0, ex is None)
         if error is None:
             self.pool.record_success(ep)
+            if not first.done():
+                first.set_result(outcome)
         else:
             self.stats.endpoint_errors += 1
             self.pool.record_failure(ep, error)
-        return EndpointOutcome(ep.name, ep.endpoint, error, latency, ex is None)
+        return outcome
 
     @property
     def in_flight(self) -> int:

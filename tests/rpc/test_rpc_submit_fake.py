@@ -112,7 +112,10 @@ async def test_each_endpoint_outcome_is_typed_and_fed_to_health() -> None:
     )
     sender = RpcSender(pool, fan_out=5)
     try:
-        result = await sender.send(TX)
+        pending = sender.write_all(TX)
+        first = await pending.first_accepted()  # as soon as "ok" answered, before "hang" times out
+        assert first.name == "ok" and first.accepted and not pending.done()
+        result = await pending.wait()
         by = {o.name: o for o in result.outcomes}
         assert result.accepted == ("ok",)
         assert isinstance(by["429"].error, errors.RateLimited) and by["429"].error.retry_after_s == 30.0
@@ -166,7 +169,7 @@ async def test_no_endpoint_taking_it_or_none_to_write_to_is_one_typed_error() ->
         )
         sender = RpcSender(pool, fan_out=2)
         with pytest.raises(errors.AllEndpointsFailed) as info:
-            await sender.send(TX)
+            await sender.write_all(TX).first_accepted()
         assert set(info.value.errors) == {"bad", "limited"} and errors.is_retryable(info.value)
         bad.mode = "429"
         with pytest.raises(errors.AllEndpointsFailed):
