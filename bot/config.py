@@ -195,7 +195,8 @@ class LoggingConfig:
     max_bytes: int = _f(50_000_000, help="rotate when the file exceeds this size", lo=10_000)
     backups: int = _f(5, help="rotated files kept", lo=0, hi=100)
     queue_size: int = _f(65_536, help="bounded queue between the bot and the writer thread", lo=16)
-    console: str = _f("auto", help="human-readable mirror on stderr", choices=("auto", "always", "never"))
+    console: str = _f("auto", help="mirror every record on stdout, terminal or not (auto/always), or not at all (never)", choices=("auto", "always", "never"))
+    format: str = _f("human", help="console format: aligned human lines, or JSON lines for log collectors", choices=("human", "json"))
 
 
 @dataclass(frozen=True, slots=True)

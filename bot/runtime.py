@@ -527,8 +527,10 @@ class Bot:
         self.ledger.close()
 
 
-async def run_bot(cfg: Config, mode: Mode, wallet: Wallet, log: Any, *, stop: asyncio.Event | None = None) -> None:
-    """Run until `stop` is set (or forever); a task failure ends the run as one `RuntimeFailure` line."""
+async def run_bot(cfg: Config, mode: Mode, wallet: Wallet, log: Any, *, stop: asyncio.Event | None = None) -> dict[str, Any]:
+    """Run until `stop` is set (or forever); a task failure ends the run as one `RuntimeFailure` line.
+    Returns the run's summary (also logged as the `summary` record)."""
+    started = time.monotonic()
     bot = Bot(cfg, mode, wallet, log)
     task = asyncio.create_task(bot.run(), name="bot")
     try:
@@ -548,16 +550,73 @@ async def run_bot(cfg: Config, mode: Mode, wallet: Wallet, log: Any, *, stop: as
         raise RuntimeFailure(f"the bot stopped: {first}") from first
     finally:
         if not task.done():
+            log.info("stopping", effect="detection stopped; waiting for trades in flight")
             await bot.shutdown()
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError, BaseExceptionGroup):
             await task
         await bot.close()
-        if bot.trading is not None:
-            st = bot.trading.executor.stats
-            log.info("summary", confirmed=st.confirmed, reverted=st.reverted, simulated=st.simulated,
-                     send_failed=st.send_failed, realized_lamports=st.realized_lamports,
-                     by_legs={str(k): v for k, v in st.confirmed_by_legs.items()})
+        summary = run_summary(bot, time.monotonic() - started)
+        log.info("summary", **summary)
+    return summary
+
+
+def _pct(values: Any, q: int, scale: int) -> float | None:
+    data = sorted(values)
+    if not data:
+        return None
+    return round(float(data[min(len(data) - 1, len(data) * q // 100)]) / scale, 1)
+
+
+def run_summary(bot: Bot, uptime_s: float) -> dict[str, Any]:
+    """What a trader reads at a glance when the bot stops."""
+    trading = bot.trading
+    if trading is None:
+        return {"uptime_s": round(uptime_s, 1), "trading": False}
+    st, eng = trading.executor.stats, trading.engine.stats
+    return {
+        "uptime_s": round(uptime_s, 1),
+        "opportunities": st.opportunities,
+        "signals": eng.signals,
+        "simulated": st.simulated,
+        "sent": st.sent + st.send_failed,
+        "landed": st.confirmed,
+        "reverted": st.reverted,
+        "expired": st.expired,
+        "unconfirmed": st.unconfirmed,
+        "failed_by_reason": dict(st.failed_by_reason),
+        "refused": {"stale": st.stale, "duplicate": st.duplicate, "risk": st.risk_refused,
+                    "guard": st.guard_refused, "rate_limited": st.rate_limited, "stale_blockhash": st.stale_blockhash},
+        "realized_lamports": st.realized_lamports,
+        "realized_sol": st.realized_lamports / 1e9,
+        "fees_lamports": st.fees_lamports,
+        "tips_lamports": st.tips_lamports,
+        "by_legs": {str(k): v for k, v in st.confirmed_by_legs.items()},
+        "decision_to_signed_us": {"p50": _pct(st.decision_to_signed_ns, 50, 1000),
+                                  "p99": _pct(st.decision_to_signed_ns, 99, 1000)},
+        "send_to_confirm_ms": {"p50": _pct(st.send_to_confirm_ns, 50, 1_000_000),
+                               "p99": _pct(st.send_to_confirm_ns, 99, 1_000_000)},
+        # Kept for the tests and tools that read the earlier summary fields.
+        "confirmed": st.confirmed,
+        "send_failed": st.send_failed,
+    }  # fmt: skip
+
+
+def format_summary(summary: dict[str, Any]) -> str:
+    """The summary as a few aligned lines for the console."""
+    if not summary.get("trading", True):
+        return f"solarb stopped after {summary['uptime_s']} s before trading started"
+    lat, conf = summary["decision_to_signed_us"], summary["send_to_confirm_ms"]
+    failed = ", ".join(f"{k} {v}" for k, v in summary["failed_by_reason"].items()) or "none"
+    return "\n".join([
+        f"solarb summary  uptime {summary['uptime_s']} s",
+        f"  opportunities {summary['opportunities']}   sent {summary['sent']}   landed {summary['landed']}   "
+        f"failed {failed}   simulated {summary['simulated']}   CEX-DEX signals {summary['signals']}",
+        f"  realized PnL  {summary['realized_sol']:+.9f} SOL ({summary['realized_lamports']:+,} lamports)   "
+        f"fees {summary['fees_lamports']:,}   tips {summary['tips_lamports']:,} lamports",
+        f"  latency       decision->signed p50 {lat['p50']} us p99 {lat['p99']} us   "
+        f"send->confirmed p50 {conf['p50']} ms p99 {conf['p99']} ms",
+    ])  # fmt: skip
 
 
 def percentile_fee(sorted_fees: list[int], percentile: int, cap: int) -> int:

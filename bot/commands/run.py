@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import signal
 from typing import Any
 
@@ -23,6 +24,8 @@ def register(sub: Any) -> None:
     p.add_argument("-c", "--config", default="config.toml", help="config file (default config.toml)")
     p.add_argument("--live", action="store_true", help="allow sending on mainnet-beta (needs live = true in the config)")
     p.add_argument("--dry-run", action="store_true", help="simulate every opportunity, never send")
+    p.add_argument("--log-format", choices=("human", "json"), default=None,
+                   help="console format: human lines or JSON lines (default: [logging] format)")
     p.set_defaults(func=run)
 
 
@@ -35,7 +38,10 @@ def run(args: argparse.Namespace) -> int:
 
     from bot.runtime import run_bot
 
+    if args.log_format is not None:
+        cfg = dataclasses.replace(cfg, logging=dataclasses.replace(cfg.logging, format=args.log_format))
     log = open_log(cfg.logging)
+    summary: dict[str, Any] = {}
 
     async def main() -> None:
         stop = asyncio.Event()
@@ -54,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
             )
         try:
             log.info("start", cluster=cfg.cluster.name, mode=mode.name, wallet=str(wallet.pubkey), pools=len(cfg.pools))
-            await run_bot(cfg, mode, wallet, log, stop=stop)
+            summary.update(await run_bot(cfg, mode, wallet, log, stop=stop))
         finally:
             if cluster is not None:
                 await cluster.stop()
@@ -65,4 +71,8 @@ def run(args: argparse.Namespace) -> int:
     finally:
         log.info("stopped")
         log.close()
+        if summary and cfg.logging.console != "never" and cfg.logging.format == "human":
+            from bot.runtime import format_summary
+
+            print(format_summary(summary), flush=True)
     return 0
