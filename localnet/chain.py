@@ -333,15 +333,14 @@ class Chain:
 
     # ------------------------------------------------------------------ accounts
     def get_account(self, pubkey: Pubkey, commitment: str = PROCESSED) -> Account | None:
-        """The account as of the end of the commitment's slot (processed: right now)."""
-        if commitment != PROCESSED:
-            hist = self._history.get(pubkey)
-            if hist:
-                at = self.commitment_slot(commitment)
-                for slot, before in hist:
-                    if slot > at:
-                        return before
-        return self.svm.get_account(pubkey)
+        """The account as of the end of the commitment's slot (processed: right now); None for an account
+        with no lamports: a validator drops it (getAccountInfo of a closed account is null), LiteSVM keeps
+        it as a zero-lamport account."""
+        if commitment == PROCESSED:
+            acc = self.svm.get_account(pubkey)
+        else:
+            acc = self.account_at_slot(pubkey, self.commitment_slot(commitment))
+        return acc if acc is not None and acc.lamports else None
 
     def account_at_slot(self, pubkey: Pubkey, slot: int) -> Account | None:
         """The account at the end of `slot` (exact for the last 32 slots)."""
