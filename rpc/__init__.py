@@ -12,4 +12,6 @@ arbitrage; never imports ``bot`` or ``strategies``.
 - `rpc.pubsub`: `PubSubClient`: one websocket, reconnect + resubscribe + ``on_resubscribed``.
 - `rpc.pool`: `EndpointPool`, `EndpointConfig`, `Role`, `TokenBucket`; ranking refreshed by `probe()`.
 - `rpc.submit`: `Sender` Protocol, `RpcSender` fan-out, `signature_of(tx_bytes)`.
+- `rpc.jito`: Jito block engine (sendBundle, getBundleStatuses, getInflightBundleStatuses, getTipAccounts):
+  builders, `JitoClient(url)`, `JitoSender(clients)` (a `Sender` of one-transaction bundles).
 """
