@@ -472,3 +472,38 @@ def test_process_atomic_undoes_a_failed_batch_at_every_commitment() -> None:
     records = chain.process_atomic([create])
     assert [r.signature for r in records] == heard == [create.signatures[0]]
     assert chain.get_account(fresh.pubkey()).lamports == SOL // 2  # type: ignore[union-attr]
+
+
+async def test_cli_serves_the_block_engine_with_its_minimum_tip() -> None:
+    import signal
+    import sys
+
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "localnet", "--rpc-port", "0", "--slot-ms", "20", "--verify-workers", "0",
+        "--block-engine", "--min-tip-lamports", "5000",
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    assert proc.stdout is not None
+    try:
+        line = (await asyncio.wait_for(proc.stdout.readline(), 30)).decode()
+        fields = dict(part.split("=", 1) for part in line.split()[2:])
+        assert fields["bundles"] == fields["rpc"] + "/api/v1/bundles"
+        engine, rpc = Jsonrpc(fields["bundles"]), Jsonrpc(fields["rpc"])
+        try:
+            a = Keypair()
+            await rpc.result("requestAirdrop", str(a.pubkey()), SOL)
+            bh = Hash.from_string(
+                (await rpc.result("getLatestBlockhash", {"commitment": "processed"}))["value"]["blockhash"]
+            )
+            low, enough = (b64(signed([pay(a.pubkey(), TIP, tip)], [a], bh)) for tip in (4_999, 5_000))
+            ids = [await engine.result("sendBundle", [tx], {"encoding": "base64"}) for tx in (low, enough)]
+            async with asyncio.timeout(10):  # the clock runs (20 ms slots): wait for the next slots
+                while "Pending" in (states := [(await inflight(engine, i))["status"] for i in ids]):
+                    await asyncio.sleep(0.02)
+            assert states == ["Invalid", "Landed"]
+        finally:
+            await engine.transport.close()
+            await rpc.transport.close()
+    finally:
+        proc.send_signal(signal.SIGINT)
+        assert await asyncio.wait_for(proc.wait(), 10) == 0
