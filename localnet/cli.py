@@ -1,7 +1,8 @@
 """Command line of the local cluster: `python -m localnet ...` and `solarb localnet ...`.
 
 Flags follow solana-test-validator: --bpf-program ID FILE, --account PUBKEY FILE, --clone PUBKEY... --url.
-Prints one ready line `localnet ready rpc=<url> ws=<url> slot_ms=<n>` and serves until SIGINT/SIGTERM.
+Prints one ready line `localnet ready rpc=<url> ws=<url> slot_ms=<n>` (plus ` bundles=<url>` with
+--block-engine) and serves until SIGINT/SIGTERM.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from collections.abc import Sequence
 
 from solders.pubkey import Pubkey
 
+from localnet.block_engine import DEFAULT_MIN_TIP_LAMPORTS
 from localnet.errors import ListenError, LoadError
 from localnet.rpc_http import DEFAULT_BUSY_POLL_US
 
@@ -53,6 +55,12 @@ def build_parser(prog: str = "python -m localnet") -> argparse.ArgumentParser:
     p.add_argument("--scenario", default=None, help="seed a named state (localnet/scenarios), e.g. demo")
     p.add_argument("--fund", action="append", default=[], metavar="PUBKEY",
                    help="airdrop SOL to this wallet after seeding (repeatable)")
+    p.add_argument("--block-engine", action="store_true",
+                   help="serve a Jito-style block engine (sendBundle, getBundleStatuses, getInflightBundleStatuses, "
+                        "getTipAccounts) on the RPC port under /api/v1/bundles; bundles execute all-or-nothing")
+    p.add_argument("--min-tip-lamports", type=int, default=DEFAULT_MIN_TIP_LAMPORTS, metavar="N",
+                   help="with --block-engine: a bundle tipping less than N lamports to the tip accounts is "
+                        f"dropped as Invalid (default {DEFAULT_MIN_TIP_LAMPORTS})")
     return p
 
 
@@ -71,7 +79,8 @@ async def serve(args: argparse.Namespace) -> None:
         raise LoadError("--clone needs --url <RPC URL> to copy the accounts from")
     net = Localnet(host=args.host, rpc_port=args.rpc_port, ws_port=args.ws_port, slot_ms=args.slot_ms,
                    verify_workers=default_verify_workers() if args.verify_workers is None else args.verify_workers,
-                   busy_poll_us=args.busy_poll_us)
+                   busy_poll_us=args.busy_poll_us, block_engine=args.block_engine,
+                   min_tip_lamports=args.min_tip_lamports)
     for pid, path in args.bpf_program:
         net.add_program(_pubkey(pid, "--bpf-program"), path)
     for key, path in args.account:
@@ -97,7 +106,8 @@ async def serve(args: argparse.Namespace) -> None:
     gc.set_threshold(50_000, 20, 100)
     await net.start()
     try:
-        print(f"localnet ready rpc={net.rpc_url} ws={net.ws_url} slot_ms={args.slot_ms:g}", flush=True)
+        bundles = f" bundles={net.bundle_url}" if net.bundle_url else ""
+        print(f"localnet ready rpc={net.rpc_url} ws={net.ws_url} slot_ms={args.slot_ms:g}{bundles}", flush=True)
         await stop.wait()
     finally:
         await net.stop()

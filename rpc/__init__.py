@@ -17,4 +17,6 @@ arbitrage; never imports ``bot`` or ``strategies``.
 - `rpc.pubsub`: `PubSubClient`: one websocket, reconnect + resubscribe + ``on_resubscribed``.
 - `rpc.submit`: `RpcSender` (same bytes to the top-k send endpoints in one pass: `connect`,
   `write_all` -> `PendingSend`, `send` -> `SendResult`), `Sender` Protocol, `signature_of(tx_bytes)`.
+- `rpc.jito`: Jito block engine (sendBundle, getBundleStatuses, getInflightBundleStatuses, getTipAccounts):
+  builders, `JitoClient(url)`, `JitoSender(clients)` (a `Sender` of one-transaction bundles).
 """
