@@ -201,6 +201,10 @@ class Simulator:
         self.trades: deque[Trade] = deque(maxlen=params.keep_trades)
         self._fund()
 
+    def token_account(self, wallet: int, mint: Pubkey) -> Pubkey:
+        """Wallet `wallet`'s token account of `mint`."""
+        return self._accounts[(wallet, mint)]
+
     def _discover(self, venues: Sequence[SwapVenue]) -> list[SimPool]:
         pools: list[SimPool] = []
         for venue in venues:
