@@ -121,6 +121,8 @@ class Reference:
             if a.symbol is not None
         }
         self._fixed = {a.mint: a.usd for a in assets if a.symbol is None}
+        self._quoted = [(a.symbol, self._walks[a.mint]) for a in assets if a.symbol is not None]
+        self._step_ns = round(step_s * 1e9)
         self._half_spread = spread_bps * 1e-4 / 2.0
         self.steps = 0
 
@@ -139,17 +141,11 @@ class Reference:
         return None if a is None or b is None else a / b
 
     def quotes(self) -> list[tuple[str, PathPoint]]:
-        """The CEX quote of every symbol now."""
-        h = self._half_spread
+        """The CEX quote of every symbol now (t_ns: the reference's own time, steps * step_s)."""
+        t_ns, h = self.steps * self._step_ns, self._half_spread
         return [
-            (
-                a.symbol,
-                PathPoint(
-                    self.steps, self._walks[a.mint].mid * (1.0 - h), self._walks[a.mint].mid * (1.0 + h)
-                ),
-            )
-            for a in self.assets
-            if a.symbol is not None
+            (symbol, PathPoint(t_ns, walk.mid * (1.0 - h), walk.mid * (1.0 + h)))
+            for symbol, walk in self._quoted
         ]
 
 

@@ -23,6 +23,7 @@ from bot.cluster import ClusterProcess
 from bot.config import parse_config
 from bot.errors import ConfigError
 from localnet.scenarios import demo
+from localnet.server import _pick_ports  # (a free rpc/ws port pair)
 from localnet.simulator import Reference, Simulator, reference_of_scenario
 from strategies.venues import raydium_cpmm
 
@@ -154,20 +155,6 @@ async def test_pools_follow_a_moving_reference_within_a_band(localnet_factory):
     assert sim.landed == 400
 
 
-def _free_port_pair() -> int:
-    for _ in range(50):
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        with socket.socket() as s2:
-            try:
-                s2.bind(("127.0.0.1", port + 1))
-            except OSError:
-                continue
-        return port
-    raise RuntimeError("no two free consecutive ports")
-
-
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -175,7 +162,7 @@ def _free_port() -> int:
 
 
 async def test_localnet_config_starts_the_simulator_and_cex_feed_in_the_cluster():
-    port, cex_port = _free_port_pair(), _free_port()
+    port, cex_port = _pick_ports("127.0.0.1")[0], _free_port()
     cfg = parse_config(
         demo.config_toml(
             f"http://127.0.0.1:{port}",
