@@ -204,6 +204,11 @@ class LocalnetConfig:
     start: bool = _f(False, help="start a local cluster with `run` (cluster localnet only) and stop it on exit")
     scenario: str = _f("demo", help="seeded state: pools, mints and wallet funding", choices=("demo",))
     slot_ms: int = _f(400, help="slot time of the local cluster", lo=1, hi=10_000)
+    simulate: bool = _f(False, help="run the market simulator in the local cluster: noise traders keep moving the pools")
+    simulate_rate: float = _f(5.0, help="simulator swaps per second (an upper bound)", lo=0.01, hi=200)
+    simulate_seed: int = _f(1, help="simulator seed: the same seed on the same state gives the same trades", lo=0)
+    cex_port: int = _f(0, help="serve the simulator's reference price as a Binance-format CEX feed on this port "
+                       "(0 = none); point a [[feeds.cex]] url at ws://127.0.0.1:PORT/stream", lo=0, hi=65_535)
 
 
 @dataclass(frozen=True, slots=True)
@@ -455,6 +460,10 @@ def _check_semantics(cfg: Config, ld: _Loader) -> None:
         ld.fail("strategy", "cex_dex", "needs at least one [[feeds.cex]] price feed to compare pool prices with")
     if cfg.localnet.start and cfg.cluster.name != "localnet":
         ld.fail("localnet", "start", f'only with [cluster] name = "localnet" (it is "{cfg.cluster.name}")')
+    for key in ("simulate", "cex_port"):
+        if getattr(cfg.localnet, key) and not cfg.localnet.start:
+            ld.fail("localnet", key, "only with start = true (the local cluster `run` starts runs it; or run "
+                    "`solarb localnet --scenario demo --simulate --cex-port PORT` yourself)")
     for i, feed in enumerate(cfg.feeds.cex):
         if not feed.url.startswith(("ws://", "wss://")):
             ld.fail(f"feeds.cex[{i}]", "url", "must start with ws:// or wss://")

@@ -2,7 +2,8 @@
 
 Flags follow solana-test-validator: --bpf-program ID FILE, --account PUBKEY FILE, --clone PUBKEY... --url.
 Prints one ready line `localnet ready rpc=<url> ws=<url> slot_ms=<n>` (plus ` bundles=<url>` with
---block-engine) and serves until SIGINT/SIGTERM.
+--block-engine and ` cex=<url>` with --cex-port) and serves until SIGINT/SIGTERM. `--simulate` runs the
+market simulator (localnet.simulator) next to the server.
 """
 
 from __future__ import annotations
@@ -21,6 +22,10 @@ from solders.pubkey import Pubkey
 from localnet.block_engine import DEFAULT_MIN_TIP_LAMPORTS
 from localnet.errors import ListenError, LoadError
 from localnet.rpc_http import DEFAULT_BUSY_POLL_US
+
+# The market simulator's swap rate (localnet.simulator checks the bound; kept here so the parser stays light).
+DEFAULT_RATE = 5.0
+MAX_RATE = 200.0  # swaps per second: a CPMM swap costs LiteSVM ~1.3 ms of CPU (measured), so a quarter core
 
 
 def default_verify_workers() -> int:
@@ -61,7 +66,22 @@ def build_parser(prog: str = "python -m localnet") -> argparse.ArgumentParser:
     p.add_argument("--min-tip-lamports", type=int, default=DEFAULT_MIN_TIP_LAMPORTS, metavar="N",
                    help="with --block-engine: a bundle tipping less than N lamports to the tip accounts is "
                         f"dropped as Invalid (default {DEFAULT_MIN_TIP_LAMPORTS})")
+    add_market_flags(p)
     return p
+
+
+def add_market_flags(p: argparse.ArgumentParser) -> None:
+    """The market simulator's and CEX feed server's flags (shared with `solarb localnet`)."""
+    p.add_argument("--simulate", action="store_true",
+                   help="run the market simulator: noise-trader wallets swap through the scenario's pools, "
+                        "leaning on a random-walk reference price (needs --scenario)")
+    p.add_argument("--simulate-rate", type=float, default=DEFAULT_RATE, metavar="PER_S",
+                   help=f"simulator swaps per second, an upper bound (default {DEFAULT_RATE:g}, at most {MAX_RATE:g})")
+    p.add_argument("--simulate-seed", type=int, default=1, metavar="N",
+                   help="simulator seed: the same seed on the same state gives the same trades (default 1)")
+    p.add_argument("--cex-port", type=int, default=None, metavar="PORT",
+                   help="serve the reference price as a Binance-format CEX websocket feed on PORT (0 = any free "
+                        "port; its URL is the ready line's cex=; needs --scenario)")
 
 
 def _pubkey(text: str, what: str) -> Pubkey:
@@ -93,6 +113,14 @@ async def serve(args: argparse.Namespace) -> None:
         if args.scenario not in SCENARIOS:
             raise LoadError(f"--scenario {args.scenario!r}: unknown (known: {', '.join(SCENARIOS)})")
         seed(args.scenario, net, [_pubkey(k, "--fund") for k in args.fund])
+    market = None
+    if args.simulate or args.cex_port is not None:
+        from localnet.simulator import Market, reference_of_scenario
+
+        if not args.scenario:
+            raise LoadError("--simulate and --cex-port need --scenario (the pools and reference prices come from it)")
+        market = Market(net, reference_of_scenario(args.scenario), simulate=args.simulate, rate=args.simulate_rate,
+                        seed=args.simulate_seed, cex_port=args.cex_port, host=args.host)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -106,11 +134,31 @@ async def serve(args: argparse.Namespace) -> None:
     gc.set_threshold(50_000, 20, 100)
     await net.start()
     try:
-        bundles = f" bundles={net.bundle_url}" if net.bundle_url else ""
-        print(f"localnet ready rpc={net.rpc_url} ws={net.ws_url} slot_ms={args.slot_ms:g}{bundles}", flush=True)
-        await stop.wait()
+        ready = f"localnet ready rpc={net.rpc_url} ws={net.ws_url} slot_ms={args.slot_ms:g}"
+        ready += f" bundles={net.bundle_url}" if net.bundle_url else ""
+        if market is not None:
+            await market.start()
+            ready += f" cex={market.cex_url}" if market.cex_url else ""
+        print(ready, flush=True)
+        await _serve_until(stop, market.tasks if market is not None else [])
     finally:
+        if market is not None:
+            await market.stop()
+            if market.simulator is not None:
+                print(f"localnet simulator {market.simulator.summary()}", flush=True)
         await net.stop()
+
+
+async def _serve_until(stop: asyncio.Event, tasks: list[asyncio.Task[None]]) -> None:
+    """Until SIGINT/SIGTERM, or until a market task fails (its error is raised)."""
+    waiter = asyncio.ensure_future(stop.wait())
+    try:
+        done, _ = await asyncio.wait([waiter, *tasks], return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        waiter.cancel()
+    for task in done:
+        if task is not waiter:
+            task.result()  # a market task only ends by failing
 
 
 def run(args: argparse.Namespace) -> int:

@@ -56,7 +56,8 @@ def run(args: argparse.Namespace) -> int:
             log.info("localnet_starting", scenario=cfg.localnet.scenario, slot_ms=cfg.localnet.slot_ms)
             cluster = await ClusterProcess.spawn(
                 cfg.endpoints()[0].http, slot_ms=cfg.localnet.slot_ms, scenario=cfg.localnet.scenario,
-                fund=[str(wallet.pubkey)],
+                fund=[str(wallet.pubkey)], simulate=cfg.localnet.simulate, simulate_rate=cfg.localnet.simulate_rate,
+                simulate_seed=cfg.localnet.simulate_seed, cex_port=cfg.localnet.cex_port,
             )
         try:
             log.info("start", cluster=cfg.cluster.name, mode=mode.name, wallet=str(wallet.pubkey), pools=len(cfg.pools))
