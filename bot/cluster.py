@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
+import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -16,6 +18,18 @@ from urllib.parse import urlparse
 from bot.errors import RuntimeFailure
 
 READY = "localnet ready "
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def _detach_but_die_with_parent() -> None:
+    """In the child before exec: its own session, so a Ctrl-C at the terminal reaches only the bot, which
+    stops the cluster after its trades in flight are confirmed; and on Linux a parent-death signal, so
+    the cluster never outlives a bot killed with SIGKILL (it would keep the ports)."""
+    os.setsid()
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
 
 
 class ClusterProcess:
@@ -37,7 +51,8 @@ class ClusterProcess:
         if cex_port:
             args += ["--cex-port", str(cex_port)]
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+            sys.executable, *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+            preexec_fn=_detach_but_die_with_parent,
         )
         assert proc.stdout is not None and proc.stderr is not None
         try:

@@ -175,6 +175,7 @@ class Bot:
         ))  # fmt: skip
         self._engine_task: asyncio.Task[None] | None = None
         self._signal_logged: dict[int, int] = {}  # route -> monotonic ns of its last CEX-DEX signal line
+        self._slippage: dict[int, dict[int, frozenset[int]]] = {}  # route -> instruction -> slippage codes
         self.trading: Trading | None = None  # set once by `run`, complete (None until then)
         self.sol_at_start = 0
 
@@ -285,7 +286,7 @@ class Bot:
             start_tokens={r.route_id: r.start_token for r in table.routes},
             pool_slots=lambda pools: tuple(int(pools_i[p, layout.I_SLOT]) for p in pools),
             current_slot=lambda: self.clock.slot, journal=None if dry else self.ledger, gates=self.gates,
-            instance=cfg.ledger.instance, on_release=self.dirty.mark_pool,
+            instance=cfg.ledger.instance, on_release=self.dirty.mark_pool, guard_revert=self.is_guard_revert,
         )  # fmt: skip
         engine = Engine(cache, table, self.dirty, slippage_bps=cfg.execution.slippage_bps,
                         on_opportunity=executor.on_opportunity, on_signal=self._on_signal)  # fmt: skip
@@ -338,6 +339,7 @@ class Bot:
                 continue
             templates[r.route_id] = tmpl
             route_pools[r.route_id] = tuple(leg.pool for leg in r.legs)
+            self._slippage[r.route_id] = self._slippage_codes(r)
             start = by_token[r.start_token]
             start_accounts[r.route_id] = (start, keys.index(start))
         log.info("templates_ready", routes=len(templates), lookup_tables=len(alts), addresses=len(addresses),
@@ -377,6 +379,26 @@ class Bot:
         self.log.info("lookup_tables", reused=len(reuse), extended=extended, created=created,
                       addresses=len(addresses))  # fmt: skip
         return alts
+
+    def _slippage_codes(self, route: R.Route) -> dict[int, frozenset[int]]:
+        """Instruction index -> the custom error codes of that leg's own slippage check."""
+        out: dict[int, frozenset[int]] = {}
+        at = 2  # after SetComputeUnitLimit and SetComputeUnitPrice
+        for leg in route.legs:
+            adapter = self.writer.pools[leg.pool].adapter
+            at += 1  # one instruction per leg (templates.build_leg)
+            out[at - 1] = adapter.slippage_errors
+        return out
+
+    def is_guard_revert(self, route_id: int, err: Any) -> bool:
+        """True when a transaction failed on one of its swaps' own slippage checks (a min-out): the state
+        moved before it landed (competition), not a wrong model."""
+        try:
+            index, detail = err["InstructionError"]
+            code = detail["Custom"]
+        except (TypeError, KeyError, ValueError):
+            return False
+        return code in self._slippage.get(route_id, {}).get(index, frozenset())
 
     def route_key(self, route: R.Route) -> str:
         """A route's name that survives restarts (the ledger's quarantine and journal use it): its legs as

@@ -96,6 +96,10 @@ def write_plots(trades: Sequence[Trade], summary: Summary, out: Path) -> list[Pa
         sol = [v / 1e9 for v in running]  # display only
         ax.step(when, sol, where="post", color="tab:blue", linewidth=1.5)
         ax.fill_between(when, sol, step="post", alpha=0.15, color="tab:blue")
+        if max(when) - min(when) < 60 / 86_400:
+            # Trades booked within a minute (a test, a short run): a date locator asked for a span of
+            # microseconds fails inside matplotlib; show a minute either side instead.
+            ax.set_xlim(min(when) - 60 / 86_400, max(when) + 60 / 86_400)
         ax.xaxis.set_major_locator(mdates.AutoDateLocator(tz=dt.UTC))  # type: ignore[no-untyped-call]
         ax.xaxis.set_major_formatter(mdates.DateFormatter("%m-%d %H:%M", tz=dt.UTC))  # type: ignore[no-untyped-call]
         fig.autofmt_xdate()

@@ -165,6 +165,7 @@ class Executor:
         gates: RiskGates | None = None,
         instance: str = "",
         on_release: Callable[[int], None] = lambda pool: None,
+        guard_revert: Callable[[int, Any], bool] = lambda route, err: False,
         clock: Callable[[], int] = time.monotonic_ns,
         wall_clock: Callable[[], int] = time.time_ns,
     ) -> None:
@@ -190,6 +191,7 @@ class Executor:
         self.gates = gates
         self.instance = instance
         self.on_release = on_release  # a pool whose trade ended: evaluate it again
+        self.guard_revert = guard_revert  # (route, transaction error) -> failed on a swap's own slippage check
         self.clock = clock
         self.wall_clock = wall_clock
         self.stats = ExecStats()
@@ -534,6 +536,7 @@ class Executor:
         if confirm_ns is not None:
             st.send_to_confirm_ns.append(confirm_ns)
         unchanged = reverted and bool(flight.pool_slots) and self.pool_slots(flight.pools) == flight.pool_slots
+        guard = reverted and self.guard_revert(flight.route_id, rec.err)
         if not reverted:
             st.confirmed += 1
             st.confirmed_by_legs[flight.legs] = st.confirmed_by_legs.get(flight.legs, 0) + 1
@@ -545,6 +548,7 @@ class Executor:
             self._count_failure("reverted")
             self.log.warning("trade_reverted", route=flight.route_id, signature=flight.signature, slot=rec.slot,
                              fee=rec.fee, err=str(rec.err), realized_net=realized, pool_state_unchanged=unchanged,
+                             guard=guard,
                              logs=rec.log_messages[-6:])  # fmt: skip
         self.landed.set()
         self._book_trade(flight, Trade(
@@ -558,14 +562,14 @@ class Executor:
             decision_to_sign_ns=flight.signed_ns - flight.decided_ns,
             sign_to_send_ns=flight.written_ns - flight.signed_ns if flight.written_ns else None,
             send_to_confirm_ns=confirm_ns, decided_ns=self.wall_clock(), instance=self.instance,
-        ), unchanged=unchanged)  # fmt: skip
+        ), unchanged=unchanged, guard=guard)  # fmt: skip
 
-    def _book_trade(self, flight: InFlight, trade: Trade, *, unchanged: bool) -> None:
+    def _book_trade(self, flight: InFlight, trade: Trade, *, unchanged: bool, guard: bool = False) -> None:
         """Ledger + risk rules: a quarantined route or a tripped kill switch is said in one line."""
         if self.gates is None:
             return
         try:
-            booked: Booked | None = self.gates.record_trade(trade, pool_state_unchanged=unchanged)
+            booked: Booked | None = self.gates.record_trade(trade, pool_state_unchanged=unchanged, guard_revert=guard)
         except (LedgerError, OSError, ValueError) as err:
             self.log.error("ledger_failed", signature=trade.signature, error=str(err))
             return

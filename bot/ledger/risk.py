@@ -190,11 +190,16 @@ class RiskGates:
         return self._halt
 
     # ---- outcomes (cold path) ---------------------------------------------------------------------
-    def record_trade(self, trade: Trade, *, pool_state_unchanged: bool = False) -> Booked | None:
+    def record_trade(
+        self, trade: Trade, *, pool_state_unchanged: bool = False, guard_revert: bool = False
+    ) -> Booked | None:
         """Book the trade in the ledger and apply the route and loss rules. None if it was booked already.
 
         `pool_state_unchanged`: for a revert, whether the route's pool accounts were the same when the
         transaction executed as when the bot decided (then the route's model is wrong: quarantine now).
+        `guard_revert`: the revert is a swap's own slippage check (min-out) on a state that moved: another
+        trade got there first, which is competition, not a wrong model; it does not count towards
+        `quarantine_after_reverts` (its fee still counts towards the daily loss).
         """
         booked = self.ledger.record_trade(trade)
         if booked is None:
@@ -207,7 +212,7 @@ class RiskGates:
                 quarantined = self.ledger.quarantine(
                     route, f"reverted on unchanged pool state ({err}): the route's model is wrong"
                 )
-            else:
+            elif not guard_revert:
                 streak = self.ledger.count_revert(route)
                 if streak >= self.limits.quarantine_after_reverts:
                     quarantined = self.ledger.quarantine(route, f"{streak} consecutive reverts (last: {err})")

@@ -86,6 +86,8 @@ class VenueAdapter(Protocol):
     """The pool account's exact size (getProgramAccounts dataSize filter)."""
     mint_offsets: tuple[int, int]
     """Offsets of mint a and mint b inside the pool account (memcmp filters)."""
+    slippage_errors: frozenset[int]
+    """The program's custom error codes of its own min-out / max-in check (a guard revert)."""
     executable: str | None
     """None when the bot can trade this venue; otherwise why not, as one line for the config check."""
     cache_exact: bool

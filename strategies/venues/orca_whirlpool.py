@@ -800,6 +800,7 @@ class Adapter:
 
     venue = Venue.orca_whirlpool
     pool_account_size = 653  # protocols.md: exact size of the pool account
+    slippage_errors = frozenset({6036, 6037})  # AmountOutBelowMinimum, AmountInAboveMaximum
     mint_offsets = (101, 181)  # where the pool account holds mint a and mint b
     executable: str | None = (
         "Whirlpool pools are quoted but not traded yet (no concentrated-liquidity swap template; "

@@ -477,6 +477,7 @@ class Adapter:
 
     venue = Venue.raydium_amm_v4
     pool_account_size = 752  # protocols.md: exact size of the pool account
+    slippage_errors = frozenset({30})  # ExceededSlippage
     mint_offsets = (400, 432)  # where the pool account holds mint a and mint b
     executable: str | None = None
     cache_exact = True  # the cache row's integers are the exact state

@@ -561,6 +561,7 @@ class Adapter:
 
     venue = Venue.raydium_cpmm
     pool_account_size = 637  # protocols.md: exact size of the pool account
+    slippage_errors = frozenset({6005})  # ExceededSlippage (min-out / max-in)
     mint_offsets = (168, 200)  # where the pool account holds mint a and mint b
     executable: str | None = None
     cache_exact = True  # the cache row's integers are the exact state
