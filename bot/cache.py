@@ -94,6 +94,7 @@ class PoolEntry:
     mint_a: Pubkey | None = None
     mint_b: Pubkey | None = None
     refused: str = ""  # non-empty: the refusal reason (never tradable while set)
+    unusable: str = ""  # non-empty: an account of the pool arrived undecodable or with a wrong owner
     static: Any = None  # decoded pool account of the first load (vaults, mints, config address)
     pending_static: Any = None
     keys_raw: bytes = b""  # raw account-key bytes of `static`
@@ -127,6 +128,8 @@ class CacheWriter:
         arrays: layout.Cache | None = None,
         *,
         on_refusal: OnRefusal | None = None,
+        on_unusable: OnRefusal | None = None,
+        on_recovered: OnRefusal | None = None,
         now_unix: Callable[[], int] = lambda: int(time.time()),
     ) -> None:
         self.arrays = arrays
@@ -139,6 +142,8 @@ class CacheWriter:
         self.slot = 0  # latest slot seen by `on_slot`
         self._settling: dict[int, int] = {}  # pool -> newest slot among its accounts
         self._on_refusal = on_refusal
+        self._on_unusable = on_unusable
+        self._on_recovered = on_recovered
         self._now_unix = now_unix
 
     # ---- set-up (cold path) --------------------------------------------------------------------
@@ -228,6 +233,7 @@ class CacheWriter:
         # Tick arrays that do not exist yet are system-owned and empty: a valid "no ticks" state.
         if owner != w.owner and not (w.role == ROLE_TICK_ARRAY and not data):
             self.stats.wrong_owner += 1
+            self._unusable(w, f"{ROLE_NAMES[w.role]} account {w.pubkey} is owned by {owner}, expected {w.owner}")
             return -1
         try:
             w.value = self._decode(entry, w, data)
@@ -235,8 +241,9 @@ class CacheWriter:
             w.slot = slot
             self._refuse(entry, err.reason.name)
             return -1
-        except (VenueError, ValueError):
+        except (VenueError, ValueError) as err:
             self.stats.malformed += 1
+            self._unusable(w, f"{ROLE_NAMES[w.role]} account {w.pubkey} does not decode: {err}")
             return -1
         w.slot = slot
         if entry.pending_static is not None:
@@ -296,6 +303,19 @@ class CacheWriter:
             entry.keys_raw = adapter.pool_keys(data)
         return adapter.read_dynamic(data)
 
+    def _unusable(self, w: Watched, reason: str) -> None:
+        """An account of a pool turned undecodable or changed owner: its last good values must not be
+        traded on. The pool (and every pool sharing the account) is unusable at once until a good update
+        of that account arrives; said once per pool."""
+        for idx in (w.pool, *w.also):
+            entry = self.pools[idx]
+            if self.arrays is not None:
+                layout.set_flags(self.arrays, idx, tradable=False, settling=False)
+            if not entry.unusable:
+                entry.unusable = reason
+                if self._on_unusable is not None:
+                    self._on_unusable(entry, reason)
+
     def _value(self, key: int) -> Any:
         return self.watched[key].value if key >= 0 else None
 
@@ -346,6 +366,10 @@ class CacheWriter:
             layout.set_flags(self.arrays, entry.idx, tradable=False, settling=True)
             return -1
         entry.refused = ""
+        if entry.unusable:
+            was, entry.unusable = entry.unusable, ""
+            if self._on_recovered is not None:
+                self._on_recovered(entry, was)
         if not adapter.priced:
             layout.set_flags(self.arrays, entry.idx, tradable=False, settling=False)
             return -1

@@ -168,9 +168,12 @@ class ExecutionConfig:
     cu_price_micro_lamports: int = _f(1_000, help="fixed compute-unit price", lo=0, hi=100_000_000)
     cu_price_percentile: int = _f(75, help="percentile of getRecentPrioritizationFees", lo=0, hi=100)
     cu_price_cap_micro_lamports: int = _f(1_000_000, help="cap for the percentile policy", lo=0, hi=100_000_000)
-    tip_policy: str = _f("none", help="Jito tip policy", choices=("none", "fixed"))
-    tip_lamports: int = _f(0, help="fixed tip", lo=0, hi=1_000_000_000)
-    tip_accounts: tuple[str, ...] = _f((), help="tip recipients (Jito: take them from the block engine's getTipAccounts)")
+    tip_policy: str = _f("none", help="Jito tip inside the guarded transaction: none, fixed (tip_lamports), or share (tip_share_bps of the expected profit, at least tip_lamports, at most tip_cap_lamports)", choices=("none", "fixed", "share"))
+    tip_lamports: int = _f(0, help="the fixed tip, and the share policy's floor", lo=0, hi=1_000_000_000)
+    tip_share_bps: int = _f(5_000, help="share policy: this part of the expected profit goes to the tip", lo=0, hi=10_000)
+    tip_cap_lamports: int = _f(100_000_000, help="share policy: the largest tip", lo=0, hi=U64_MAX)
+    tip_accounts: tuple[str, ...] = _f((), help="tip recipients (default with a bundle endpoint: the block engine's getTipAccounts)")
+    send_mode: str = _f("rpc", help="where signed trades go: rpc (the send endpoints), bundle (Jito block engines: endpoints with the bundle role), or both", choices=("rpc", "bundle", "both"))
     slippage_bps: int = _f(0, help="min-out tolerance per leg; the last leg never goes below all costs + min_profit", lo=0, hi=5_000)
     working_balance_lamports: int = _f(1_000_000_000, help="wSOL working balance wrapped at start-up", lo=0, hi=U64_MAX)
     budget_ms: int = _f(10, help="decision -> submitted budget; older opportunities are dropped", lo=1, hi=10_000)
@@ -449,10 +452,21 @@ def _check_semantics(cfg: Config, ld: _Loader) -> None:
         ld.fail("rpc", "endpoints", 'no endpoint has the "send" role; add roles = ["read", "send"] to one')
     if cfg.rpc.endpoints and not any("read" in ep.roles for ep in cfg.rpc.endpoints):
         ld.fail("rpc", "endpoints", 'no endpoint has the "read" role; add roles = ["read", "send"] to one')
-    if cfg.execution.tip_policy == "fixed" and cfg.execution.tip_lamports == 0:
-        ld.fail("execution", "tip_lamports", 'must be > 0 when tip_policy = "fixed"')
-    if cfg.execution.tip_policy == "fixed" and not cfg.execution.tip_accounts:
-        ld.fail("execution", "tip_accounts", 'needs at least one account when tip_policy = "fixed"')
+    ex = cfg.execution
+    bundle_endpoints = [ep for ep in cfg.rpc.endpoints if "bundle" in ep.roles]
+    if ex.tip_policy != "none" and ex.tip_lamports == 0:
+        ld.fail("execution", "tip_lamports", f'must be > 0 when tip_policy = "{ex.tip_policy}"')
+    if ex.tip_policy == "share" and ex.tip_cap_lamports < ex.tip_lamports:
+        ld.fail("execution", "tip_cap_lamports", f"must be >= tip_lamports ({ex.tip_lamports})")
+    if ex.tip_policy != "none" and not ex.tip_accounts and not bundle_endpoints:
+        ld.fail("execution", "tip_accounts", f'needs at least one account when tip_policy = "{ex.tip_policy}" '
+                "(or an endpoint with the bundle role to ask getTipAccounts)")
+    if ex.send_mode != "rpc" and not bundle_endpoints:
+        ld.fail("execution", "send_mode", f'"{ex.send_mode}" needs an [[rpc.endpoints]] entry with roles = ["bundle"] '
+                "(a Jito block engine, e.g. http://127.0.0.1:8899/api/v1/bundles on localnet)")
+    if ex.send_mode != "rpc" and ex.tip_policy == "none":
+        ld.fail("execution", "tip_policy", f'send_mode = "{ex.send_mode}" needs a tip (a block engine refuses '
+                'bundles without one): set tip_policy = "fixed" or "share"')
     for i, acct in enumerate(cfg.execution.tip_accounts):
         if not _BASE58.match(acct):
             ld.fail("execution", f"tip_accounts[{i}]", f'"{acct}" is not a base58 public key')

@@ -29,6 +29,7 @@ from bot.config import Config
 from bot.engine import Dirty, Engine
 from bot.errors import RuntimeFailure
 from bot.execution import setup as execsetup
+from bot.execution.bundles import BothWriter, BundleWriter
 from bot.execution.executor import BlockhashCache, ExecPolicy, Executor
 from bot.execution.message import RouteTemplate, TxTooLarge
 from bot.execution.templates import compile_template, lookup_addresses, route_instructions
@@ -37,6 +38,7 @@ from bot.keys import Wallet
 from bot.ledger import Ledger, RiskGates, RiskLimits, plan_lookup_tables
 from bot.prices import Prices, build_feeds
 from rpc.errors import RpcError
+from rpc.jito import JitoClient, JitoSender
 from rpc.pool import EndpointConfig as PoolEndpointConfig
 from rpc.pool import EndpointPool, PoolClient, Role
 from rpc.pubsub import PubSubClient
@@ -104,7 +106,7 @@ def write_parameters(cfg: Config, cache: layout.Cache, table: R.RouteTable) -> N
     mv = cache.market
     costs.CostModel(
         cu_price_micro_lamports=cfg.execution.cu_price_micro_lamports,
-        tip_lamports=cfg.execution.tip_lamports if cfg.execution.tip_policy == "fixed" else 0,
+        tip_lamports=cfg.execution.tip_lamports if cfg.execution.tip_policy != "none" else 0,
         min_profit_lamports=cfg.strategy.min_profit_lamports,
         min_profit_bps=float(cfg.strategy.min_profit_bps),
         slippage_bps=cfg.execution.slippage_bps,
@@ -139,20 +141,28 @@ class Bot:
         self.endpoints = EndpointPool([
             PoolEndpointConfig(
                 name=ep.name, http_url=ep.http, ws_url=ep.ws, priority=ep.priority,
-                roles=frozenset(Role(r) for r in ep.roles), rate_limit_rps=float(ep.rate_limit_rps) or None,
-                timeout_s=ep.timeout_ms / 1e3,
+                roles=frozenset(Role(r) for r in ep.roles if r != "bundle"),
+                rate_limit_rps=float(ep.rate_limit_rps) or None, timeout_s=ep.timeout_ms / 1e3,
             )
-            for ep in eps
+            for ep in eps if set(ep.roles) - {"bundle"}
         ])  # fmt: skip
+        # Jito block engines (endpoints with the bundle role): bundles, and the tip accounts.
+        engines = [JitoClient(ep.http, timeout_s=ep.timeout_ms / 1e3) for ep in eps if "bundle" in ep.roles]
+        self.jito = JitoSender(engines) if engines else None
         read = next(ep for ep in eps if "read" in ep.roles)
         # Reads go to the healthiest read endpoint and fail over; each switch is logged once.
         self.rpc = PoolClient(self.endpoints, role=Role.READ, on_switch=self._on_read_switch)
         self.sender = RpcSender(self.endpoints, fan_out=cfg.execution.send_fan_out)
+        self.bundles = BundleWriter(self.jito) if self.jito is not None else None
+        mode_ = cfg.execution.send_mode
+        self.writer_out: Any = (self.sender if mode_ == "rpc" or self.bundles is None
+                                else self.bundles if mode_ == "bundle" else BothWriter(self.sender, self.bundles))  # fmt: skip
         self.programs = cfg.programs()
         self.clock = SlotClock()
         self.blockhash = BlockhashCache()
         self.blockhash_ready = asyncio.Event()
-        self.writer = CacheWriter(on_refusal=self._on_refusal)
+        self.writer = CacheWriter(on_refusal=self._on_refusal, on_unusable=self._on_unusable,
+                                  on_recovered=self._on_recovered)  # fmt: skip
         for p in cfg.pools:
             venue = Venue[p.venue]
             self.writer.add_pool(venue, p.address, self.programs[p.venue])
@@ -200,6 +210,13 @@ class Bot:
     # ---- callbacks --------------------------------------------------------------------------------
     def _on_refusal(self, entry: PoolEntry, reason: str) -> None:
         self.log.warning("pool_refused", pool=str(entry.address), venue=entry.venue.name, reason=reason)
+
+    def _on_unusable(self, entry: PoolEntry, reason: str) -> None:
+        self.log.warning("pool_unusable", pool=str(entry.address), venue=entry.venue.name, reason=reason,
+                         effect="not traded until a good update arrives")  # fmt: skip
+
+    def _on_recovered(self, entry: PoolEntry, reason: str) -> None:
+        self.log.info("pool_recovered", pool=str(entry.address), venue=entry.venue.name, was=reason)
 
     def _on_read_switch(self, old: str | None, new: str, reason: str) -> None:
         self.log.warning("read_endpoint_switched", previous=old, endpoint=new, reason=reason)
@@ -274,11 +291,13 @@ class Bot:
         executor = Executor(
             wallet=self.wallet, templates=templates, params=cache.market, route_pools=route_pools,
             start_accounts=start_accounts, rpc=self.rpc, pubsub=self.pubsub,
-            sender=self.sender, blockhash=self.blockhash,
+            sender=self.writer_out, blockhash=self.blockhash,
             policy=ExecPolicy(
                 dry_run=dry, min_profit_lamports=cfg.strategy.min_profit_lamports,
                 budget_ns=cfg.execution.budget_ms * 1_000_000, max_trades_per_minute=cfg.risk.max_trades_per_minute,
                 tip_lamports=cfg.execution.tip_lamports if tip is not None else 0,
+                tip_policy=cfg.execution.tip_policy if tip is not None else "none",
+                tip_share_bps=cfg.execution.tip_share_bps, tip_cap_lamports=cfg.execution.tip_cap_lamports,
                 rebroadcast_s=cfg.execution.rebroadcast_ms / 1e3,
             ),
             log=self.log, route_keys={r.route_id: self.route_key(r) for r in table.routes},
@@ -287,7 +306,14 @@ class Bot:
             pool_slots=lambda pools: tuple(int(pools_i[p, layout.I_SLOT]) for p in pools),
             current_slot=lambda: self.clock.slot, journal=None if dry else self.ledger, gates=self.gates,
             instance=cfg.ledger.instance, on_release=self.dirty.mark_pool, guard_revert=self.is_guard_revert,
+            on_quarantine=lambda route: self.disable_route(table, route),
         )  # fmt: skip
+        # Routes that cannot trade are out of detection, so they never shadow one that can: cycles without a
+        # template (too long, a token account missing, too large) and routes the ledger quarantined.
+        quarantined = {q.route_id for q in self.ledger.quarantined()}
+        for r in table.routes:
+            if (r.route_type == R.ROUTE_CYCLE and r.route_id not in templates) or self.route_key(r) in quarantined:
+                table.set_disabled(r.route_id)
         engine = Engine(cache, table, self.dirty, slippage_bps=cfg.execution.slippage_bps,
                         on_opportunity=executor.on_opportunity, on_signal=self._on_signal)  # fmt: skip
         return Trading(cache, table, prices, feeds, atas, executor, engine)
@@ -317,7 +343,7 @@ class Bot:
             )
             log.info("wsol_ready", balance=wsol, reserve=cfg.risk.sol_reserve_lamports)
         self.sol_at_start = await self.refresh_balances(cache.market, by_token)
-        tip = Pubkey.from_string(cfg.execution.tip_accounts[0]) if cfg.execution.tip_policy == "fixed" else None
+        tip = await self.tip_account()
         # Routes longer than max_legs get no template, so execution never takes them.
         usable = [r for r in table.routes if r.route_type == R.ROUTE_CYCLE and len(r.legs) <= cfg.strategy.max_legs
                   and all(pools[leg.pool].static is not None for leg in r.legs)
@@ -399,6 +425,30 @@ class Bot:
         except (TypeError, KeyError, ValueError):
             return False
         return code in self._slippage.get(route_id, {}).get(index, frozenset())
+
+    async def tip_account(self) -> Pubkey | None:
+        """Where tips go: the configured accounts, else the block engine's getTipAccounts (one, chosen at
+        random as Jito advises, to spread write locks); None without a tip policy."""
+        ex = self.cfg.execution
+        if ex.tip_policy == "none":
+            return None
+        accounts = list(ex.tip_accounts)
+        if not accounts and self.jito is not None:
+            try:
+                accounts = await self.jito.clients[0].get_tip_accounts()
+            except RpcError as err:
+                raise RuntimeFailure(f"cannot read the block engine's tip accounts ({err}); set "
+                                     "[execution] tip_accounts") from err  # fmt: skip
+            self.log.info("tip_accounts", accounts=len(accounts))
+        if not accounts:
+            raise RuntimeFailure("no tip account: set [execution] tip_accounts or configure a bundle endpoint")
+        return Pubkey.from_string(random.choice(accounts))
+
+    def disable_route(self, table: R.RouteTable, route_id: int) -> None:
+        """Take a quarantined route out of detection and look at its pools again (the next best route)."""
+        table.set_disabled(route_id)
+        for leg in table.routes[route_id].legs:
+            self.dirty.mark_pool(leg.pool)
 
     def route_key(self, route: R.Route) -> str:
         """A route's name that survives restarts (the ledger's quarantine and journal use it): its legs as
@@ -545,6 +595,8 @@ class Bot:
             await self.trading.executor.drain()
         await self.pubsub.close()
         await self.sender.aclose()
+        if self.bundles is not None:
+            await self.bundles.aclose()
         await self.endpoints.close()
         self.ledger.close()
 

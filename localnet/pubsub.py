@@ -290,6 +290,14 @@ class PubSub:
             if sub.commitment == PROCESSED:
                 self._notify_logs(sub, rec)
 
+    def notify_account_write(self, key: Pubkey, acc: Account | None, slot: int) -> None:
+        """An account written outside a transaction (fault injection): processed account subscribers only."""
+        subs = self.account_subs.get(key)
+        if subs:
+            for sub in list(subs.values()):
+                if sub.commitment == PROCESSED:
+                    self._notify_account(sub, slot, acc)
+
     def on_slot(self, slot: int) -> None:
         if self.slot_subs:
             root = self.chain.commitment_slot(FINALIZED)

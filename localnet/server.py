@@ -263,13 +263,19 @@ class Localnet:
 
     # ------------------------------------------------------------------ state set-up
     def set_account(self, pubkey: Pubkey, account: Account | None = None, *, lamports: int | None = None,
-                    data: bytes = b"", owner: Pubkey | None = None, executable: bool = False) -> Pubkey:
-        """Create or overwrite an account (rent-exempt lamports by default)."""
+                    data: bytes = b"", owner: Pubkey | None = None, executable: bool = False,
+                    notify: bool = False) -> Pubkey:
+        """Create or overwrite an account (rent-exempt lamports by default).
+
+        `notify=True` (fault injection) also tells processed-commitment accountSubscribe clients, as a
+        program write would; without it only reads and later snapshots see the change."""
         if account is None:
             if lamports is None:
                 lamports = self.chain.svm.minimum_balance_for_rent_exemption(len(data))
             account = Account(lamports, data, owner or Pubkey.default(), executable, 0)
         self.chain.set_account(pubkey, account)
+        if notify:
+            self.pubsub.notify_account_write(pubkey, account, self.chain.slot)
         return pubkey
 
     def add_program(self, program_id: Pubkey, elf: bytes | str | Path) -> None:

@@ -146,7 +146,10 @@ def _scan(state: Any, graph: Any, base: Any, lo: Any, hi: Any) -> int:
     for j in range(lo, hi):
         ro = base + j * R.ROUTE_WIDTH
         route = graph[ro + R.R_ID]
-        n_legs = graph[ro + R.R_META] & R.META_NLEGS_MASK
+        meta = graph[ro + R.R_META]
+        if meta & R.META_DISABLED:  # quarantined, or not executable: never the candidate
+            continue
+        n_legs = meta & R.META_NLEGS_MASK
         start = graph[ro + R.R_START]
         sbase = L.TOKENS_OFFSET + start * L.TOKEN_WIDTH
         cap = min(state[sbase + L.T_BALANCE], state[sbase + L.T_MAX_NOTIONAL])
@@ -195,7 +198,7 @@ def _scan(state: Any, graph: Any, base: Any, lo: Any, hi: Any) -> int:
         if not usable:
             continue
         ratio = 1.0
-        is_cex = (graph[ro + R.R_META] >> R.META_TYPE_SHIFT) == R.ROUTE_CEX
+        is_cex = (meta >> R.META_TYPE_SHIFT) == R.ROUTE_CEX
         ebase = L.TOKENS_OFFSET + graph[ro + R.R_END] * L.TOKEN_WIDTH
         if is_cex:
             usd_in = state[sbase + L.T_USD_PER_UNIT]

@@ -162,6 +162,8 @@ def evaluate_route(state: L.F64Array, graph: L.I32Array, route: int) -> _Result:
     """(ok, amount_in, gross_out, net, net_lamports, cu_limit, cost_token) of one route."""
     ro = int(graph[R.G_ROUTES_OFF]) + route * R.ROUTE_WIDTH
     meta = int(graph[ro + R.R_META])
+    if meta & R.META_DISABLED:
+        return _SKIP
     n_legs = meta & R.META_NLEGS_MASK
     start = int(graph[ro + R.R_START])
     end = int(graph[ro + R.R_END])

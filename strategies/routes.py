@@ -61,6 +61,7 @@ R_LEG = 4  # R_LEG + k: leg k as pool row << 1 | direction (DIR_A_TO_B / DIR_B_T
 ROUTE_WIDTH = R_LEG + MAX_LEGS
 META_NLEGS_MASK = 3
 META_TYPE_SHIFT = 2
+META_DISABLED = 1 << 30  # set by `RouteTable.disable` in every copy of the row: the kernels skip the route
 LEG_DIR_MASK = 1  # leg & LEG_DIR_MASK: direction; leg >> 1: pool row
 
 # ---- pool block: head row (one cache line) + inline copy of the pool's CSR entries ---------------
@@ -121,6 +122,37 @@ class RouteTable:
     @property
     def n_routes(self) -> int:
         return len(self.routes)
+
+    def set_disabled(self, route_id: int, disabled: bool = True) -> None:
+        """Take a route out of detection (quarantined, or no transaction can express it) or back in:
+        the flag goes into every copy of its row (route rows, pool and token CSR entries, inline blocks),
+        so the detector picks the best route that can trade. Cold path."""
+        g = self.graph
+        for off in self._row_copies(route_id):
+            if disabled:
+                g[off + R_META] |= META_DISABLED
+            else:
+                g[off + R_META] &= ~META_DISABLED
+
+    def is_disabled(self, route_id: int) -> bool:
+        return bool(self.graph[int(self.graph[G_ROUTES_OFF]) + route_id * ROUTE_WIDTH + R_META] & META_DISABLED)
+
+    def _row_copies(self, route_id: int) -> list[int]:
+        g = self.graph
+        out = [int(g[G_ROUTES_OFF]) + route_id * ROUTE_WIDTH]
+        for region_lo, region_hi in (
+            (int(g[G_IDS_OFF]), int(g[G_TOK_INDPTR_OFF])),
+            (int(g[G_TOK_IDS_OFF]), int(g[G_HEADS_OFF])),
+        ):
+            out += [o for o in range(region_lo, region_hi, ROUTE_WIDTH) if g[o + R_ID] == route_id]
+        heads_off = int(g[G_HEADS_OFF])
+        for pool in {leg.pool for leg in self.routes[route_id].legs}:
+            block = heads_off + pool * POOL_BLOCK_WIDTH
+            if g[block + H_INLINE]:
+                n = int(g[block + H_HI] - g[block + H_LO])
+                first = block + HEAD_WIDTH
+                out += [first + k * ROUTE_WIDTH for k in range(n) if g[first + k * ROUTE_WIDTH + R_ID] == route_id]
+        return out
 
     def routes_of_pool(self, pool: int) -> layout.I32Array:
         """Route ids touching `pool` (a view into the CSR index)."""

@@ -58,6 +58,7 @@ def run(args: argparse.Namespace) -> int:
                 cfg.endpoints()[0].http, slot_ms=cfg.localnet.slot_ms, scenario=cfg.localnet.scenario,
                 fund=[str(wallet.pubkey)], simulate=cfg.localnet.simulate, simulate_rate=cfg.localnet.simulate_rate,
                 simulate_seed=cfg.localnet.simulate_seed, cex_port=cfg.localnet.cex_port,
+                block_engine=any("bundle" in ep.roles for ep in cfg.endpoints()),
             )
         try:
             log.info("start", cluster=cfg.cluster.name, mode=mode.name, wallet=str(wallet.pubkey), pools=len(cfg.pools))

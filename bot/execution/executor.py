@@ -111,7 +111,10 @@ class ExecPolicy:
     min_profit_lamports: int
     budget_ns: int
     max_trades_per_minute: int
-    tip_lamports: int = 0
+    tip_lamports: int = 0  # the fixed tip, or the share policy's floor (what the detector's costs include)
+    tip_policy: str = "none"
+    tip_share_bps: int = 0
+    tip_cap_lamports: int = 0
     confirm_timeout_s: float = 90.0
     rebroadcast_s: float = 0.4
     blockhash_min_remaining: int = BLOCKHASH_MIN_REMAINING
@@ -166,6 +169,7 @@ class Executor:
         instance: str = "",
         on_release: Callable[[int], None] = lambda pool: None,
         guard_revert: Callable[[int, Any], bool] = lambda route, err: False,
+        on_quarantine: Callable[[int], None] = lambda route: None,
         clock: Callable[[], int] = time.monotonic_ns,
         wall_clock: Callable[[], int] = time.time_ns,
     ) -> None:
@@ -192,6 +196,7 @@ class Executor:
         self.instance = instance
         self.on_release = on_release  # a pool whose trade ended: evaluate it again
         self.guard_revert = guard_revert  # (route, transaction error) -> failed on a swap's own slippage check
+        self.on_quarantine = on_quarantine  # a route was quarantined: take it out of detection
         self.clock = clock
         self.wall_clock = wall_clock
         self.stats = ExecStats()
@@ -203,6 +208,7 @@ class Executor:
         self._refusals_logged: set[tuple[int, str]] = set()
         self.landed = asyncio.Event()  # set after every trade that landed (confirmed or reverted)
         self.halted_reason = ""
+        self._tip = 0  # the tip of the transaction signed last
 
     # ---- hot path -------------------------------------------------------------------------------
     def on_opportunity(self, opp: Opportunity, decided_ns: int | None = None) -> bytes | None:
@@ -224,7 +230,7 @@ class Executor:
         flight = InFlight(
             sig, route, self.route_keys.get(route, str(route)), tx, pools, bh.last_valid_block_height, bh.slot,
             opp.expected_net_profit, opp.amount_in, len(opp.legs), opp.start_token, decided, signed_ns,
-            pool_slots=self.pool_slots(pools), cost_lamports=opp.cost_lamports, tip_lamports=self.policy.tip_lamports,
+            pool_slots=self.pool_slots(pools), cost_lamports=opp.cost_lamports, tip_lamports=self._tip,
         )  # fmt: skip
         loop = asyncio.get_running_loop()
         if self.policy.dry_run:
@@ -292,14 +298,24 @@ class Executor:
                 st.risk_refused += 1
                 self._defer_refusal_log(route, str(refusal.gate), str(refusal))
                 return None
+        policy = self.policy
+        tip = policy.tip_lamports
         try:
-            min_profit_token = costs.lamports_to_token_ceil(self.policy.min_profit_lamports, lpu)
+            min_profit_token = costs.lamports_to_token_ceil(policy.min_profit_lamports, lpu)
+            if policy.tip_policy == "share":
+                # The costs priced the floor; the share of the profit above it is paid out of that profit, and
+                # the guard rises by the difference so the trade still ends min_profit up after the tip.
+                gross = int(opp.expected_net_profit * lpu) + policy.tip_lamports if lpu > 0.0 else 0
+                tip = costs.tip_lamports("share", gross, policy.tip_lamports, policy.tip_cap_lamports,
+                                         policy.tip_share_bps)  # fmt: skip
+                min_profit_token += costs.lamports_to_token_ceil(tip - policy.tip_lamports, lpu)
             plan = plan_amounts(opp, min_profit_token)
         except (GuardError, ValueError):
             st.guard_refused += 1
             return None
+        self._tip = tip
         cu_price = int(params[layout.M_CU_PRICE_MICRO])
-        tmpl.patch(bh.blockhash, plan, opp.cu_limit, cu_price, self.policy.tip_lamports)
+        tmpl.patch(bh.blockhash, plan, opp.cu_limit, cu_price, tip)
         tx = tmpl.sign(self.wallet.keypair)
         st.signed += 1
         st.decision_to_signed_ns.append(self.clock() - t0)
@@ -579,6 +595,8 @@ class Executor:
             self.log.error("route_quarantined", route=flight.route_id, route_key=flight.route_key,
                            reason=booked.quarantined.reason,
                            fix=f"solarb risk reset --route {flight.route_key}")  # fmt: skip
+            if flight.route_id >= 0:
+                self.on_quarantine(flight.route_id)
         if booked.tripped is not None:
             self.halt(booked.tripped.reason)
 

@@ -140,7 +140,10 @@ def test_malformed_and_wrong_owner_are_counted_and_skipped(market_one):
     assert m.stats.wrong_owner == 1
     assert m.apply(10_000, 101, b"", TOKEN, 1) == -1 and m.stats.unknown_key == 1
     assert m.exact_state(entry.idx) == state
-    assert layout.is_usable(m.arrays, entry.idx)
+    # The last good values are not traded on while an account is garbage (issue 18): unusable at once.
+    assert not layout.is_usable(m.arrays, entry.idx) and entry.unusable
+    feed_all(m, entry, pool, 102, 10**13, 10**13)  # good updates of every account again
+    assert layout.is_usable(m.arrays, entry.idx) and not entry.unusable
 
 
 def whirlpool_bytes(tick: int) -> tuple[str, bytes]:
