@@ -22,6 +22,8 @@ from typing import Any, TextIO
 
 import orjson
 
+from bot.errors import ConfigError
+
 LEVELS = {"debug": 10, "info": 20, "warning": 30, "error": 40}
 _COLORS = {"debug": "\x1b[2m", "info": "\x1b[36m", "warning": "\x1b[33m", "error": "\x1b[31m"}
 _RESET = "\x1b[0m"
@@ -177,7 +179,12 @@ class Log:
     def _write(self, ts_ns: int, level: str, event: str, fields: dict[str, Any]) -> None:
         ts = dt.datetime.fromtimestamp(ts_ns / 1e9, tz=dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
         rec = {"ts": ts, "ts_ns": ts_ns, "level": level, "event": event, **fields}
-        line = orjson.dumps(rec, default=_default, option=orjson.OPT_APPEND_NEWLINE)
+        try:
+            line = orjson.dumps(rec, default=_default, option=orjson.OPT_APPEND_NEWLINE)
+        except orjson.JSONEncodeError as err:  # e.g. an int above 64 bits: keep the writer alive
+            rec = {"ts": ts, "ts_ns": ts_ns, "level": "error", "event": "log_unserializable",
+                   "original_event": event, "error": str(err)}  # fmt: skip
+            line = orjson.dumps(rec, option=orjson.OPT_APPEND_NEWLINE)
         if self._file is not None:
             self._file.write(line)
         if self._sink is not None:
@@ -191,12 +198,15 @@ class Log:
 
 
 def open_log(cfg: Any) -> Log:
-    """A `Log` from a `LoggingConfig`."""
-    return Log(
-        cfg.path,
-        level=cfg.level,
-        max_bytes=cfg.max_bytes,
-        backups=cfg.backups,
-        queue_size=cfg.queue_size,
-        console=cfg.console,
-    )
+    """A `Log` from a `LoggingConfig` (its directory created if missing)."""
+    try:
+        return Log(
+            cfg.path,
+            level=cfg.level,
+            max_bytes=cfg.max_bytes,
+            backups=cfg.backups,
+            queue_size=cfg.queue_size,
+            console=cfg.console,
+        )
+    except OSError as err:
+        raise ConfigError(f"[logging] path: cannot open {cfg.path}: {err.strerror or err}") from err
