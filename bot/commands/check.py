@@ -10,7 +10,7 @@ from typing import Any
 from bot.app import load_setup
 from bot.config import Config, redact_url
 from rpc.client import RpcClient
-from rpc.errors import NodeUnhealthy, RpcError
+from rpc.errors import NodeUnhealthy, RpcError, Timeout, TransportError
 
 
 def register(sub: Any) -> None:
@@ -65,12 +65,24 @@ def run(args: argparse.Namespace) -> int:
     if not args.connect:
         return 0
     failed = 0
+    # With [localnet] start = true, `run` starts the cluster itself on the first endpoint's port.
+    child = cfg.endpoints()[0].http if cfg.localnet.start else None
     for ep in cfg.endpoints():
         timeout = ep.timeout_ms / 1e3
         try:
             health, slot, h_ms, s_ms = asyncio.run(_probe(ep.http, timeout))
             print(f"connect   {ep.name:<12} health {health}  slot {slot}  latency {h_ms:.1f} / {s_ms:.1f} ms")
+            if ep.http == child:
+                failed += 1
+                print(f"connect   {ep.name:<12} IN USE: a cluster already answers at {redact_url(ep.http)}, so "
+                      "`solarb run` cannot start its own there ([localnet] start = true); stop that one, or set "
+                      "[localnet] start = false to trade against it")
         except RpcError as err:
+            if ep.http == child and isinstance(err, (TransportError, Timeout)):
+                print(f"connect   {ep.name:<12} not running yet: `solarb run` starts the local cluster at "
+                      f"{redact_url(ep.http)} ([localnet] start = true); to probe one now, start it with "
+                      f"`solarb localnet --scenario {cfg.localnet.scenario}` and set [localnet] start = false")
+                continue
             failed += 1
             print(f"connect   {ep.name:<12} FAILED: {type(err).__name__} ({redact_url(ep.http)})")
     return 1 if failed else 0

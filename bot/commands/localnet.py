@@ -39,7 +39,7 @@ def register(sub: Any) -> None:
     p.add_argument("--url", default=None, help="RPC URL to --clone from")
     p.add_argument("--scenario", default=None, help="seed a named state (localnet/scenarios), e.g. demo")
     p.add_argument("--fund", action="append", default=[], metavar="PUBKEY",
-                   help="airdrop SOL to this wallet after seeding (repeatable)")
+                   help="airdrop 200 SOL to this wallet (after seeding, with --scenario; repeatable)")
     p.set_defaults(func=run)
 
 
@@ -53,6 +53,6 @@ def run(args: argparse.Namespace) -> int:
     try:
         return cli.run(ns)
     except ListenError as err:
-        raise RuntimeFailure(f"localnet: {err}") from err
+        raise RuntimeFailure(f"localnet: {cli.listen_failure(err)}") from err
     except LoadError as err:
         raise UsageError(f"localnet: {err}") from err
