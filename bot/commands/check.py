@@ -8,6 +8,7 @@ import time
 from typing import Any
 
 from bot.app import load_setup
+from bot.commands.cluster_opts import add_url_arg
 from bot.config import Config, redact_url
 from rpc.client import RpcClient
 from rpc.errors import NodeUnhealthy, RpcError, Timeout, TransportError
@@ -22,6 +23,7 @@ def register(sub: Any) -> None:
     p.add_argument("-c", "--config", default="config.toml", help="config file (default config.toml)")
     p.add_argument("--live", action="store_true", help="check as `run --live` would")
     p.add_argument("--dry-run", action="store_true", help="check as `run --dry-run` would")
+    add_url_arg(p)
     p.add_argument("--connect", action="store_true", help="also ask each endpoint getHealth/getSlot and show latency")
     p.set_defaults(func=run)
 
@@ -59,7 +61,7 @@ def summary(cfg: Config, mode_name: str, pubkey: str) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    cfg, mode, wallet = load_setup(args.config, live_flag=args.live, dry_run_flag=args.dry_run)
+    cfg, mode, wallet = load_setup(args.config, live_flag=args.live, dry_run_flag=args.dry_run, url=args.url)
     for line in summary(cfg, mode.name, str(wallet.pubkey)):
         print(line)
     if not args.connect:
