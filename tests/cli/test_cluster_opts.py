@@ -98,6 +98,15 @@ def test_moniker_of_another_cluster_than_the_config_is_refused(tmp_path, capsys)
         assert "the config's cluster is devnet" in capsys.readouterr().err
 
 
+def test_u_with_a_cluster_run_starts_itself_is_refused(tmp_path, capsys):
+    cfg = _config(tmp_path, "http://127.0.0.1:9")
+    cfg.write_text(cfg.read_text() + "[localnet]\nstart = true\n")
+    for sub in ("check", "run"):
+        assert main([sub, "-c", str(cfg), "-u", "l"]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and "[localnet] start = true" in err[0], err
+
+
 def test_check_u_replaces_the_endpoints(tmp_path, capsys):
     cfg = _config(tmp_path, "http://127.0.0.1:9")
     assert main(["check", "-c", str(cfg), "-u", "http://127.0.0.1:7777"]) == 0
