@@ -11,7 +11,7 @@ Against `python -m localnet` in a subprocess (so the server does not share our e
   solana-py    - `AsyncClient.get_slot()` / `AsyncClient.send_raw_transaction()` (httpx).
 getSlot and sendTransaction (skipPreflight, distinct pre-signed transfers) are timed one request at a
 time. "send fan-out x3" sends each transaction to 3 connections/endpoints at once and stops the clock at
-the first answer (`RpcSender(fan_out=3)` vs 3 AsyncClients vs 3 raw loop connections; its "p50/socket"
+the first answer (`RpcSender(fan_out=3).write_all(tx).first_accepted()` vs 3 AsyncClients vs 3 raw loop connections; its "p50/socket"
 column is against the single-send socket floor, "p50/loop" against the x3 loop floor). Rounds interleave the contenders so the host's speed drift hits all alike; the first round is
 warm-up. Reported: p50 / p99 in µs and the p50 ratio to each floor measured in the same run.
 """
@@ -169,11 +169,14 @@ async def run(per_round: int, rounds: int) -> dict[str, dict[str, dict[str, floa
             name: sign_transfers(payer, blockhash, n_tx, 1 + (len(names) + k) * n_tx)
             for k, name in enumerate(fan_names)
         }
-        fan_req = [http_request(host, port, rq.send_transaction(tx).encode(1)) for tx in fan_txs["floor loop x3"]]
+        fan_req = [
+            http_request(host, port, rq.send_transaction(tx).encode(1)) for tx in fan_txs["floor loop x3"]
+        ]
         loop = asyncio.get_running_loop()
         fan_protos = [(await loop.create_connection(_FloorProtocol, host, port))[1] for _ in range(3)]
         pool = EndpointPool([EndpointConfig(f"local-{i}", url, timeout_s=10.0) for i in range(3)])
         sender = RpcSender(pool, fan_out=3)
+        await sender.connect()
         spy3 = [AsyncClient(url, timeout=10.0) for _ in range(3)]
 
         async def floor_fan(data: bytes) -> list[asyncio.Future[None]]:
@@ -207,7 +210,7 @@ async def run(per_round: int, rounds: int) -> dict[str, dict[str, dict[str, floa
                 if name == "floor loop x3":
                     rest: list[Any] = await floor_fan(fan_req[off + i])
                 elif name == "rpc RpcSender x3":
-                    await sender.send(fan_txs[name][off + i])
+                    await sender.write_all(fan_txs[name][off + i]).first_accepted()
                     rest = []
                 else:
                     rest = await spy_fan(fan_txs[name][off + i])
@@ -215,9 +218,14 @@ async def run(per_round: int, rounds: int) -> dict[str, dict[str, dict[str, floa
                 # Let the slower endpoints finish outside the timed region.
                 await asyncio.gather(*rest)
                 await sender.drain()
+
         opts = TxOpts(skip_preflight=True)
 
-        samples: dict[str, dict[str, list[float]]] = {"getSlot": {}, "sendTransaction": {}, "send fan-out x3": {}}
+        samples: dict[str, dict[str, list[float]]] = {
+            "getSlot": {},
+            "sendTransaction": {},
+            "send fan-out x3": {},
+        }
         for m in ("getSlot", "sendTransaction"):
             for name in names:
                 samples[m][name] = []
@@ -232,17 +240,29 @@ async def run(per_round: int, rounds: int) -> dict[str, dict[str, dict[str, floa
                 send_out: list[float] = []
                 if name == "floor socket":
                     _time_sync(lambda i: sock.roundtrip(slot_req), per_round, slot_out)
-                    _time_sync(lambda i, off=off: sock.roundtrip(send_req["floor socket"][off + i]), per_round, send_out)
+                    _time_sync(
+                        lambda i, off=off: sock.roundtrip(send_req["floor socket"][off + i]),
+                        per_round,
+                        send_out,
+                    )
                 elif name == "floor loop":
                     await _time_async(lambda i: proto.roundtrip(slot_req), per_round, slot_out)
-                    await _time_async(lambda i, off=off: proto.roundtrip(send_req["floor loop"][off + i]), per_round, send_out)
+                    await _time_async(
+                        lambda i, off=off: proto.roundtrip(send_req["floor loop"][off + i]),
+                        per_round,
+                        send_out,
+                    )
                 elif name == "rpc":
                     await _time_async(lambda i: raw.get_slot(), per_round, slot_out)
-                    await _time_async(lambda i, off=off: raw.send_transaction(txs["rpc"][off + i]), per_round, send_out)
+                    await _time_async(
+                        lambda i, off=off: raw.send_transaction(txs["rpc"][off + i]), per_round, send_out
+                    )
                 else:
                     await _time_async(lambda i: spy.get_slot(), per_round, slot_out)
                     await _time_async(
-                        lambda i, off=off: spy.send_raw_transaction(txs["solana-py"][off + i], opts), per_round, send_out
+                        lambda i, off=off: spy.send_raw_transaction(txs["solana-py"][off + i], opts),
+                        per_round,
+                        send_out,
                     )
                 if keep:
                     samples["getSlot"][name] += slot_out
@@ -292,7 +312,9 @@ async def run(per_round: int, rounds: int) -> dict[str, dict[str, dict[str, floa
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m benches.bench_rpc", description=__doc__.split("\n")[0])
-    p.add_argument("--per-round", type=int, default=200, help="requests per contender per round (default 200)")
+    p.add_argument(
+        "--per-round", type=int, default=200, help="requests per contender per round (default 200)"
+    )
     p.add_argument("--rounds", type=int, default=6, help="rounds, the first is warm-up (default 6)")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     args = p.parse_args(argv)
@@ -302,7 +324,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(orjson.dumps(report, option=orjson.OPT_INDENT_2).decode())
         return 0
-    print(f"uvloop, localnet subprocess on loopback, {args.rounds - 1} x {args.per_round} timed requests each")
+    print(
+        f"uvloop, localnet subprocess on loopback, {args.rounds - 1} x {args.per_round} timed requests each"
+    )
     for method, rows in report.items():
         print(f"\n{method:<16} {'p50 µs':>9} {'p99 µs':>9} {'p50/socket':>11} {'p50/loop':>9}")
         for name, r in rows.items():

@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from bot.cache import SYSTEM_PROGRAM_B58, CacheWriter
-from rpc.client import RpcClient
+from rpc.client import RpcMethods
 from rpc.errors import RpcError
 from rpc.pubsub import PubSubClient
 from strategies.venues.base import ROLE_POOL, ROLE_TICK_ARRAY
@@ -33,7 +33,7 @@ class AccountFeed:
     def __init__(
         self,
         writer: CacheWriter,
-        rpc: RpcClient,
+        rpc: RpcMethods,
         *,
         commitment: str = "processed",
         on_pool: Callable[[int], None] = lambda idx: None,

@@ -27,6 +27,7 @@ from solders.pubkey import Pubkey
 
 from bot.errors import ConfigError
 from bot.ledger.config import LedgerConfig
+from rpc.redact import redact_url
 from strategies.venues import registry
 from strategies.venues.base import Venue
 
@@ -130,6 +131,7 @@ class EndpointConfig:
 class RpcConfig:
     commitment: str = _f("processed", help="commitment for reads and subscriptions", choices=("processed", "confirmed", "finalized"))
     endpoints: tuple[EndpointConfig, ...] = _f((), help="[[rpc.endpoints]] entries; default: one from the cluster preset")
+    probe_interval_ms: int = _f(1_000, help="health probe (getSlot) of every endpoint, off the hot path; ranks reads and sends", lo=50, hi=600_000)
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,6 +177,8 @@ class ExecutionConfig:
     slippage_bps: int = _f(0, help="min-out tolerance per leg; the last leg never goes below all costs + min_profit", lo=0, hi=5_000)
     working_balance_lamports: int = _f(1_000_000_000, help="wSOL working balance wrapped at start-up", lo=0, hi=U64_MAX)
     budget_ms: int = _f(10, help="decision -> submitted budget; older opportunities are dropped", lo=1, hi=10_000)
+    send_fan_out: int = _f(3, help="the same signed bytes go to this many of the healthiest send endpoints at once", lo=1, hi=16)
+    rebroadcast_ms: int = _f(400, help="the same signed bytes are sent again this often until they land or their blockhash expires", lo=20, hi=10_000)
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,7 +198,8 @@ class LoggingConfig:
     max_bytes: int = _f(50_000_000, help="rotate when the file exceeds this size", lo=10_000)
     backups: int = _f(5, help="rotated files kept", lo=0, hi=100)
     queue_size: int = _f(65_536, help="bounded queue between the bot and the writer thread", lo=16)
-    console: str = _f("auto", help="human-readable mirror on stderr", choices=("auto", "always", "never"))
+    console: str = _f("auto", help="mirror every record on stdout, terminal or not (auto/always), or not at all (never)", choices=("auto", "always", "never"))
+    format: str = _f("human", help="console format: aligned human lines, or JSON lines for log collectors", choices=("human", "json"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,6 +207,11 @@ class LocalnetConfig:
     start: bool = _f(False, help="start a local cluster with `run` (cluster localnet only) and stop it on exit")
     scenario: str = _f("demo", help="seeded state: pools, mints and wallet funding", choices=("demo",))
     slot_ms: int = _f(400, help="slot time of the local cluster", lo=1, hi=10_000)
+    simulate: bool = _f(False, help="run the market simulator in the local cluster: noise traders keep moving the pools")
+    simulate_rate: float = _f(5.0, help="simulator swaps per second (an upper bound)", lo=0.01, hi=200)
+    simulate_seed: int = _f(1, help="simulator seed: the same seed on the same state gives the same trades", lo=0)
+    cex_port: int = _f(0, help="serve the simulator's reference price as a Binance-format CEX feed on this port "
+                       "(0 = none); point a [[feeds.cex]] url at ws://127.0.0.1:PORT/stream", lo=0, hi=65_535)
 
 
 @dataclass(frozen=True, slots=True)
@@ -461,6 +471,10 @@ def _check_semantics(cfg: Config, ld: _Loader) -> None:
         ld.fail("strategy", "cex_dex", "needs at least one [[feeds.cex]] price feed to compare pool prices with")
     if cfg.localnet.start and cfg.cluster.name != "localnet":
         ld.fail("localnet", "start", f'only with [cluster] name = "localnet" (it is "{cfg.cluster.name}")')
+    for key in ("simulate", "cex_port"):
+        if getattr(cfg.localnet, key) and not cfg.localnet.start:
+            ld.fail("localnet", key, "only with start = true (the local cluster `run` starts runs it; or run "
+                    "`solarb localnet --scenario demo --simulate --cex-port PORT` yourself)")
     for i, feed in enumerate(cfg.feeds.cex):
         if why := _url_problem(feed.url, ("ws", "wss")):
             ld.fail(f"feeds.cex[{i}]", "url", why)
@@ -526,14 +540,6 @@ def _log_path_problem(path: str) -> str | None:
     if not os.access(ancestor, os.W_OK | os.X_OK):
         return f'"{path}" cannot be created: {ancestor} is not writable'
     return None
-
-
-def redact_url(url: str) -> str:
-    """Scheme, host and port only: RPC urls often embed API keys in the path or query."""
-    m = re.match(r"^([a-z]+://[^/?#]+)(.*)$", url)
-    if not m:
-        return "<url>"
-    return m.group(1) + ("/…" if m.group(2) not in ("", "/") else "")
 
 
 def default_ws_url(http_url: str) -> str:

@@ -60,7 +60,7 @@ class RotatingFile:
         self.max_bytes = max_bytes
         self.backups = backups
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._fh = open(path, "ab")  # noqa: SIM115 - kept open for the writer's lifetime
+        self._fh = _open_private(path)  # kept open for the writer's lifetime
         self._size = self._fh.tell()
 
     def write(self, data: bytes) -> None:
@@ -82,7 +82,7 @@ class RotatingFile:
             os.replace(self.path, self.path.with_name(f"{self.path.name}.1"))
         else:
             self.path.unlink(missing_ok=True)
-        self._fh = open(self.path, "ab")  # noqa: SIM115
+        self._fh = _open_private(self.path)
         self._size = 0
 
     def close(self) -> None:
@@ -101,6 +101,7 @@ class Log:
         backups: int = 5,
         queue_size: int = 65_536,
         console: str = "auto",
+        console_format: str = "human",
         stream: TextIO | None = None,
         sink: Callable[[bytes], None] | None = None,
     ) -> None:
@@ -111,10 +112,13 @@ class Log:
         self._reported_dropped = 0
         self._file = RotatingFile(Path(path), max_bytes, backups) if path is not None else None
         self._sink = sink
-        self._stream = stream if stream is not None else sys.stderr
+        # The console is stdout, terminal or not (docker, systemd and pipes read it too): human lines, or
+        # JSON lines with console_format "json" (12-factor style). "never" keeps it quiet.
+        self._stream = stream if stream is not None else sys.stdout
         tty = bool(getattr(self._stream, "isatty", lambda: False)())
-        self._mirror = console == "always" or (console == "auto" and tty)
-        self._color = tty
+        self._mirror = console in ("always", "auto")
+        self._json_console = console_format == "json"
+        self._color = tty and not self._json_console
         self._thread = threading.Thread(target=self._run, name="solarb-log-writer", daemon=True)
         self._thread.start()
 
@@ -179,19 +183,14 @@ class Log:
     def _write(self, ts_ns: int, level: str, event: str, fields: dict[str, Any]) -> None:
         ts = dt.datetime.fromtimestamp(ts_ns / 1e9, tz=dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
         rec = {"ts": ts, "ts_ns": ts_ns, "level": level, "event": event, **fields}
-        try:
-            line = orjson.dumps(rec, default=_default, option=orjson.OPT_APPEND_NEWLINE)
-        except orjson.JSONEncodeError as err:  # e.g. an int above 64 bits: keep the writer alive
-            rec = {"ts": ts, "ts_ns": ts_ns, "level": "error", "event": "log_unserializable",
-                   "original_event": event, "error": str(err)}  # fmt: skip
-            line = orjson.dumps(rec, option=orjson.OPT_APPEND_NEWLINE)
+        line = _dumps(rec)
         if self._file is not None:
             self._file.write(line)
         if self._sink is not None:
             self._sink(line)
         if self._mirror:
             try:
-                self._stream.write(format_record(rec, color=self._color) + "\n")
+                self._stream.write(line.decode() if self._json_console else format_record(rec, color=self._color) + "\n")
                 self._stream.flush()
             except (OSError, ValueError):
                 self._mirror = False
@@ -207,6 +206,28 @@ def open_log(cfg: Any) -> Log:
             backups=cfg.backups,
             queue_size=cfg.queue_size,
             console=cfg.console,
+            console_format=getattr(cfg, "format", "human"),
         )
     except OSError as err:
         raise ConfigError(f"[logging] path: cannot open {cfg.path}: {err.strerror or err}") from err
+
+
+def _dumps(rec: dict[str, Any]) -> bytes:
+    """One JSON line. A value orjson refuses (an integer beyond 64 bits) is written as its decimal
+    string instead of killing the writer thread, which would lose every later record."""
+    try:
+        return orjson.dumps(rec, default=_default, option=orjson.OPT_APPEND_NEWLINE)
+    except TypeError:
+        safe = {k: str(v) if isinstance(v, int) and not -(2**63) <= v < 2**64 else v for k, v in rec.items()}
+        try:
+            return orjson.dumps(safe, default=_default, option=orjson.OPT_APPEND_NEWLINE)
+        except TypeError:
+            return orjson.dumps({k: str(v) for k, v in rec.items()}, option=orjson.OPT_APPEND_NEWLINE)
+
+
+def _open_private(path: Any) -> Any:
+    """Append-open a log file readable by its owner only (0600): records name wallets, routes and
+    endpoints; an existing file with looser permissions is tightened."""
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    os.fchmod(fd, 0o600)
+    return os.fdopen(fd, "ab")

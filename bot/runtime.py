@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from solders.address_lookup_table_account import AddressLookupTableAccount
 from solders.hash import Hash
 from solders.pubkey import Pubkey
 
@@ -33,11 +34,11 @@ from bot.execution.message import RouteTemplate, TxTooLarge
 from bot.execution.templates import compile_template, lookup_addresses, route_instructions
 from bot.feeds import FeedClient
 from bot.keys import Wallet
+from bot.ledger import Ledger, RiskGates, RiskLimits, plan_lookup_tables
 from bot.prices import Prices, build_feeds
-from rpc.client import RpcClient
 from rpc.errors import RpcError
 from rpc.pool import EndpointConfig as PoolEndpointConfig
-from rpc.pool import EndpointPool, Role
+from rpc.pool import EndpointPool, PoolClient, Role
 from rpc.pubsub import PubSubClient
 from rpc.submit import RpcSender
 from strategies import costs, layout
@@ -144,7 +145,9 @@ class Bot:
             for ep in eps
         ])  # fmt: skip
         read = next(ep for ep in eps if "read" in ep.roles)
-        self.rpc = RpcClient(read.http, timeout_s=read.timeout_ms / 1e3)
+        # Reads go to the healthiest read endpoint and fail over; each switch is logged once.
+        self.rpc = PoolClient(self.endpoints, role=Role.READ, on_switch=self._on_read_switch)
+        self.sender = RpcSender(self.endpoints, fan_out=cfg.execution.send_fan_out)
         self.programs = cfg.programs()
         self.clock = SlotClock()
         self.blockhash = BlockhashCache()
@@ -156,15 +159,24 @@ class Bot:
         self.dirty = Dirty(len(cfg.pools))
         self.accounts = AccountFeed(self.writer, self.rpc, commitment=cfg.rpc.commitment,
                                     on_pool=self.dirty.mark_pool, on_error=self._on_feed_error)  # fmt: skip
+        reads = sorted((ep for ep in eps if "read" in ep.roles and ep.ws), key=lambda ep: ep.priority)
         self.pubsub = PubSubClient(
-            read.ws,
+            [ep.ws for ep in reads] or read.ws,
             on_account=self.accounts.on_account,
             on_error=lambda err: self._on_feed_error("pubsub_error", {"error": str(err), "kind": type(err).__name__}),
             on_resubscribed=self.accounts.snapshot,
             on_slot=self._on_slot,
         )
+        self.ledger = Ledger.from_config(cfg.ledger)
+        self.gates = RiskGates(self.ledger, RiskLimits(
+            max_notional_lamports=cfg.strategy.max_notional_lamports, max_in_flight=cfg.risk.max_in_flight,
+            min_sol_lamports=cfg.risk.sol_reserve_lamports, max_daily_loss_lamports=cfg.risk.max_daily_loss_lamports,
+            price_band_bps=cfg.risk.price_band_bps, quarantine_after_reverts=cfg.risk.quarantine_after_reverts,
+        ))  # fmt: skip
+        self._engine_task: asyncio.Task[None] | None = None
         self._signal_logged: dict[int, int] = {}  # route -> monotonic ns of its last CEX-DEX signal line
         self.trading: Trading | None = None  # set once by `run`, complete (None until then)
+        self.sol_at_start = 0
 
     # ---- what run() built -------------------------------------------------------------------------
     def _running(self) -> Trading:
@@ -187,6 +199,9 @@ class Bot:
     # ---- callbacks --------------------------------------------------------------------------------
     def _on_refusal(self, entry: PoolEntry, reason: str) -> None:
         self.log.warning("pool_refused", pool=str(entry.address), venue=entry.venue.name, reason=reason)
+
+    def _on_read_switch(self, old: str | None, new: str, reason: str) -> None:
+        self.log.warning("read_endpoint_switched", previous=old, endpoint=new, reason=reason)
 
     def _on_feed_error(self, event: str, fields: dict[str, Any]) -> None:
         self.log.warning(event, **fields)
@@ -253,17 +268,24 @@ class Bot:
                         on_sol_price=self.dirty.mark_all)  # fmt: skip
         feeds = build_feeds(cfg, prices)
         atas, templates, route_pools, start_accounts, tip = await self.prepare_execution(cache, table)
+        pools_i = cache.pools_i
+        dry = not self.mode.send
         executor = Executor(
             wallet=self.wallet, templates=templates, params=cache.market, route_pools=route_pools,
             start_accounts=start_accounts, rpc=self.rpc, pubsub=self.pubsub,
-            sender=RpcSender(self.endpoints, fan_out=1), blockhash=self.blockhash,
+            sender=self.sender, blockhash=self.blockhash,
             policy=ExecPolicy(
-                dry_run=not self.mode.send, min_profit_lamports=cfg.strategy.min_profit_lamports,
+                dry_run=dry, min_profit_lamports=cfg.strategy.min_profit_lamports,
                 budget_ns=cfg.execution.budget_ms * 1_000_000, max_trades_per_minute=cfg.risk.max_trades_per_minute,
-                max_daily_loss_lamports=cfg.risk.max_daily_loss_lamports,
                 tip_lamports=cfg.execution.tip_lamports if tip is not None else 0,
+                rebroadcast_s=cfg.execution.rebroadcast_ms / 1e3,
             ),
-            log=self.log, on_release=self.dirty.mark_pool,
+            log=self.log, route_keys={r.route_id: self.route_key(r) for r in table.routes},
+            start_mints={r.route_id: table.mints[r.start_token] for r in table.routes},
+            start_tokens={r.route_id: r.start_token for r in table.routes},
+            pool_slots=lambda pools: tuple(int(pools_i[p, layout.I_SLOT]) for p in pools),
+            current_slot=lambda: self.clock.slot, journal=None if dry else self.ledger, gates=self.gates,
+            instance=cfg.ledger.instance, on_release=self.dirty.mark_pool,
         )  # fmt: skip
         engine = Engine(cache, table, self.dirty, slippage_bps=cfg.execution.slippage_bps,
                         on_opportunity=executor.on_opportunity, on_signal=self._on_signal)  # fmt: skip
@@ -293,7 +315,7 @@ class Bot:
                 working=cfg.execution.working_balance_lamports, reserve=cfg.risk.sol_reserve_lamports,
             )
             log.info("wsol_ready", balance=wsol, reserve=cfg.risk.sol_reserve_lamports)
-        await self.refresh_balances(cache.market, by_token)
+        self.sol_at_start = await self.refresh_balances(cache.market, by_token)
         tip = Pubkey.from_string(cfg.execution.tip_accounts[0]) if cfg.execution.tip_policy == "fixed" else None
         # Routes longer than max_legs get no template, so execution never takes them.
         usable = [r for r in table.routes if r.route_type == R.ROUTE_CYCLE and len(r.legs) <= cfg.strategy.max_legs
@@ -304,8 +326,7 @@ class Bot:
             ixs, _ = route_instructions(r, pools, self.wallet.pubkey, by_token, tip)
             for a in lookup_addresses(ixs, self.wallet.pubkey):
                 addresses.setdefault(a, None)
-        alts = [] if dry else await execsetup.create_lookup_tables(
-            self.rpc, self.pubsub, self.wallet, list(addresses), self.clock.wait_slot)
+        alts = [] if dry else await self.lookup_tables(list(addresses))
         templates: dict[int, RouteTemplate] = {}
         route_pools: dict[int, tuple[int, ...]] = {}
         start_accounts: dict[int, tuple[Pubkey, int]] = {}
@@ -323,12 +344,54 @@ class Bot:
                  max_tx_bytes=max((t.tx_size for t in templates.values()), default=0))
         return by_token, templates, route_pools, start_accounts, tip
 
-    async def refresh_balances(self, market: layout.F64Array, by_token: dict[int, Pubkey]) -> None:
-        """Token balances cap amount_in (market vector); read off the hot path."""
-        res = await self.rpc.get_multiple_accounts([str(a) for a in by_token.values()], commitment="processed")
-        for t, acc in zip(by_token, res.accounts, strict=True):
+    async def lookup_tables(self, addresses: list[Pubkey]) -> list[AddressLookupTableAccount]:
+        """Tables holding `addresses`: reuse what earlier runs created (recorded in the ledger, still on
+        chain and active), extend one that has room, create tables only for what is left."""
+        ledger, me = self.ledger, str(self.wallet.pubkey)
+        records = ledger.lookup_tables(authority=me)
+        onchain = await execsetup.load_lookup_tables(self.rpc, self.wallet, [r.address for r in records if r.active])
+        for r in records:
+            if r.active and r.address not in onchain:
+                ledger.mark_lookup_table_closed(r.address)  # gone (closed, or another cluster's)
+        live = [r for r in records if r.address in onchain]
+        reuse, missing = plan_lookup_tables(live, [str(a) for a in addresses], me)
+        alts = [onchain[r.address] for r in reuse]
+        todo = [Pubkey.from_string(a) for a in missing]
+        extended = created = 0
+        if todo:
+            spare = [t for t in onchain.values() if len(t.addresses) + len(todo) <= execsetup.ALT_MAX_ADDRESSES]
+            if spare:
+                table = await execsetup.extend_lookup_table(self.rpc, self.pubsub, self.wallet, spare[0], todo,
+                                                            self.clock.wait_slot)  # fmt: skip
+                alts = [t for t in alts if t.key != table.key] + [table]
+                ledger.record_lookup_table(str(table.key), me, [str(a) for a in table.addresses])
+                extended = 1
+            else:
+                new = await execsetup.create_lookup_tables(self.rpc, self.pubsub, self.wallet, todo,
+                                                           self.clock.wait_slot)  # fmt: skip
+                for table in new:
+                    ledger.record_lookup_table(str(table.key), me, [str(a) for a in table.addresses])
+                alts += new
+                created = len(new)
+        ledger.touch_lookup_tables([str(t.key) for t in alts])
+        self.log.info("lookup_tables", reused=len(reuse), extended=extended, created=created,
+                      addresses=len(addresses))  # fmt: skip
+        return alts
+
+    def route_key(self, route: R.Route) -> str:
+        """A route's name that survives restarts (the ledger's quarantine and journal use it): its legs as
+        pool address and direction."""
+        return ">".join(f"{self.writer.pools[leg.pool].address}:{leg.direction}" for leg in route.legs)
+
+    async def refresh_balances(self, market: layout.F64Array, by_token: dict[int, Pubkey]) -> int:
+        """Token balances cap amount_in (market vector); read off the hot path. Returns the payer's SOL."""
+        keys = [str(self.wallet.pubkey), *(str(a) for a in by_token.values())]
+        res = await self.rpc.get_multiple_accounts(keys, commitment="processed")
+        payer, *accounts = res.accounts
+        for t, acc in zip(by_token, accounts, strict=True):
             amount = spl.token_amount_or_zero(acc.data if acc is not None else None)
             layout.write_token(market, t, balance=amount)
+        return payer.lamports if payer is not None else 0
 
     async def wallet_lamports(self) -> int:
         """SOL plus wrapped SOL of the wallet (what SOL-start cycles change)."""
@@ -354,6 +417,7 @@ class Bot:
             self.blockhash.blockhash = bytes(Hash.from_string(bh.blockhash))
             self.blockhash.last_valid_block_height = bh.last_valid_block_height
             self.blockhash.slot = bh.slot
+            self.blockhash.fetched_ns = time.monotonic_ns()
             self.blockhash_ready.set()
 
     async def refresh_priority_fee(self, market: layout.F64Array, period_s: float = 2.0) -> None:
@@ -378,7 +442,7 @@ class Bot:
             await landed.wait()
             landed.clear()
             with contextlib.suppress(RpcError):
-                await self.refresh_balances(trading.cache.market, trading.atas)
+                trading.executor.sol_lamports = await self.refresh_balances(trading.cache.market, trading.atas)
 
     async def report_stats(self, trading: Trading, period_s: float = 30.0) -> None:
         """One `stats` record per period: what flowed through each stage (counters since start)."""
@@ -402,6 +466,7 @@ class Bot:
         it to the caller (tests that need to act between decision and landing)."""
         async with asyncio.TaskGroup() as tg:
             tg.create_task(self.pubsub.run(), name="pubsub")
+            tg.create_task(self.endpoints.run_probing(self.cfg.rpc.probe_interval_ms / 1e3), name="endpoint-probe")
             await self.pubsub.slot_subscribe()
             table = await self.bootstrap()
             await self.accounts.subscribe_all(self.pubsub)
@@ -410,8 +475,21 @@ class Bot:
             if self.clock.slot == 0:
                 await self.clock.wait_slot(1)
             tg.create_task(self.refresh_blockhash(), name="blockhash")
+            if self.mode.send:
+                failed = await self.sender.connect()
+                for name, err in failed.items():
+                    self.log.warning("send_endpoint_down", endpoint=name, error=str(err))
             trading = self.trading = await self.wire(table)
+            trading.executor.sol_lamports = self.sol_at_start
             await self.blockhash_ready.wait()  # no trading without a blockhash to sign with
+            halted = self.gates.halted()
+            if halted is not None:
+                trading.executor.halt(halted.reason)
+            pools_of_key = {self.route_key(r): tuple(leg.pool for leg in r.legs) for r in table.routes}
+            if not self.mode.send:
+                pass  # dry-run: nothing of ours is in flight, and nothing is sent
+            elif reconciled := await trading.executor.reconcile(pools_of_key):
+                self.log.info("reconciled", transactions=reconciled)
             start_lamports = await self.wallet_lamports()  # before the engine runs: no trade in between
             tg.create_task(self.accounts.run_retargeting(self.pubsub), name="tick-arrays")
             tg.create_task(self.after_trades(trading), name="balances")
@@ -423,7 +501,7 @@ class Bot:
             if trading.feeds:
                 tg.create_task(trading.prices.run_staleness(trading.feeds), name="price-staleness")
             if autotrade:
-                tg.create_task(trading.engine.run(), name="engine")
+                self._engine_task = tg.create_task(trading.engine.run(), name="engine")
                 self.dirty.mark_all()
             self.log.info("running", mode=self.mode.name, routes=len(trading.executor.templates),
                           wallet_lamports=start_lamports)
@@ -432,16 +510,27 @@ class Bot:
                 if maybe is not None:
                     await maybe
 
+    async def shutdown(self, timeout_s: float = 20.0) -> None:
+        """Stop detecting, then wait for trades in flight while the PubSub reader still runs (their
+        confirmations arrive through it) and record each outcome; what is left stays in the journal."""
+        if self._engine_task is not None:
+            self._engine_task.cancel()
+        if self.trading is not None:
+            await self.trading.executor.drain(timeout_s)
+
     async def close(self) -> None:
         if self.trading is not None:
             await self.trading.executor.drain()
         await self.pubsub.close()
-        await self.rpc.close()
+        await self.sender.aclose()
         await self.endpoints.close()
+        self.ledger.close()
 
 
-async def run_bot(cfg: Config, mode: Mode, wallet: Wallet, log: Any, *, stop: asyncio.Event | None = None) -> None:
-    """Run until `stop` is set (or forever); a task failure ends the run as one `RuntimeFailure` line."""
+async def run_bot(cfg: Config, mode: Mode, wallet: Wallet, log: Any, *, stop: asyncio.Event | None = None) -> dict[str, Any]:
+    """Run until `stop` is set (or forever); a task failure ends the run as one `RuntimeFailure` line.
+    Returns the run's summary (also logged as the `summary` record)."""
+    started = time.monotonic()
     bot = Bot(cfg, mode, wallet, log)
     task = asyncio.create_task(bot.run(), name="bot")
     try:
@@ -460,15 +549,74 @@ async def run_bot(cfg: Config, mode: Mode, wallet: Wallet, log: Any, *, stop: as
             raise first from None
         raise RuntimeFailure(f"the bot stopped: {first}") from first
     finally:
+        if not task.done():
+            log.info("stopping", effect="detection stopped; waiting for trades in flight")
+            await bot.shutdown()
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError, BaseExceptionGroup):
             await task
         await bot.close()
-        if bot.trading is not None:
-            st = bot.trading.executor.stats
-            log.info("summary", confirmed=st.confirmed, reverted=st.reverted, simulated=st.simulated,
-                     send_failed=st.send_failed, realized_lamports=st.realized_lamports,
-                     by_legs={str(k): v for k, v in st.confirmed_by_legs.items()})
+        summary = run_summary(bot, time.monotonic() - started)
+        log.info("summary", **summary)
+    return summary
+
+
+def _pct(values: Any, q: int, scale: int) -> float | None:
+    data = sorted(values)
+    if not data:
+        return None
+    return round(float(data[min(len(data) - 1, len(data) * q // 100)]) / scale, 1)
+
+
+def run_summary(bot: Bot, uptime_s: float) -> dict[str, Any]:
+    """What a trader reads at a glance when the bot stops."""
+    trading = bot.trading
+    if trading is None:
+        return {"uptime_s": round(uptime_s, 1), "trading": False}
+    st, eng = trading.executor.stats, trading.engine.stats
+    return {
+        "uptime_s": round(uptime_s, 1),
+        "opportunities": st.opportunities,
+        "signals": eng.signals,
+        "simulated": st.simulated,
+        "sent": st.sent + st.send_failed,
+        "landed": st.confirmed,
+        "reverted": st.reverted,
+        "expired": st.expired,
+        "unconfirmed": st.unconfirmed,
+        "failed_by_reason": dict(st.failed_by_reason),
+        "refused": {"stale": st.stale, "duplicate": st.duplicate, "risk": st.risk_refused,
+                    "guard": st.guard_refused, "rate_limited": st.rate_limited, "stale_blockhash": st.stale_blockhash},
+        "realized_lamports": st.realized_lamports,
+        "realized_sol": st.realized_lamports / 1e9,
+        "fees_lamports": st.fees_lamports,
+        "tips_lamports": st.tips_lamports,
+        "by_legs": {str(k): v for k, v in st.confirmed_by_legs.items()},
+        "decision_to_signed_us": {"p50": _pct(st.decision_to_signed_ns, 50, 1000),
+                                  "p99": _pct(st.decision_to_signed_ns, 99, 1000)},
+        "send_to_confirm_ms": {"p50": _pct(st.send_to_confirm_ns, 50, 1_000_000),
+                               "p99": _pct(st.send_to_confirm_ns, 99, 1_000_000)},
+        # Kept for the tests and tools that read the earlier summary fields.
+        "confirmed": st.confirmed,
+        "send_failed": st.send_failed,
+    }  # fmt: skip
+
+
+def format_summary(summary: dict[str, Any]) -> str:
+    """The summary as a few aligned lines for the console."""
+    if not summary.get("trading", True):
+        return f"solarb stopped after {summary['uptime_s']} s before trading started"
+    lat, conf = summary["decision_to_signed_us"], summary["send_to_confirm_ms"]
+    failed = ", ".join(f"{k} {v}" for k, v in summary["failed_by_reason"].items()) or "none"
+    return "\n".join([
+        f"solarb summary  uptime {summary['uptime_s']} s",
+        f"  opportunities {summary['opportunities']}   sent {summary['sent']}   landed {summary['landed']}   "
+        f"failed {failed}   simulated {summary['simulated']}   CEX-DEX signals {summary['signals']}",
+        f"  realized PnL  {summary['realized_sol']:+.9f} SOL ({summary['realized_lamports']:+,} lamports)   "
+        f"fees {summary['fees_lamports']:,}   tips {summary['tips_lamports']:,} lamports",
+        f"  latency       decision->signed p50 {lat['p50']} us p99 {lat['p99']} us   "
+        f"send->confirmed p50 {conf['p50']} ms p99 {conf['p99']} ms",
+    ])  # fmt: skip
 
 
 def percentile_fee(sorted_fees: list[int], percentile: int, cap: int) -> int:

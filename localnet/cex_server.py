@@ -2,7 +2,8 @@
 
 Driven by one price path per symbol (`localnet.market_path`: seeded GBM or a replay file). Tests
 call `step()` to publish the next point of every subscribed symbol and wait on
-`wait_subscribed(n)`; `interval_s` streams on its own instead. `kill_clients()` aborts every
+`wait_subscribed(n)`; `interval_s` streams on its own instead; `publish(symbol, point)` sends a point
+from a live source (the market simulator, localnet.simulator). `kill_clients()` aborts every
 client socket mid-stream (no close handshake, like a network drop) and `inject_gap(symbol, k)`
 makes the next message of `symbol` skip k sequence numbers.
 
@@ -146,6 +147,12 @@ class CexFeedServer:
                 self._index[symbol] = (i + 1) % len(path)
                 sent += await self._publish(symbol, path[i])
         return sent
+
+    async def publish(self, symbol: str, point: PathPoint) -> int:
+        """Publish `point` for `symbol` now, from a live source (the market simulator's reference price)."""
+        if symbol not in self.paths:
+            raise ValueError(f"unknown symbol {symbol!r}; this server quotes {', '.join(self.paths)}")
+        return await self._publish(symbol, point)
 
     # -- internals ---------------------------------------------------------------------------------
 

@@ -116,6 +116,17 @@ class SignatureInvalid(Exception):
     """At least one signature does not verify (RPC -32003)."""
 
 
+class BatchFailed(Exception):
+    """An all-or-nothing batch (`Chain.process_atomic`) that was rolled back. `index` is the transaction
+    that failed, or None when the batch's `accept` check refused it; `cause` is what was raised
+    (TxRejected, SignatureInvalid or the check's own exception)."""
+
+    def __init__(self, index: int | None, cause: BaseException) -> None:
+        super().__init__(f"transaction #{index}: {cause}" if index is not None else str(cause))
+        self.index = index
+        self.cause = cause
+
+
 @dataclass(slots=True)
 class TokenBalance:
     """One entry of meta.preTokenBalances / postTokenBalances."""
@@ -333,15 +344,14 @@ class Chain:
 
     # ------------------------------------------------------------------ accounts
     def get_account(self, pubkey: Pubkey, commitment: str = PROCESSED) -> Account | None:
-        """The account as of the end of the commitment's slot (processed: right now)."""
-        if commitment != PROCESSED:
-            hist = self._history.get(pubkey)
-            if hist:
-                at = self.commitment_slot(commitment)
-                for slot, before in hist:
-                    if slot > at:
-                        return before
-        return self.svm.get_account(pubkey)
+        """The account as of the end of the commitment's slot (processed: right now); None for an account
+        with no lamports: a validator drops it (getAccountInfo of a closed account is null), LiteSVM keeps
+        it as a zero-lamport account."""
+        if commitment == PROCESSED:
+            acc = self.svm.get_account(pubkey)
+        else:
+            acc = self.account_at_slot(pubkey, self.commitment_slot(commitment))
+        return acc if acc is not None and acc.lamports else None
 
     def account_at_slot(self, pubkey: Pubkey, slot: int) -> Account | None:
         """The account at the end of `slot` (exact for the last 32 slots)."""
@@ -654,6 +664,98 @@ class Chain:
         for listener in self.tx_listeners:
             listener(record, written)
         return record
+
+    def process_atomic(self, txs: list[VersionedTransaction], *, verified: bool = False,
+                       accept: Callable[[list[TxRecord]], None] | None = None) -> list[TxRecord]:
+        """Execute `txs` in order, all or nothing (a Jito bundle), in the current slot.
+
+        Each runs as `process(preflight=True)`: one that would fail raises instead of landing. When one
+        raises, or `accept(records)` raises once all have run, the batch is undone: every account the
+        batch wrote is restored, its records, fees and prioritization fees are dropped, and no listener
+        heard of it; BatchFailed(index, cause) is raised. Otherwise the listeners hear of each
+        transaction in order, as if each had been sent alone. (An account that did not exist before the
+        batch comes back inside LiteSVM as a zero-lamport system account, as after a close, since solders'
+        LiteSVM cannot delete one; `get_account` reads it as absent.)
+        """
+        slot = self.slot
+        raw = self._raw
+        pre: dict[Pubkey, Account | None] = {}
+        had_preimage: dict[Pubkey, bool] = {}
+        prio = self._prio_by_slot.get(slot)
+        prio_before = None if prio is None else [prio[0], dict(prio[1])]
+        in_slot_before = len(self.slot_txs.get(slot, ()))
+        count_before = self.tx_count
+        events: list[tuple[TxRecord, list[tuple[Pubkey, Account | None]]]] = []
+        records: list[TxRecord] = []
+        listeners = self.tx_listeners
+        self.tx_listeners = [lambda rec, written: events.append((rec, written))]
+        index: int | None = None
+        try:
+            for i, tx in enumerate(txs):
+                index = i
+                for key in self._writable_keys(tx):
+                    if key not in pre:
+                        pre[key] = raw.get_account(key)
+                        hist = self._history.get(key)
+                        had_preimage[key] = hist is not None and hist[-1][0] == slot
+                records.append(self.process(tx, verified=verified, preflight=True))
+            index = None
+            if accept is not None:
+                accept(records)
+        except BaseException as err:
+            self._undo(slot, pre, had_preimage, prio_before, in_slot_before, count_before, records)
+            if isinstance(err, (KeyboardInterrupt, SystemExit)):
+                raise
+            raise BatchFailed(index, err) from err  # (a pyo3 PanicException is a BaseException too)
+        finally:
+            self.tx_listeners = listeners
+        for rec, written in events:
+            for listener in listeners:
+                listener(rec, written)
+        return records
+
+    def _writable_keys(self, tx: VersionedTransaction) -> list[Pubkey]:
+        """The keys `tx` may write (fee payer included); [] when its lookup tables do not resolve (then
+        `process` rejects it before writing anything)."""
+        message = tx.message
+        try:
+            keys, loaded_w, loaded_r = self.resolve_keys(message)
+        except TxRejected:
+            return []
+        n = len(keys)
+        flags = self.writable_flags(message, n - len(loaded_w) - len(loaded_r), len(loaded_w), n)
+        return [k for k, w in zip(keys, flags) if w]
+
+    def _undo(self, slot: int, pre: dict[Pubkey, Account | None], had_preimage: dict[Pubkey, bool],
+              prio_before: list[Any] | None, in_slot_before: int, count_before: int,
+              records: list[TxRecord]) -> None:
+        """Roll back what `process` did for the records of a failed `process_atomic` batch."""
+        raw = self._raw
+        for key, before in pre.items():
+            if raw.get_account(key) == before:
+                continue
+            raw.set_account(key, before if before is not None else Account(0, b"", SYSTEM_PROGRAM, False, 0))
+            self._index(key, before)
+            hist = self._history.get(key)
+            if not had_preimage[key] and hist and hist[-1][0] == slot:  # the pre-image this batch recorded
+                hist.pop()
+                if not hist:
+                    del self._history[key]
+                touched = self._touched_in_slot.get(slot)
+                if touched is not None and key in touched:
+                    touched.remove(key)
+        for rec in records:
+            self.txs.pop(rec.signature, None)
+        in_slot = self.slot_txs.get(slot)
+        if in_slot is not None:
+            del in_slot[in_slot_before:]
+            if not in_slot:
+                del self.slot_txs[slot]
+        self.tx_count = count_before
+        if prio_before is None:
+            self._prio_by_slot.pop(slot, None)
+        else:
+            self._prio_by_slot[slot] = prio_before
 
     def simulate(self, tx: VersionedTransaction, *, check_blockhash: bool = True, sig_verify: bool = False) -> Simulation:
         """Execute without committing. Validator-side rejections come back as `err` with no logs."""

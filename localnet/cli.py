@@ -1,7 +1,9 @@
 """Command line of the local cluster: `python -m localnet ...` and `solarb localnet ...`.
 
 Flags follow solana-test-validator: --bpf-program ID FILE, --account PUBKEY FILE, --clone PUBKEY... --url.
-Prints one ready line `localnet ready rpc=<url> ws=<url> slot_ms=<n>` and serves until SIGINT/SIGTERM.
+Prints one ready line `localnet ready rpc=<url> ws=<url> slot_ms=<n>` (plus ` bundles=<url>` with
+--block-engine and ` cex=<url>` with --cex-port) and serves until SIGINT/SIGTERM. `--simulate` runs the
+market simulator (localnet.simulator) next to the server.
 """
 
 from __future__ import annotations
@@ -18,10 +20,15 @@ from collections.abc import Sequence
 
 from solders.pubkey import Pubkey
 
+from localnet.block_engine import DEFAULT_MIN_TIP_LAMPORTS
 from localnet.errors import ListenError, LoadError
 from localnet.rpc_http import DEFAULT_BUSY_POLL_US
 
 FUND_LAMPORTS = 200 * 10**9  # what --fund airdrops without a --scenario (the demo funds the same)
+
+# The market simulator's swap rate (localnet.simulator checks the bound; kept here so the parser stays light).
+DEFAULT_RATE = 5.0
+MAX_RATE = 200.0  # swaps per second: a CPMM swap costs LiteSVM ~1.3 ms of CPU (measured), so a quarter core
 
 
 def default_verify_workers() -> int:
@@ -56,7 +63,28 @@ def build_parser(prog: str = "python -m localnet") -> argparse.ArgumentParser:
     p.add_argument("--scenario", default=None, help="seed a named state (localnet/scenarios), e.g. demo")
     p.add_argument("--fund", action="append", default=[], metavar="PUBKEY",
                    help="airdrop 200 SOL to this wallet (after seeding, with --scenario; repeatable)")
+    p.add_argument("--block-engine", action="store_true",
+                   help="serve a Jito-style block engine (sendBundle, getBundleStatuses, getInflightBundleStatuses, "
+                        "getTipAccounts) on the RPC port under /api/v1/bundles; bundles execute all-or-nothing")
+    p.add_argument("--min-tip-lamports", type=int, default=DEFAULT_MIN_TIP_LAMPORTS, metavar="N",
+                   help="with --block-engine: a bundle tipping less than N lamports to the tip accounts is "
+                        f"dropped as Invalid (default {DEFAULT_MIN_TIP_LAMPORTS})")
+    add_market_flags(p)
     return p
+
+
+def add_market_flags(p: argparse.ArgumentParser) -> None:
+    """The market simulator's and CEX feed server's flags (shared with `solarb localnet`)."""
+    p.add_argument("--simulate", action="store_true",
+                   help="run the market simulator: noise-trader wallets swap through the scenario's pools, "
+                        "leaning on a random-walk reference price (needs --scenario)")
+    p.add_argument("--simulate-rate", type=float, default=DEFAULT_RATE, metavar="PER_S",
+                   help=f"simulator swaps per second, an upper bound (default {DEFAULT_RATE:g}, at most {MAX_RATE:g})")
+    p.add_argument("--simulate-seed", type=int, default=1, metavar="N",
+                   help="simulator seed: the same seed on the same state gives the same trades (default 1)")
+    p.add_argument("--cex-port", type=int, default=None, metavar="PORT",
+                   help="serve the reference price as a Binance-format CEX websocket feed on PORT (0 = any free "
+                        "port; its URL is the ready line's cex=; needs --scenario)")
 
 
 def _pubkey(text: str, what: str) -> Pubkey:
@@ -77,7 +105,8 @@ async def serve(args: argparse.Namespace) -> None:
     fund = [_pubkey(k, "--fund") for k in args.fund]
     net = Localnet(host=args.host, rpc_port=args.rpc_port, ws_port=args.ws_port, slot_ms=args.slot_ms,
                    verify_workers=default_verify_workers() if args.verify_workers is None else args.verify_workers,
-                   busy_poll_us=args.busy_poll_us)
+                   busy_poll_us=args.busy_poll_us, block_engine=args.block_engine,
+                   min_tip_lamports=args.min_tip_lamports)
     for pid, path in args.bpf_program:
         net.add_program(_pubkey(pid, "--bpf-program"), path)
     for key, path in args.account:
@@ -93,6 +122,14 @@ async def serve(args: argparse.Namespace) -> None:
     else:
         for wallet in fund:
             net.airdrop(wallet, FUND_LAMPORTS)
+    market = None
+    if args.simulate or args.cex_port is not None:
+        from localnet.simulator import Market, reference_of_scenario
+
+        if not args.scenario:
+            raise LoadError("--simulate and --cex-port need --scenario (the pools and reference prices come from it)")
+        market = Market(net, reference_of_scenario(args.scenario), simulate=args.simulate, rate=args.simulate_rate,
+                        seed=args.simulate_seed, cex_port=args.cex_port, host=args.host)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -106,9 +143,18 @@ async def serve(args: argparse.Namespace) -> None:
     gc.set_threshold(50_000, 20, 100)
     await net.start()
     try:
-        print(f"localnet ready rpc={net.rpc_url} ws={net.ws_url} slot_ms={args.slot_ms:g}", flush=True)
-        await stop.wait()
+        ready = f"localnet ready rpc={net.rpc_url} ws={net.ws_url} slot_ms={args.slot_ms:g}"
+        ready += f" bundles={net.bundle_url}" if net.bundle_url else ""
+        if market is not None:
+            await market.start()
+            ready += f" cex={market.cex_url}" if market.cex_url else ""
+        print(ready, flush=True)
+        await _serve_until(stop, market.tasks if market is not None else [])
     finally:
+        if market is not None:
+            await market.stop()
+            if market.simulator is not None:
+                print(f"localnet simulator {market.simulator.summary()}", flush=True)
         await net.stop()
 
 
@@ -126,6 +172,18 @@ def listen_failure(err: ListenError) -> str:
         return (f"{err} (is another localnet or validator running? stop it, or pass --rpc-port 0 to listen "
                 "on free ports)")
     return str(err)
+
+
+async def _serve_until(stop: asyncio.Event, tasks: list[asyncio.Task[None]]) -> None:
+    """Until SIGINT/SIGTERM, or until a market task fails (its error is raised)."""
+    waiter = asyncio.ensure_future(stop.wait())
+    try:
+        done, _ = await asyncio.wait([waiter, *tasks], return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        waiter.cancel()
+    for task in done:
+        if task is not waiter:
+            task.result()  # a market task only ends by failing
 
 
 def run(args: argparse.Namespace) -> int:

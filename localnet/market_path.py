@@ -1,4 +1,5 @@
-"""Price paths for the local CEX feed server: a seeded GBM, or a replay file of (t, bid, ask) rows."""
+"""Price paths for the local CEX feed server: a seeded GBM (a list, or a `GbmWalk` stepped live by the
+market simulator), or a replay file of (t, bid, ask) rows."""
 
 from __future__ import annotations
 
@@ -8,13 +9,33 @@ import random
 from pathlib import Path
 from typing import NamedTuple
 
-__all__ = ["PathPoint", "gbm_path", "load_replay"]
+__all__ = ["GbmWalk", "PathPoint", "gbm_path", "load_replay"]
 
 
 class PathPoint(NamedTuple):
     t_ns: int  # time since the start of the path
     bid: float
     ask: float
+
+
+class GbmWalk:
+    """A driftless geometric Brownian motion mid, one step at a time, from its own `random.Random(seed)`.
+
+    `mid` starts at `s0`; each `step()` multiplies it by exp(-sigma^2/2 + sigma * N(0, 1)) (the
+    -sigma^2/2 keeps the mid a martingale). The same seed gives the same walk on every machine.
+    """
+
+    def __init__(self, *, seed: int | str, s0: float, sigma_per_step: float) -> None:
+        if not (math.isfinite(s0) and s0 > 0) or not (math.isfinite(sigma_per_step) and sigma_per_step >= 0):
+            raise ValueError("GbmWalk needs s0 > 0 and sigma_per_step >= 0")
+        self.mid = s0
+        self.sigma = sigma_per_step
+        self._drift = -0.5 * sigma_per_step * sigma_per_step
+        self._rng = random.Random(seed)
+
+    def step(self) -> float:
+        self.mid *= math.exp(self._drift + self.sigma * self._rng.gauss(0.0, 1.0))
+        return self.mid
 
 
 def gbm_path(
@@ -26,21 +47,16 @@ def gbm_path(
     spread_bps: float = 2.0,
     dt_ns: int = 100_000_000,
 ) -> list[PathPoint]:
-    """`n` points of a driftless geometric Brownian motion mid, with a constant relative spread.
-
-    Uses `random.Random(seed)`, so the same seed gives the same path on every machine.
-    """
+    """`n` points of a `GbmWalk` mid, with a constant relative spread."""
     if n <= 0 or s0 <= 0 or sigma_per_step < 0 or spread_bps < 0:
         raise ValueError("gbm_path needs n > 0, s0 > 0, sigma_per_step >= 0, spread_bps >= 0")
-    rng = random.Random(seed)
+    walk = GbmWalk(seed=seed, s0=s0, sigma_per_step=sigma_per_step)
     half = spread_bps * 1e-4 / 2.0
-    # -sigma^2/2 keeps the mid a martingale.
-    drift = -0.5 * sigma_per_step * sigma_per_step
-    mid = s0
     out: list[PathPoint] = []
     for i in range(n):
+        mid = walk.mid
         out.append(PathPoint(i * dt_ns, mid * (1.0 - half), mid * (1.0 + half)))
-        mid *= math.exp(drift + sigma_per_step * rng.gauss(0.0, 1.0))
+        walk.step()
     return out
 
 

@@ -19,12 +19,13 @@ READY_PREFIX = "localnet ready "
 
 
 class LocalnetProcess:
-    """A `python -m localnet` child: `rpc_url`, `ws_url`, `await stop()`."""
+    """A `python -m localnet` child: `rpc_url`, `ws_url`, `cex_url` (with --cex-port), `await stop()`."""
 
-    def __init__(self, proc: asyncio.subprocess.Process, rpc_url: str, ws_url: str) -> None:
+    def __init__(self, proc: asyncio.subprocess.Process, rpc_url: str, ws_url: str, cex_url: str | None = None) -> None:
         self.proc = proc
         self.rpc_url = rpc_url
         self.ws_url = ws_url
+        self.cex_url = cex_url
 
     @classmethod
     async def start(cls, *args: str, python: str = sys.executable, timeout: float = 30.0) -> LocalnetProcess:
@@ -43,7 +44,7 @@ class LocalnetProcess:
             await proc.wait()
             raise LocalnetError(f"localnet failed to start (exit {proc.returncode}): {err or line.strip()}")
         fields = dict(part.split("=", 1) for part in line.split()[2:])
-        return cls(proc, fields["rpc"], fields["ws"])
+        return cls(proc, fields["rpc"], fields["ws"], fields.get("cex"))
 
     async def stop(self, timeout: float = 10.0) -> int:
         """SIGINT, wait, SIGKILL if it does not exit; returns the exit code."""

@@ -305,8 +305,10 @@ class HttpRpcProtocol(asyncio.Protocol):
     """One client connection: parse HTTP/1.1 requests from the byte stream and answer each."""
 
     def __init__(self, methods: RpcMethods, connections: set[HttpRpcProtocol], batch: WriteBatch | None = None,
-                 sends: OrderedSends | None = None) -> None:
+                 sends: OrderedSends | None = None, routes: dict[bytes, Any] | None = None) -> None:
         self.methods = methods
+        # Other JSON-RPC method tables by POST path (the block engine's /api/v1/bundles); every other path is RPC.
+        self.routes = routes
         self.connections = connections
         self.batch = batch
         self.sends = sends
@@ -418,7 +420,9 @@ class HttpRpcProtocol(asyncio.Protocol):
             self.queued = True
             self.batch.add(self)
         if method == b"post":
-            if self.sends is not None:
+            if self.routes is not None and (table := self.routes.get(path.split(b"?", 1)[0].rstrip(b"/"))) is not None:
+                self._routed(table, body, close)
+            elif self.sends is not None:
                 self.sends.submit(self, body, close)
             else:
                 self._reply(200, handle_body(self.methods, body), close=close)
@@ -429,6 +433,15 @@ class HttpRpcProtocol(asyncio.Protocol):
                 self.closing = True
         else:
             self._plain(method, path, close)
+
+    def _routed(self, table: Any, body: bytes, close: bool) -> None:
+        """A POST to a routed path: answered in this connection's turn (behind its queued sends)."""
+        if self.pending and self.sends is not None:
+            self.sends.submit_later(self, lambda: self._reply(200, handle_body(table, body), close=close))
+            if close:
+                self.closing = True
+        else:
+            self._reply(200, handle_body(table, body), close=close)
 
     def _plain(self, method: bytes, path: bytes, close: bool) -> None:
         """The reply to a request other than POST."""

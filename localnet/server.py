@@ -19,6 +19,7 @@ import math
 import socket
 import struct
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 from solders.signature import Signature
 
+from localnet.block_engine import BUNDLES_PATH, DEFAULT_MIN_TIP_LAMPORTS, MAINNET_TIP_ACCOUNTS, BlockEngine
 from localnet.chain import FINALIZED, PROCESSED, TOKEN_PROGRAM, Chain
 from localnet.errors import ListenError, LoadError
 from localnet.pubsub import PubSub
@@ -112,7 +114,9 @@ class Localnet:
 
     def __init__(self, *, host: str = "127.0.0.1", rpc_port: int = 8899, ws_port: int | None = None,
                  slot_ms: float = 400.0, chain: Chain | None = None, verify_workers: int = 0,
-                 busy_poll_us: float = DEFAULT_BUSY_POLL_US) -> None:
+                 busy_poll_us: float = DEFAULT_BUSY_POLL_US, block_engine: bool = False,
+                 min_tip_lamports: int = DEFAULT_MIN_TIP_LAMPORTS,
+                 tip_accounts: Sequence[str] = MAINNET_TIP_ACCOUNTS) -> None:
         if not (math.isfinite(slot_ms) and slot_ms > 0):
             raise LoadError(f"slot time (--slot-ms) must be a number > 0, got {slot_ms}")
         if not 0 <= verify_workers <= MAX_VERIFY_WORKERS:
@@ -131,6 +135,10 @@ class Localnet:
         self.chain = chain or Chain()
         self.methods = RpcMethods(self.chain)
         self.pubsub = PubSub(self.chain)
+        # A Jito-style block engine on the RPC port under /api/v1/bundles (localnet.block_engine); it executes
+        # bundles from a slot listener registered after PubSub's, so slot notifications come first.
+        self.block_engine = BlockEngine(self.chain, self.methods, tip_accounts=tip_accounts,
+                                        min_tip_lamports=min_tip_lamports) if block_engine else None
         self._server: asyncio.Server | None = None
         self._connections: set[HttpRpcProtocol] = set()
         self.busy_poll = BusyPoll(busy_poll_us)
@@ -149,6 +157,11 @@ class Localnet:
     def ws_url(self) -> str:
         return f"ws://{self.host}:{self.ws_port}"
 
+    @property
+    def bundle_url(self) -> str | None:
+        """The block engine's bundles endpoint (None without `block_engine=True`)."""
+        return f"{self.rpc_url}{BUNDLES_PATH}" if self.block_engine is not None else None
+
     async def start(self) -> None:
         """Bind both servers and start the slot clock (slot 0 holds genesis/loaded state)."""
         loop = asyncio.get_running_loop()
@@ -165,8 +178,10 @@ class Localnet:
                 await self.stop()
                 raise LoadError(f"cannot start {self.verify_workers} signature verification workers: {err}") from err
         try:
+            routes = self.block_engine.routes() if self.block_engine is not None else None
             self._server = await loop.create_server(lambda: HttpRpcProtocol(self.methods, self._connections,
-                                                                                    self._write_batch, self._sends),
+                                                                                    self._write_batch, self._sends,
+                                                                                    routes),
                                                     self.host, self.rpc_port, reuse_address=True)
             self.ws_port = await self.pubsub.start(self.host, self.ws_port)
         except OSError as err:

@@ -1,7 +1,10 @@
-"""`RpcClient`: typed async Solana JSON-RPC over a pluggable transport (raw HTTP/1.1 by default)."""
+"""Typed async Solana JSON-RPC: `RpcMethods` (every method, over ``call`` / ``batch``) and `RpcClient`
+(one endpoint over a pluggable transport, raw HTTP/1.1 by default). `rpc.pool.PoolClient` implements the
+same methods over a pool of endpoints with fail-over."""
 
 from __future__ import annotations
 
+import abc
 import itertools
 from collections.abc import Sequence
 from types import TracebackType
@@ -9,6 +12,7 @@ from typing import Any, TypeVar
 
 from rpc import requests as rq
 from rpc.http import HttpTransport, Transport
+from rpc.redact import redact_url
 from rpc.requests import (
     AccountAt,
     AccountsAt,
@@ -27,53 +31,40 @@ from rpc.requests import (
 )
 
 T = TypeVar("T")
+Self = TypeVar("Self", bound="RpcMethods")
 
 
-class RpcClient:
-    """Typed JSON-RPC methods; the I/O is the ``transport``'s (default: `HttpTransport` to ``url``).
+class RpcMethods(abc.ABC):
+    """The typed JSON-RPC methods, each built with `rpc.requests` and run by `call`.
 
-    Every method raises `rpc.errors.RpcError` variants only. Build the same requests without I/O with
-    `rpc.requests` and run them with `call` / `batch`.
+    Every method raises `rpc.errors.RpcError` variants only. ``endpoint`` names where requests go
+    (redacted: scheme, host and port).
     """
 
-    def __init__(
-        self,
-        url: str,
-        *,
-        timeout_s: float = 5.0,
-        connections: int = 2,
-        transport: Transport | None = None,
-    ) -> None:
-        self.url = url
-        self.timeout_s = timeout_s
-        self.transport: Transport = transport or HttpTransport(url, connections=connections)
-        self._ids = itertools.count(1)
+    @property
+    @abc.abstractmethod
+    def endpoint(self) -> str:
+        """Where requests go, redacted (scheme, host and port only)."""
 
-    async def __aenter__(self) -> RpcClient:
+    @abc.abstractmethod
+    async def call(self, call: Call[T], *, timeout_s: float | None = None) -> T:
+        """Send one built request and return its typed result."""
+
+    @abc.abstractmethod
+    async def batch(self, calls: Sequence[Call[Any]], *, timeout_s: float | None = None) -> list[Any]:
+        """Send calls as one JSON-RPC batch; per call, its result or the `RpcError` it got, in order."""
+
+    @abc.abstractmethod
+    async def close(self) -> None:
+        """Release what this client owns."""
+
+    async def __aenter__(self: Self) -> Self:
         return self
 
     async def __aexit__(
         self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
     ) -> None:
         await self.close()
-
-    async def close(self) -> None:
-        await self.transport.close()
-
-    async def call(self, call: Call[T], *, timeout_s: float | None = None) -> T:
-        """Send one built request and return its typed result."""
-        req_id = next(self._ids)
-        body = await self.transport.request(call.encode(req_id), timeout_s or self.timeout_s)
-        return rq.parse_response(body, call, req_id)
-
-    async def batch(self, calls: Sequence[Call[Any]], *, timeout_s: float | None = None) -> list[Any]:
-        """Send calls as one JSON-RPC batch; per call, its result or the `RpcError` it got, in order."""
-        if not calls:
-            return []
-        numbered = [(next(self._ids), c) for c in calls]
-        body = rq.build_batch([c.encode(i) for i, c in numbered])
-        reply = await self.transport.request(body, timeout_s or self.timeout_s)
-        return rq.parse_batch(reply, numbered)
 
     # -- typed methods (one per request builder) ------------------------------------------------
 
@@ -237,3 +228,46 @@ class RpcClient:
         self, *, commitment: Commitment | None = None, min_context_slot: int | None = None
     ) -> EpochInfo:
         return await self.call(rq.get_epoch_info(commitment=commitment, min_context_slot=min_context_slot))
+
+
+class RpcClient(RpcMethods):
+    """`RpcMethods` on one endpoint; the I/O is the ``transport``'s (default: `HttpTransport` to ``url``).
+
+    Build the same requests without I/O with `rpc.requests` and run them with `call` / `batch`.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        timeout_s: float = 5.0,
+        connections: int = 2,
+        transport: Transport | None = None,
+    ) -> None:
+        self.url = url
+        self.timeout_s = timeout_s
+        self.transport: Transport = transport or HttpTransport(url, connections=connections)
+        self._endpoint = redact_url(url)
+        self._ids = itertools.count(1)
+
+    @property
+    def endpoint(self) -> str:
+        return self._endpoint
+
+    async def close(self) -> None:
+        await self.transport.close()
+
+    async def call(self, call: Call[T], *, timeout_s: float | None = None) -> T:
+        """Send one built request and return its typed result."""
+        req_id = next(self._ids)
+        body = await self.transport.request(call.encode(req_id), timeout_s or self.timeout_s)
+        return rq.parse_response(body, call, req_id)
+
+    async def batch(self, calls: Sequence[Call[Any]], *, timeout_s: float | None = None) -> list[Any]:
+        """Send calls as one JSON-RPC batch; per call, its result or the `RpcError` it got, in order."""
+        if not calls:
+            return []
+        numbered = [(next(self._ids), c) for c in calls]
+        body = rq.build_batch([c.encode(i) for i, c in numbered])
+        reply = await self.transport.request(body, timeout_s or self.timeout_s)
+        return rq.parse_batch(reply, numbered)

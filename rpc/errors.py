@@ -27,7 +27,11 @@ CODE_MIN_CONTEXT_SLOT_NOT_REACHED = -32016
 
 
 class RpcError(Exception):
-    """Root of every error raised by the ``rpc`` package."""
+    """Root of every error raised by the ``rpc`` package.
+
+    Variants that name an endpoint carry it as ``endpoint``: its redacted URL (`rpc.redact.redact_url`,
+    scheme, host and port only) or its configured name, never the raw URL with its API key.
+    """
 
 
 class TransportError(RpcError):
@@ -153,6 +157,15 @@ class CallbackFailed(RpcError):
         self.cause = cause
 
 
+class EndpointUnavailable(RpcError):
+    """The endpoint was not asked: backed off (Retry-After), circuit open, or local rate limit spent."""
+
+    def __init__(self, endpoint: str, detail: str) -> None:
+        super().__init__(f"{endpoint}: not asked: {detail}")
+        self.endpoint = endpoint
+        self.detail = detail
+
+
 class AllEndpointsFailed(RpcError):
     """Every endpoint of a fan-out failed; ``errors`` holds one typed error per endpoint, by name."""
 
@@ -203,7 +216,7 @@ def is_retryable(err: BaseException) -> bool:
     malformed responses are not: repeating the same bytes gives the same answer. A send may be
     repeated safely because a signed transaction is deduplicated by its signature.
     """
-    if isinstance(err, (TransportError, Timeout, RateLimited)):
+    if isinstance(err, (TransportError, Timeout, RateLimited, EndpointUnavailable)):
         return True
     if isinstance(err, HttpStatusError):
         return err.status >= 500 or err.status == 408

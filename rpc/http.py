@@ -10,15 +10,17 @@ responses framed by Content-Length, chunked transfer-coding (RFC 9112 section 7.
 from __future__ import annotations
 
 import asyncio
+import base64
 import email.utils
 import math
 import ssl
 import time
 from collections import deque
 from typing import Protocol, cast
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from rpc.errors import HttpStatusError, RateLimited, Timeout, TransportError
+from rpc.redact import redact_text, redact_url, secret_parts
 
 _MAX_HEAD = 64 * 1024
 _MAX_BODY = 256 * 1024 * 1024
@@ -300,13 +302,41 @@ class _Conn(asyncio.Protocol):
             fut.set_result(_Response(self._status, self._retry_after, self._keep_alive, body))
 
 
+class Exchange:
+    """One request written on a connection, awaiting its response (`HttpTransport.write_now`)."""
+
+    __slots__ = ("conn", "data", "deadline", "fut", "retried", "reused", "timeout_s")
+
+    def __init__(
+        self,
+        conn: _Conn,
+        fut: asyncio.Future[_Response],
+        data: bytes,
+        deadline: float,
+        timeout_s: float,
+        reused: bool,
+        retried: bool,
+    ) -> None:
+        self.conn = conn
+        self.fut = fut
+        self.data = data
+        self.deadline = deadline
+        self.timeout_s = timeout_s
+        self.reused = reused
+        self.retried = retried
+
+
 class HttpTransport:
     """HTTP/1.1 keep-alive POST transport to one URL with up to ``connections`` persistent connections.
 
-    ``https://`` URLs use ``ssl_context`` (default: the system trust store). A connection that the
+    ``https://`` URLs use ``ssl_context`` (default: the system trust store); user-info in the URL
+    (``https://user:key@host``) is sent as HTTP Basic credentials (RFC 7617). A connection that the
     server closed while idle is replaced transparently: a request that got no response byte on a
     reused connection is re-sent once on a fresh one (JSON-RPC reads are idempotent and a signed
     transaction is deduplicated by its signature).
+
+    Errors name the endpoint by ``endpoint`` (`rpc.redact.redact_url`: no path, query or user-info)
+    and have the URL's secret parts scrubbed from any server text they quote.
     """
 
     def __init__(
@@ -317,15 +347,21 @@ class HttpTransport:
         ssl_context: ssl.SSLContext | None = None,
         headers: dict[str, str] | None = None,
     ) -> None:
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(f"RPC url must be http:// or https:// with a host, got {url!r}")
+        self.endpoint = redact_url(url)
+        try:
+            parts = urlsplit(url)
+            port = parts.port
+        except ValueError:
+            parts, port = None, None
+        if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"RPC url must be http:// or https:// with a host, got {self.endpoint!r}")
         if connections < 1:
             raise ValueError(f"connections must be >= 1, got {connections}")
         self.url = url
+        self._secrets = secret_parts(url)
         self._host = parts.hostname
         tls = parts.scheme == "https"
-        self._port = parts.port or (443 if tls else 80)
+        self._port = port or (443 if tls else 80)
         self._ssl: ssl.SSLContext | None = (ssl_context or ssl.create_default_context()) if tls else None
         default_port = 443 if tls else 80
         host_header = self._host if self._port == default_port else f"{self._host}:{self._port}"
@@ -334,7 +370,11 @@ class HttpTransport:
         path = parts.path or "/"
         if parts.query:
             path += "?" + parts.query
-        extra = "".join(f"{k}: {v}\r\n" for k, v in (headers or {}).items())
+        all_headers = dict(headers or {})
+        if parts.username is not None:
+            credentials = f"{unquote(parts.username)}:{unquote(parts.password or '')}".encode()
+            all_headers.setdefault("Authorization", "Basic " + base64.b64encode(credentials).decode())
+        extra = "".join(f"{k}: {v}\r\n" for k, v in all_headers.items())
         self._head = (
             f"POST {path} HTTP/1.1\r\nHost: {host_header}\r\nUser-Agent: solarb-rpc\r\n"
             f"Accept: application/json\r\nContent-Type: application/json\r\n"
@@ -360,36 +400,97 @@ class HttpTransport:
 
     async def request(self, body: bytes, timeout_s: float) -> bytes:
         """POST ``body``; the 200 body, or `Timeout` / `TransportError` / `HttpStatusError`."""
-        data = self._head + b"%d\r\n\r\n" % len(body) + body
-        loop = self._loop
-        deadline = loop.time() + timeout_s
-        for attempt in (0, 1):
-            conn = self._idle.pop() if self._idle else None
-            if conn is None or not conn.usable or conn.closing():
-                conn = await self._acquire(deadline, timeout_s)
-            reused = conn.served > 0
-            conn.deadline = deadline
-            fut = conn.start(data)
-            if deadline < self._watchdog_at:
-                self._arm_watchdog(deadline)
+        exchange = self.write_now(body, timeout_s)
+        if exchange is None:
+            deadline = self._loop.time() + timeout_s
+            conn = await self._acquire(deadline, timeout_s)
+            exchange = self._start(conn, self._frame(body), deadline, timeout_s, retried=False)
+        return await self.response(exchange)
+
+    def write_now(self, body: bytes, timeout_s: float) -> Exchange | None:
+        """POST ``body`` on an idle open connection without awaiting: the request is handed to the
+        socket before this returns. None when no connection is idle (then use `request`). Every
+        exchange returned must be passed to `response`, which also returns its connection."""
+        conn = self._idle_conn()
+        if conn is None:
+            return None
+        return self._start(conn, self._frame(body), self._loop.time() + timeout_s, timeout_s, retried=False)
+
+    async def response(self, exchange: Exchange) -> bytes:
+        """The answer to a `write_now` exchange, with `request`'s errors; a reused connection that
+        closed before any response byte is replaced and the request re-sent once."""
+        ex = exchange
+        while True:
+            conn, fut = ex.conn, ex.fut
+            again = False
             try:
                 resp = await fut
             except _Expired:
-                raise Timeout(self.url, timeout_s) from None
+                raise Timeout(self.endpoint, ex.timeout_s) from None
             except _Dropped as err:
-                if attempt == 0 and reused and not err.partial:
-                    continue
-                raise TransportError(self.url, str(err)) from (err.cause or err)
+                if ex.retried or not ex.reused or err.partial:
+                    raise TransportError(self.endpoint, self._scrub(str(err))) from (err.cause or err)
+                again = True
             finally:
-                if not fut.done():  # cancelled by the caller: the response would desync the stream
+                # Cancelled by the caller (which cancels ``fut`` too) or failed: a late response on
+                # this socket would be read as the next request's, so the socket goes.
+                if not fut.done() or fut.cancelled():
                     conn.abort()
                 self._release(conn)
+            if again:
+                fresh = await self._acquire(ex.deadline, ex.timeout_s)
+                ex = self._start(fresh, ex.data, ex.deadline, ex.timeout_s, retried=True)
+                continue
             if resp.status != 200:
+                body = self._scrub(resp.body.decode("utf-8", "replace")).encode()
                 if resp.status == 429:
-                    raise RateLimited(self.url, 429, resp.retry_after_s, resp.body)
-                raise HttpStatusError(self.url, resp.status, resp.retry_after_s, resp.body)
+                    raise RateLimited(self.endpoint, 429, resp.retry_after_s, body)
+                raise HttpStatusError(self.endpoint, resp.status, resp.retry_after_s, body)
             return resp.body
-        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def connect(self, n: int | None = None, *, timeout_s: float = 5.0) -> int:
+        """Open connections now, until ``n`` (default: all the pool may hold) are idle, so the first
+        requests pay no handshake. Returns how many were opened; raises like `request`."""
+        want = self._max if n is None else min(n, self._max)
+        deadline = self._loop.time() + timeout_s
+        opened = 0
+        while sum(1 for c in self._idle if c.usable and not c.closing()) < want and self._slots > 0:
+            if self._closed:
+                raise TransportError(self.endpoint, "transport is closed")
+            self._slots -= 1
+            try:
+                conn = await self._connect(deadline, timeout_s)
+            except BaseException:
+                self._slots += 1
+                self._wake()
+                raise
+            self._release(conn)
+            opened += 1
+        return opened
+
+    def _frame(self, body: bytes) -> bytes:
+        return self._head + b"%d\r\n\r\n" % len(body) + body
+
+    def _idle_conn(self) -> _Conn | None:
+        idle = self._idle
+        while idle:
+            conn = idle.pop()
+            if conn.usable and not conn.closing():
+                return conn
+        return None
+
+    def _start(
+        self, conn: _Conn, data: bytes, deadline: float, timeout_s: float, *, retried: bool
+    ) -> Exchange:
+        reused = conn.served > 0
+        conn.deadline = deadline
+        fut = conn.start(data)
+        if deadline < self._watchdog_at:
+            self._arm_watchdog(deadline)
+        return Exchange(conn, fut, data, deadline, timeout_s, reused, retried)
+
+    def _scrub(self, text: str) -> str:
+        return redact_text(text, self.url, self._secrets)
 
     def _arm_watchdog(self, when: float) -> None:
         if self._watchdog is not None:
@@ -416,13 +517,12 @@ class HttpTransport:
 
     async def _acquire(self, deadline: float, timeout_s: float) -> _Conn:
         if self._closed:
-            raise TransportError(self.url, "transport is closed")
+            raise TransportError(self.endpoint, "transport is closed")
         loop = self._loop
         while True:
-            while self._idle:
-                conn = self._idle.pop()
-                if conn.usable and not conn.closing():
-                    return conn
+            conn = self._idle_conn()
+            if conn is not None:
+                return conn
             if self._slots > 0:
                 self._slots -= 1
                 try:
@@ -437,7 +537,7 @@ class HttpTransport:
             try:
                 await waiter
             except _Expired:
-                raise Timeout(self.url, timeout_s) from None
+                raise Timeout(self.endpoint, timeout_s) from None
             except asyncio.CancelledError:
                 if waiter.done() and not waiter.cancelled() and waiter.exception() is None:
                     self._wake()  # we were handed a free connection: pass the turn on
@@ -457,9 +557,10 @@ class HttpTransport:
                     server_hostname=self._host if self._ssl is not None else None,
                 )
         except TimeoutError:
-            raise Timeout(self.url, timeout_s) from None
+            raise Timeout(self.endpoint, timeout_s) from None
         except (OSError, ssl.SSLError) as err:
-            raise TransportError(self.url, f"connect failed: {err}") from err
+            # The socket only ever saw host and port, so the cause carries no path, query or user-info.
+            raise TransportError(self.endpoint, f"connect failed: {self._scrub(str(err))}") from err
         self.connects += 1
         self._conns.add(conn)
         return conn

@@ -37,6 +37,7 @@ from rpc.errors import (
     TransportError,
     json_rpc_error,
 )
+from rpc.redact import redact_text, redact_url, secret_parts
 from rpc.requests import Commitment, Filter
 from rpc.retry import backoff_delays
 
@@ -101,7 +102,7 @@ class PubSubClient:
 
     def __init__(
         self,
-        ws_url: str,
+        ws_url: str | Sequence[str],
         *,
         on_account: OnAccount,
         on_error: OnError,
@@ -117,7 +118,12 @@ class PubSubClient:
         max_frame_bytes: int = 64 * 1024 * 1024,
         rng: random.Random | None = None,
     ) -> None:
-        self.ws_url = ws_url
+        # Several URLs (in order of preference): a connection that cannot be opened moves to the next.
+        self._urls = [ws_url] if isinstance(ws_url, str) else list(ws_url)
+        if not self._urls:
+            raise ValueError("PubSubClient needs at least one websocket URL")
+        self._url_index = 0
+        self._secrets = tuple(part for url in self._urls for part in secret_parts(url))
         self.on_account = on_account
         self.on_error = on_error
         self.on_slot = on_slot
@@ -141,6 +147,16 @@ class PubSubClient:
         self._ready = asyncio.Event()
         self._stop = asyncio.Event()
 
+    @property
+    def ws_url(self) -> str:
+        """The URL in use (or tried next)."""
+        return self._urls[self._url_index]
+
+    @property
+    def endpoint(self) -> str:
+        """How errors name this endpoint: scheme, host and port only (`rpc.redact.redact_url`)."""
+        return redact_url(self.ws_url)
+
     # -- lifecycle ------------------------------------------------------------------------------
 
     @property
@@ -154,13 +170,14 @@ class PubSubClient:
             async with asyncio.timeout(timeout_s):
                 await self._ready.wait()
         except TimeoutError:
-            raise Timeout(self.ws_url, timeout_s or 0.0) from None
+            raise Timeout(self.endpoint, timeout_s or 0.0) from None
 
     async def run(self) -> None:
         """Connect, resubscribe, read; on any disconnect report it and reconnect with backoff."""
         base_s, cap_s = self._backoff
         delays = backoff_delays(base_s, cap_s, self._rng)
         while not self._closing:
+            opened = False
             try:
                 async with connect(
                     self.ws_url,
@@ -172,15 +189,21 @@ class PubSubClient:
                     close_timeout=1.0,
                 ) as ws:
                     self.stats.connects += 1
+                    opened = True
                     delays = backoff_delays(base_s, cap_s, self._rng)
                     await self._session(ws)
             except asyncio.CancelledError:
                 raise
             except (OSError, TimeoutError, InvalidHandshake, InvalidURI, ConnectionClosed) as err:
                 if not self._closing:
-                    self.on_error(TransportError(self.ws_url, f"pubsub connection: {err!r}"))
+                    # Library messages may quote the URL (websockets' InvalidURI does): scrub them.
+                    self.on_error(
+                        TransportError(self.endpoint, f"pubsub connection: {self._scrub(repr(err))}")
+                    )
             finally:
                 self._on_disconnect()
+            if not opened and len(self._urls) > 1:
+                self._url_index = (self._url_index + 1) % len(self._urls)  # fail over to the next URL
             if not self._closing:
                 # Interruptible by close(): no reason to sit out a long backoff on shutdown.
                 with contextlib.suppress(TimeoutError):
@@ -197,6 +220,9 @@ class PubSubClient:
         for sub in self._desired.values():
             if sub.result is not None and not sub.result.done():
                 sub.result.cancel()
+
+    def _scrub(self, text: str) -> str:
+        return redact_text(text, self.ws_url, self._secrets)
 
     def reconnect(self) -> None:
         """Abort the current socket without a close handshake (e.g. the stream went stale).
@@ -221,7 +247,9 @@ class PubSubClient:
                 await resubscribe
 
     async def _resubscribed(self, ws: ClientConnection, batch: list[_Sub]) -> None:
-        results = await asyncio.gather(*(self._send_subscribe(ws, sub) for sub in batch), return_exceptions=True)
+        results = await asyncio.gather(
+            *(self._send_subscribe(ws, sub) for sub in batch), return_exceptions=True
+        )
         for sub, res in zip(batch, results):
             if isinstance(res, Timeout):
                 ws.transport.abort()  # a node that does not answer subscriptions is dead to us
@@ -256,11 +284,13 @@ class PubSubClient:
         pending, self._pending = self._pending, {}
         for p in pending.values():
             if not p.future.done():
-                p.future.set_exception(TransportError(self.ws_url, "pubsub connection closed"))
+                p.future.set_exception(TransportError(self.endpoint, "pubsub connection closed"))
 
     # -- subscriptions ----------------------------------------------------------------------------
 
-    async def account_subscribe(self, pubkey_b58: str, key: int, commitment: Commitment = "confirmed") -> None:
+    async def account_subscribe(
+        self, pubkey_b58: str, key: int, commitment: Commitment = "confirmed"
+    ) -> None:
         """Watch one account; notifications call ``on_account(key, ...)``.
 
         When connected, returns after the node acknowledged (or raises `SubscriptionFailed`);
@@ -312,6 +342,13 @@ class PubSubClient:
         )
         await self._add(sub)
         return fut
+
+    async def signature_unsubscribe(self, signature_b58: str) -> None:
+        """Stop watching a transaction (its trade ended without a notification, or the caller gave up):
+        the subscription is not re-sent on reconnect and its late acknowledgement is not counted."""
+        for ident, sub in list(self._desired.items()):
+            if ident[0] == _SIGNATURE and sub.signature == signature_b58:
+                await self._remove(ident)
 
     async def account_unsubscribe(self, key: int) -> None:
         await self._remove((_ACCOUNT, key))
@@ -371,12 +408,12 @@ class PubSubClient:
             await ws.send(body, text=True)
         except ConnectionClosed as err:
             self._pending.pop(req_id, None)
-            raise TransportError(self.ws_url, f"send failed: {err!r}") from err
+            raise TransportError(self.endpoint, f"send failed: {self._scrub(repr(err))}") from err
         try:
             async with asyncio.timeout(self._ack_timeout_s):
                 await fut
         except TimeoutError:
-            raise Timeout(self.ws_url, self._ack_timeout_s) from None
+            raise Timeout(self.endpoint, self._ack_timeout_s) from None
         except RpcError as err:
             if sub is None:
                 raise
@@ -440,8 +477,15 @@ class PubSubClient:
                 return
             if type(slot) is not int or type(owner) is not str or type(lamports) is not int:
                 raise TypeError("slot/owner/lamports of the wrong type")
-        except (orjson.JSONDecodeError, AttributeError, KeyError, TypeError, IndexError, ValueError,
-                binascii.Error):
+        except (
+            orjson.JSONDecodeError,
+            AttributeError,
+            KeyError,
+            TypeError,
+            IndexError,
+            ValueError,
+            binascii.Error,
+        ):
             stats.malformed += 1
             return
         stats.notifications += 1
@@ -479,7 +523,9 @@ class PubSubClient:
         error = msg.get("error")
         if error is not None:
             try:
-                exc: RpcError = json_rpc_error(int(error["code"]), str(error.get("message", "")), error.get("data"))
+                exc: RpcError = json_rpc_error(
+                    int(error["code"]), str(error.get("message", "")), error.get("data")
+                )
             except (KeyError, TypeError, ValueError, AttributeError):
                 exc = json_rpc_error(0, f"malformed error object {error!r}")
             pending.future.set_exception(exc)
@@ -488,7 +534,9 @@ class PubSubClient:
         sub = pending.sub
         if sub is not None:
             if type(result) is not int:
-                pending.future.set_exception(json_rpc_error(0, f"subscription id {result!r} is not an integer"))
+                pending.future.set_exception(
+                    json_rpc_error(0, f"subscription id {result!r} is not an integer")
+                )
                 return
             self._on_ack(sub, result)
         pending.future.set_result(result)
@@ -506,5 +554,3 @@ def _b64(data: Any) -> bytes:
     if type(data) is not list or len(data) != 2 or data[1] != "base64":
         raise ValueError("account data is not [base64, 'base64']")
     return pybase64.b64decode(data[0], validate=True)
-
-

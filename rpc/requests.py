@@ -391,7 +391,10 @@ def _transaction(w: _WireTx | None) -> TransactionRecord | None:
 
 def _token_balances(rows: list[_WireTokenBalance] | None) -> list[TxTokenBalance]:
     try:
-        return [TxTokenBalance(r.account_index, r.mint, r.owner, int(r.ui_token_amount.amount)) for r in rows or ()]
+        return [
+            TxTokenBalance(r.account_index, r.mint, r.owner, int(r.ui_token_amount.amount))
+            for r in rows or ()
+        ]
     except ValueError as err:
         raise MalformedResponse(f"token balance amount is not an integer: {err}") from err
 
@@ -423,9 +426,7 @@ _PARSE_STATUSES = _typed(
     ),
 )
 _PARSE_TRANSACTION = _typed(_WireTx | None, _transaction)
-_PARSE_FEES = _typed(
-    list[_WireFee], lambda ws: [PrioritizationFee(f.slot, f.prioritization_fee) for f in ws]
-)
+_PARSE_FEES = _typed(list[_WireFee], lambda ws: [PrioritizationFee(f.slot, f.prioritization_fee) for f in ws])
 _PARSE_EPOCH_INFO = _typed(
     _WireEpochInfo,
     lambda w: EpochInfo(
@@ -608,9 +609,7 @@ def get_balance(
     return Call("getBalance", _params(pubkey, config=cfg), _PARSE_BALANCE)
 
 
-def get_token_account_balance(
-    pubkey: str, *, commitment: Commitment | None = None
-) -> Call[TokenBalance]:
+def get_token_account_balance(pubkey: str, *, commitment: Commitment | None = None) -> Call[TokenBalance]:
     cfg = _config(commitment=commitment)
     return Call("getTokenAccountBalance", _params(pubkey, config=cfg), _PARSE_TOKEN_BALANCE)
 
@@ -632,6 +631,47 @@ def send_transaction(
         minContextSlot=min_context_slot,
     )
     return Call("sendTransaction", _params(pybase64.b64encode(tx).decode(), config=cfg), _PARSE_STR)
+
+
+class SendTemplate:
+    """sendTransaction bodies from a template prepared once: per transaction only the base64 of the
+    signed bytes (and the request id) is inserted. ``body(tx, req_id)`` equals
+    ``send_transaction(tx, ...).encode(req_id)`` byte for byte; ``parse`` reads the reply."""
+
+    __slots__ = ("_call", "_head", "_tail")
+
+    def __init__(
+        self,
+        *,
+        skip_preflight: bool = True,
+        max_retries: int | None = 0,
+        preflight_commitment: Commitment | None = None,
+        min_context_slot: int | None = None,
+    ) -> None:
+        cfg = _config(
+            encoding="base64",
+            skipPreflight=skip_preflight,
+            maxRetries=max_retries,
+            preflightCommitment=preflight_commitment,
+            minContextSlot=min_context_slot,
+        )
+        self._head = b'{"jsonrpc":"2.0","id":'
+        # Base64 needs no JSON escaping, so the string is closed by the template's own quote.
+        self._tail = b'",' + orjson.dumps(cfg) + b"]}"
+        self._call: Call[str] = Call("sendTransaction", b"", _PARSE_STR)
+
+    def body(self, tx: bytes, req_id: int) -> bytes:
+        """The request body for signed wire bytes ``tx``."""
+        return b'%s%d,"method":"sendTransaction","params":["%s%s' % (
+            self._head,
+            req_id,
+            pybase64.b64encode(tx),
+            self._tail,
+        )
+
+    def parse(self, reply: bytes, req_id: int) -> str:
+        """The signature a reply carries, or its typed error."""
+        return parse_response(reply, self._call, req_id)
 
 
 def simulate_transaction(
@@ -678,9 +718,7 @@ def get_transaction(
 
 def get_recent_prioritization_fees(accounts: Sequence[str] = ()) -> Call[list[PrioritizationFee]]:
     """getRecentPrioritizationFees for transactions that write-lock all of ``accounts``."""
-    return Call(
-        "getRecentPrioritizationFees", _params(list(accounts)) if accounts else b"[]", _PARSE_FEES
-    )
+    return Call("getRecentPrioritizationFees", _params(list(accounts)) if accounts else b"[]", _PARSE_FEES)
 
 
 def get_minimum_balance_for_rent_exemption(

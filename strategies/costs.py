@@ -100,3 +100,28 @@ def lamports_to_token_ceil(lamports: int, lamports_per_unit: float) -> int:
 def passes_thresholds(net: int, amount_in: int, min_profit_token: int, min_profit_bps: float) -> bool:
     """True when the net profit clears both the absolute and the relative (bps) thresholds."""
     return net > 0 and net >= min_profit_token and net * 10_000 >= min_profit_bps * amount_in
+
+
+TIP_POLICIES = ("none", "fixed", "share")
+BPS = 10_000
+
+
+def tip_lamports(policy: str, expected_profit_lamports: int, floor: int, cap: int, share_bps: int) -> int:
+    """The Jito tip of one bundle, in lamports, exact.
+
+    "none": 0. "fixed": `floor`. "share": `share_bps` / 10,000 of the expected profit (rounded down), raised
+    to `floor` and lowered to `cap` (so a trade expected to earn nothing still tips `floor`: the caller
+    counts the tip in the costs and drops trades it makes unprofitable). Bad parameters: ValueError.
+    """
+    if policy not in TIP_POLICIES:
+        raise ValueError(f"tip policy {policy!r} is not one of {', '.join(TIP_POLICIES)}")
+    if not 0 <= floor <= cap:
+        raise ValueError(f"tip floor and cap must satisfy 0 <= floor <= cap, got floor {floor}, cap {cap}")
+    if not 0 <= share_bps <= BPS:
+        raise ValueError(f"tip share must be 0..{BPS} bps, got {share_bps}")
+    if policy == "none":
+        return 0
+    if policy == "fixed":
+        return floor
+    share = max(expected_profit_lamports, 0) * share_bps // BPS
+    return min(max(share, floor), cap)

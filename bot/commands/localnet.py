@@ -17,7 +17,8 @@ def register(sub: Any) -> None:
         "localnet",
         help="run a local Solana cluster (JSON-RPC :8899, PubSub :8900) on LiteSVM",
         description="Run the local cluster like solana-test-validator: JSON-RPC on --rpc-port, PubSub on rpc "
-        "port + 1. Prints one ready line with both URLs; stops cleanly on SIGINT/SIGTERM.",
+        "port + 1. Prints one ready line with both URLs; stops cleanly on SIGINT/SIGTERM. With --simulate, "
+        "noise traders keep moving the scenario's pools (and --cex-port serves the CEX price they follow).",
     )
     p.add_argument("--host", default="127.0.0.1", help="listen address (default 127.0.0.1)")
     p.add_argument("--rpc-port", type=int, default=8899, help="JSON-RPC port (default 8899; 0 = any free port)")
@@ -40,6 +41,20 @@ def register(sub: Any) -> None:
     p.add_argument("--scenario", default=None, help="seed a named state (localnet/scenarios), e.g. demo")
     p.add_argument("--fund", action="append", default=[], metavar="PUBKEY",
                    help="airdrop 200 SOL to this wallet (after seeding, with --scenario; repeatable)")
+    p.add_argument("--block-engine", action="store_true",
+                   help="serve a Jito-style block engine on the RPC port under /api/v1/bundles")
+    p.add_argument("--min-tip-lamports", type=int, default=1000, metavar="N",
+                   help="with --block-engine: bundles tipping less are dropped as Invalid")
+    p.add_argument("--simulate", action="store_true",
+                   help="run the market simulator: noise-trader wallets swap through the scenario's pools, "
+                        "leaning on a random-walk reference price (needs --scenario)")
+    p.add_argument("--simulate-rate", type=float, default=5.0, metavar="PER_S",
+                   help="simulator swaps per second, an upper bound (default 5, at most 200)")
+    p.add_argument("--simulate-seed", type=int, default=1, metavar="N",
+                   help="simulator seed: the same seed on the same state gives the same trades (default 1)")
+    p.add_argument("--cex-port", type=int, default=None, metavar="PORT",
+                   help="serve the reference price as a Binance-format CEX websocket feed on PORT (0 = any free "
+                        "port; its URL is the ready line's cex=; needs --scenario)")
     p.set_defaults(func=run)
 
 

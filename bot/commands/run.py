@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import signal
 from typing import Any
 
@@ -25,6 +26,8 @@ def register(sub: Any) -> None:
     p.add_argument("--live", action="store_true", help="allow sending on mainnet-beta (needs live = true in the config)")
     p.add_argument("--dry-run", action="store_true", help="simulate every opportunity, never send")
     add_url_arg(p)
+    p.add_argument("--log-format", choices=("human", "json"), default=None,
+                   help="console format: human lines or JSON lines (default: [logging] format)")
     p.set_defaults(func=run)
 
 
@@ -37,7 +40,10 @@ def run(args: argparse.Namespace) -> int:
 
     from bot.runtime import run_bot
 
+    if args.log_format is not None:
+        cfg = dataclasses.replace(cfg, logging=dataclasses.replace(cfg.logging, format=args.log_format))
     log = open_log(cfg.logging)
+    summary: dict[str, Any] = {}
 
     async def main() -> None:
         stop = asyncio.Event()
@@ -52,11 +58,12 @@ def run(args: argparse.Namespace) -> int:
             log.info("localnet_starting", scenario=cfg.localnet.scenario, slot_ms=cfg.localnet.slot_ms)
             cluster = await ClusterProcess.spawn(
                 cfg.endpoints()[0].http, slot_ms=cfg.localnet.slot_ms, scenario=cfg.localnet.scenario,
-                fund=[str(wallet.pubkey)],
+                fund=[str(wallet.pubkey)], simulate=cfg.localnet.simulate, simulate_rate=cfg.localnet.simulate_rate,
+                simulate_seed=cfg.localnet.simulate_seed, cex_port=cfg.localnet.cex_port,
             )
         try:
             log.info("start", cluster=cfg.cluster.name, mode=mode.name, wallet=str(wallet.pubkey), pools=len(cfg.pools))
-            await run_bot(cfg, mode, wallet, log, stop=stop)
+            summary.update(await run_bot(cfg, mode, wallet, log, stop=stop))
         finally:
             if cluster is not None:
                 await cluster.stop()
@@ -67,4 +74,8 @@ def run(args: argparse.Namespace) -> int:
     finally:
         log.info("stopped")
         log.close()
+        if summary and cfg.logging.console != "never" and cfg.logging.format == "human":
+            from bot.runtime import format_summary
+
+            print(format_summary(summary), flush=True)
     return 0

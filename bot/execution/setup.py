@@ -15,6 +15,7 @@ from solders.address_lookup_table_account import (
     ID as ALT_PROGRAM,
 )
 from solders.address_lookup_table_account import (
+    AddressLookupTable,
     AddressLookupTableAccount,
     derive_lookup_table_address,
 )
@@ -33,7 +34,7 @@ from spl.token.instructions import (
 
 from bot.errors import RuntimeFailure
 from bot.keys import Wallet
-from rpc.client import RpcClient
+from rpc.client import RpcMethods
 from rpc.errors import RpcError
 from rpc.pubsub import PubSubClient
 from strategies.venues.spl import token_amount_or_zero
@@ -56,7 +57,7 @@ class Confirmed:
 
 
 async def send_and_confirm(
-    rpc: RpcClient,
+    rpc: RpcMethods,
     pubsub: PubSubClient,
     wallet: Wallet,
     instructions: Sequence[Instruction],
@@ -91,7 +92,7 @@ async def send_and_confirm(
     return Confirmed(sig, res.slot)
 
 
-async def existing_token_accounts(rpc: RpcClient, wallet: Wallet, mints: Sequence[Pubkey]) -> dict[Pubkey, Pubkey]:
+async def existing_token_accounts(rpc: RpcMethods, wallet: Wallet, mints: Sequence[Pubkey]) -> dict[Pubkey, Pubkey]:
     """The wallet's associated token accounts that exist (read only: what dry-run uses)."""
     atas = {m: get_associated_token_address(wallet.pubkey, m) for m in mints}
     found = await rpc.get_multiple_accounts([str(a) for a in atas.values()], commitment="confirmed")
@@ -99,7 +100,7 @@ async def existing_token_accounts(rpc: RpcClient, wallet: Wallet, mints: Sequenc
 
 
 async def ensure_token_accounts(
-    rpc: RpcClient, pubsub: PubSubClient, wallet: Wallet, mints: Sequence[Pubkey]
+    rpc: RpcMethods, pubsub: PubSubClient, wallet: Wallet, mints: Sequence[Pubkey]
 ) -> dict[Pubkey, Pubkey]:
     """The wallet's associated token account per mint, creating the missing ones (idempotent)."""
     atas = {m: get_associated_token_address(wallet.pubkey, m) for m in mints}
@@ -112,7 +113,7 @@ async def ensure_token_accounts(
 
 
 async def wrap_sol(
-    rpc: RpcClient, pubsub: PubSubClient, wallet: Wallet, wsol_ata: Pubkey, *, working: int, reserve: int
+    rpc: RpcMethods, pubsub: PubSubClient, wallet: Wallet, wsol_ata: Pubkey, *, working: int, reserve: int
 ) -> int:
     """Top the wSOL account up to `working` lamports without touching the SOL `reserve`. Returns its balance."""
     sol = (await rpc.get_balance(str(wallet.pubkey), commitment="confirmed")).lamports
@@ -148,7 +149,7 @@ def alt_extend_ix(table: Pubkey, authority: Pubkey, addresses: Sequence[Pubkey])
 
 
 async def create_lookup_tables(
-    rpc: RpcClient,
+    rpc: RpcMethods,
     pubsub: PubSubClient,
     wallet: Wallet,
     addresses: Sequence[Pubkey],
@@ -157,9 +158,15 @@ async def create_lookup_tables(
     """New lookup tables holding `addresses` (256 per table), usable from the slot after the last extend."""
     tables: list[AddressLookupTableAccount] = []
     last_slot = 0
+    last_recent = -1
     for start in range(0, len(addresses), ALT_MAX_ADDRESSES):
         chunk = list(addresses[start : start + ALT_MAX_ADDRESSES])
+        # The table's address derives from (authority, recent slot): each table needs a slot of its own.
         recent = await rpc.get_slot(commitment="finalized")
+        while recent <= last_recent:
+            await wait_slot(last_recent + 33)  # finalized trails the tip by about 32 slots
+            recent = await rpc.get_slot(commitment="finalized")
+        last_recent = recent
         table, bump = derive_lookup_table_address(wallet.pubkey, recent)
         await send_and_confirm(rpc, pubsub, wallet, [alt_create_ix(table, wallet.pubkey, recent, bump)],
                                what="create lookup table")
@@ -174,3 +181,45 @@ async def create_lookup_tables(
     if tables:
         await wait_slot(last_slot + 1)
     return tables
+
+
+async def extend_lookup_table(
+    rpc: RpcMethods,
+    pubsub: PubSubClient,
+    wallet: Wallet,
+    table: AddressLookupTableAccount,
+    addresses: Sequence[Pubkey],
+    wait_slot: Callable[[int], Awaitable[object]],
+) -> AddressLookupTableAccount:
+    """Append `addresses` to an existing table of ours (up to 256 in all); usable from the next slot."""
+    last_slot = 0
+    for i in range(0, len(addresses), ALT_EXTEND_CHUNK):
+        done = await send_and_confirm(rpc, pubsub, wallet, [alt_extend_ix(table.key, wallet.pubkey,
+                                      addresses[i : i + ALT_EXTEND_CHUNK])], what="extend lookup table")  # fmt: skip
+        last_slot = max(last_slot, done.slot)
+    if addresses:
+        await wait_slot(last_slot + 1)
+    return AddressLookupTableAccount(table.key, [*table.addresses, *addresses])
+
+
+async def load_lookup_tables(
+    rpc: RpcMethods, wallet: Wallet, keys: Sequence[str]
+) -> dict[str, AddressLookupTableAccount]:
+    """The on-chain contents of recorded tables that still exist, are ours and are not deactivated
+    (a table recorded on another cluster, or closed, is not returned)."""
+    if not keys:
+        return {}
+    res = await rpc.get_multiple_accounts(list(keys), commitment="confirmed")
+    out: dict[str, AddressLookupTableAccount] = {}
+    for key, acc in zip(keys, res.accounts, strict=True):
+        if acc is None or acc.owner != str(ALT_PROGRAM):
+            continue
+        try:
+            table = AddressLookupTable.deserialize(acc.data)
+        except ValueError:
+            continue
+        meta = table.meta
+        if meta.authority != wallet.pubkey or meta.deactivation_slot != 2**64 - 1:
+            continue
+        out[key] = AddressLookupTableAccount(Pubkey.from_string(key), list(table.addresses))
+    return out

@@ -97,6 +97,8 @@ extern u64 sol_invoke_signed_c(const SolInstruction *ix, const SolAccountInfo *i
                                const SolSignerSeeds *signers, int n_signers);
 extern u64 sol_create_program_address(const SolSignerSeed *seeds, int n_seeds, const SolPubkey *program_id,
                                       SolPubkey *out);
+extern u64 sol_try_find_program_address(const SolSignerSeed *seeds, u64 n_seeds, const SolPubkey *program_id,
+                                        SolPubkey *out, u8 *bump);
 extern u64 sol_get_clock_sysvar(void *out);
 extern void sol_set_return_data(const u8 *data, u64 len);
 

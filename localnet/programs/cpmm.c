@@ -39,29 +39,9 @@
  * (NotSupportMint: transfer fees are not modelled), pools with the creator fee enabled are refused
  * (InvalidFeeModel), zero reserves are refused (EmptySupply), and no SwapEvent is logged.
  */
-#include "abi.h"
+#include "anchor_spl.h"
 
 /* ---------------- error codes ---------------- */
-/* Anchor framework codes (anchor-lang error.rs / ts/packages/anchor-errors). */
-#define InstructionMissing 100
-#define InstructionFallbackNotFound 101
-#define InstructionDidNotDeserialize 102
-#define ConstraintMut 2000
-#define ConstraintRaw 2003
-#define ConstraintSeeds 2006
-#define ConstraintAddress 2012
-#define ConstraintSpace 2019
-#define RequireGtViolated 2505
-#define AccountDiscriminatorAlreadySet 3000
-#define AccountDiscriminatorNotFound 3001
-#define AccountDiscriminatorMismatch 3002
-#define AccountDidNotDeserialize 3003
-#define AccountNotEnoughKeys 3005
-#define AccountOwnedByWrongProgram 3007
-#define InvalidProgramId 3008
-#define InvalidProgramExecutable 3009
-#define AccountNotSigner 3010
-#define AccountNotInitialized 3012
 /* raydium-cp-swap ErrorCode (Anchor custom errors start at 6000). */
 #define NotApproved 6000
 #define InvalidOwner 6001
@@ -77,10 +57,6 @@
 #define MathOverflow 6011
 #define InsufficientVault 6012
 #define InvalidFeeModel 6013
-/* Failure of a CPI or syscall is passed through unchanged (it is already an error value). */
-
-/* FAIL / CHECK (abi.h) log "<ErrorName>: <account or context>" as Anchor names the account. */
-
 /* ---------------- layouts ---------------- */
 #define FEE_RATE_DENOMINATOR 1000000UL
 
@@ -128,15 +104,6 @@
 #define OBSERVATION_NUM 100
 #define OBSERVATION_UPDATE_DURATION 15
 
-#define TOKEN_ACCOUNT_LEN 165
-#define T_MINT 0
-#define T_OWNER 32
-#define T_AMOUNT 64
-#define T_STATE 108
-#define MINT_LEN 82
-#define M_DECIMALS 44
-#define M_IS_INITIALIZED 45
-
 #define INITIALIZE_DATA_LEN 44
 
 static const u8 DISC_POOL[8] __attribute__((aligned(8))) = {247, 237, 227, 245, 215, 195, 222, 70};
@@ -146,13 +113,6 @@ static const u8 IX_SWAP_BASE_INPUT[8] __attribute__((aligned(8))) = {143, 190, 9
 static const u8 IX_SWAP_BASE_OUTPUT[8] __attribute__((aligned(8))) = {55, 217, 98, 86, 163, 74, 180, 173};
 static const u8 IX_INITIALIZE[8] __attribute__((aligned(8))) = {178, 31, 184, 145, 146, 248, 59, 6};
 
-static const SolPubkey TOKEN_PROGRAM __attribute__((aligned(8))) = {{
-    6, 221, 246, 225, 215, 101, 161, 147, 217, 203, 225, 70, 206, 235, 121, 172,
-    28, 180, 133, 237, 95, 91, 55, 145, 58, 140, 245, 133, 126, 255, 0, 169}};
-static const SolPubkey TOKEN_2022_PROGRAM __attribute__((aligned(8))) = {{
-    6, 221, 246, 225, 238, 117, 143, 222, 24, 66, 93, 188, 228, 108, 205, 218,
-    182, 26, 252, 77, 131, 185, 13, 39, 254, 189, 249, 40, 216, 161, 139, 252}};
-
 static const char AUTH_SEED[] = "vault_and_lp_mint_auth_seed";
 
 /* Swap account indices. */
@@ -161,38 +121,7 @@ enum {
     A_PROGRAM_IN, A_PROGRAM_OUT, A_MINT_IN, A_MINT_OUT, A_OBSERVATION, SWAP_ACCOUNTS
 };
 
-/* Heap layout: parsed parameters, then the CPI scratch area. */
-typedef struct {
-    SolAccountMeta metas[4];
-    SolAccountInfo infos[5];
-    u8 data[16];
-    SolInstruction ix;
-} CpiScratch;
-
-#define PARAMS ((SolParameters *)HEAP_START)
-#define CPI ((CpiScratch *)(HEAP_START + ((sizeof(SolParameters) + 7) & ~7UL)))
-
 /* ---------------- account type checks (Anchor's Account / AccountLoader / InterfaceAccount) ---------------- */
-
-static inline int is_token_program(const SolPubkey *k) {
-    return key_eq(k, &TOKEN_PROGRAM) || key_eq(k, &TOKEN_2022_PROGRAM);
-}
-
-/* Anchor reports a system-owned account without lamports as "not initialized" before any owner check. */
-static inline int is_missing(const SolAccountInfo *a) {
-    const u64 *o = (const u64 *)a->owner->x;
-    return (o[0] | o[1] | o[2] | o[3]) == 0 && *a->lamports == 0;
-}
-
-/* 0 if a is a program-owned account with the given discriminator and at least min_len bytes. */
-static u64 check_anchor_account(const SolAccountInfo *a, const SolPubkey *program_id, const u8 *disc, u64 min_len) {
-    if (is_missing(a)) return AccountNotInitialized;
-    if (!key_eq(a->owner, program_id)) return AccountOwnedByWrongProgram;
-    if (a->data_len < 8) return AccountDiscriminatorNotFound;
-    if (!bytes_eq8(a->data, disc)) return AccountDiscriminatorMismatch;
-    if (a->data_len < min_len) return AccountDidNotDeserialize;
-    return 0;
-}
 
 /* 0 if a is an initialized SPL Token / Token-2022 token account. */
 static u64 check_token_account(const SolAccountInfo *a) {
@@ -206,12 +135,6 @@ static u64 check_mint(const SolAccountInfo *a) {
     if (is_missing(a)) return AccountNotInitialized;
     if (!is_token_program(a->owner)) return AccountOwnedByWrongProgram;
     if (a->data_len < MINT_LEN || a->data[M_IS_INITIALIZED] == 0) return AccountDidNotDeserialize;
-    return 0;
-}
-
-static u64 check_token_program(const SolAccountInfo *a) {
-    if (!is_token_program(a->key)) return InvalidProgramId;
-    if (!a->executable) return InvalidProgramExecutable;
     return 0;
 }
 
@@ -317,29 +240,6 @@ static u64 quote_base_output(u64 amount_out, u64 r_in, u64 r_out, const u8 *conf
     res->amount_out = amount_out;
     res->trade_fee = in.lo - in_swapped.lo; /* in >= in_swapped, both < 2**64 */
     return split_fees(res, ld_u64(config + C_PROTOCOL_FEE_RATE), ld_u64(config + C_FUND_FEE_RATE));
-}
-
-/* ---------------- CPI: SPL Token TransferChecked (tag 12) ---------------- */
-
-/* idx: program, source, mint, destination, authority (indices into PARAMS->ka). */
-static u64 transfer_checked(const u8 *idx, u64 amount, const SolSignerSeeds *signers, int n_signers) {
-    SolParameters *p = PARAMS;
-    CpiScratch *c = CPI;
-    for (int i = 0; i < 5; i++) c->infos[i] = p->ka[idx[i]];
-    for (int i = 0; i < 4; i++) {
-        c->metas[i].pubkey = p->ka[idx[i + 1]].key;
-        c->metas[i].is_writable = (i == 0 || i == 2);
-        c->metas[i].is_signer = (i == 3);
-    }
-    c->data[0] = 12;
-    st_u64(c->data + 1, amount);
-    c->data[9] = p->ka[idx[2]].data[M_DECIMALS];
-    c->ix.program_id = p->ka[idx[0]].key;
-    c->ix.accounts = c->metas;
-    c->ix.account_len = 4;
-    c->ix.data = c->data;
-    c->ix.data_len = 10;
-    return invoke_signed(&c->ix, c->infos, 5, signers, n_signers);
 }
 
 /* ---------------- observation (TWAP oracle) update, as the real program does after a swap ---------------- */

@@ -44,6 +44,11 @@ POOLS = {
     "P3": ("SOL", "dJUP", 1_000 * SOL, 310_000 * USD),
     "P4": ("dJUP", "dUSD", 300_000 * USD, 150_000 * USD),
 }
+# Reference prices in USD: the market simulator's random walk starts here and the CEX feed server quotes it
+# (`--simulate`, `--cex-port`). dUSD is the demo's dollar: no CEX symbol, the bot values the USDC quote
+# asset at 1 USD (config_toml maps the USDC alias to dUSD). P1 and P4 start at the reference, P2 and P3 above.
+REFERENCE = (("SOLUSDC", NATIVE_MINT, 150.0), ("JUPUSDC", MINTS["dJUP"][0], 0.5), (None, MINTS["dUSD"][0], 1.0))
+CEX_PAIRS = {"SOLUSDC": "SOL/USDC", "JUPUSDC": "dJUP/USDC"}
 CONFIG = address("amm_config")
 TRADE_FEE, PROTOCOL_FEE, FUND_FEE = 2_500, 120_000, 40_000
 
@@ -90,9 +95,21 @@ def seed(net: Any, fund: list[Pubkey]) -> dict[str, Any]:
     return {"pools": pool_addresses(), "mints": {k: str(v[0]) for k, v in MINTS.items()}}
 
 
-def config_toml(rpc_url: str, ws_url: str, payer_path: str, log_path: str, *, dry_run: bool = False) -> str:
-    """A bot config for this scenario (tests and `make run` use the same pools)."""
+def feeds_toml(cex_url: str) -> str:
+    """The [tokens] aliases and [feeds] tables for localnet's CEX feed server at `cex_url` (`--cex-port`)."""
+    pairs = "".join(f'{sym} = "{pair}"\n' for sym, pair in CEX_PAIRS.items())
+    symbols = ", ".join(f'"{sym}"' for sym in CEX_PAIRS)
+    usd, jup = MINTS["dUSD"][0], MINTS["dJUP"][0]
+    return (f'dUSD = "{usd}"\ndJUP = "{jup}"\nUSDC = "{usd}"\n[feeds.symbols]\n{pairs}'
+            f'[[feeds.cex]]\nvenue = "binance"\nurl = "{cex_url}"\nsymbols = [{symbols}]\n')
+
+
+def config_toml(rpc_url: str, ws_url: str, payer_path: str, log_path: str, *, dry_run: bool = False,
+                cex_url: str | None = None) -> str:
+    """A bot config for this scenario (tests and `make run` use the same pools); with `cex_url`, the bot
+    also reads the CEX feed server's SOL and dJUP prices."""
     pools = "".join(f'\n[[pools]]\nvenue = "raydium_cpmm"\naddress = "{a}"\n' for a in pool_addresses().values())
+    feeds = feeds_toml(cex_url) if cex_url else ""
     return f"""
 [cluster]
 name = "localnet"
@@ -104,7 +121,7 @@ http = "{rpc_url}"
 ws = "{ws_url}"
 [tokens]
 SOL = "{NATIVE_MINT}"
-[strategy]
+{feeds}[strategy]
 base_tokens = ["SOL"]
 max_legs = 3
 min_profit_lamports = 100000
@@ -120,4 +137,6 @@ max_trades_per_minute = 600
 [logging]
 path = "{log_path}"
 console = "never"
+[ledger]
+path = "{log_path}.ledger.sqlite3"
 {pools}"""

@@ -26,6 +26,19 @@ class DecodeError(VenueError):
         self.reason = reason
 
 
+class UnknownLayout(DecodeError):
+    """Account bytes of a length no known version of the layout has (accounts that grow over time,
+    e.g. PumpSwap's Pool): refused rather than guessed. `size` is the length seen, `known` the
+    lengths the decoder understands."""
+
+    def __init__(self, account: str, size: int, known: tuple[int, ...], detail: str = "") -> None:
+        sizes = ", ".join(str(k) for k in known)
+        reason = f"{size} bytes is not a known layout (known: {sizes})" + (f"; {detail}" if detail else "")
+        super().__init__(account, reason)
+        self.size = size
+        self.known = known
+
+
 class QuoteError(VenueError):
     """A swap the program would reject; subclasses name the program's own error.
 
@@ -163,6 +176,44 @@ class BinArrayMissing(QuoteError):
     def __init__(self, index: int) -> None:
         super().__init__(f"bin array {index} is needed but was not supplied")
         self.index = index
+
+
+# PumpSwap (`pAMMBay6…`) errors, named after the program's own error enum (IDL `errors`, codes 6000+).
+class ZeroBaseAmount(ZeroTradableAmount):
+    """A zero base amount (buy, sell), or a buy whose base output rounds to 0 (PumpSwap 6001)."""
+
+    program_error = "ZeroBaseAmount"
+
+
+class ZeroQuoteAmount(ZeroTradableAmount):
+    """A zero quote amount to spend (PumpSwap 6002)."""
+
+    program_error = "ZeroQuoteAmount"
+
+
+class BuyMoreBaseAmountThanPoolReserves(InsufficientLiquidity):
+    """A buy of at least the whole base reserve (PumpSwap 6016)."""
+
+    program_error = "BuyMoreBaseAmountThanPoolReserves"
+
+
+class BuyNotEnoughQuoteTokensToCoverFees(ZeroTradableAmount):
+    """buy_exact_quote_in: the quote left after fees is not positive (PumpSwap 6039)."""
+
+    program_error = "BuyNotEnoughQuoteTokensToCoverFees"
+
+
+class InsufficientRealQuoteReserves(InsufficientLiquidity):
+    """A sell pays out more than the real quote vault holds (boosted pools price on virtual reserves;
+    PumpSwap 6063)."""
+
+    program_error = "InsufficientRealQuoteReserves"
+
+
+class PumpSwapOverflow(AmountCalcOverflow):
+    """An amount or vault balance does not fit u64 (PumpSwap 6023 `Overflow`, or the token transfer)."""
+
+    program_error = "Overflow"
 
 
 class RefusalReason(enum.Enum):

@@ -19,6 +19,9 @@ from strategies.venues.errors import DecodeError, RefusalReason, Unmodelled
 TOKEN_PROGRAM_ID = Pubkey.from_string("TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA")
 TOKEN_2022_PROGRAM_ID = Pubkey.from_string("TokenzQdBNbLqP5VEhdkAS6EPFLC1PHnBqCXEpPxuEb")
 MEMO_PROGRAM_ID = Pubkey.from_string("MemoSq4gqABAXKb96qnH8TysNcWxMyWCqXgDLGmfcHr")
+ASSOCIATED_TOKEN_PROGRAM_ID = Pubkey.from_string("ATokenGPvbdGVxr1b2hvZbsiqW5xWH25efTNsLJA8knL")
+SYSTEM_PROGRAM_ID = Pubkey.from_string("11111111111111111111111111111111")
+WSOL_MINT = Pubkey.from_string("So11111111111111111111111111111111111111112")
 
 TOKEN_ACCOUNT_SIZE = 165
 MINT_SIZE = 82
@@ -113,6 +116,14 @@ def decode_token_account(data: bytes, owner: Pubkey | None = None) -> TokenAccou
     if state not in (TOKEN_STATE_INITIALIZED, TOKEN_STATE_FROZEN):
         raise DecodeError("token account", f"state {state} is not initialized")
     return TokenAccount(Pubkey(mint), Pubkey(acct_owner), amount, state)
+
+
+def associated_token_address(owner: Pubkey, mint: Pubkey, token_program: Pubkey = TOKEN_PROGRAM_ID) -> Pubkey:
+    """The associated token account of (owner, mint): the PDA of seeds [owner, token program, mint]
+    under the associated-token-account program (spl-associated-token-account
+    `get_associated_token_address_with_program_id`)."""
+    seeds = [bytes(owner), bytes(token_program), bytes(mint)]
+    return Pubkey.find_program_address(seeds, ASSOCIATED_TOKEN_PROGRAM_ID)[0]
 
 
 _AMOUNT_STATE = struct.Struct("<Q")

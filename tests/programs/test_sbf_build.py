@@ -19,7 +19,7 @@ def test_toolchain_is_installed() -> None:
 
 def test_committed_programs_rebuild_byte_identical(tmp_path: Path) -> None:
     sources = program_sources()
-    assert [s.stem for s in sources] == ["amm_v4", "cpmm"]
+    assert [s.stem for s in sources] == ["amm_v4", "cpmm", "pumpswap", "whirlpool"]
     for src in sources:
         rebuilt = build_program(src, tmp_path).read_bytes()
         committed = program_path(src.stem).read_bytes()

@@ -101,7 +101,10 @@ async def test_keep_alive_reuses_one_connection_and_sends_proper_head() -> None:
 async def test_429_with_retry_after_is_rate_limited() -> None:
     async def h(w: asyncio.StreamWriter, body: bytes, n: int) -> bool:
         msg = b'{"jsonrpc":"2.0","error":{"code":429,"message":"Too many requests"}}'
-        w.write(b"HTTP/1.1 429 Too Many Requests\r\nRetry-After: 3\r\nContent-Length: %d\r\n\r\n%s" % (len(msg), msg))
+        w.write(
+            b"HTTP/1.1 429 Too Many Requests\r\nRetry-After: 3\r\nContent-Length: %d\r\n\r\n%s"
+            % (len(msg), msg)
+        )
         return True
 
     async with FakeServer(h) as srv:
@@ -154,7 +157,7 @@ async def test_chunked_body_split_across_writes_with_extension_and_trailer() -> 
 
 async def test_interim_100_and_close_delimited_body() -> None:
     async def h(w: asyncio.StreamWriter, body: bytes, n: int) -> bool:
-        w.write(b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.0 200 OK\r\n\r\n{\"a\":1}")
+        w.write(b'HTTP/1.1 100 Continue\r\n\r\nHTTP/1.0 200 OK\r\n\r\n{"a":1}')
         return False
 
     async with FakeServer(h) as srv:
@@ -167,7 +170,7 @@ async def test_interim_100_and_close_delimited_body() -> None:
 
 async def test_drop_mid_response_is_transport_error() -> None:
     async def h(w: asyncio.StreamWriter, body: bytes, n: int) -> bool:
-        w.write(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{\"partial")
+        w.write(b'HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{"partial')
         await w.drain()
         return False
 
@@ -367,3 +370,37 @@ def test_framing_survives_any_split_of_the_byte_stream(
             assert conn.usable
     finally:
         loop.close()
+
+
+async def test_a_cancelled_request_drops_its_socket_so_its_late_answer_reaches_nobody() -> None:
+    async def h(w: asyncio.StreamWriter, body: bytes, n: int) -> bool:
+        await asyncio.sleep(0.1 if n == 1 else 0)
+        w.write(ok(body))
+        return True
+
+    async with FakeServer(h) as srv:
+        t = HttpTransport(srv.url, connections=1)
+        first = asyncio.create_task(t.request(b"first", 5.0))
+        await asyncio.sleep(0.02)
+        first.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await first
+        assert await t.request(b"second", 5.0) == b"second"  # not the late answer to "first"
+        assert t.connects == 2
+        await t.close()
+
+
+async def test_write_now_and_connect() -> None:
+    async def h(w: asyncio.StreamWriter, body: bytes, n: int) -> bool:
+        w.write(ok(body))
+        return True
+
+    async with FakeServer(h) as srv:
+        t = HttpTransport(srv.url, connections=2)
+        assert t.write_now(b"x", 1.0) is None  # nothing open yet
+        assert await t.connect() == 2 and await t.connect() == 0 and srv.connections == 2
+        a, b = t.write_now(b"a", 1.0), t.write_now(b"b", 1.0)
+        assert a is not None and b is not None and t.write_now(b"c", 1.0) is None  # both busy
+        assert [await t.response(a), await t.response(b)] == [b"a", b"b"]
+        assert await t.request(b"d", 1.0) == b"d" and t.connects == 2
+        await t.close()

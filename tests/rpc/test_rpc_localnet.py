@@ -7,6 +7,7 @@ import asyncio
 from typing import Any
 
 import pytest
+from rpc_fakes import dead_url
 from solders.hash import Hash
 from solders.instruction import AccountMeta, Instruction
 from solders.keypair import Keypair
@@ -29,7 +30,9 @@ SOL = 1_000_000_000
 
 def _transfer_tx(payer: Keypair, to: Pubkey, lamports: int, blockhash: str) -> bytes:
     ix = transfer(TransferParams(from_pubkey=payer.pubkey(), to_pubkey=to, lamports=lamports))
-    return bytes(Transaction.new_signed_with_payer([ix], payer.pubkey(), [payer], Hash.from_string(blockhash)))
+    return bytes(
+        Transaction.new_signed_with_payer([ix], payer.pubkey(), [payer], Hash.from_string(blockhash))
+    )
 
 
 def _token_transfer_tx(owner: Keypair, src: Pubkey, dst: Pubkey, amount: int, blockhash: str) -> bytes:
@@ -37,9 +40,15 @@ def _token_transfer_tx(owner: Keypair, src: Pubkey, dst: Pubkey, amount: int, bl
     ix = Instruction(
         TOKEN_PROGRAM,
         bytes([3]) + amount.to_bytes(8, "little"),
-        [AccountMeta(src, False, True), AccountMeta(dst, False, True), AccountMeta(owner.pubkey(), True, False)],
+        [
+            AccountMeta(src, False, True),
+            AccountMeta(dst, False, True),
+            AccountMeta(owner.pubkey(), True, False),
+        ],
     )
-    return bytes(Transaction.new_signed_with_payer([ix], owner.pubkey(), [owner], Hash.from_string(blockhash)))
+    return bytes(
+        Transaction.new_signed_with_payer([ix], owner.pubkey(), [owner], Hash.from_string(blockhash))
+    )
 
 
 async def _wait(predicate: Any, timeout_s: float = 5.0) -> None:
@@ -111,11 +120,15 @@ async def test_airdrop_send_status_transaction_and_batch(client: RpcClient, loca
     tx = _transfer_tx(payer, dest.pubkey(), 5_000_000, bh.blockhash)
     sig = await client.send_transaction(tx)
     assert sig == signature_of(tx)
-    statuses = await client.get_signature_statuses([sig, airdrop_sig, str(Keypair().sign_message(b"never sent"))])
+    statuses = await client.get_signature_statuses(
+        [sig, airdrop_sig, str(Keypair().sign_message(b"never sent"))]
+    )
     first, second, unknown = statuses.statuses
     assert first is not None and first.err is None and first.slot <= statuses.slot
     assert second is not None and second.err is None and unknown is None
-    record = await client.get_transaction(sig, commitment="confirmed") or await _confirmed_tx(client, localnet, sig)
+    record = await client.get_transaction(sig, commitment="confirmed") or await _confirmed_tx(
+        client, localnet, sig
+    )
     assert record.transaction == tx  # the node's stored wire bytes are exactly what we sent
     assert record.fee == 5000 and record.err is None
     assert record.post_balances[1] - record.pre_balances[1] == 5_000_000
@@ -145,7 +158,8 @@ async def test_simulate_and_preflight_errors(client: RpcClient, localnet: Any) -
     localnet.airdrop(payer.pubkey(), SOL)
     bh = await client.get_latest_blockhash(commitment="processed")
     ok = await client.simulate_transaction(
-        _transfer_tx(payer, dest.pubkey(), 1000, bh.blockhash), accounts=[str(dest.pubkey())],
+        _transfer_tx(payer, dest.pubkey(), 1000, bh.blockhash),
+        accounts=[str(dest.pubkey())],
         commitment="processed",
     )
     assert ok.err is None and ok.units_consumed and ok.units_consumed > 0 and ok.logs
@@ -158,7 +172,9 @@ async def test_simulate_and_preflight_errors(client: RpcClient, localnet: Any) -
     assert info.value.err == failed.err and info.value.logs == failed.logs
     assert not errors.is_retryable(info.value)
     unknown_bh = _transfer_tx(payer, dest.pubkey(), 1000, str(Hash.new_unique()))
-    replaced = await client.simulate_transaction(unknown_bh, replace_recent_blockhash=True, commitment="processed")
+    replaced = await client.simulate_transaction(
+        unknown_bh, replace_recent_blockhash=True, commitment="processed"
+    )
     assert replaced.err is None
     with pytest.raises(errors.BlockhashNotFound):
         await client.send_transaction(unknown_bh, skip_preflight=False, preflight_commitment="processed")
@@ -190,8 +206,10 @@ async def test_pubsub_account_program_slot_and_signature(client: RpcClient, loca
         await ps.wait_ready(5)
         await ps.account_subscribe(str(dst), key=41, commitment="processed")
         await ps.program_subscribe(
-            str(TOKEN_PROGRAM), key=9,
-            filters=[rq.data_size_filter(165), rq.memcmp_filter(0, str(mint))], commitment="processed",
+            str(TOKEN_PROGRAM),
+            key=9,
+            filters=[rq.data_size_filter(165), rq.memcmp_filter(0, str(mint))],
+            commitment="processed",
         )
         await ps.slot_subscribe()
         bh = await client.get_latest_blockhash(commitment="processed")
@@ -285,16 +303,8 @@ async def test_forced_disconnect_resubscribes_and_snapshot_closes_the_gap(
         await asyncio.wait_for(task, 5)
 
 
-async def _dead_url() -> str:
-    srv = await asyncio.start_server(lambda r, w: None, "127.0.0.1", 0)
-    port = srv.sockets[0].getsockname()[1]
-    srv.close()
-    await srv.wait_closed()
-    return f"http://127.0.0.1:{port}"
-
-
 async def test_pool_probe_ranks_and_sender_fans_out(localnet: Any) -> None:
-    dead = await _dead_url()
+    dead = await dead_url()
     pool = EndpointPool(
         [
             EndpointConfig("dead", dead, priority=0, timeout_s=1.0),
@@ -304,31 +314,32 @@ async def test_pool_probe_ranks_and_sender_fans_out(localnet: Any) -> None:
         ]
     )
     try:
-        assert pool.for_role(Role.SEND)[0].name == "dead"  # before probing: priority only
+        assert pool.ranked(Role.SEND)[0].name == "dead"  # before probing: priority only
         # The endpoints are probed concurrently: with a 10 ms slot clock two of them can straddle a slot
         # boundary and one would lag by 1. Same node, same slot: hold the clock while probing.
         localnet.pause_clock()
         await pool.probe()
         localnet.resume_clock()
-        ranked = [e.name for e in pool.for_role(Role.SEND)]
+        ranked = [e.name for e in pool.ranked(Role.SEND)]
         assert ranked[-1] == "dead" and set(ranked[:2]) == {"local-a", "local-b"}
         dead_health = pool.by_name("dead").health
-        assert not dead_health.healthy and isinstance(dead_health.last_error, errors.TransportError)
+        assert dead_health.consecutive_failures == 1 and isinstance(
+            dead_health.last_error, errors.TransportError
+        )
         live = pool.by_name("local-a").health
-        assert live.healthy and live.latency_s is not None and live.slot is not None and live.slot_lag == 0
+        assert live.latency_s is not None and live.slot is not None and live.slot_lag == 0
 
         payer, dest = Keypair(), Keypair()
         localnet.airdrop(payer.pubkey(), SOL)
-        reader = pool.for_role(Role.READ)[0].client
+        reader = pool.ranked(Role.READ)[0].client
         bh = await reader.get_latest_blockhash(commitment="processed")
         tx = _transfer_tx(payer, dest.pubkey(), 77_000, bh.blockhash)
-        sender = RpcSender(pool, fan_out=3)  # includes the dead one: first success still wins
-        assert await sender.send(tx) == signature_of(tx)
-        await sender.drain()  # the slower endpoints' answers are collected, not cancelled
-        assert sender.in_flight == 0
-        await sender.aclose()
+        sender = RpcSender(pool, fan_out=3)  # includes the dead one: the others still take it
+        result = await sender.send(tx)
+        assert result.signature == signature_of(tx) and set(result.accepted) == {"local-a", "local-b"}
+        assert isinstance(result.errors["dead"], errors.TransportError)
         assert localnet.balance(dest.pubkey()) == 77_000
-        assert sender.stats.succeeded == 1
+        assert sender.stats.accepted == 1 and sender.in_flight == 0
     finally:
         await pool.close()
 
@@ -339,10 +350,12 @@ async def test_pool_probe_ranks_and_sender_fans_out(localnet: Any) -> None:
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
-    assert looping.by_name("l").health.healthy
+    assert looping.snapshot()[0].usable
     await looping.close()
 
-    only_dead = EndpointPool([EndpointConfig("d1", dead, timeout_s=1.0), EndpointConfig("d2", dead, timeout_s=1.0)])
+    only_dead = EndpointPool(
+        [EndpointConfig("d1", dead, timeout_s=1.0), EndpointConfig("d2", dead, timeout_s=1.0)]
+    )
     sender = RpcSender(only_dead, fan_out=2)
     with pytest.raises(errors.AllEndpointsFailed) as info:
         await sender.send(tx)

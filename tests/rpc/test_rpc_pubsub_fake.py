@@ -97,8 +97,11 @@ async def test_unreachable_endpoint_reports_errors_and_keeps_retrying() -> None:
     server.close()
     await server.wait_closed()
     client = PubSubClient(
-        f"ws://127.0.0.1:{port}", on_account=lambda *a: None, on_error=errs.append,
-        backoff_base_s=0.001, backoff_cap_s=0.005,
+        f"ws://127.0.0.1:{port}",
+        on_account=lambda *a: None,
+        on_error=errs.append,
+        backoff_base_s=0.001,
+        backoff_cap_s=0.005,
     )
     task = asyncio.create_task(client.run())
     for _ in range(200):
@@ -133,7 +136,9 @@ async def test_unsubscribe_while_subscribe_in_flight_drops_the_orphan_on_the_nod
     got: list[object] = []
     async with serve(handler, "127.0.0.1", 0, compression=None) as server:
         port = next(iter(server.sockets)).getsockname()[1]
-        client = PubSubClient(f"ws://127.0.0.1:{port}", on_account=lambda *a: got.append(a), on_error=got.append)
+        client = PubSubClient(
+            f"ws://127.0.0.1:{port}", on_account=lambda *a: got.append(a), on_error=got.append
+        )
         task = asyncio.create_task(client.run())
         await client.wait_ready(5)
         subscribing = asyncio.create_task(client.account_subscribe("Acc111", key=1))

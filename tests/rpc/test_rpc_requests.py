@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 
+import orjson
 import pytest
 
 from rpc import errors
@@ -40,13 +41,21 @@ def test_optional_fields_are_omitted() -> None:
             b'"getLatestBlockhash","params":[{"commitment":"finalized","minContextSlot":9}]',
         ),
         (rq.get_slot(commitment="processed"), b'"getSlot","params":[{"commitment":"processed"}]'),
-        (rq.get_block_height(commitment="confirmed"), b'"getBlockHeight","params":[{"commitment":"confirmed"}]'),
+        (
+            rq.get_block_height(commitment="confirmed"),
+            b'"getBlockHeight","params":[{"commitment":"confirmed"}]',
+        ),
         (rq.get_epoch_info(), b'"getEpochInfo","params":[]'),
-        (rq.get_balance("W", commitment="confirmed"), b'"getBalance","params":["W",{"commitment":"confirmed"}]'),
+        (
+            rq.get_balance("W", commitment="confirmed"),
+            b'"getBalance","params":["W",{"commitment":"confirmed"}]',
+        ),
         (rq.get_token_account_balance("T"), b'"getTokenAccountBalance","params":["T"]'),
         (
             rq.get_program_accounts(
-                "P", filters=[rq.data_size_filter(165), rq.memcmp_filter(32, "3Mc6vR")], commitment="confirmed"
+                "P",
+                filters=[rq.data_size_filter(165), rq.memcmp_filter(32, "3Mc6vR")],
+                commitment="confirmed",
             ),
             b'"getProgramAccounts","params":["P",{"encoding":"base64","commitment":"confirmed",'
             b'"filters":[{"dataSize":165},{"memcmp":{"offset":32,"bytes":"3Mc6vR"}}]}]',
@@ -58,7 +67,11 @@ def test_optional_fields_are_omitted() -> None:
         ),
         (
             rq.simulate_transaction(
-                b"\xff", sig_verify=True, replace_recent_blockhash=False, accounts=["X"], commitment="processed"
+                b"\xff",
+                sig_verify=True,
+                replace_recent_blockhash=False,
+                accounts=["X"],
+                commitment="processed",
             ),
             b'"simulateTransaction","params":["/w==",{"encoding":"base64","sigVerify":true,'
             b'"replaceRecentBlockhash":false,"commitment":"processed",'
@@ -74,8 +87,14 @@ def test_optional_fields_are_omitted() -> None:
             b'"getTransaction","params":["sig",{"encoding":"base64","commitment":"confirmed",'
             b'"maxSupportedTransactionVersion":0}]',
         ),
-        (rq.get_recent_prioritization_fees(["a", "b"]), b'"getRecentPrioritizationFees","params":[["a","b"]]'),
-        (rq.get_minimum_balance_for_rent_exemption(165), b'"getMinimumBalanceForRentExemption","params":[165]'),
+        (
+            rq.get_recent_prioritization_fees(["a", "b"]),
+            b'"getRecentPrioritizationFees","params":[["a","b"]]',
+        ),
+        (
+            rq.get_minimum_balance_for_rent_exemption(165),
+            b'"getMinimumBalanceForRentExemption","params":[165]',
+        ),
         (
             rq.request_airdrop("W", 10**18, commitment="confirmed"),
             b'"requestAirdrop","params":["W",1000000000000000000,{"commitment":"confirmed"}]',
@@ -126,47 +145,71 @@ def test_parse_scalars_and_structs() -> None:
     )
     assert (bh.slot, bh.blockhash, bh.last_valid_block_height) == (9, "HASH", 159)
     tb = rq.parse_response(
-        _ok(b'{"context":{"slot":3},"value":{"amount":"18446744073709551615","decimals":6,'
-            b'"uiAmount":1.8e13,"uiAmountString":"x"}}'),
+        _ok(
+            b'{"context":{"slot":3},"value":{"amount":"18446744073709551615","decimals":6,'
+            b'"uiAmount":1.8e13,"uiAmountString":"x"}}'
+        ),
         rq.get_token_account_balance("T"),
     )
     assert tb.amount == 2**64 - 1 and tb.decimals == 6
     st = rq.parse_response(
-        _ok(b'{"context":{"slot":8},"value":[{"slot":7,"confirmations":null,"err":null,'
-            b'"status":{"Ok":null},"confirmationStatus":"finalized"},null]}'),
+        _ok(
+            b'{"context":{"slot":8},"value":[{"slot":7,"confirmations":null,"err":null,'
+            b'"status":{"Ok":null},"confirmationStatus":"finalized"},null]}'
+        ),
         rq.get_signature_statuses(["a", "b"]),
     )
     assert st.statuses[0] == rq.SignatureStatus(7, None, None, "finalized") and st.statuses[1] is None
     sim = rq.parse_response(
-        _ok(b'{"context":{"slot":2},"value":{"err":{"InstructionError":[0,{"Custom":1}]},'
+        _ok(
+            b'{"context":{"slot":2},"value":{"err":{"InstructionError":[0,{"Custom":1}]},'
             b'"logs":["Program x invoke [1]"],"unitsConsumed":1234,"accounts":null,'
-            b'"returnData":{"programId":"P","data":["AQI=","base64"]}}}'),
+            b'"returnData":{"programId":"P","data":["AQI=","base64"]}}}'
+        ),
         rq.simulate_transaction(b"tx"),
     )
     assert sim.err == {"InstructionError": [0, {"Custom": 1}]}
     assert sim.units_consumed == 1234 and sim.logs == ["Program x invoke [1]"]
     assert sim.return_data == b"\x01\x02" and sim.return_program_id == "P"
     assert rq.parse_response(_ok(b"null"), rq.get_transaction("s")) is None
-    fees = rq.parse_response(_ok(b'[{"slot":1,"prioritizationFee":0},{"slot":2,"prioritizationFee":50}]'),
-                             rq.get_recent_prioritization_fees())
+    fees = rq.parse_response(
+        _ok(b'[{"slot":1,"prioritizationFee":0},{"slot":2,"prioritizationFee":50}]'),
+        rq.get_recent_prioritization_fees(),
+    )
     assert [f.prioritization_fee for f in fees] == [0, 50]
 
 
 @pytest.mark.parametrize(
     ("error", "cls"),
     [
-        (b'{"code":-32002,"message":"Transaction simulation failed: Blockhash not found",'
-         b'"data":{"err":"BlockhashNotFound","logs":[],"unitsConsumed":0}}', errors.BlockhashNotFound),
-        (b'{"code":-32002,"message":"Transaction simulation failed: Error processing Instruction 0",'
-         b'"data":{"err":{"InstructionError":[0,{"Custom":6001}]},"logs":["a","b"],"unitsConsumed":4000}}',
-         errors.PreflightFailed),
-        (b'{"code":-32003,"message":"Transaction signature verification failure"}', errors.SignatureVerifyFailed),
-        (b'{"code":-32005,"message":"Node is behind by 42 slots","data":{"numSlotsBehind":42}}', errors.NodeBehind),
-        (b'{"code":-32005,"message":"Node is unhealthy","data":{"numSlotsBehind":null}}', errors.NodeUnhealthy),
+        (
+            b'{"code":-32002,"message":"Transaction simulation failed: Blockhash not found",'
+            b'"data":{"err":"BlockhashNotFound","logs":[],"unitsConsumed":0}}',
+            errors.BlockhashNotFound,
+        ),
+        (
+            b'{"code":-32002,"message":"Transaction simulation failed: Error processing Instruction 0",'
+            b'"data":{"err":{"InstructionError":[0,{"Custom":6001}]},"logs":["a","b"],"unitsConsumed":4000}}',
+            errors.PreflightFailed,
+        ),
+        (
+            b'{"code":-32003,"message":"Transaction signature verification failure"}',
+            errors.SignatureVerifyFailed,
+        ),
+        (
+            b'{"code":-32005,"message":"Node is behind by 42 slots","data":{"numSlotsBehind":42}}',
+            errors.NodeBehind,
+        ),
+        (
+            b'{"code":-32005,"message":"Node is unhealthy","data":{"numSlotsBehind":null}}',
+            errors.NodeUnhealthy,
+        ),
         (b'{"code":-32602,"message":"Invalid params: invalid type"}', errors.InvalidParams),
         (b'{"code":-32601,"message":"Method not found"}', errors.MethodNotFound),
-        (b'{"code":-32016,"message":"Minimum context slot has not been reached","data":{"contextSlot":5}}',
-         errors.MinContextSlotNotReached),
+        (
+            b'{"code":-32016,"message":"Minimum context slot has not been reached","data":{"contextSlot":5}}',
+            errors.MinContextSlotNotReached,
+        ),
         (b'{"code":-32099,"message":"custom"}', errors.JsonRpcError),
     ],
 )
@@ -178,8 +221,10 @@ def test_error_objects_map_to_typed_errors(error: bytes, cls: type[errors.JsonRp
 
 
 def test_error_variants_carry_data() -> None:
-    body = (b'{"jsonrpc":"2.0","id":1,"error":{"code":-32002,"message":"sim failed","data":'
-            b'{"err":{"InstructionError":[1,{"Custom":6001}]},"logs":["l1","l2"],"unitsConsumed":4000}}}')
+    body = (
+        b'{"jsonrpc":"2.0","id":1,"error":{"code":-32002,"message":"sim failed","data":'
+        b'{"err":{"InstructionError":[1,{"Custom":6001}]},"logs":["l1","l2"],"unitsConsumed":4000}}}'
+    )
     with pytest.raises(errors.PreflightFailed) as info:
         rq.parse_response(body, rq.send_transaction(b"x"), 1)
     assert info.value.logs == ["l1", "l2"] and info.value.units_consumed == 4000
@@ -213,25 +258,46 @@ def test_malformed_responses_raise_typed(body: bytes) -> None:
 
 def test_parse_batch_matches_ids_and_keeps_per_call_errors() -> None:
     calls = [(10, rq.get_slot()), (11, rq.get_health()), (12, rq.get_block_height())]
-    body = (b'[{"jsonrpc":"2.0","result":"ok","id":11},{"jsonrpc":"2.0","result":99,"id":10},'
-            b'{"jsonrpc":"2.0","error":{"code":-32005,"message":"unhealthy"},"id":12}]')
+    body = (
+        b'[{"jsonrpc":"2.0","result":"ok","id":11},{"jsonrpc":"2.0","result":99,"id":10},'
+        b'{"jsonrpc":"2.0","error":{"code":-32005,"message":"unhealthy"},"id":12}]'
+    )
     got = rq.parse_batch(body, calls)
     assert got[0] == 99 and got[1] == "ok" and isinstance(got[2], errors.NodeUnhealthy)
     missing = rq.parse_batch(b"[]", calls[:1])
     assert isinstance(missing[0], errors.MalformedResponse)
     with pytest.raises(errors.JsonRpcError):
-        rq.parse_batch(b'{"jsonrpc":"2.0","error":{"code":-32600,"message":"Invalid request"},"id":null}', calls)
+        rq.parse_batch(
+            b'{"jsonrpc":"2.0","error":{"code":-32600,"message":"Invalid request"},"id":null}', calls
+        )
 
 
 def test_transaction_token_balances():
-    body = (b'{"slot":9,"blockTime":null,"transaction":["AQI=","base64"],"meta":{"err":null,"fee":5000,'
-            b'"preBalances":[10,2],"postBalances":[5,2],"preTokenBalances":[{"accountIndex":1,"mint":"M",'
-            b'"owner":"O","uiTokenAmount":{"amount":"100","decimals":6}}],"postTokenBalances":[{"accountIndex":1,'
-            b'"mint":"M","owner":"O","uiTokenAmount":{"amount":"250","decimals":6}},{"accountIndex":3,"mint":"N",'
-            b'"uiTokenAmount":{"amount":"7","decimals":0}}],"logMessages":[],"computeUnitsConsumed":10}}')
+    body = (
+        b'{"slot":9,"blockTime":null,"transaction":["AQI=","base64"],"meta":{"err":null,"fee":5000,'
+        b'"preBalances":[10,2],"postBalances":[5,2],"preTokenBalances":[{"accountIndex":1,"mint":"M",'
+        b'"owner":"O","uiTokenAmount":{"amount":"100","decimals":6}}],"postTokenBalances":[{"accountIndex":1,'
+        b'"mint":"M","owner":"O","uiTokenAmount":{"amount":"250","decimals":6}},{"accountIndex":3,"mint":"N",'
+        b'"uiTokenAmount":{"amount":"7","decimals":0}}],"logMessages":[],"computeUnitsConsumed":10}}'
+    )
     rec = rq.parse_response(_ok(body), rq.get_transaction("s"))
     assert rec.token_delta(1) == 150 and rec.token_delta(3) == 7 and rec.token_delta(0) == 0
     assert rec.post_token_balances[1].owner is None
     bad = body.replace(b'"amount":"250"', b'"amount":"2.5"')
     with pytest.raises(errors.MalformedResponse):
         rq.parse_response(_ok(bad), rq.get_transaction("s"))
+
+
+def test_send_template_matches_the_builder_byte_for_byte() -> None:
+    tx = bytes([1]) + bytes(range(64)) + b"\xff\xfe message" * 30
+    tmpl = rq.SendTemplate()
+    assert tmpl.body(tx, 7) == rq.send_transaction(tx, skip_preflight=True, max_retries=0).encode(7)
+    assert b'"skipPreflight":true,"maxRetries":0' in tmpl.body(tx, 7)
+    other = rq.SendTemplate(skip_preflight=False, max_retries=None, preflight_commitment="processed")
+    assert other.body(tx, 2**40) == rq.send_transaction(
+        tx, skip_preflight=False, preflight_commitment="processed"
+    ).encode(2**40)
+    assert orjson.loads(tmpl.body(tx, 1))["params"][0] == base64.b64encode(tx).decode()
+    assert tmpl.parse(b'{"jsonrpc":"2.0","result":"5ig","id":3}', 3) == "5ig"
+    with pytest.raises(errors.MalformedResponse):
+        tmpl.parse(b'{"jsonrpc":"2.0","result":"5ig","id":4}', 3)

@@ -50,8 +50,9 @@ async def test_retry_retries_retryable_then_succeeds() -> None:
     async def fake_sleep(d: float) -> None:
         slept.append(d)
 
-    got = await retry(flaky, is_retryable=errors.is_retryable, base_s=0.1, cap_s=1.0,
-                      rng=random.Random(3), sleep=fake_sleep)
+    got = await retry(
+        flaky, is_retryable=errors.is_retryable, base_s=0.1, cap_s=1.0, rng=random.Random(3), sleep=fake_sleep
+    )
     assert got == "done" and calls == 3 and len(slept) == 2
 
 
@@ -89,8 +90,14 @@ async def test_retry_honours_retry_after_floor() -> None:
     async def fake_sleep(d: float) -> None:
         slept.append(d)
 
-    await retry(limited, is_retryable=errors.is_retryable, base_s=0.01, cap_s=0.1,
-                min_delay_s=retry_after_floor, sleep=fake_sleep)
+    await retry(
+        limited,
+        is_retryable=errors.is_retryable,
+        base_s=0.01,
+        cap_s=0.1,
+        min_delay_s=retry_after_floor,
+        sleep=fake_sleep,
+    )
     assert slept == [2.5]
 
 
@@ -98,8 +105,9 @@ async def test_retry_is_cancellable_during_backoff() -> None:
     async def down() -> None:
         raise errors.TransportError("e", "refused")
 
-    task = asyncio.create_task(retry(down, is_retryable=errors.is_retryable, base_s=30.0, cap_s=60.0,
-                                     rng=random.Random(0)))
+    task = asyncio.create_task(
+        retry(down, is_retryable=errors.is_retryable, base_s=30.0, cap_s=60.0, rng=random.Random(0))
+    )
     await asyncio.sleep(0.01)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
@@ -112,5 +120,7 @@ def test_is_retryable_classification() -> None:
     assert not errors.is_retryable(errors.MalformedResponse("x"))
     assert not errors.is_retryable(errors.SignatureVerifyFailed(-32003, "sig"))
     assert not errors.is_retryable(errors.BlockhashNotFound(-32002, "bh", {"err": "BlockhashNotFound"}))
-    assert errors.is_retryable(errors.AllEndpointsFailed({"a": errors.Timeout("a", 1), "b": errors.MalformedResponse("x")}))
+    assert errors.is_retryable(
+        errors.AllEndpointsFailed({"a": errors.Timeout("a", 1), "b": errors.MalformedResponse("x")})
+    )
     assert not errors.is_retryable(ValueError("not ours"))

@@ -1,13 +1,22 @@
-"""RpcSender fan-out against loopback fake endpoints, for answers a real node does not give on
-demand (429, 500, a hang), and HTTPS through the raw transport with a self-signed test certificate."""
+"""RpcSender against loopback endpoints: the same bytes written to every chosen endpoint before any
+reply is awaited, the prepared sendTransaction body, per-endpoint outcomes fed back to the pool's health
+(429 with Retry-After, 500, garbage, a hang), connections opened at start-up, and HTTPS through the raw
+transport with a self-signed test certificate."""
 
 from __future__ import annotations
 
 import asyncio
+import email.utils
+import socket
 import ssl
+import threading
+import time
 from pathlib import Path
+from typing import Any
 
+import orjson
 import pytest
+from rpc_fakes import FakeEndpoint, dead_url
 
 from rpc import errors
 from rpc.client import RpcClient
@@ -21,103 +30,219 @@ TX = bytes([1]) + bytes(range(64)) + b"message"
 SIG = signature_of(TX)
 
 
-async def _endpoint(behaviour: str) -> tuple[asyncio.Server, str]:
-    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            while True:
-                head = await reader.readuntil(b"\r\n\r\n")
-                length = int(head.lower().split(b"content-length:")[1].split(b"\r\n")[0])
-                body = await reader.readexactly(length)
-                req_id = body.split(b'"id":')[1].split(b",")[0]
-                if behaviour == "ok":
-                    msg = b'{"jsonrpc":"2.0","result":"%s","id":%s}' % (SIG.encode(), req_id)
-                    writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(msg), msg))
-                elif behaviour == "429":
-                    writer.write(b"HTTP/1.1 429 Too Many Requests\r\nRetry-After: 1\r\nContent-Length: 0\r\n\r\n")
-                elif behaviour == "500":
-                    writer.write(b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n\r\n")
-                else:  # hang
-                    await asyncio.sleep(30)
-        except (asyncio.IncompleteReadError, ConnectionError, asyncio.CancelledError):
-            writer.close()
-
-    server = await asyncio.start_server(serve, "127.0.0.1", 0)
-    return server, f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+def _tx(n: int) -> bytes:
+    return bytes([1]) + n.to_bytes(8, "little") * 8 + b"message"
 
 
-async def _pool(*behaviours: str, timeout_s: float = 2.0) -> tuple[EndpointPool, list[asyncio.Server]]:
-    servers, configs = [], []
-    for i, b in enumerate(behaviours):
-        server, url = await _endpoint(b)
-        servers.append(server)
-        configs.append(EndpointConfig(f"{b}-{i}", url, priority=i, timeout_s=timeout_s))
-    return EndpointPool(configs), servers
+class ThreadEndpoints:
+    """Endpoints served by blocking sockets on a thread, so they receive bytes while the event loop
+    is blocked: proof that a write happened inside the call that made it, not on a later loop pass."""
+
+    def __init__(self, n: int) -> None:
+        self.listeners = [socket.create_server(("127.0.0.1", 0)) for _ in range(n)]
+        self.urls = [f"http://127.0.0.1:{s.getsockname()[1]}/" for s in self.listeners]
+        self.received: list[bytearray] = [bytearray() for _ in range(n)]
+        self.answer = threading.Event()
+        self._conns: list[socket.socket] = []
+        self._threads = [threading.Thread(target=self._serve, args=(i,), daemon=True) for i in range(n)]
+        for t in self._threads:
+            t.start()
+
+    def _serve(self, i: int) -> None:
+        conn, _ = self.listeners[i].accept()
+        self._conns.append(conn)
+        buf = self.received[i]
+        while not _complete(buf):
+            chunk = conn.recv(65536)
+            if not chunk:
+                return
+            buf += chunk
+        self.answer.wait(10)
+        req = orjson.loads(bytes(buf[buf.find(b"\r\n\r\n") + 4 :]))
+        msg = orjson.dumps({"jsonrpc": "2.0", "result": SIG, "id": req["id"]})
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(msg), msg))
+
+    def close(self) -> None:
+        self.answer.set()
+        for s in self.listeners + self._conns:
+            s.close()
 
 
-async def test_first_success_wins_over_failing_endpoints() -> None:
-    pool, servers = await _pool("429", "500", "ok")
-    sender = RpcSender(pool, fan_out=3)
-    assert await sender.send(TX) == SIG
-    await sender.drain()
-    assert sender.stats.succeeded == 1 and sender.in_flight == 0
-    await pool.close()
-    for s in servers:
-        s.close()
+def _complete(buf: bytearray) -> bool:
+    end = buf.find(b"\r\n\r\n")
+    if end < 0:
+        return False
+    length = int(bytes(buf[:end]).lower().split(b"content-length:")[1].split(b"\r\n")[0])
+    return len(buf) >= end + 4 + length
 
 
-async def test_all_failing_endpoints_give_one_typed_error_each() -> None:
-    # 1 s: the hanging endpoint times out; the others must answer within it even on a loaded CI machine.
-    pool, servers = await _pool("429", "500", "hang", timeout_s=1.0)
-    sender = RpcSender(pool, fan_out=3)
-    with pytest.raises(errors.AllEndpointsFailed) as info:
-        await sender.send(TX)
-    by_name = info.value.errors
-    assert isinstance(by_name["429-0"], errors.RateLimited) and by_name["429-0"].retry_after_s == 1.0
-    assert type(by_name["500-1"]) is errors.HttpStatusError and by_name["500-1"].status == 500
-    assert isinstance(by_name["hang-2"], errors.Timeout)
-    assert errors.is_retryable(info.value) and sender.stats.failed == 1
-    await pool.close()
-    for s in servers:
-        s.close()
-
-
-async def test_fan_out_limit_and_rate_limits_pick_the_targets() -> None:
-    pool, servers = await _pool("500", "ok", "ok")
-    # fan_out=1: only the top-ranked endpoint is tried, and it fails.
-    with pytest.raises(errors.AllEndpointsFailed) as info:
-        await RpcSender(pool, fan_out=1).send(TX)
-    assert list(info.value.errors) == ["500-0"]
-    limited = EndpointPool(
-        [
-            EndpointConfig("a", pool.by_name("500-0").config.http_url, rate_limit_rps=0.001, burst=1),
-            EndpointConfig("b", pool.by_name("ok-1").config.http_url, priority=1),
-        ]
+async def test_write_all_puts_the_bytes_on_every_socket_before_returning() -> None:
+    eps = ThreadEndpoints(3)
+    pool = EndpointPool(
+        [EndpointConfig(f"e{i}", u, priority=i, connections=1) for i, u in enumerate(eps.urls)]
     )
-    sender = RpcSender(limited, fan_out=1)
-    with pytest.raises(errors.AllEndpointsFailed):
-        await sender.send(TX)  # "a" takes its only token and fails
-    assert await sender.send(TX) == SIG  # "a" has no token left: skipped, "b" sends
-    assert sender.stats.rate_limited_skips == 1
-    await pool.close()
-    await limited.close()
-    for s in servers:
-        s.close()
+    sender = RpcSender(pool, fan_out=3)
+    try:
+        assert await sender.connect() == {}
+        pending = sender.write_all(TX)
+        time.sleep(0.3)  # blocks the event loop: only bytes already written can arrive
+        assert all(_complete(buf) for buf in eps.received)
+        bodies = [bytes(buf[buf.find(b"\r\n\r\n") + 4 :]) for buf in eps.received]
+        assert len(set(bodies)) == 1  # the same request to all three
+        req = orjson.loads(bodies[0])
+        assert req["method"] == "sendTransaction"
+        assert req["params"][1] == {"encoding": "base64", "skipPreflight": True, "maxRetries": 0}
+        assert bodies[0] == sender.template.body(TX, req["id"])
+        eps.answer.set()
+        result = await pending.wait()
+        assert result.ok and result.signature == SIG and result.accepted == ("e0", "e1", "e2")
+        assert all(not o.deferred and o.latency_s > 0 for o in result.outcomes)
+        assert sender.stats.deferred_writes == 0 and sender.stats.accepted == 1
+    finally:
+        eps.close()
+        await pool.close()
 
 
-async def test_cancelling_a_send_cancels_its_requests() -> None:
-    pool, servers = await _pool("hang", "hang", timeout_s=10.0)
-    sender = RpcSender(pool, fan_out=2)
-    task = asyncio.create_task(sender.send(TX))
-    await asyncio.sleep(0.05)
-    assert sender.in_flight == 2
-    task.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await task
-    await asyncio.sleep(0)
-    assert sender.in_flight == 0
-    await pool.close()
-    for s in servers:
-        s.close()
+async def test_each_endpoint_outcome_is_typed_and_fed_to_health() -> None:
+    fakes = [
+        await FakeEndpoint(m, retry_after=b"30").start() for m in ("429", "500", "garbage", "hang", "ok")
+    ]
+    pool = EndpointPool(
+        [EndpointConfig(f.mode, f.url, priority=i, timeout_s=0.3) for i, f in enumerate(fakes)]
+    )
+    sender = RpcSender(pool, fan_out=5)
+    try:
+        pending = sender.write_all(TX)
+        first = await pending.first_accepted()  # as soon as "ok" answered, before "hang" times out
+        assert first.name == "ok" and first.accepted and not pending.done()
+        result = await pending.wait()
+        by = {o.name: o for o in result.outcomes}
+        assert result.accepted == ("ok",)
+        assert isinstance(by["429"].error, errors.RateLimited) and by["429"].error.retry_after_s == 30.0
+        assert type(by["500"].error) is errors.HttpStatusError and by["500"].error.status == 500
+        assert isinstance(by["garbage"].error, errors.MalformedResponse)
+        assert isinstance(by["hang"].error, errors.Timeout)
+        snap = {s.name: s for s in pool.snapshot()}
+        assert 29.0 < snap["429"].backoff_s <= 30.0 and not snap["429"].usable
+        assert snap["500"].consecutive_failures == 1 and snap["hang"].consecutive_failures == 1
+        assert snap["ok"].consecutive_failures == 0 and snap["ok"].error_rate == 0.0
+        assert [s.name for s in pool.snapshot()][-1] == "429"
+        # The backed-off endpoint is not written again while its Retry-After runs.
+        before = fakes[0].count("sendTransaction")
+        await sender.send(_tx(2))
+        assert fakes[0].count("sendTransaction") == before
+    finally:
+        await sender.aclose()
+        await pool.close()
+        for f in fakes:
+            await f.stop()
+
+
+async def test_retry_after_as_http_date_is_honoured_then_the_endpoint_is_used_again() -> None:
+    # An HTTP-date has whole seconds: this asks for 1.2 to 2.2 s.
+    when = email.utils.formatdate(time.time() + 2.2, usegmt=True).encode()
+    async with FakeEndpoint("429", retry_after=when) as limited, FakeEndpoint("ok") as good:
+        pool = EndpointPool(
+            [EndpointConfig("limited", limited.url, priority=0), EndpointConfig("good", good.url, priority=1)]
+        )
+        sender = RpcSender(pool, fan_out=1)
+        with pytest.raises(errors.AllEndpointsFailed) as info:
+            await sender.send(_tx(1))  # goes to "limited" (priority 0) and is refused
+        assert list(info.value.errors) == ["limited"]
+        assert 1.0 < (pool.by_name("limited").health.backoff_until or 0) - time.monotonic() <= 2.2
+        limited.mode = "ok"
+        sent_during = []
+        for i in range(3):
+            sent_during.append((await sender.send(_tx(10 + i))).accepted)
+        assert sent_during == [("good",)] * 3 and limited.count("sendTransaction") == 1
+        backoff = pool.by_name("limited").health.backoff_until
+        assert backoff is not None
+        await asyncio.sleep(max(0.0, backoff - time.monotonic()) + 0.05)
+        assert (await sender.send(_tx(20))).accepted == ("limited",)
+        await pool.close()
+
+
+async def test_no_endpoint_taking_it_or_none_to_write_to_is_one_typed_error() -> None:
+    async with FakeEndpoint("500") as bad, FakeEndpoint("429", retry_after=b"60") as limited:
+        pool = EndpointPool(
+            [EndpointConfig("bad", bad.url), EndpointConfig("limited", limited.url, priority=1)]
+        )
+        sender = RpcSender(pool, fan_out=2)
+        with pytest.raises(errors.AllEndpointsFailed) as info:
+            await sender.write_all(TX).first_accepted()
+        assert set(info.value.errors) == {"bad", "limited"} and errors.is_retryable(info.value)
+        bad.mode = "429"
+        with pytest.raises(errors.AllEndpointsFailed):
+            await sender.send(_tx(2))
+        # Both are backed off now: nothing is written, and the error says why for each.
+        with pytest.raises(errors.AllEndpointsFailed) as info:
+            await sender.send(_tx(3))
+        assert all(isinstance(e, errors.EndpointUnavailable) for e in info.value.errors.values())
+        assert "backed off" in str(info.value) and sender.stats.no_endpoint == 1
+        assert bad.count("sendTransaction") == 2 and limited.count("sendTransaction") == 1
+        await pool.close()
+
+
+async def test_connect_opens_connections_at_start_up_and_reports_the_dead() -> None:
+    async with FakeEndpoint("ok") as good:
+        dead = await dead_url("/secret-path")
+        pool = EndpointPool(
+            [EndpointConfig("good", good.url, connections=2), EndpointConfig("dead", dead, priority=1)]
+        )
+        sender = RpcSender(pool, fan_out=2)
+        failed = await sender.connect(timeout_s=1.0)
+        assert list(failed) == ["dead"] and isinstance(failed["dead"], errors.TransportError)
+        assert good.connections == 2 and pool.by_name("dead").health.consecutive_failures == 1
+        transport = pool.by_name("good").client.transport
+        assert isinstance(transport, HttpTransport) and transport.connects == 2
+        result = await sender.send(TX)
+        assert result.accepted == ("good",) and transport.connects == 2  # no handshake on the send
+        await pool.close()
+        only_dead = EndpointPool([EndpointConfig("d1", dead), EndpointConfig("d2", dead)])
+        with pytest.raises(errors.AllEndpointsFailed):
+            await RpcSender(only_dead).connect(timeout_s=1.0)
+        await only_dead.close()
+
+
+async def test_busy_connection_defers_the_write_and_wrong_signature_is_malformed() -> None:
+    async with FakeEndpoint("ok") as good:
+        pool = EndpointPool([EndpointConfig("good", good.url, connections=1)])
+        sender = RpcSender(pool, fan_out=1)
+        await sender.connect()
+        a, b = sender.write_all(_tx(1)), sender.write_all(_tx(2))  # one connection: the second waits
+        ra, rb = await a.wait(), await b.wait()
+        assert ra.ok and rb.ok and not ra.outcomes[0].deferred and rb.outcomes[0].deferred
+        assert sender.stats.deferred_writes == 1 and good.count("sendTransaction") == 2
+        await pool.close()
+
+    class WrongSig(FakeEndpoint):
+        async def _answer(self, req: Any, body: bytes) -> bytes:
+            return orjson.dumps({"jsonrpc": "2.0", "result": SIG, "id": req["id"]})
+
+    async with WrongSig("ok") as liar:
+        pool = EndpointPool([EndpointConfig("liar", liar.url)])
+        with pytest.raises(errors.AllEndpointsFailed) as info:
+            await RpcSender(pool).send(_tx(5))
+        assert isinstance(info.value.errors["liar"], errors.MalformedResponse)
+        await pool.close()
+    with pytest.raises(errors.MalformedResponse):
+        RpcSender(pool).write_all(b"\x00short")
+
+
+async def test_a_cancelled_waiter_does_not_stop_collection_and_aclose_does() -> None:
+    async with FakeEndpoint("hang") as hang:
+        pool = EndpointPool([EndpointConfig("hang", hang.url, timeout_s=10.0)])
+        sender = RpcSender(pool)
+        pending = sender.write_all(TX)
+        waiter = asyncio.create_task(pending.wait())
+        await asyncio.sleep(0.05)
+        waiter.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await waiter
+        assert sender.in_flight == 1 and not pending.done()
+        await sender.aclose()
+        assert sender.in_flight == 0
+        await pool.close()
 
 
 def _server_tls() -> ssl.SSLContext:
