@@ -36,16 +36,21 @@ def _default(obj: Any) -> Any:
     return str(obj)
 
 
+def _field_text(v: Any) -> str:
+    if isinstance(v, str):
+        return v
+    try:
+        return orjson.dumps(v, default=_default).decode()
+    except TypeError:  # an integer beyond 64 bits (see `_dumps`): its decimal digits
+        return str(v)
+
+
 def format_record(rec: dict[str, Any], *, color: bool) -> str:
     """One aligned human-readable line: time, level, event, then key=value fields."""
     ts = rec.get("ts", "")
     level = str(rec.get("level", ""))
     event = str(rec.get("event", ""))
-    fields = " ".join(
-        f"{k}={v if isinstance(v, str) else orjson.dumps(v, default=_default).decode()}"
-        for k, v in rec.items()
-        if k not in ("ts", "ts_ns", "level", "event")
-    )
+    fields = " ".join(f"{k}={_field_text(v)}" for k, v in rec.items() if k not in ("ts", "ts_ns", "level", "event"))
     lv = f"{level.upper():<7}"
     if color:
         lv = f"{_COLORS.get(level, '')}{lv}{_RESET}"
