@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.commands.cluster_opts import with_url
 from bot.config import Config, load_config
 from bot.errors import UsageError
 from bot.keys import Wallet, load_wallet, resolve_payer_path
@@ -46,8 +47,12 @@ def resolve_mode(cfg: Config, *, live_flag: bool, dry_run_flag: bool) -> Mode:
     return Mode(send=not dry, live=False)
 
 
-def load_setup(config_path: str | Path, *, live_flag: bool = False, dry_run_flag: bool = False) -> tuple[Config, Mode, Wallet]:
+def load_setup(config_path: str | Path, *, live_flag: bool = False, dry_run_flag: bool = False,
+               url: str | None = None) -> tuple[Config, Mode, Wallet]:
+    """Config (its endpoints replaced by `url`, the `-u` option, when given), mode and wallet."""
     cfg = load_config(config_path)
+    if url is not None:
+        cfg = with_url(cfg, url)
     mode = resolve_mode(cfg, live_flag=live_flag, dry_run_flag=dry_run_flag)
     wallet = load_wallet(resolve_payer_path(cfg.keys.payer, live=mode.live))
     return cfg, mode, wallet

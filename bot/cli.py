@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.metadata
+import os
 import sys
 from collections.abc import Sequence
 
@@ -43,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="solarb",
         description="Solana on-chain arbitrage bot. Start with `solarb check -c config.toml`.",
     )
+    parser.add_argument("--version", action="version", version=f"solarb {version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
     for name in COMMANDS:
@@ -50,16 +53,40 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def version() -> str:
+    """The installed distribution's version (pyproject.toml `version`)."""
+    try:
+        return importlib.metadata.version("solarb")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown (not installed; `pip install -e .`)"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return int(args.func(args) or 0)
+        code = int(args.func(args) or 0)
+        sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's exit flush
+        return code
     except SolarbError as err:
         sys.stderr.write(f"solarb: {err}\n")
         return err.exit_code
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        return _on_broken_pipe()
+
+
+def _on_broken_pipe() -> int:
+    """The reader of stdout went away (`solarb logs | head -1`): stop quietly, as `cat` does.
+
+    stdout is pointed at /dev/null so the interpreter's final flush cannot raise again (the recipe of
+    the Python docs, "Note on SIGPIPE"); the exit code is the shell's for a process ended by SIGPIPE.
+    """
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return 128 + 13  # SIGPIPE
 
 
 if __name__ == "__main__":

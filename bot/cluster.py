@@ -67,6 +67,12 @@ class ClusterProcess:
             err = (await proc.stderr.read()).decode().strip().splitlines()
             await proc.wait()
             reason = err[-1] if err else line.strip() or f"exit code {proc.returncode}"
+            if "already in use" in reason.lower():
+                raise RuntimeFailure(
+                    f"the local cluster cannot start: port {port} or {port + 1} is already in use (another localnet "
+                    "or validator?); stop it, or set [localnet] start = false to trade against the running one, or "
+                    "give [[rpc.endpoints]] http a free port"
+                )
             raise RuntimeFailure(f"the local cluster failed to start: {reason}")
         return cls(proc)
 

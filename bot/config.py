@@ -21,6 +21,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from solders.pubkey import Pubkey
 
 from bot.errors import ConfigError
 from bot.ledger.config import LedgerConfig
@@ -371,6 +374,8 @@ class _Loader:
             if isinstance(raw, bool) or not isinstance(raw, int):
                 self.fail(where, key, f"expected an integer, got {_toml_type(raw)}")
             self.check_range(where, key, raw, m)
+            if not -U64_MAX <= raw <= U64_MAX:  # fields without a range: nothing on chain or in a log holds more
+                self.fail(where, key, f"{raw} does not fit in 64 bits (at most {U64_MAX})")
             return raw
         if tp is float:
             if isinstance(raw, bool) or not isinstance(raw, (int, float)):
@@ -419,17 +424,23 @@ def load_config(path: str | os.PathLike[str], *, env: Mapping[str, str] | None =
 
 
 def _check_semantics(cfg: Config, ld: _Loader) -> None:
+    for key, schemes in (("rpc_url", ("http", "https")), ("ws_url", ("ws", "wss"))):
+        url = getattr(cfg.cluster, key)
+        if url and (why := _url_problem(url, schemes)):
+            ld.fail("cluster", key, why)
+    if why := _log_path_problem(cfg.logging.path):
+        ld.fail("logging", "path", why)
     for venue in Venue:
         pid = getattr(cfg.cluster.programs, venue.name)
-        if pid and not _BASE58.match(pid):
-            ld.fail("cluster.programs", venue.name, f'"{pid}" is not a base58 public key')
+        if pid and (why := _pubkey_problem(pid)):
+            ld.fail("cluster.programs", venue.name, f'"{pid}" {why}')
     for alias, mint in cfg.tokens.items():
-        if not _BASE58.match(mint):
-            ld.fail("tokens", alias, f'"{mint}" is not a base58 mint address')
+        if why := _pubkey_problem(mint):
+            ld.fail("tokens", alias, f'"{mint}" {why} (a mint address)')
     seen: set[str] = set()
     for i, pool in enumerate(cfg.pools):
-        if not _BASE58.match(pool.address):
-            ld.fail(f"pools[{i}]", "address", f'"{pool.address}" is not a base58 public key')
+        if why := _pubkey_problem(pool.address):
+            ld.fail(f"pools[{i}]", "address", f'"{pool.address}" {why}')
         if pool.address in seen:
             ld.fail(f"pools[{i}]", "address", f"{pool.address} is listed twice")
         seen.add(pool.address)
@@ -437,17 +448,17 @@ def _check_semantics(cfg: Config, ld: _Loader) -> None:
         if why_not is not None:
             ld.fail(f"pools[{i}]", "venue", f"{pool.venue} cannot be traded yet: {why_not}")
     for i, tok in enumerate(cfg.strategy.base_tokens):
-        if tok not in cfg.tokens and not _BASE58.match(tok) and tok != "SOL":
+        if tok not in cfg.tokens and _pubkey_problem(tok) and tok != "SOL":
             ld.fail("strategy", f"base_tokens[{i}]", f'"{tok}" is neither an alias in [tokens] nor a mint address')
     names: set[str] = set()
     for i, ep in enumerate(cfg.rpc.endpoints):
         if ep.name in names:
             ld.fail(f"rpc.endpoints[{i}]", "name", f'"{ep.name}" is used twice; names must be unique')
         names.add(ep.name)
-        if not ep.http.startswith(("http://", "https://")):
-            ld.fail(f"rpc.endpoints[{i}]", "http", "must start with http:// or https://")
-        if ep.ws and not ep.ws.startswith(("ws://", "wss://")):
-            ld.fail(f"rpc.endpoints[{i}]", "ws", "must start with ws:// or wss://")
+        if why := _url_problem(ep.http, ("http", "https")):
+            ld.fail(f"rpc.endpoints[{i}]", "http", why)
+        if ep.ws and (why := _url_problem(ep.ws, ("ws", "wss"))):
+            ld.fail(f"rpc.endpoints[{i}]", "ws", why)
     if cfg.rpc.endpoints and not any("send" in ep.roles for ep in cfg.rpc.endpoints) and not cfg.execution.dry_run:
         ld.fail("rpc", "endpoints", 'no endpoint has the "send" role; add roles = ["read", "send"] to one')
     if cfg.rpc.endpoints and not any("read" in ep.roles for ep in cfg.rpc.endpoints):
@@ -468,8 +479,8 @@ def _check_semantics(cfg: Config, ld: _Loader) -> None:
         ld.fail("execution", "tip_policy", f'send_mode = "{ex.send_mode}" needs a tip (a block engine refuses '
                 'bundles without one): set tip_policy = "fixed" or "share"')
     for i, acct in enumerate(cfg.execution.tip_accounts):
-        if not _BASE58.match(acct):
-            ld.fail("execution", f"tip_accounts[{i}]", f'"{acct}" is not a base58 public key')
+        if why := _pubkey_problem(acct):
+            ld.fail("execution", f"tip_accounts[{i}]", f'"{acct}" {why}')
     if cfg.strategy.cex_dex and not cfg.feeds.cex:
         ld.fail("strategy", "cex_dex", "needs at least one [[feeds.cex]] price feed to compare pool prices with")
     if cfg.localnet.start and cfg.cluster.name != "localnet":
@@ -479,8 +490,8 @@ def _check_semantics(cfg: Config, ld: _Loader) -> None:
             ld.fail("localnet", key, "only with start = true (the local cluster `run` starts runs it; or run "
                     "`solarb localnet --scenario demo --simulate --cex-port PORT` yourself)")
     for i, feed in enumerate(cfg.feeds.cex):
-        if not feed.url.startswith(("ws://", "wss://")):
-            ld.fail(f"feeds.cex[{i}]", "url", "must start with ws:// or wss://")
+        if why := _url_problem(feed.url, ("ws", "wss")):
+            ld.fail(f"feeds.cex[{i}]", "url", why)
         if not feed.symbols:
             ld.fail(f"feeds.cex[{i}]", "symbols", "needs at least one symbol")
         for sym in feed.symbols:
@@ -492,6 +503,57 @@ def _check_semantics(cfg: Config, ld: _Loader) -> None:
             ld.fail("feeds.symbols", sym, f'"{pair}" must be BASE/QUOTE with QUOTE one of {", ".join(sorted(USD_QUOTES))}')
         if base != "SOL" and base not in cfg.tokens:
             ld.fail("feeds.symbols", sym, f'base "{base}" is not an alias in [tokens]')
+
+
+def _pubkey_problem(text: str) -> str | None:
+    """None when `text` is a public key (32 bytes in base58), else why not, for "<text> <why>"."""
+    try:
+        Pubkey.from_string(text)
+    except ValueError:
+        pass
+    else:
+        return None
+    if not _BASE58.match(text):
+        return "is not a base58 public key (32 to 44 characters of 1-9, A-H, J-N, P-Z, a-k, m-z)"
+    return "is base58 but does not decode to 32 bytes, so it is not a public key (copy the address again)"
+
+
+def _url_problem(url: str, schemes: tuple[str, ...]) -> str | None:
+    """None when `url` has one of `schemes`, a host and a valid port. The url itself is never echoed:
+    it may hold an API key substituted from ${ENV_VAR}."""
+    want = " or ".join(f"{s}://" for s in schemes)
+    parts = urlsplit(url)
+    if parts.scheme not in schemes:
+        return f"must start with {want}"
+    if not parts.hostname:
+        return f"has no host (e.g. {schemes[0]}://127.0.0.1:8899)"
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1
+    if port is not None and not 1 <= port <= 65535:
+        text = parts.netloc.rpartition(":")[2]
+        return f'has a bad port "{text}" (expected a number 1-65535)'
+    return None
+
+
+def _log_path_problem(path: str) -> str | None:
+    """None when the log file can be opened for appending (its directory created if missing), else why.
+
+    Only looks (nothing is created while a config loads): `bot.logs.open_log` creates the directory."""
+    p = Path(path)
+    if p.is_dir():
+        return f'"{path}" is a directory; give a file in it, e.g. "{p / "solarb.jsonl"}"'
+    if p.exists():
+        return None if os.access(p, os.W_OK) else f'"{path}" is not writable (check its permissions)'
+    ancestor = p.parent
+    while not ancestor.exists() and ancestor != ancestor.parent:
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        return f'"{path}" cannot be created: {ancestor} is a file, not a directory'
+    if not os.access(ancestor, os.W_OK | os.X_OK):
+        return f'"{path}" cannot be created: {ancestor} is not writable'
+    return None
 
 
 def default_ws_url(http_url: str) -> str:

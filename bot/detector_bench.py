@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 from numba import njit
 
+from bot.commands.bench import legend
 from bot.errors import RuntimeFailure, UsageError
 from strategies import detector, layout, synthetic
 from strategies import reference_detector as ref
@@ -257,4 +258,5 @@ def run(args: argparse.Namespace) -> int:
         f"{doc['incremental_growth_same_working_set']:.2f}x (the rest is cache misses). "
         "Correctness checked after timing."
     )
+    print(legend())
     return 0

@@ -22,6 +22,8 @@ from typing import Any, TextIO
 
 import orjson
 
+from bot.errors import ConfigError
+
 LEVELS = {"debug": 10, "info": 20, "warning": 30, "error": 40}
 _COLORS = {"debug": "\x1b[2m", "info": "\x1b[36m", "warning": "\x1b[33m", "error": "\x1b[31m"}
 _RESET = "\x1b[0m"
@@ -34,16 +36,21 @@ def _default(obj: Any) -> Any:
     return str(obj)
 
 
+def _field_text(v: Any) -> str:
+    if isinstance(v, str):
+        return v
+    try:
+        return orjson.dumps(v, default=_default).decode()
+    except TypeError:  # an integer beyond 64 bits (see `_dumps`): its decimal digits
+        return str(v)
+
+
 def format_record(rec: dict[str, Any], *, color: bool) -> str:
     """One aligned human-readable line: time, level, event, then key=value fields."""
     ts = rec.get("ts", "")
     level = str(rec.get("level", ""))
     event = str(rec.get("event", ""))
-    fields = " ".join(
-        f"{k}={v if isinstance(v, str) else orjson.dumps(v, default=_default).decode()}"
-        for k, v in rec.items()
-        if k not in ("ts", "ts_ns", "level", "event")
-    )
+    fields = " ".join(f"{k}={_field_text(v)}" for k, v in rec.items() if k not in ("ts", "ts_ns", "level", "event"))
     lv = f"{level.upper():<7}"
     if color:
         lv = f"{_COLORS.get(level, '')}{lv}{_RESET}"
@@ -195,16 +202,19 @@ class Log:
 
 
 def open_log(cfg: Any) -> Log:
-    """A `Log` from a `LoggingConfig`."""
-    return Log(
-        cfg.path,
-        level=cfg.level,
-        max_bytes=cfg.max_bytes,
-        backups=cfg.backups,
-        queue_size=cfg.queue_size,
-        console=cfg.console,
-        console_format=getattr(cfg, "format", "human"),
-    )
+    """A `Log` from a `LoggingConfig` (its directory created if missing)."""
+    try:
+        return Log(
+            cfg.path,
+            level=cfg.level,
+            max_bytes=cfg.max_bytes,
+            backups=cfg.backups,
+            queue_size=cfg.queue_size,
+            console=cfg.console,
+            console_format=getattr(cfg, "format", "human"),
+        )
+    except OSError as err:
+        raise ConfigError(f"[logging] path: cannot open {cfg.path}: {err.strerror or err}") from err
 
 
 def _dumps(rec: dict[str, Any]) -> bytes:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import errno
 import gc
 import os
 import signal
@@ -22,6 +23,8 @@ from solders.pubkey import Pubkey
 from localnet.block_engine import DEFAULT_MIN_TIP_LAMPORTS
 from localnet.errors import ListenError, LoadError
 from localnet.rpc_http import DEFAULT_BUSY_POLL_US
+
+FUND_LAMPORTS = 200 * 10**9  # what --fund airdrops without a --scenario (the demo funds the same)
 
 # The market simulator's swap rate (localnet.simulator checks the bound; kept here so the parser stays light).
 DEFAULT_RATE = 5.0
@@ -59,7 +62,7 @@ def build_parser(prog: str = "python -m localnet") -> argparse.ArgumentParser:
     p.add_argument("--url", default=None, help="RPC URL to --clone from")
     p.add_argument("--scenario", default=None, help="seed a named state (localnet/scenarios), e.g. demo")
     p.add_argument("--fund", action="append", default=[], metavar="PUBKEY",
-                   help="airdrop SOL to this wallet after seeding (repeatable)")
+                   help="airdrop 200 SOL to this wallet (after seeding, with --scenario; repeatable)")
     p.add_argument("--block-engine", action="store_true",
                    help="serve a Jito-style block engine (sendBundle, getBundleStatuses, getInflightBundleStatuses, "
                         "getTipAccounts) on the RPC port under /api/v1/bundles; bundles execute all-or-nothing")
@@ -97,6 +100,9 @@ async def serve(args: argparse.Namespace) -> None:
 
     if args.clone and not args.url:
         raise LoadError("--clone needs --url <RPC URL> to copy the accounts from")
+    if args.clone and not _is_http_url(args.url):
+        raise LoadError(f"--url {args.url!r}: expected the http:// or https:// URL of a JSON-RPC node to clone from")
+    fund = [_pubkey(k, "--fund") for k in args.fund]
     net = Localnet(host=args.host, rpc_port=args.rpc_port, ws_port=args.ws_port, slot_ms=args.slot_ms,
                    verify_workers=default_verify_workers() if args.verify_workers is None else args.verify_workers,
                    busy_poll_us=args.busy_poll_us, block_engine=args.block_engine,
@@ -112,7 +118,10 @@ async def serve(args: argparse.Namespace) -> None:
 
         if args.scenario not in SCENARIOS:
             raise LoadError(f"--scenario {args.scenario!r}: unknown (known: {', '.join(SCENARIOS)})")
-        seed(args.scenario, net, [_pubkey(k, "--fund") for k in args.fund])
+        seed(args.scenario, net, fund)
+    else:
+        for wallet in fund:
+            net.airdrop(wallet, FUND_LAMPORTS)
     market = None
     if args.simulate or args.cex_port is not None:
         from localnet.simulator import Market, reference_of_scenario
@@ -149,6 +158,22 @@ async def serve(args: argparse.Namespace) -> None:
         await net.stop()
 
 
+def _is_http_url(url: str) -> bool:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
+def listen_failure(err: ListenError) -> str:
+    """The one line for a port that cannot be opened; a taken port says what to do about it."""
+    cause = err.__cause__
+    if isinstance(cause, OSError) and cause.errno == errno.EADDRINUSE:
+        return (f"{err} (is another localnet or validator running? stop it, or pass --rpc-port 0 to listen "
+                "on free ports)")
+    return str(err)
+
+
 async def _serve_until(stop: asyncio.Event, tasks: list[asyncio.Task[None]]) -> None:
     """Until SIGINT/SIGTERM, or until a market task fails (its error is raised)."""
     waiter = asyncio.ensure_future(stop.wait())
@@ -174,7 +199,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return run(args)
     except ListenError as err:
-        print(f"localnet: {err}", file=sys.stderr)
+        print(f"localnet: {listen_failure(err)}", file=sys.stderr)
         return 1
     except LoadError as err:
         print(f"localnet: {err}", file=sys.stderr)

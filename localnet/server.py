@@ -99,6 +99,16 @@ MAX_VERIFY_WORKERS = 64
 MAX_BUSY_POLL_US = 100_000.0  # polling longer than 0.1 s after a request only burns CPU
 
 
+def _reason(err: BaseException) -> str:
+    """The first non-empty message along the cause chain (solana-py wraps httpx's errors in an empty one)."""
+    seen: BaseException | None = err
+    while seen is not None:
+        if str(seen).strip():
+            return f"{type(seen).__name__}: {str(seen).strip()}"
+        seen = seen.__cause__ or seen.__context__
+    return type(err).__name__
+
+
 class Localnet:
     """A local Solana cluster in this process. Start with `await start()` or `async with`."""
 
@@ -369,7 +379,8 @@ class Localnet:
                 try:
                     resp = await client.get_multiple_accounts(chunk, commitment=FINALIZED)  # type: ignore[arg-type]
                 except Exception as err:
-                    raise LoadError(f"--clone: cannot fetch accounts from {url}: {err}") from err
+                    raise LoadError(f"--clone: cannot fetch accounts from {url}: {_reason(err)} "
+                                    "(is a JSON-RPC node listening at that URL?)") from err
                 for key, acc in zip(chunk, resp.value):
                     if acc is None:
                         raise LoadError(f"--clone: account {key} not found on {url}")

@@ -40,7 +40,7 @@ def register(sub: Any) -> None:
     p.add_argument("--url", default=None, help="RPC URL to --clone from")
     p.add_argument("--scenario", default=None, help="seed a named state (localnet/scenarios), e.g. demo")
     p.add_argument("--fund", action="append", default=[], metavar="PUBKEY",
-                   help="airdrop SOL to this wallet after seeding (repeatable)")
+                   help="airdrop 200 SOL to this wallet (after seeding, with --scenario; repeatable)")
     p.add_argument("--block-engine", action="store_true",
                    help="serve a Jito-style block engine on the RPC port under /api/v1/bundles")
     p.add_argument("--min-tip-lamports", type=int, default=1000, metavar="N",
@@ -68,6 +68,6 @@ def run(args: argparse.Namespace) -> int:
     try:
         return cli.run(ns)
     except ListenError as err:
-        raise RuntimeFailure(f"localnet: {err}") from err
+        raise RuntimeFailure(f"localnet: {cli.listen_failure(err)}") from err
     except LoadError as err:
         raise UsageError(f"localnet: {err}") from err

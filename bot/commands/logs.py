@@ -21,8 +21,14 @@ from bot.errors import UsageError
 from bot.logs import LEVELS, format_record
 
 DEFAULT_PATH = "logs/solarb.jsonl"
-_DURATION = re.compile(r"^(\d+(?:\.\d+)?)(s|m|h|d)$")
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_DURATION = re.compile(r"^(\d+(?:\.\d+)?) ?([a-z]+)$")
+# The unit spellings people type: 10s, 10sec, 10m, 10min, 2h, 2hr, 2hours, 1d, 1day, 1days ...
+_UNITS = {
+    **dict.fromkeys(("s", "sec", "secs", "second", "seconds"), 1),
+    **dict.fromkeys(("m", "min", "mins", "minute", "minutes"), 60),
+    **dict.fromkeys(("h", "hr", "hrs", "hour", "hours"), 3600),
+    **dict.fromkeys(("d", "day", "days"), 86400),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,14 +56,14 @@ class Filter:
 
 
 def parse_since(text: str, now_ns: int) -> int:
-    m = _DURATION.match(text)
-    if m:
+    m = _DURATION.match(text.strip().lower())
+    if m and m.group(2) in _UNITS:
         return now_ns - int(float(m.group(1)) * _UNITS[m.group(2)] * 1e9)
     try:
         when = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         raise UsageError(
-            f"--since {text!r}: expected a duration like 30s, 10m, 2h, 1d or an ISO-8601 time"
+            f"--since {text!r}: expected a duration like 30s, 10min, 2h, 1d or an ISO-8601 time"
         ) from None
     if when.tzinfo is None:
         when = when.replace(tzinfo=dt.UTC)
@@ -285,7 +291,9 @@ def register(sub: Any) -> None:
         "--event", action="append", default=[], metavar="E", help="only this event (glob; repeatable)"
     )
     p.add_argument("--level", choices=list(LEVELS), help="only this level and above")
-    p.add_argument("--since", metavar="T", help="only records newer than 10m / 2h / 1d or an ISO-8601 time")
+    p.add_argument(
+        "--since", metavar="T", help="only records newer than 30s / 10m (10min) / 2h / 1d or an ISO-8601 time"
+    )
     p.add_argument(
         "--where", action="append", default=[], metavar="K=V", help="only records whose field K equals V"
     )
@@ -297,7 +305,7 @@ def run(args: argparse.Namespace) -> int:
     flt = Filter(
         events=tuple(args.event),
         min_level=LEVELS[args.level] if args.level else 0,
-        since_ns=parse_since(args.since, time.time_ns()) if args.since else 0,
+        since_ns=parse_since(args.since, time.time_ns()) if args.since is not None else 0,
         where=parse_where(args.where),
     )
     path = Path(args.path)
@@ -312,14 +320,12 @@ def run(args: argparse.Namespace) -> int:
                 orjson.dumps(rec).decode() + "\n" if args.json else format_record(rec, color=color) + "\n"
             )
 
-    try:
-        if args.follow:
-            for rec in follow_records(path, threading.Event()):
-                show(rec)
-                out.flush()
-        else:
-            for rec in read_records(path):
-                show(rec)
-    except BrokenPipeError:
-        return 0
+    # A closed stdout (`| head`) raises BrokenPipeError, which bot.cli.main turns into a quiet exit.
+    if args.follow:
+        for rec in follow_records(path, threading.Event()):
+            show(rec)
+            out.flush()
+    else:
+        for rec in read_records(path):
+            show(rec)
     return 0

@@ -1,9 +1,10 @@
 """`solarb quote`: fetch a pool and the accounts it needs, print an exact quote as JSON.
 
-Accounts come from an RPC node (`--rpc URL`, one getMultipleAccounts per round trip over plain HTTP; a
-cold path) or offline from a directory of `solana account --output json` dumps (`--accounts DIR`).
-The venue is chosen by the pool account's owner program (the cluster presets' program ids); its
-adapter's `quote_report` fetches what it needs and returns the JSON-ready quote.
+Accounts come from an RPC node (`-u URL_OR_MONIKER`, or the endpoints of `-c CONFIG`; one
+getMultipleAccounts per round trip over plain HTTP, a cold path) or offline from `solana account --output
+json` dumps (`--accounts FILE_OR_DIR`, repeatable). The venue is chosen by the pool account's owner
+program (the cluster presets' program ids and the config's `[cluster.programs]`); its adapter's
+`quote_report` fetches what it needs and returns the JSON-ready quote.
 """
 
 from __future__ import annotations
@@ -13,14 +14,16 @@ import asyncio
 import base64
 import binascii
 import json
+import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
 from solders.pubkey import Pubkey
 
+from bot.commands.cluster_opts import add_url_arg, resolve
 from bot.config import PRESETS, redact_url
 from bot.errors import RuntimeFailure, UsageError
 from rpc.client import RpcClient
@@ -88,23 +91,35 @@ def read_account_dump(path: Path) -> AccountDump:
     return parse_account_dump(obj, str(path))
 
 
-class DirSource:
-    """Accounts from a directory of dump files, indexed by their `pubkey` field."""
+class DumpSource:
+    """Accounts from dump files, indexed by their `pubkey` field: each path is one dump file or a
+    directory of them (other JSON in a directory is skipped; a named file must be a dump)."""
 
-    def __init__(self, directory: Path) -> None:
-        if not directory.is_dir():
-            raise UsageError(f"--accounts {directory}: not a directory")
+    def __init__(self, *paths: Path) -> None:
         self.accounts: dict[Pubkey, AccountDump] = {}
-        for path in sorted(directory.glob("*.json")):
-            try:
-                dump = parse_account_dump(json.loads(path.read_text()), str(path))
-            except (OSError, ValueError, UsageError):
-                continue  # not an account dump (other JSON in the directory)
-            if dump.pubkey is not None:
+        for path in paths:
+            if path.is_dir():
+                for file in sorted(path.glob("*.json")):
+                    try:
+                        dump = parse_account_dump(json.loads(file.read_text()), str(file))
+                    except (OSError, ValueError, UsageError):
+                        continue  # not an account dump (other JSON in the directory)
+                    if dump.pubkey is not None:
+                        self.accounts[dump.pubkey] = dump
+            elif path.is_file():
+                dump = read_account_dump(path)
+                if dump.pubkey is None:
+                    raise UsageError(f"--accounts {path}: no \"pubkey\" field (dump it with `solana account "
+                                     "ADDRESS --output json`, which writes the address)")  # fmt: skip
                 self.accounts[dump.pubkey] = dump
+            else:
+                raise UsageError(f"--accounts {path}: no such file or directory")
 
     def get_many(self, keys: Sequence[Pubkey]) -> list[AccountDump | None]:
         return [self.accounts.get(k) for k in keys]
+
+
+DirSource = DumpSource  # the name of a directory-only past
 
 
 class RpcSource:
@@ -138,11 +153,13 @@ def register(sub: Any) -> None:
     p = sub.add_parser(
         "quote",
         help="print an exact swap quote for one pool as JSON",
-        description="Fetch a pool and the accounts it needs (RPC or dump files) and print an exact quote.",
+        description="Fetch a pool and the accounts it needs (RPC or dump files) and print an exact quote. "
+        "Accounts come from -u, from the endpoints of -c, or from --accounts dumps.",
     )
-    src = p.add_mutually_exclusive_group(required=True)
-    src.add_argument("--rpc", metavar="URL", help="JSON-RPC HTTP endpoint to fetch accounts from")
-    src.add_argument("--accounts", metavar="DIR", help="directory of `solana account --output json` dumps")
+    p.add_argument("-c", "--config", default=None, help="config whose cluster, endpoints and program ids to use")
+    add_url_arg(p, rpc_alias=True)
+    p.add_argument("--accounts", metavar="FILE_OR_DIR", action="append", default=[],
+                   help="a `solana account --output json` dump, or a directory of them (repeatable; offline)")
     p.add_argument("--pool", required=True, metavar="PUBKEY", help="pool account address")
     p.add_argument("--amount-in", required=True, metavar="N", help="input amount in raw token units")
     side = p.add_mutually_exclusive_group()
@@ -167,12 +184,14 @@ def _parse_request(args: argparse.Namespace) -> QuoteRequest:
     return QuoteRequest(pool, amount, bool(args.a_to_b))
 
 
-def quote(req: QuoteRequest, source: AccountSource) -> dict[str, Any]:
-    """Fetch the pool, find its venue by owner program, and return the adapter's JSON-ready quote."""
+def quote(req: QuoteRequest, source: AccountSource, programs: Iterable[dict[str, str]] = ()) -> dict[str, Any]:
+    """Fetch the pool, find its venue by owner program, and return the adapter's JSON-ready quote.
+
+    `programs`: more venue -> program id maps (a config's) besides the cluster presets."""
     (pool_dump,) = source.get_many([req.pool])
     if pool_dump is None:
         raise UsageError(f"pool {req.pool} not found")
-    owners = _owners(pool_dump.owner)
+    owners = _owners(pool_dump.owner, programs)
     adapter = next((a for v, a in registry.ADAPTERS.items() if v in owners), None)
     if adapter is None:
         raise UsageError(f"pool {req.pool} is owned by {pool_dump.owner}, not a supported venue program")
@@ -193,14 +212,36 @@ def quote(req: QuoteRequest, source: AccountSource) -> dict[str, Any]:
         raise RuntimeFailure(str(err)) from err
 
 
-def _owners(owner: Pubkey) -> set[Venue]:
+def _owners(owner: Pubkey, programs: Iterable[dict[str, str]] = ()) -> set[Venue]:
     """The venues whose program id is `owner` on any cluster (the pool's owner names its venue)."""
     text = str(owner)
-    return {Venue[v] for preset in PRESETS.values() for v, pid in preset["programs"].items() if pid == text}
+    maps = [*(preset["programs"] for preset in PRESETS.values()), *programs]
+    return {Venue[v] for m in maps for v, pid in m.items() if pid == text and v in Venue.__members__}
+
+
+def missing_tick_arrays_warning(report: dict[str, Any]) -> str | None:
+    """One stderr line when the swap's tick arrays are not all on chain (they are quoted as empty)."""
+    missing = report.get("missing_tick_arrays") or []
+    if not missing:
+        return None
+    return (f"solarb: warning: {len(missing)} of the {len(report.get('tick_arrays', missing))} tick arrays this "
+            f"swap may cross were not found ({', '.join(missing)}); they are quoted as empty (no liquidity), as "
+            "the program treats a tick array that was never created")  # fmt: skip
 
 
 def run(args: argparse.Namespace) -> int:
     req = _parse_request(args)
-    source: AccountSource = RpcSource(args.rpc) if args.rpc else DirSource(Path(args.accounts))
-    print(json.dumps(quote(req, source), indent=2))
+    if args.accounts and args.url:
+        raise UsageError("--accounts reads dump files offline; drop -u, or drop --accounts to fetch over RPC")
+    target = resolve(args.config, args.url)  # -c with --accounts: only its program ids are used
+    if args.accounts:
+        source: AccountSource = DumpSource(*(Path(a) for a in args.accounts))
+    elif target is not None:
+        source = RpcSource(target.rpc_url)
+    else:
+        raise UsageError("where from? give -u URL_OR_MONIKER (e.g. -u devnet), -c CONFIG, or --accounts FILE_OR_DIR")
+    report = quote(req, source, [target.programs] if target is not None else [])
+    print(json.dumps(report, indent=2))
+    if warning := missing_tick_arrays_warning(report):
+        print(warning, file=sys.stderr)
     return 0

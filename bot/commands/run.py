@@ -10,6 +10,7 @@ import signal
 from typing import Any
 
 from bot.app import load_setup
+from bot.commands.cluster_opts import add_url_arg
 from bot.errors import UsageError
 from bot.logs import open_log
 
@@ -24,16 +25,17 @@ def register(sub: Any) -> None:
     p.add_argument("-c", "--config", default="config.toml", help="config file (default config.toml)")
     p.add_argument("--live", action="store_true", help="allow sending on mainnet-beta (needs live = true in the config)")
     p.add_argument("--dry-run", action="store_true", help="simulate every opportunity, never send")
+    add_url_arg(p)
     p.add_argument("--log-format", choices=("human", "json"), default=None,
                    help="console format: human lines or JSON lines (default: [logging] format)")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    cfg, mode, wallet = load_setup(args.config, live_flag=args.live, dry_run_flag=args.dry_run)
+    cfg, mode, wallet = load_setup(args.config, live_flag=args.live, dry_run_flag=args.dry_run, url=args.url)
     if not cfg.pools:
-        raise UsageError(f"{args.config}: no [[pools]] configured; find pools with `solarb pools --mint-a X --mint-b Y "
-                         "--rpc URL` and paste its lines into the config")
+        raise UsageError(f"{args.config}: no [[pools]] configured; find pools with `solarb pools -c {args.config} "
+                         "--mint-a X --mint-b Y` and paste its lines into the config")
     import uvloop
 
     from bot.runtime import run_bot

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -97,12 +98,14 @@ def test_devnet_example_config_is_valid_and_dry_run(tmp_path, capsys):
     cfg = load_config(REPO / "config.devnet.toml")
     assert cfg.cluster.name == "devnet" and cfg.execution.dry_run
     assert cfg.programs()["raydium_cpmm"] == PRESETS["devnet"]["programs"]["raydium_cpmm"]
-    # With no pools yet, `run` says what to do in one line (exit 2) instead of idling.
+    # With no pools, `run` says what to do in one line (exit 2) instead of idling.
     from bot.keys import write_new_keypair
 
     write_new_keypair(tmp_path / "k.json")
-    text = (REPO / "config.devnet.toml").read_text().replace("[cluster]", f'[keys]\npayer = "{tmp_path / "k.json"}"\n[cluster]')
+    text = (REPO / "config.devnet.toml").read_text().replace('"keys/devnet.json"', f'"{tmp_path / "k.json"}"')
+    text = re.sub(r"\[\[pools\]\]\nvenue = .*\naddress = .*\n", "", text)
     (tmp_path / "c.toml").write_text(text)
+    assert load_config(tmp_path / "c.toml").pools == ()
     assert main(["run", "-c", str(tmp_path / "c.toml")]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "solarb pools" in err
