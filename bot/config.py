@@ -65,7 +65,7 @@ MAINNET_PROGRAMS: dict[str, str] = {
     "orca_whirlpool": "whirLbMiicVdio4qvUfM5KAg6Ct8VwpYzGff3uctyCc",
 }
 DEVNET_PROGRAMS: dict[str, str] = {
-    "raydium_amm_v4": "DRaya7Kj3aMWQSy19kSjvmuwq9docCHofyP9kanQGaav",
+    "raydium_amm_v4": "HWy1jotHpo6UqeQxx49dpYYdQB8wj9Qk9MdxwjLvDHB8",  # raydium-sdk-V2 DEVNET_PROGRAM_ID.AmmV4
     "raydium_cpmm": "CPMDWBwJDtYax9qW7AyRuVC19Cc4L4Vcy4n2BHAbHkCW",
     "orca_whirlpool": "whirLbMiicVdio4qvUfM5KAg6Ct8VwpYzGff3uctyCc",
 }

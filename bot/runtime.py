@@ -30,6 +30,7 @@ from bot.engine import Dirty, Engine
 from bot.errors import RuntimeFailure
 from bot.execution import setup as execsetup
 from bot.execution.bundles import BothWriter, BundleWriter
+from bot.execution.dryrun import SetupPlan, with_setup
 from bot.execution.executor import BlockhashCache, ExecPolicy, Executor
 from bot.execution.message import RouteTemplate, TxTooLarge
 from bot.execution.templates import compile_template, lookup_addresses, route_instructions
@@ -188,6 +189,7 @@ class Bot:
         self._slippage: dict[int, dict[int, frozenset[int]]] = {}  # route -> instruction -> slippage codes
         self.trading: Trading | None = None  # set once by `run`, complete (None until then)
         self.sol_at_start = 0
+        self.dry_plan: SetupPlan | None = None  # dry-run: what a first real trade would have to set up
 
     # ---- what run() built -------------------------------------------------------------------------
     def _running(self) -> Trading:
@@ -266,6 +268,10 @@ class Bot:
         for e in self.writer.pools:
             if e.static is None:
                 self.log.warning("pool_unavailable", pool=str(e.address), reason="account missing or not decodable")
+        if all(e.static is None for e in self.writer.pools):
+            raise RuntimeFailure(
+                f"none of the {len(self.writer.pools)} configured pools exists on {self.cfg.cluster.name} "
+                f"(first: {self.writer.pools[0].address}); check [[pools]] and the cluster (`solarb pools -u URL`)")  # fmt: skip
         table = plan_routes(self.cfg, self.writer)
         await self.accounts.fetch_dependencies()
         self.log.info("routes_built", pools=len(self.writer.pools), routes=table.n_routes, tokens=len(table.mints),
@@ -307,7 +313,13 @@ class Bot:
             current_slot=lambda: self.clock.slot, journal=None if dry else self.ledger, gates=self.gates,
             instance=cfg.ledger.instance, on_release=self.dirty.mark_pool, guard_revert=self.is_guard_revert,
             on_quarantine=lambda route: self.disable_route(table, route),
+            dry_setup=(lambda opp, tx: self.simulation_with_setup(table, opp, tx)) if dry else None,
         )  # fmt: skip
+        if not templates and not any(r.route_type == R.ROUTE_CEX for r in table.routes):
+            raise RuntimeFailure(
+                f"no tradable route over the {len(self.writer.pools)} pools ({table.n_routes} routes built, none "
+                "executable): a 2-leg cycle needs two pools of one pair, a 3-leg cycle a loop through a base token "
+                "([strategy] base_tokens); add pools with `solarb pools`")  # fmt: skip
         # Routes that cannot trade are out of detection, so they never shadow one that can: cycles without a
         # template (too long, a token account missing, too large) and routes the ledger quarantined.
         quarantined = {q.route_id for q in self.ledger.quarantined()}
@@ -326,13 +338,29 @@ class Bot:
         cfg, log, pools = self.cfg, self.log, self.writer.pools
         mints = [Pubkey.from_string(m) for m in table.mints if not m.startswith("missing-")]
         dry = not self.mode.send
+        sol = (await self.rpc.get_balance(str(self.wallet.pubkey), commitment="confirmed")).lamports
+        if sol == 0:
+            raise RuntimeFailure(
+                f"wallet {self.wallet.pubkey} holds no SOL, so it cannot pay a fee even to simulate: fund it "
+                f"(devnet/localnet: requestAirdrop, e.g. `solana airdrop 2 {self.wallet.pubkey} -u devnet`, or "
+                f"`solarb localnet --fund {self.wallet.pubkey}`)")  # fmt: skip
         if dry:
-            # Dry-run sends nothing, set-up included: use what the wallet already has, say what is missing.
-            atas = await execsetup.existing_token_accounts(self.rpc, self.wallet, mints)
-            for m in mints:
-                if m not in atas:
-                    log.warning("token_account_missing", mint=str(m), effect="routes through this token are excluded",
-                                fix="create it (spl-token create-account) or run once without dry-run")
+            # Dry-run sends nothing, set-up included: each simulation carries the set-up a first real trade
+            # would need (idempotent token accounts, the wSOL wrap), its rent reported apart.
+            existing = await execsetup.existing_token_accounts(self.rpc, self.wallet, mints)
+            atas = execsetup.associated_token_accounts(self.wallet, mints)
+            missing = {m: a for m, a in atas.items() if m not in existing}
+            wsol_acc = atas.get(execsetup.WSOL_MINT)
+            wsol_amount = 0
+            if wsol_acc is not None and execsetup.WSOL_MINT in existing:
+                acc = (await self.rpc.get_account_info(str(wsol_acc), commitment="confirmed")).account
+                wsol_amount = spl.token_amount_or_zero(acc.data if acc is not None else None)
+            rent = await self.rpc.get_minimum_balance_for_rent_exemption(spl.TOKEN_ACCOUNT_SIZE)
+            self.dry_plan = SetupPlan(missing, execsetup.WSOL_MINT, wsol_acc, wsol_amount, rent)
+            if missing:
+                log.info("dry_run_setup", missing_token_accounts=[str(m) for m in missing],
+                         effect="each simulation creates them first (idempotent) and wraps the SOL it trades; "
+                                "their rent is reported apart from the trade's profit")  # fmt: skip
         else:
             atas = await execsetup.ensure_token_accounts(self.rpc, self.pubsub, self.wallet, mints)
         by_token = {table.token_index[str(m)]: a for m, a in atas.items()}
@@ -343,6 +371,12 @@ class Bot:
             )
             log.info("wsol_ready", balance=wsol, reserve=cfg.risk.sol_reserve_lamports)
         self.sol_at_start = await self.refresh_balances(cache.market, by_token)
+        if dry and self.dry_plan is not None and WSOL in table.token_index:
+            # What the first real run would wrap: the working balance, never the SOL reserve.
+            plan = self.dry_plan
+            wrap = max(0, min(cfg.execution.working_balance_lamports - plan.wsol_amount,
+                              self.sol_at_start - cfg.risk.sol_reserve_lamports))  # fmt: skip
+            layout.write_token(cache.market, table.token_index[WSOL], balance=plan.wsol_amount + wrap)
         tip = await self.tip_account()
         # Routes longer than max_legs get no template, so execution never takes them.
         usable = [r for r in table.routes if r.route_type == R.ROUTE_CYCLE and len(r.legs) <= cfg.strategy.max_legs
@@ -443,6 +477,18 @@ class Bot:
         if not accounts:
             raise RuntimeFailure("no tip account: set [execution] tip_accounts or configure a bundle endpoint")
         return Pubkey.from_string(random.choice(accounts))
+
+    def simulation_with_setup(self, table: R.RouteTable, opp: Opportunity, tx: bytes) -> tuple[bytes, int, int] | None:
+        """Dry-run: the trade's transaction with the set-up a first real trade would need, or None."""
+        plan = self.dry_plan
+        if plan is None:
+            return None
+        route = table.routes[opp.route_id]
+        mints = [Pubkey.from_string(table.mints[t]) for leg in route.legs for t in (leg.token_in, leg.token_out)]
+        start = Pubkey.from_string(table.mints[route.start_token])
+        if not plan.needed(mints) and not (start == plan.wsol_mint and plan.wsol_amount < opp.amount_in):
+            return None
+        return with_setup(tx, self.wallet, plan, mints, start, opp.amount_in)
 
     def disable_route(self, table: R.RouteTable, route_id: int) -> None:
         """Take a quarantined route out of detection and look at its pools again (the next best route)."""

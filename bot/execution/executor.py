@@ -170,6 +170,7 @@ class Executor:
         on_release: Callable[[int], None] = lambda pool: None,
         guard_revert: Callable[[int, Any], bool] = lambda route, err: False,
         on_quarantine: Callable[[int], None] = lambda route: None,
+        dry_setup: Callable[[Opportunity, bytes], tuple[bytes, int, int] | None] | None = None,
         clock: Callable[[], int] = time.monotonic_ns,
         wall_clock: Callable[[], int] = time.time_ns,
     ) -> None:
@@ -197,6 +198,8 @@ class Executor:
         self.on_release = on_release  # a pool whose trade ended: evaluate it again
         self.guard_revert = guard_revert  # (route, transaction error) -> failed on a swap's own slippage check
         self.on_quarantine = on_quarantine  # a route was quarantined: take it out of detection
+        # dry-run: (opportunity, signed bytes) -> (bytes with the first trade's set-up, wrapped, rent) or None
+        self.dry_setup = dry_setup
         self.clock = clock
         self.wall_clock = wall_clock
         self.stats = ExecStats()
@@ -383,21 +386,27 @@ class Executor:
     async def _simulate(self, opp: Opportunity, tx: bytes) -> None:
         account, _ = self.start_accounts[opp.route_id]
         pre = await self.rpc.get_account_info(str(account), commitment="processed")
+        prepared = self.dry_setup(opp, tx) if self.dry_setup is not None else None
+        wrapped, setup_rent = (prepared[1], prepared[2]) if prepared is not None else (0, 0)
         try:
             sim = await self.rpc.simulate_transaction(
-                tx, replace_recent_blockhash=True, commitment="processed", accounts=[str(account)]
-            )
+                prepared[0] if prepared is not None else tx, replace_recent_blockhash=True, commitment="processed",
+                accounts=[str(account)],
+            )  # fmt: skip
         except RpcError as err:
             self.log.warning("simulate_failed", route=opp.route_id, error=str(err))
             return
         self.stats.simulated += 1
         before = token_amount_or_zero(pre.account.data if pre.account else None)
         after = token_amount_or_zero(sim.accounts[0].data if sim.accounts and sim.accounts[0] else None)
-        simulated_net = None if sim.err is not None else after - before - opp.cost_token
+        # The trade's own profit: what the start account gained beyond what was wrapped into it, less the
+        # fees; the one-off set-up (token-account rent) is reported apart.
+        simulated_net = None if sim.err is not None else after - before - wrapped - opp.cost_token
         self.log.info(
             "simulated", route=opp.route_id, legs=len(opp.legs), amount_in=opp.amount_in,
             expected_net=opp.expected_net_profit, simulated_net=simulated_net, err=sim.err,
-            units=sim.units_consumed, cu_limit=opp.cu_limit, logs=sim.logs[-8:],
+            units=sim.units_consumed, cu_limit=opp.cu_limit, setup=prepared is not None, wrapped=wrapped,
+            setup_rent_lamports=setup_rent, logs=sim.logs[-8:],
         )  # fmt: skip
 
     async def _land(self, flight: InFlight, pending: Any) -> None:

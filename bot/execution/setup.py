@@ -92,6 +92,11 @@ async def send_and_confirm(
     return Confirmed(sig, res.slot)
 
 
+def associated_token_accounts(wallet: Wallet, mints: Sequence[Pubkey]) -> dict[Pubkey, Pubkey]:
+    """The wallet's associated token account address per mint (whether it exists or not)."""
+    return {m: get_associated_token_address(wallet.pubkey, m) for m in mints}
+
+
 async def existing_token_accounts(rpc: RpcMethods, wallet: Wallet, mints: Sequence[Pubkey]) -> dict[Pubkey, Pubkey]:
     """The wallet's associated token accounts that exist (read only: what dry-run uses)."""
     atas = {m: get_associated_token_address(wallet.pubkey, m) for m in mints}
