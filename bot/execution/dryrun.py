@@ -57,7 +57,7 @@ def decompile(tx_bytes: bytes) -> list[Instruction]:
 
     return [
         Instruction(keys[ix.program_id_index], bytes(ix.data),
-                    [AccountMeta(keys[a], a < signed, writable(a)) for a in ix.accounts])  # fmt: skip
+                    [AccountMeta(keys[a], a < signed, writable(a)) for a in ix.accounts])
         for ix in msg.instructions
     ]
 

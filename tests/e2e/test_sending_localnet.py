@@ -87,7 +87,8 @@ async def test_a_bad_first_endpoint_neither_stops_start_up_nor_landing(localnet,
         log.close()
     confirmed = events(log_path, "trade_confirmed")
     assert len(confirmed) >= 2 and all(e["realized_net"] == e["expected_net"] for e in confirmed)
-    assert events(log_path, "read_endpoint_switched"), [r["event"] for r in records(log_path)]
+    if mode != "lag":  # a lagging node still answers reads correctly: it is demoted, reads need not move
+        assert events(log_path, "read_endpoint_switched"), [r["event"] for r in records(log_path)]
     status = {s.name: s for s in bot.endpoints.snapshot()}
     assert status["localnet"].rank < status["first"].rank  # the bad one is demoted
 
