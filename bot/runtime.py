@@ -28,10 +28,11 @@ from bot.cache import CacheWriter, PoolEntry
 from bot.config import Config
 from bot.engine import Dirty, Engine
 from bot.errors import RuntimeFailure
+from bot.execution import prove
 from bot.execution import setup as execsetup
 from bot.execution.executor import BlockhashCache, ExecPolicy, Executor
-from bot.execution.message import RouteTemplate, TxTooLarge
-from bot.execution.templates import compile_template, lookup_addresses, route_instructions
+from bot.execution.message import RouteTemplate
+from bot.execution.templates import lookup_addresses, route_instructions
 from bot.feeds import FeedClient
 from bot.keys import Wallet
 from bot.ledger import Ledger, RiskGates, RiskLimits, plan_lookup_tables
@@ -176,6 +177,7 @@ class Bot:
         self._engine_task: asyncio.Task[None] | None = None
         self._signal_logged: dict[int, int] = {}  # route -> monotonic ns of its last CEX-DEX signal line
         self.trading: Trading | None = None  # set once by `run`, complete (None until then)
+        self.prover: prove.Prover | None = None  # set by the set-up phase (prepare_execution)
         self.sol_at_start = 0
 
     # ---- what run() built -------------------------------------------------------------------------
@@ -285,7 +287,7 @@ class Bot:
             start_tokens={r.route_id: r.start_token for r in table.routes},
             pool_slots=lambda pools: tuple(int(pools_i[p, layout.I_SLOT]) for p in pools),
             current_slot=lambda: self.clock.slot, journal=None if dry else self.ledger, gates=self.gates,
-            instance=cfg.ledger.instance, on_release=self.dirty.mark_pool,
+            instance=cfg.ledger.instance, on_release=self.dirty.mark_pool, prover=self.prover,
         )  # fmt: skip
         engine = Engine(cache, table, self.dirty, slippage_bps=cfg.execution.slippage_bps,
                         on_opportunity=executor.on_opportunity, on_signal=self._on_signal)  # fmt: skip
@@ -330,18 +332,26 @@ class Bot:
         templates: dict[int, RouteTemplate] = {}
         route_pools: dict[int, tuple[int, ...]] = {}
         start_accounts: dict[int, tuple[Pubkey, int]] = {}
+        # Each template is simulated before its route may trade (bot/execution/prove.py): a form the
+        # program rejects falls back to the venue's next one; a route no form passes is disabled.
+        prover = self.prover = prove.Prover(
+            self.rpc, self.wallet, pools, cache, table, by_token, tip, alts, None if dry else self.lookup_tables,
+            addresses, log,
+        )  # fmt: skip
         for r in usable:
-            try:
-                tmpl, keys = compile_template(r, pools, self.wallet.pubkey, by_token, alts, tip)
-            except TxTooLarge as err:
-                log.warning("route_excluded", route=r.route_id, reason=str(err))
-                continue
-            templates[r.route_id] = tmpl
+            proof = await prover.prove(r)
+            if proof.template is None or proof.keys is None:
+                continue  # disabled or excluded (logged)
+            templates[r.route_id] = proof.template
             route_pools[r.route_id] = tuple(leg.pool for leg in r.legs)
             start = by_token[r.start_token]
-            start_accounts[r.route_id] = (start, keys.index(start))
-        log.info("templates_ready", routes=len(templates), lookup_tables=len(alts), addresses=len(addresses),
-                 max_tx_bytes=max((t.tx_size for t in templates.values()), default=0))
+            start_accounts[r.route_id] = (start, proof.keys.index(start))
+        log.info("templates_ready", routes=len(templates), proven=len(templates) - len(prover.unproven),
+                 unproven=sorted(prover.unproven), disabled=len(usable) - len(templates),
+                 lookup_tables=len(prover.alts), addresses=len(prover.addresses),
+                 max_tx_bytes=max((t.tx_size for t in templates.values()), default=0),
+                 units={str(rid): u for rid, u in sorted(prover.units.items())},
+                 cu_limits={str(rid): t.cu_limit for rid, t in sorted(templates.items())})  # fmt: skip
         return by_token, templates, route_pools, start_accounts, tip
 
     async def lookup_tables(self, addresses: list[Pubkey]) -> list[AddressLookupTableAccount]:
