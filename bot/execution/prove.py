@@ -236,7 +236,7 @@ class Prover:
                     self.forms[leg.pool] = forms[leg.pool]
                 template.cu_limit = proven_cu_limit(sim.units_consumed) if sim.units_consumed else 0
                 return Proof(ProofState.PROVEN, template, keys, units=sim.units_consumed, tried=tuple(tried))
-            error, logs = _error_text(sim.err), tuple(sim.logs[-12:])
+            error, logs = _error_text(sim.err), _failing_logs(sim.logs)
             k = failing_leg(sim.err, template)
             if k is None:
                 return Proof(ProofState.DISABLED, error=error, logs=logs, tried=tuple(tried))
@@ -290,6 +290,12 @@ class Prover:
 def _next_form(forms: tuple[str, ...], current: str) -> str | None:
     i = forms.index(current) + 1 if current in forms else len(forms)
     return forms[i] if i < len(forms) else None
+
+
+def _failing_logs(logs: Sequence[str], limit: int = 12) -> tuple[str, ...]:
+    """The logs of the failing top-level instruction (from its last "invoke [1]"), at most `limit`."""
+    start = max((i for i, line in enumerate(logs) if line.endswith(" invoke [1]")), default=0)
+    return tuple(logs[start : start + limit])
 
 
 def _error_text(err: Any) -> str:
