@@ -352,6 +352,8 @@ class Executor:
         clears. Without a proven limit the opportunity's own estimate and cost stand."""
         if not tmpl.cu_limit:
             return Pricing(opp.cu_limit, opp.cost_lamports, opp.cost_token, opp.expected_net_profit)
+        # (A CLMM leg's CU grows with the ticks it crosses: when one gets a template, its per-tick CU
+        # goes on top of the limit proven at the probe's size.)
         params = self.params
         cost_l = costs.cost_lamports(params, tmpl.cu_limit)
         cost_tok = costs.lamports_to_token_ceil(cost_l, lpu)

@@ -178,11 +178,24 @@ class Prover:
         self.unproven.add(route_id)
 
     async def reprove(self, route_id: int) -> Proof:
-        """Simulate a route again (after a revert that was not its guard's, or while unproven)."""
+        """Simulate a route again (after a revert that was not its guard's, or while unproven). When it
+        passes only in another form, the other routes through that pool still carry the old one: they
+        become unproven too, and are simulated again before their next trade."""
+        before = {p: self.form_of(p) for p in range(len(self.pools)) if self.pools[p].static is not None}
         proof = await self.prove(self.table.routes[route_id])
         if proof.state is ProofState.PROVEN:
             self.log.info("route_proven", route=route_id, units=proof.units,
                           cu_limit=proof.template.cu_limit if proof.template else 0)  # fmt: skip
+        changed = {p for p, form in before.items() if self.form_of(p) != form}
+        for r in self.table.routes:
+            if (
+                r.route_id != route_id
+                and r.route_id not in self.unproven
+                and any(leg.pool in changed for leg in r.legs)
+            ):
+                self.unproven.add(r.route_id)
+                self.log.warning("route_unproven", route=r.route_id, reason="a pool of it changed instruction form",
+                                 effect="simulated again before it trades again")  # fmt: skip
         return proof
 
     # ---- proving ---------------------------------------------------------------------------------

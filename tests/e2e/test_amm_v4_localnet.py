@@ -209,6 +209,11 @@ async def test_a_program_upgraded_under_the_bot_is_proven_again_after_the_revert
             while first.route_id in ex.unproven or ex._tasks:
                 await asyncio.sleep(0.01)
         assert first.route_id in ex.templates
+        # Its AMM v4 pool now takes the legacy form: the other routes through it wait for a simulation.
+        pool = next(leg.pool for leg in first.legs if bot.writer.pools[leg.pool].venue is Venue.raydium_amm_v4)
+        assert bot.prover.form_of(pool) == "legacy"
+        through = {r.route_id for r in bot.table.routes if any(leg.pool == pool for leg in r.legs)}
+        assert through - {first.route_id} and through - {first.route_id} <= ex.unproven
         # The risk gate quarantined the route too (a revert on unchanged pools): the operator's reset.
         assert bot.ledger.unquarantine(ex.route_keys[first.route_id])
         bot.gates.refresh()
