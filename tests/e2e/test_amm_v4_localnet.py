@@ -13,16 +13,15 @@ template proven by simulation before it trades.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 
-import orjson
 import pytest
 from solders.hash import Hash
 from solders.keypair import Keypair
 from solders.message import MessageV0
 from solders.pubkey import Pubkey
 from solders.transaction import VersionedTransaction
+from test_guard_localnet import events, stop_bot
 
 from bot.app import Mode
 from bot.config import parse_config
@@ -38,10 +37,6 @@ from strategies.venues.base import Venue
 
 pytestmark = pytest.mark.localnet
 SOL = 10**9
-
-
-def events(log_path, name):
-    return [r for r in (orjson.loads(x) for x in log_path.read_bytes().splitlines()) if r["event"] == name]
 
 
 class SendCounter:
@@ -84,14 +79,6 @@ async def start_bot(net, tmp_path, *, program=None, autotrade=False):
     return bot, task, log, log_path
 
 
-async def stop_bot(bot, task, log):
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
-    await bot.close()
-    log.close()
-
-
 def venues_of(bot, route):
     return [bot.writer.pools[leg.pool].venue for leg in route.legs]
 
@@ -127,7 +114,9 @@ def amm_v4_tags(tx: bytes) -> list[int]:
 async def test_cpmm_amm_v4_cycles_realize_the_expected_net(localnet, tmp_path):
     bot, task, log, log_path = await start_bot(localnet, tmp_path)
     try:
-        assert not bot.prover.unproven and all(r.route_id in bot.executor.templates for r in amm_v4_routes(bot))
+        assert not bot.prover.unproven and all(
+            r.route_id in bot.executor.templates for r in amm_v4_routes(bot)
+        )
         two = opportunity(bot, 2)
         tx2 = await land(bot, two)
         three = opportunity(bot, 3)
@@ -154,7 +143,9 @@ async def test_legacy_only_program_makes_the_bot_fall_back_and_trade(localnet, t
     try:
         amm_pools = {p.idx for p in bot.writer.pools if p.venue is Venue.raydium_amm_v4}
         assert {bot.prover.form_of(p) for p in amm_pools} == {"legacy"}
-        assert not bot.prover.unproven and all(r.route_id in bot.executor.templates for r in amm_v4_routes(bot))
+        assert not bot.prover.unproven and all(
+            r.route_id in bot.executor.templates for r in amm_v4_routes(bot)
+        )
         tx = await land(bot, opportunity(bot, 2))
     finally:
         await stop_bot(bot, task, log)
@@ -210,7 +201,9 @@ async def test_a_program_upgraded_under_the_bot_is_proven_again_after_the_revert
                 await asyncio.sleep(0.01)
         assert first.route_id in ex.templates
         # Its AMM v4 pool now takes the legacy form: the other routes through it wait for a simulation.
-        pool = next(leg.pool for leg in first.legs if bot.writer.pools[leg.pool].venue is Venue.raydium_amm_v4)
+        pool = next(
+            leg.pool for leg in first.legs if bot.writer.pools[leg.pool].venue is Venue.raydium_amm_v4
+        )
         assert bot.prover.form_of(pool) == "legacy"
         through = {r.route_id for r in bot.table.routes if any(leg.pool == pool for leg in r.legs)}
         assert through - {first.route_id} and through - {first.route_id} <= ex.unproven
@@ -236,7 +229,9 @@ async def test_a_guard_revert_leaves_the_route_proven(localnet, tmp_path):
     bot, task, log, log_path = await start_bot(localnet, tmp_path)
     try:
         opp = opportunity(bot, 2)
-        k = next(k for k, leg in enumerate(opp.legs) if bot.writer.pools[leg.pool].venue is Venue.raydium_amm_v4)
+        k = next(
+            k for k, leg in enumerate(opp.legs) if bot.writer.pools[leg.pool].venue is Venue.raydium_amm_v4
+        )
         leg = opp.legs[k]
         # Someone sells the same token into the AMM v4 pool first (through the program): our leg's
         # min-out is missed, which is the guard working.
