@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import gc
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -56,9 +57,9 @@ def setup():
     ex = Executor(
         wallet=Wallet(kp), templates={0: tmpl}, params=market, route_pools={0: (0, 1, 2)},
         start_accounts={0: (atas[0], keys.index(atas[0]))}, rpc=None, pubsub=None, sender=None,  # type: ignore[arg-type]
-        blockhash=BlockhashCache(bytes(range(32)), 100, 1),
+        blockhash=BlockhashCache(bytes(range(32)), 100, 1, fetched_ns=time.monotonic_ns()),
         policy=ExecPolicy(dry_run=False, min_profit_lamports=10_000, budget_ns=10**7,
-                          max_trades_per_minute=10**9, max_daily_loss_lamports=10**12, tip_lamports=5_000),
+                          max_trades_per_minute=10**9, tip_lamports=5_000),
         log=_NoLog(),
     )
     rng = np.random.default_rng(7)

@@ -28,12 +28,13 @@ from bot.cache import CacheWriter, PoolEntry
 from bot.config import Config
 from bot.engine import Dirty, Engine
 from bot.errors import RuntimeFailure
+from bot.execution import prove
 from bot.execution import setup as execsetup
 from bot.execution.bundles import BothWriter, BundleWriter
 from bot.execution.dryrun import SetupPlan, with_setup
 from bot.execution.executor import BlockhashCache, ExecPolicy, Executor
-from bot.execution.message import RouteTemplate, TxTooLarge
-from bot.execution.templates import compile_template, lookup_addresses, route_instructions
+from bot.execution.message import RouteTemplate
+from bot.execution.templates import lookup_addresses, route_instructions
 from bot.feeds import FeedClient
 from bot.keys import Wallet
 from bot.ledger import Ledger, RiskGates, RiskLimits, plan_lookup_tables
@@ -188,6 +189,7 @@ class Bot:
         self._signal_logged: dict[int, int] = {}  # route -> monotonic ns of its last CEX-DEX signal line
         self._slippage: dict[int, dict[int, frozenset[int]]] = {}  # route -> instruction -> slippage codes
         self.trading: Trading | None = None  # set once by `run`, complete (None until then)
+        self.prover: prove.Prover | None = None  # set by the set-up phase (prepare_execution)
         self.sol_at_start = 0
         self.dry_plan: SetupPlan | None = None  # dry-run: what a first real trade would have to set up
 
@@ -313,7 +315,9 @@ class Bot:
             current_slot=lambda: self.clock.slot, journal=None if dry else self.ledger, gates=self.gates,
             instance=cfg.ledger.instance, on_release=self.dirty.mark_pool, guard_revert=self.is_guard_revert,
             on_quarantine=lambda route: self.disable_route(table, route),
+            on_unquarantine=lambda route: self.disable_route(table, route, False),
             dry_setup=(lambda opp, tx: self.simulation_with_setup(table, opp, tx)) if dry else None,
+            prover=self.prover,
         )  # fmt: skip
         if not templates and not any(r.route_type == R.ROUTE_CEX for r in table.routes):
             raise RuntimeFailure(
@@ -391,19 +395,27 @@ class Bot:
         templates: dict[int, RouteTemplate] = {}
         route_pools: dict[int, tuple[int, ...]] = {}
         start_accounts: dict[int, tuple[Pubkey, int]] = {}
+        # Each template is simulated before its route may trade (bot/execution/prove.py): a form the
+        # program rejects falls back to the venue's next one; a route no form passes is disabled.
+        prover = self.prover = prove.Prover(
+            self.rpc, self.wallet, pools, cache, table, by_token, tip, alts, None if dry else self.lookup_tables,
+            addresses, log,
+        )  # fmt: skip
         for r in usable:
-            try:
-                tmpl, keys = compile_template(r, pools, self.wallet.pubkey, by_token, alts, tip)
-            except TxTooLarge as err:
-                log.warning("route_excluded", route=r.route_id, reason=str(err))
-                continue
-            templates[r.route_id] = tmpl
+            proof = await prover.prove(r)
+            if proof.template is None or proof.keys is None:
+                continue  # disabled or excluded (logged)
+            templates[r.route_id] = proof.template
             route_pools[r.route_id] = tuple(leg.pool for leg in r.legs)
             self._slippage[r.route_id] = self._slippage_codes(r)
             start = by_token[r.start_token]
-            start_accounts[r.route_id] = (start, keys.index(start))
-        log.info("templates_ready", routes=len(templates), lookup_tables=len(alts), addresses=len(addresses),
-                 max_tx_bytes=max((t.tx_size for t in templates.values()), default=0))
+            start_accounts[r.route_id] = (start, proof.keys.index(start))
+        log.info("templates_ready", routes=len(templates), proven=len(templates) - len(prover.unproven),
+                 unproven=sorted(prover.unproven), disabled=len(usable) - len(templates),
+                 lookup_tables=len(prover.alts), addresses=len(prover.addresses),
+                 max_tx_bytes=max((t.tx_size for t in templates.values()), default=0),
+                 units={str(rid): u for rid, u in sorted(prover.units.items())},
+                 cu_limits={str(rid): t.cu_limit for rid, t in sorted(templates.items())})  # fmt: skip
         return by_token, templates, route_pools, start_accounts, tip
 
     async def lookup_tables(self, addresses: list[Pubkey]) -> list[AddressLookupTableAccount]:
@@ -490,9 +502,9 @@ class Bot:
             return None
         return with_setup(tx, self.wallet, plan, mints, start, opp.amount_in)
 
-    def disable_route(self, table: R.RouteTable, route_id: int) -> None:
-        """Take a quarantined route out of detection and look at its pools again (the next best route)."""
-        table.set_disabled(route_id)
+    def disable_route(self, table: R.RouteTable, route_id: int, disabled: bool = True) -> None:
+        """Take a quarantined route out of detection (or back in) and look at its pools again."""
+        table.set_disabled(route_id, disabled)
         for leg in table.routes[route_id].legs:
             self.dirty.mark_pool(leg.pool)
 

@@ -34,7 +34,11 @@ def register(sub: Any) -> None:
         help="benchmark the jitted detector against its pure-Python reference",
         description=(
             "Per-update detector latency (percentiles), throughput and the ratio to the same-algorithm "
-            "pure-Python reference, for several pool counts; correctness is checked after timing."
+            "pure-Python reference, for several pool counts; correctness is checked after timing. "
+            "Other benchmarks run as modules: compute units per swap of the reference programs "
+            "(python -m benches.bench_cpmm_cu, benches.bench_amm_v4_cu per instruction form, "
+            "benches.bench_whirlpool_cu, benches.bench_pumpswap_cu), the executor's hot path "
+            "(benches.bench_execution), sending (benches.bench_send)."
         ),
         epilog=legend(),
         formatter_class=argparse.RawDescriptionHelpFormatter,

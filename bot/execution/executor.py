@@ -20,13 +20,14 @@ import collections
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from solders.hash import Hash
 from solders.pubkey import Pubkey
 
 from bot.execution.guard import GuardError, plan_amounts
 from bot.execution.message import RouteTemplate
+from bot.execution.prove import Proof, ProofState
 from bot.keys import Wallet
 from bot.ledger import JournalEntry, LedgerError, Outcome, Trade
 from bot.ledger.model import WSOL_MINT
@@ -62,6 +63,30 @@ class Journal(Protocol):
     def in_flight(self, *, all_instances: bool = False) -> list[JournalEntry]: ...
 
 
+class Prover(Protocol):
+    """Proves route templates by simulation (`bot.execution.prove.Prover`)."""
+
+    unproven: set[int]
+
+    def is_guard_error(self, route_id: int, template: RouteTemplate, err: Any) -> bool: ...
+    def unprove(self, route_id: int) -> None: ...
+    async def reprove(self, route_id: int) -> Proof: ...
+    def form_of(self, pool: int) -> str: ...
+
+
+class Pricing(NamedTuple):
+    """What a signed trade requests and costs: its compute limit, the cost in lamports and in the
+    start token, and the expected net profit after that cost."""
+
+    cu_limit: int
+    cost_lamports: int
+    cost_token: int
+    expected_net: int
+
+
+REPROVE_AFTER_S = 5.0  # an unproven route's opportunity schedules a simulation at most this often
+
+
 @dataclass(slots=True)
 class BlockhashCache:
     """Latest blockhash (raw 32 bytes), its lastValidBlockHeight and the slot it was read at; refreshed
@@ -79,6 +104,7 @@ class ExecStats:
     stale: int = 0
     duplicate: int = 0
     no_template: int = 0
+    unproven: int = 0  # its template waits for a simulation (start-up could not, or a non-guard revert)
     guard_refused: int = 0
     rate_limited: int = 0
     halted: int = 0
@@ -170,16 +196,23 @@ class Executor:
         on_release: Callable[[int], None] = lambda pool: None,
         guard_revert: Callable[[int, Any], bool] = lambda route, err: False,
         on_quarantine: Callable[[int], None] = lambda route: None,
+        on_unquarantine: Callable[[int], None] = lambda route: None,
         dry_setup: Callable[[Opportunity, bytes], tuple[bytes, int, int] | None] | None = None,
         clock: Callable[[], int] = time.monotonic_ns,
         wall_clock: Callable[[], int] = time.time_ns,
+        prover: Prover | None = None,
     ) -> None:
         self.wallet = wallet
-        self.templates = templates
+        self.templates = dict(templates)  # a route proven again with another form gets a new template
         self.params = params  # the cache's market vector: prices, costs, balances
         self.route_pools = route_pools
         # route id -> (start-token account, its index in the route's transaction account list)
-        self.start_accounts = start_accounts
+        self.start_accounts = dict(start_accounts)
+        # Routes that may not trade until a simulation proves them (shared with the prover).
+        self.prover = prover
+        self.unproven: set[int] = prover.unproven if prover is not None else set()
+        self._proving: dict[int, int] = {}  # route -> monotonic ns its last simulation was scheduled
+        self.last_pricing = Pricing(0, 0, 0, 0)  # of the last signed trade (read right after signing)
         # route id -> a key that survives restarts (pool addresses and directions): quarantine, journal
         self.route_keys = route_keys if route_keys is not None else {r: str(r) for r in templates}
         self.start_mints = start_mints or {}
@@ -198,6 +231,7 @@ class Executor:
         self.on_release = on_release  # a pool whose trade ended: evaluate it again
         self.guard_revert = guard_revert  # (route, transaction error) -> failed on a swap's own slippage check
         self.on_quarantine = on_quarantine  # a route was quarantined: take it out of detection
+        self.on_unquarantine = on_unquarantine  # ...and back in when it is proven again
         # dry-run: (opportunity, signed bytes) -> (bytes with the first trade's set-up, wrapped, rent) or None
         self.dry_setup = dry_setup
         self.clock = clock
@@ -230,14 +264,15 @@ class Executor:
         sig = signature_of(tx)
         pools = self.route_pools.get(route, ())
         bh = self.blockhash
+        priced = self.last_pricing
         flight = InFlight(
             sig, route, self.route_keys.get(route, str(route)), tx, pools, bh.last_valid_block_height, bh.slot,
-            opp.expected_net_profit, opp.amount_in, len(opp.legs), opp.start_token, decided, signed_ns,
-            pool_slots=self.pool_slots(pools), cost_lamports=opp.cost_lamports, tip_lamports=self._tip,
+            priced.expected_net, opp.amount_in, len(opp.legs), opp.start_token, decided, signed_ns,
+            pool_slots=self.pool_slots(pools), cost_lamports=priced.cost_lamports, tip_lamports=self._tip,
         )  # fmt: skip
         loop = asyncio.get_running_loop()
         if self.policy.dry_run:
-            self._track(loop.create_task(self._simulate(opp, tx), name=f"simulate-route-{route}"), pools)
+            self._track(loop.create_task(self._simulate(opp, tx, priced), name=f"simulate-route-{route}"), pools)
             self._busy_pools.update(pools)
             return tx
         if not self._journal(flight):
@@ -271,6 +306,10 @@ class Executor:
         if tmpl is None:
             st.no_template += 1
             return None
+        if route in self.unproven:
+            st.unproven += 1
+            self._schedule_proof(route, t0)
+            return None
         window = t0 - 60_000_000_000
         while self._sends and self._sends[0] < window:
             self._sends.popleft()
@@ -301,28 +340,108 @@ class Executor:
                 st.risk_refused += 1
                 self._defer_refusal_log(route, str(refusal.gate), str(refusal))
                 return None
+        cu_price = int(params[layout.M_CU_PRICE_MICRO])
         policy = self.policy
         tip = policy.tip_lamports
         try:
             min_profit_token = costs.lamports_to_token_ceil(policy.min_profit_lamports, lpu)
+            priced = self._price(opp, tmpl, lpu, min_profit_token)
+            if priced is None:
+                st.guard_refused += 1
+                return None
             if policy.tip_policy == "share":
                 # The costs priced the floor; the share of the profit above it is paid out of that profit, and
                 # the guard rises by the difference so the trade still ends min_profit up after the tip.
-                gross = int(opp.expected_net_profit * lpu) + policy.tip_lamports if lpu > 0.0 else 0
+                gross = int(priced.expected_net * lpu) + policy.tip_lamports if lpu > 0.0 else 0
                 tip = costs.tip_lamports("share", gross, policy.tip_lamports, policy.tip_cap_lamports,
                                          policy.tip_share_bps)  # fmt: skip
                 min_profit_token += costs.lamports_to_token_ceil(tip - policy.tip_lamports, lpu)
-            plan = plan_amounts(opp, min_profit_token)
+            plan = plan_amounts(opp, min_profit_token, priced.cost_token)
         except (GuardError, ValueError):
             st.guard_refused += 1
             return None
         self._tip = tip
-        cu_price = int(params[layout.M_CU_PRICE_MICRO])
-        tmpl.patch(bh.blockhash, plan, opp.cu_limit, cu_price, tip)
+        tmpl.patch(bh.blockhash, plan, priced.cu_limit, cu_price, tip)
         tx = tmpl.sign(self.wallet.keypair)
+        self.last_pricing = priced
         st.signed += 1
         st.decision_to_signed_ns.append(self.clock() - t0)
         return tx
+
+    def _price(self, opp: Opportunity, tmpl: RouteTemplate, lpu: float, min_profit_token: int) -> Pricing | None:
+        """The trade's compute limit and cost. A proven template requests its measured limit, and the
+        priority fee is charged on the limit requested: the cost is recomputed on it (at the current
+        CU price) and the thresholds checked again on the net that results; None if it no longer
+        clears. Without a proven limit the opportunity's own estimate and cost stand."""
+        if not tmpl.cu_limit:
+            return Pricing(opp.cu_limit, opp.cost_lamports, opp.cost_token, opp.expected_net_profit)
+        # (A CLMM leg's CU grows with the ticks it crosses: when one gets a template, its per-tick CU
+        # goes on top of the limit proven at the probe's size.)
+        params = self.params
+        cost_l = costs.cost_lamports(params, tmpl.cu_limit)
+        cost_tok = costs.lamports_to_token_ceil(cost_l, lpu)
+        net = opp.expected_net_profit + opp.cost_token - cost_tok
+        if not costs.passes_thresholds(net, opp.amount_in, min_profit_token, float(params[layout.M_MIN_PROFIT_BPS])):
+            return None
+        return Pricing(tmpl.cu_limit, cost_l, cost_tok, net)
+
+    def _schedule_proof(self, route: int, now_ns: int) -> None:
+        """An unproven route's opportunity: simulate its template again, off the hot path (at most one
+        simulation in flight per route, and one every REPROVE_AFTER_S)."""
+        if self.prover is None:
+            return
+        last = self._proving.get(route)
+        if last is not None and (last < 0 or now_ns - last < REPROVE_AFTER_S * 1e9):
+            return
+        self._proving[route] = -1  # in flight
+        loop = asyncio.get_running_loop()
+        loop.call_soon(lambda: self._track(loop.create_task(self._reprove(route), name=f"prove-route-{route}"), ()))
+
+    def _unprove(self, flight: InFlight, err: Any) -> None:
+        """A revert that was not the guard's: the template may be what broke. No trade on this route
+        until a simulation proves it again."""
+        if self.prover is None:
+            return
+        self.prover.unprove(flight.route_id)
+        self.log.warning("route_unproven", route=flight.route_id, route_key=flight.route_key, reason=f"reverted: {err}",
+                         effect="simulated again before it trades again")  # fmt: skip
+        self._proving.pop(flight.route_id, None)
+        self._schedule_proof(flight.route_id, self.clock())
+
+    async def _reprove(self, route: int) -> None:
+        assert self.prover is not None
+        pools = self.route_pools.get(route, ())
+        forms_before = [self.prover.form_of(p) for p in pools]
+        try:
+            proof = await self.prover.reprove(route)
+        finally:
+            self._proving[route] = self.clock()
+        if proof.state is ProofState.PROVEN and proof.template is not None and proof.keys is not None:
+            if [self.prover.form_of(p) for p in pools] != forms_before:
+                # The program changed and the route now uses the form it accepts: the revert that
+                # quarantined it was the old form's, so the quarantine is lifted (said in one line).
+                self._lift_quarantine(route, "proven again in another instruction form")
+            self.templates[route] = proof.template
+            account, _ = self.start_accounts[route]
+            self.start_accounts[route] = (account, proof.keys.index(account))
+            for pool in self.route_pools.get(route, ()):
+                self.on_release(pool)  # its opportunities were dropped while unproven: look again
+        elif proof.state in (ProofState.DISABLED, ProofState.EXCLUDED):
+            self.templates.pop(route, None)  # never traded again in this run
+
+    def _lift_quarantine(self, route: int, why: str) -> None:
+        key = self.route_keys.get(route, str(route))
+        if self.gates is None or self.journal is None:
+            return
+        try:
+            lifted = self.gates.ledger.unquarantine(key)
+            self.gates.refresh()
+        except (LedgerError, OSError) as err:
+            self.log.error("ledger_failed", route=route, error=str(err))
+            return
+        if lifted:
+            self.log.warning("route_released", route=route, route_key=key, reason=why)
+            self.on_unquarantine(route)
 
     def _worst_band(self, opp: Opportunity) -> tuple[float | None, float | None]:
         """(pool price, CEX price) of the leg whose pool price deviates most from the CEX mid, both in
@@ -383,7 +502,7 @@ class Executor:
         task.add_done_callback(done)
 
     # ---- cold path ------------------------------------------------------------------------------
-    async def _simulate(self, opp: Opportunity, tx: bytes) -> None:
+    async def _simulate(self, opp: Opportunity, tx: bytes, priced: Pricing) -> None:
         account, _ = self.start_accounts[opp.route_id]
         pre = await self.rpc.get_account_info(str(account), commitment="processed")
         prepared = self.dry_setup(opp, tx) if self.dry_setup is not None else None
@@ -401,11 +520,11 @@ class Executor:
         after = token_amount_or_zero(sim.accounts[0].data if sim.accounts and sim.accounts[0] else None)
         # The trade's own profit: what the start account gained beyond what was wrapped into it, less the
         # fees; the one-off set-up (token-account rent) is reported apart.
-        simulated_net = None if sim.err is not None else after - before - wrapped - opp.cost_token
+        simulated_net = None if sim.err is not None else after - before - wrapped - priced.cost_token
         self.log.info(
             "simulated", route=opp.route_id, legs=len(opp.legs), amount_in=opp.amount_in,
-            expected_net=opp.expected_net_profit, simulated_net=simulated_net, err=sim.err,
-            units=sim.units_consumed, cu_limit=opp.cu_limit, setup=prepared is not None, wrapped=wrapped,
+            expected_net=priced.expected_net, simulated_net=simulated_net, err=sim.err,
+            units=sim.units_consumed, cu_limit=priced.cu_limit, setup=prepared is not None, wrapped=wrapped,
             setup_rent_lamports=setup_rent, logs=sim.logs[-8:],
         )  # fmt: skip
 
@@ -575,6 +694,10 @@ class Executor:
                              fee=rec.fee, err=str(rec.err), realized_net=realized, pool_state_unchanged=unchanged,
                              guard=guard,
                              logs=rec.log_messages[-6:])  # fmt: skip
+            tmpl = self.templates.get(flight.route_id)
+            if self.prover is not None and tmpl is not None and not self.prover.is_guard_error(
+                    flight.route_id, tmpl, rec.err):  # fmt: skip
+                self._unprove(flight, rec.err)
         self.landed.set()
         self._book_trade(flight, Trade(
             signature=flight.signature, route_id=flight.route_key, opportunity_id=flight.route_key,

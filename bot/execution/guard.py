@@ -14,8 +14,12 @@ class GuardError(ValueError):
     """The opportunity cannot be expressed as a guarded transaction (it would not clear the guard)."""
 
 
-def plan_amounts(opp: Opportunity, min_profit_token: int) -> list[tuple[int, int]]:
-    """(amount_in, min_out) per leg, chained and guarded. Raises GuardError instead of planning a loss."""
+def plan_amounts(opp: Opportunity, min_profit_token: int, cost_token: int | None = None) -> list[tuple[int, int]]:
+    """(amount_in, min_out) per leg, chained and guarded. Raises GuardError instead of planning a loss.
+
+    `cost_token` is the trade's cost in the start token when the executor priced it again (a proven
+    compute limit); default: the opportunity's own."""
+    cost = opp.cost_token if cost_token is None else cost_token
     if not opp.legs:
         raise GuardError("opportunity without legs")
     if opp.start_token != opp.end_token:
@@ -26,7 +30,7 @@ def plan_amounts(opp: Opportunity, min_profit_token: int) -> list[tuple[int, int
     for k, leg in enumerate(opp.legs):
         min_out = leg.min_out
         if k == last:
-            floor = opp.amount_in + opp.cost_token + min_profit_token
+            floor = opp.amount_in + cost + min_profit_token
             if leg.amount_out < floor:
                 raise GuardError(
                     f"route {opp.route_id}: exact out {leg.amount_out} < amount_in + costs + min_profit {floor}"

@@ -99,15 +99,20 @@ class LegPatch:
 
 
 class RouteTemplate:
-    """A compiled message for one route plus the offsets the hot path patches."""
+    """A compiled message for one route plus the offsets the hot path patches.
+
+    `cu_limit` is the compute-unit limit its start-up simulation measured (`bot.execution.prove`), 0
+    while none did: the executor then requests the opportunity's estimate."""
 
     __slots__ = (
         "_buf",
         "blockhash_offset",
+        "cu_limit",
         "cu_limit_offset",
         "cu_price_offset",
         "legs",
         "num_accounts",
+        "swap_ix_indexes",
         "tip_offset",
         "tx_size",
     )
@@ -141,6 +146,8 @@ class RouteTemplate:
         self.legs = tuple(
             LegPatch(ixs[i][1] + a, ixs[i][1] + t) for i, (a, t) in zip(swap_ix_indexes, leg_arg_offsets, strict=True)
         )
+        self.swap_ix_indexes = tuple(swap_ix_indexes)  # the patched (last) instruction of each leg
+        self.cu_limit = 0
 
     def patch(
         self,

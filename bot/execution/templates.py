@@ -18,24 +18,45 @@ from solders.system_program import TransferParams, transfer
 from bot.cache import PoolEntry
 from bot.execution.message import RouteTemplate, compile_route_message
 from strategies import routes as R
-from strategies.venues.base import SwapLeg
+from strategies.venues.base import FetchedAccount, SwapLeg
 
 # Placeholders compiled into the template; every one is patched before signing.
 _PLACEHOLDER = 1
 
 
-def build_leg(entry: PoolEntry, leg: R.Leg, payer: Pubkey, atas: Mapping[int, Pubkey]) -> SwapLeg:
-    """The leg's swap instruction(s), from the pool's venue adapter."""
+Forms = Mapping[int, str]
+"""Pool row -> the instruction form its legs use (one of its adapter's `swap_forms`; absent: the first)."""
+FormAccounts = Mapping[Pubkey, FetchedAccount]
+"""What the chosen forms' `form_accounts` named, as fetched (owner, data)."""
+
+
+def build_leg(
+    entry: PoolEntry,
+    leg: R.Leg,
+    payer: Pubkey,
+    atas: Mapping[int, Pubkey],
+    form: str | None = None,
+    accounts: FormAccounts | None = None,
+) -> SwapLeg:
+    """The leg's swap instruction(s) in `form`, from the pool's venue adapter."""
     if entry.adapter.executable is not None:
         raise ValueError(f"pool {entry.address}: {entry.adapter.executable}")
     return entry.adapter.swap_leg(entry.static, entry.address, entry.program_id, payer, atas[leg.token_in],
-                                  atas[leg.token_out], leg.direction == R.DIR_A_TO_B)  # fmt: skip
+                                  atas[leg.token_out], leg.direction == R.DIR_A_TO_B, form=form,
+                                  accounts=accounts)  # fmt: skip
 
 
 def route_instructions(
-    route: R.Route, pools: Sequence[PoolEntry], payer: Pubkey, atas: Mapping[int, Pubkey], tip_account: Pubkey | None
+    route: R.Route,
+    pools: Sequence[PoolEntry],
+    payer: Pubkey,
+    atas: Mapping[int, Pubkey],
+    tip_account: Pubkey | None,
+    forms: Forms | None = None,
+    accounts: FormAccounts | None = None,
 ) -> tuple[list[Instruction], list[SwapLeg]]:
-    legs = [build_leg(pools[leg.pool], leg, payer, atas) for leg in route.legs]
+    forms = forms or {}
+    legs = [build_leg(pools[leg.pool], leg, payer, atas, forms.get(leg.pool), accounts) for leg in route.legs]
     ixs = [cb.set_compute_unit_limit(_PLACEHOLDER), cb.set_compute_unit_price(_PLACEHOLDER)]
     ixs += [ix for leg in legs for ix in leg.instructions]
     if tip_account is not None:
@@ -71,9 +92,11 @@ def compile_template(
     atas: Mapping[int, Pubkey],
     lookup_tables: Sequence[AddressLookupTableAccount],
     tip_account: Pubkey | None = None,
+    forms: Forms | None = None,
+    accounts: FormAccounts | None = None,
 ) -> tuple[RouteTemplate, list[Pubkey]]:
     """The route's template and its transaction account list (for reading balances after landing)."""
-    ixs, legs = route_instructions(route, pools, payer, atas, tip_account)
+    ixs, legs = route_instructions(route, pools, payer, atas, tip_account, forms, accounts)
     # The patched instruction of each leg is its last one (set-up instructions of a leg come first).
     swap_ixs, at = [], 2
     for leg in legs:

@@ -1,15 +1,21 @@
-"""The `make run` demo: mispriced Raydium-CPMM-compatible pools on localnet (our C program at the CPMM id).
+"""The `make run` demo: mispriced pools on localnet, Raydium CPMM and Raydium AMM v4 (our C programs at
+their program ids).
 
-Tokens: wSOL, dUSD (6 decimals), dJUP (6 decimals). Pools (trade fee 0.25 %, protocol 12 %, fund 4 %
-of the fee, as Raydium's common config):
+Tokens: wSOL, dUSD, dJUP, dRAY, dWIF (6 decimals each). CPMM pools (trade fee 0.25 %, protocol 12 %,
+fund 4 % of the fee, as Raydium's common config) and AMM v4 pools (swap fee 25/10,000, SwapOnly):
 
-    P1  SOL/dUSD   1,000 SOL : 150,000 dUSD   (150 dUSD per SOL)
-    P2  SOL/dUSD   1,000 SOL : 156,000 dUSD   (156)      -> 2-leg cycle P1 -> P2
-    P3  SOL/dJUP   1,000 SOL : 310,000 dJUP   (310)
-    P4  dJUP/dUSD  300,000 dJUP : 150,000 dUSD (0.5)     -> 3-leg cycle SOL -> dJUP -> dUSD -> SOL
+    P1  CPMM   SOL/dUSD   1,000 SOL : 150,000 dUSD   (150 dUSD per SOL)
+    P2  CPMM   SOL/dUSD   1,000 SOL : 156,000 dUSD   (156)      -> 2-leg cycle P1 -> P2
+    P3  CPMM   SOL/dJUP   1,000 SOL : 310,000 dJUP   (310)
+    P4  CPMM   dJUP/dUSD  300,000 dJUP : 150,000 dUSD (0.5)     -> 3-leg cycle SOL -> dJUP -> dUSD -> SOL
+    A1  AMM v4 SOL/dRAY   1,000 SOL : 200,000 dRAY   (200)
+    Q1  CPMM   SOL/dRAY   1,000 SOL : 206,000 dRAY   (206)      -> 2-leg cycle CPMM <-> AMM v4 (A1, Q1)
+    Q2  CPMM   SOL/dWIF   1,000 SOL : 420,000 dWIF   (420)
+    A2  AMM v4 dWIF/dRAY  400,000 dWIF : 200,000 dRAY (0.5)     -> 3-leg cycle SOL -> dWIF -> dRAY -> SOL
 
-Every address is derived from a fixed seed, so `config.toml` can list the pools. Funded wallets get
-SOL by airdrop; the bot creates its own token accounts and wraps SOL in its set-up phase.
+The AMM v4 pools use their own tokens, so the CPMM cycles are what they were. Every address is derived
+from a fixed seed, so `config.toml` can list the pools. Funded wallets get SOL by airdrop; the bot
+creates its own token accounts and wraps SOL in its set-up phase.
 """
 
 from __future__ import annotations
@@ -21,7 +27,9 @@ from typing import Any
 from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 
+from localnet.programs import amm_v4_accounts as aa
 from localnet.programs import cpmm_accounts as ca
+from localnet.programs import program_path
 from localnet.server import pack_token_account
 
 PROGRAM_DIR = Path(__file__).resolve().parents[1] / "programs"
@@ -37,12 +45,18 @@ def address(label: str) -> Pubkey:
     return Keypair.from_seed(hashlib.sha256(f"solarb-demo/{label}".encode()).digest()).pubkey()
 
 
-MINTS = {"dUSD": (address("mint/dUSD"), 6), "dJUP": (address("mint/dJUP"), 6)}
-POOLS = {
+MINTS = {name: (address(f"mint/{name}"), 6) for name in ("dUSD", "dJUP", "dRAY", "dWIF")}
+POOLS = {  # Raydium CPMM
     "P1": ("SOL", "dUSD", 1_000 * SOL, 150_000 * USD),
     "P2": ("SOL", "dUSD", 1_000 * SOL, 156_000 * USD),
     "P3": ("SOL", "dJUP", 1_000 * SOL, 310_000 * USD),
     "P4": ("dJUP", "dUSD", 300_000 * USD, 150_000 * USD),
+    "Q1": ("SOL", "dRAY", 1_000 * SOL, 206_000 * USD),
+    "Q2": ("SOL", "dWIF", 1_000 * SOL, 420_000 * USD),
+}
+AMM_V4_POOLS = {  # Raydium AMM v4: (coin, pc, coin reserve, pc reserve)
+    "A1": ("SOL", "dRAY", 1_000 * SOL, 200_000 * USD),
+    "A2": ("dWIF", "dRAY", 400_000 * USD, 200_000 * USD),
 }
 # Reference prices in USD: the market simulator's random walk starts here and the CEX feed server quotes it
 # (`--simulate`, `--cex-port`). dUSD is the demo's dollar: no CEX symbol, the bot values the USDC quote
@@ -53,17 +67,34 @@ CONFIG = address("amm_config")
 TRADE_FEE, PROTOCOL_FEE, FUND_FEE = 2_500, 120_000, 40_000
 
 
+def amm_v4_market(name: str) -> Pubkey:
+    """The (placeholder) OpenBook market of AMM v4 pool `name`: the pool's addresses derive from it."""
+    return address(f"market/{name}")
+
+
+def pool_venues() -> dict[str, tuple[str, str]]:
+    """Pool name -> (venue as the config names it, address)."""
+    out = {name: ("raydium_cpmm", str(address(f"pool/{name}"))) for name in POOLS}
+    for name in AMM_V4_POOLS:
+        amm = aa.associated_address(amm_v4_market(name), b"amm_associated_seed")
+        out[name] = ("raydium_amm_v4", str(amm))
+    return out
+
+
 def pool_addresses() -> dict[str, str]:
-    return {name: str(address(f"pool/{name}")) for name in POOLS}
+    return {name: a for name, (_, a) in pool_venues().items()}
 
 
 def _mint(symbol: str) -> tuple[Pubkey, int]:
     return (NATIVE_MINT, 9) if symbol == "SOL" else MINTS[symbol]
 
 
-def seed(net: Any, fund: list[Pubkey]) -> dict[str, Any]:
+def seed(net: Any, fund: list[Pubkey], *, amm_v4_program: Path | None = None) -> dict[str, Any]:
+    """Write the demo's mints and pools and fund `fund`. `amm_v4_program`: another build of amm_v4.c at
+    AMM v4's id (tests: `amm_v4_accounts.build_variant`); default the committed one."""
     program = ca.PROGRAM_ID
     net.add_program(program, PROGRAM_DIR / "cpmm.so")
+    net.add_program(aa.PROGRAM_ID, amm_v4_program or program_path("amm_v4"))
     # (The wrapped-SOL mint is in every localnet's genesis, as on solana-test-validator: localnet/chain.py.)
     for mint, decimals in MINTS.values():
         net.set_account(mint, ca.account(ca.mint_data(decimals), ca.TOKEN_PROGRAM_ID))
@@ -90,6 +121,17 @@ def seed(net: Any, fund: list[Pubkey]) -> dict[str, Any]:
             mint_1_decimals=dec_b,
         )
         net.set_account(pool, ca.account(ca.pool_data(fields), program))
+    for name, (coin, pc, coin_amount, pc_amount) in AMM_V4_POOLS.items():
+        (coin_mint, coin_dec), (pc_mint, pc_dec) = _mint(coin), _mint(pc)
+        setup = aa.make_pool(coin_mint=coin_mint, pc_mint=pc_mint, coin_reserve=coin_amount, pc_reserve=pc_amount,
+                             coin_decimals=coin_dec, pc_decimals=pc_dec, market=amm_v4_market(name),
+                             with_mints=False)  # fmt: skip
+        for key, acc in setup.accounts.items():
+            net.set_account(key, acc)
+        for vault, mint, amount in ((setup.coin_vault, coin_mint, coin_amount), (setup.pc_vault, pc_mint, pc_amount)):
+            if mint == NATIVE_MINT:  # a native wSOL vault, as the CPMM ones above
+                data = pack_token_account(mint, setup.authority, amount, native_rent=RENT_165)
+                net.set_account(vault, ca.account(data, ca.TOKEN_PROGRAM_ID, lamports=RENT_165 + amount))
     for wallet in fund:
         net.airdrop(wallet, FUND_LAMPORTS)
     return {"pools": pool_addresses(), "mints": {k: str(v[0]) for k, v in MINTS.items()}}
@@ -108,7 +150,7 @@ def config_toml(rpc_url: str, ws_url: str, payer_path: str, log_path: str, *, dr
                 cex_url: str | None = None) -> str:
     """A bot config for this scenario (tests and `make run` use the same pools); with `cex_url`, the bot
     also reads the CEX feed server's SOL and dJUP prices."""
-    pools = "".join(f'\n[[pools]]\nvenue = "raydium_cpmm"\naddress = "{a}"\n' for a in pool_addresses().values())
+    pools = "".join(f'\n[[pools]]\nvenue = "{v}"\naddress = "{a}"\n' for v, a in pool_venues().values())
     feeds = feeds_toml(cex_url) if cex_url else ""
     return f"""
 [cluster]

@@ -8,7 +8,7 @@ value is the cache's pool kind (`layout.KIND_*`, what the numba kernels branch o
 An adapter is pure: bytes in, values out. The caller (bot's cache writer) keeps one `Watched` account
 per role and hands the adapter the decoded values; the adapter says which accounts a pool needs,
 decodes each role, writes the pool's cache row (or raises a typed refusal), quotes exactly, and builds
-the swap instruction of one leg.
+the swap instruction of one leg in one of its documented forms (`swap_forms`).
 """
 
 from __future__ import annotations
@@ -78,6 +78,10 @@ class PoolContext:
     mint_b_raw: bytes
 
 
+FetchedAccount = tuple[Pubkey, bytes]
+"""An account as read from the cluster: (owner, data)."""
+
+
 class VenueAdapter(Protocol):
     """The contract of one venue. Implemented by `Adapter` in each strategies/venues/<venue>.py."""
 
@@ -86,8 +90,6 @@ class VenueAdapter(Protocol):
     """The pool account's exact size (getProgramAccounts dataSize filter)."""
     mint_offsets: tuple[int, int]
     """Offsets of mint a and mint b inside the pool account (memcmp filters)."""
-    slippage_errors: frozenset[int]
-    """The program's custom error codes of its own min-out / max-in check (a guard revert)."""
     executable: str | None
     """None when the bot can trade this venue; otherwise why not, as one line for the config check."""
     cache_exact: bool
@@ -95,6 +97,12 @@ class VenueAdapter(Protocol):
     `quote_in` needs the caller's `state` (CLMM: the decoded pool and tick arrays)."""
     priced: bool
     """True when `write_row` writes rows the detector prices; False: the pool is never tradable."""
+    swap_forms: tuple[str, ...]
+    """The documented instruction forms `swap_leg` builds, preferred first. Start-up proving simulates
+    the first and falls back along the tuple when the deployed program rejects one (programs change)."""
+    slippage_errors: frozenset[int]
+    """Custom program error codes meaning a min-out was not met: the guard working, not a broken
+    template (a revert with any other error makes the route prove itself again)."""
 
     def pool_keys(self, data: bytes) -> bytes:
         """The raw bytes of the pool account's fields that never change (mints, vaults, config):
@@ -155,6 +163,10 @@ class VenueAdapter(Protocol):
         """Exact input needed to receive `amount_out`. Raises the venue's QuoteError."""
         ...
 
+    def form_accounts(self, static: Any, form: str) -> tuple[Pubkey, ...]:
+        """Accounts whose data `swap_leg` needs to build `form` (fetched at set-up); () for none."""
+        ...
+
     def swap_leg(
         self,
         static: Any,
@@ -164,8 +176,13 @@ class VenueAdapter(Protocol):
         source: Pubkey,
         destination: Pubkey,
         a_to_b: bool,
+        *,
+        form: str | None = None,
+        accounts: Mapping[Pubkey, FetchedAccount] | None = None,
     ) -> SwapLeg:
-        """The exact-in swap of one leg with placeholder amounts (patched per opportunity)."""
+        """The exact-in swap of one leg with placeholder amounts (patched per opportunity), in `form`
+        (one of `swap_forms`; None: the first). `accounts` holds what `form_accounts` named, fetched.
+        Raises `ValueError` for an unknown form, VenueError when a fetched account does not decode."""
         ...
 
     def compute_units(self) -> int:

@@ -26,6 +26,7 @@ from strategies.venues.base import (
     AccountFetch,
     AccountSlot,
     Dependency,
+    FetchedAccount,
     MissingAccount,
     PoolContext,
     SwapLeg,
@@ -800,7 +801,6 @@ class Adapter:
 
     venue = Venue.orca_whirlpool
     pool_account_size = 653  # protocols.md: exact size of the pool account
-    slippage_errors = frozenset({6036, 6037})  # AmountOutBelowMinimum, AmountInAboveMaximum
     mint_offsets = (101, 181)  # where the pool account holds mint a and mint b
     executable: str | None = (
         "Whirlpool pools are quoted but not traded yet (no concentrated-liquidity swap template; "
@@ -808,6 +808,8 @@ class Adapter:
     )
     cache_exact = False  # exact quotes need the decoded pool and tick arrays (`ExactState`)
     priced = False  # the cache writer writes no CLMM rows yet: never tradable
+    swap_forms: tuple[str, ...] = ()  # no swap template yet
+    slippage_errors = frozenset({6036, 6037})  # AmountOutBelowMinimum, AmountInAboveMaximum (errors.rs)
 
     def pool_keys(self, data: bytes) -> bytes:
         # Mints, vaults and tick spacing never change; the full decode happens once.
@@ -856,8 +858,12 @@ class Adapter:
         arrays = swap_tick_arrays(st.pool, dict(st.arrays), a_to_b, st.address)
         return quote_swap(st.pool, arrays, amount_out, a_to_b=a_to_b, amount_specified_is_input=False).amount_in
 
+    def form_accounts(self, static: Whirlpool, form: str) -> tuple[Pubkey, ...]:
+        return ()
+
     def swap_leg(self, static: Whirlpool, pool: Pubkey, program_id: Pubkey, payer: Pubkey, source: Pubkey,
-                 destination: Pubkey, a_to_b: bool) -> SwapLeg:  # fmt: skip
+                 destination: Pubkey, a_to_b: bool, *, form: str | None = None,
+                 accounts: Mapping[Pubkey, FetchedAccount] | None = None) -> SwapLeg:  # fmt: skip
         raise NotImplementedError(self.executable)
 
     def compute_units(self) -> int:

@@ -25,6 +25,7 @@ from strategies.venues.base import (
     AccountFetch,
     AccountSlot,
     Dependency,
+    FetchedAccount,
     PoolContext,
     SwapLeg,
     Venue,
@@ -134,10 +135,10 @@ class AmmInfo:
 
 @dataclass(frozen=True, slots=True)
 class MarketAccounts:
-    """OpenBook accounts for the legacy tags 9/11 (from the market account, which we do not decode).
+    """OpenBook accounts for the legacy tags 9/11, as `decode_market` reads them from the market account.
 
     At RAMM HEAD (#69) the program ignores them, so placeholders pass there; older builds validate
-    them for order-book-enabled statuses (protocols.md §1.5).
+    them for order-book-enabled statuses (protocols.md §1.5). On mainnet they must be the market's own.
     """
 
     market_program: Pubkey
@@ -227,6 +228,53 @@ def decode_amm_info(data: bytes, owner: Pubkey, program_id: Pubkey = PROGRAM_ID)
             f"swap fee {info.swap_fee_numerator}/{info.swap_fee_denominator} is not a fraction below 1",
         )
     return info
+
+
+# OpenBook / Serum v3 `MarketState` (project-serum/serum-dex dex/src/state.rs; OpenBook `srmqPv…` is its
+# fork with the same layout): 5 bytes "serum", repr(packed) u64 words, 7 bytes "padding" (388 bytes in
+# all; permissioned V2 markets append fields after it). Byte offsets: account_flags 5, own_address 13,
+# vault_signer_nonce 45, coin_mint 53, pc_mint 85, coin_vault 117, coin_deposits_total 149,
+# coin_fees_accrued 157, pc_vault 165, pc_deposits_total 197, pc_fees_accrued 205, pc_dust_threshold 213,
+# req_q 221, event_q 253, bids 285, asks 317, coin_lot_size 349, pc_lot_size 357, fee_rate_bps 365,
+# referrer_rebates_accrued 373.
+MARKET_STATE_SIZE = 388
+_MARKET = struct.Struct("<5sQ32sQ32s32s32sQQ32sQQQ32s32s32s32sQQQQ7s")
+assert _MARKET.size == MARKET_STATE_SIZE
+_MARKET_FLAGS = 1 | 2  # AccountFlag::Initialized | AccountFlag::Market
+
+
+def market_vault_signer(market: Pubkey, nonce: int, market_program: Pubkey) -> Pubkey:
+    """The market vaults' owner: create_program_address([market, nonce as u64 LE], market program)
+    (serum-dex `gen_vault_signer_key`)."""
+    try:
+        return Pubkey.create_program_address([bytes(market), nonce.to_bytes(8, "little")], market_program)
+    except Exception as err:  # solders' PubkeyError (not importable): the seeds give an on-curve point
+        raise DecodeError("OpenBook market", f"vault_signer_nonce {nonce} gives no program address") from err
+
+
+def decode_market(data: bytes, owner: Pubkey, market: Pubkey, market_program: Pubkey) -> MarketAccounts:
+    """The legacy list's order-book accounts from the pool's market account (owner, padding, flags and
+    own address checked)."""
+    what = "OpenBook market"
+    if owner != market_program:
+        raise DecodeError(what, f"owner is {owner}, expected the pool's market program {market_program}")
+    if len(data) < MARKET_STATE_SIZE:
+        raise DecodeError(what, f"data is {len(data)} bytes, expected at least {MARKET_STATE_SIZE}")
+    f = _MARKET.unpack_from(data, 0)
+    if f[0] != b"serum":
+        raise DecodeError(what, "missing the 'serum' head padding")
+    if f[1] & _MARKET_FLAGS != _MARKET_FLAGS:
+        raise DecodeError(what, f"account_flags {f[1]:#x} is not an initialized market")
+    if Pubkey(f[2]) != market:
+        raise DecodeError(what, f"own_address is {Pubkey(f[2])}, expected {market}")
+    if len(data) == MARKET_STATE_SIZE and f[-1] != b"padding":
+        raise DecodeError(what, "missing the 'padding' tail")
+    # f[3] nonce, f[4..5] mints, f[6] coin_vault, f[9] pc_vault, f[13] req_q, f[14] event_q, f[15..16] bids, asks
+    return MarketAccounts(
+        market_program=market_program, market=market, bids=Pubkey(f[15]), asks=Pubkey(f[16]),
+        event_queue=Pubkey(f[14]), coin_vault=Pubkey(f[6]), pc_vault=Pubkey(f[9]),
+        vault_signer=market_vault_signer(market, f[3], market_program),
+    )  # fmt: skip
 
 
 def pnl_owed(data: bytes) -> tuple[int, int]:
@@ -472,16 +520,25 @@ def build_swap_base_out_ix(
 
 
 # ---- venue adapter (strategies.venues.base.VenueAdapter) ------------------------------------------
+def _check_form(form: str) -> str:
+    if form not in Adapter.swap_forms:
+        raise ValueError(f"unknown AMM v4 swap form {form!r} (one of: {', '.join(Adapter.swap_forms)})")
+    return form
+
+
 class Adapter:
     """Raydium AMM v4 for the registry: AmmInfo + coin and pc vaults (reserves = vault - need_take_pnl)."""
 
     venue = Venue.raydium_amm_v4
     pool_account_size = 752  # protocols.md: exact size of the pool account
-    slippage_errors = frozenset({30})  # ExceededSlippage
     mint_offsets = (400, 432)  # where the pool account holds mint a and mint b
     executable: str | None = None
     cache_exact = True  # the cache row's integers are the exact state
     priced = True
+    # "v2": tags 16/17, 8 accounts (added 2025-09-22: older deployments reject it with
+    # InvalidInstructionData); "legacy": tags 9/11 with the pool's market accounts (17). protocols.md §1.5.
+    swap_forms: tuple[str, ...] = ("v2", "legacy")
+    slippage_errors = frozenset({30})  # AmmError::ExceededSlippage (raydium-amm program/src/error.rs)
 
     def pool_keys(self, data: bytes) -> bytes:
         return amm_keys_bytes(data)
@@ -530,12 +587,24 @@ class Adapter:
         r_in, r_out, fee_num, fee_den = cp_reserves_u(cache, idx, a_to_b)
         return swap_base_out(amount_out, r_in, r_out, fee_num, fee_den).amount_in
 
+    def form_accounts(self, static: AmmInfo, form: str) -> tuple[Pubkey, ...]:
+        _check_form(form)
+        return (static.market,) if form == "legacy" else ()
+
     def swap_leg(self, static: AmmInfo, pool: Pubkey, program_id: Pubkey, payer: Pubkey, source: Pubkey,
-                 destination: Pubkey, a_to_b: bool) -> SwapLeg:  # fmt: skip
+                 destination: Pubkey, a_to_b: bool, *, form: str | None = None,
+                 accounts: Mapping[Pubkey, FetchedAccount] | None = None) -> SwapLeg:  # fmt: skip
+        form = _check_form(form or self.swap_forms[0])
+        market = None
+        if form == "legacy":
+            fetched = (accounts or {}).get(static.market)
+            if fetched is None:
+                raise DecodeError("OpenBook market", f"market account {static.market} was not fetched")
+            market = decode_market(fetched[1], fetched[0], static.market, static.market_program)
         # Direction is implied by the user accounts' mints.
         ix = build_swap_base_in_ix(
             pool_address=pool, info=static, user_source=source, user_destination=destination,
-            user_owner=payer, amount_in=1, min_out=1, program_id=program_id,
+            user_owner=payer, amount_in=1, min_out=1, market=market, program_id=program_id,
         )  # fmt: skip
         return SwapLeg((ix,), (SWAP_ARG0_OFFSET, SWAP_ARG1_OFFSET))
 

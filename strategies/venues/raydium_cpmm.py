@@ -26,6 +26,7 @@ from strategies.venues.base import (
     AccountFetch,
     AccountSlot,
     Dependency,
+    FetchedAccount,
     PoolContext,
     SwapLeg,
     Venue,
@@ -561,11 +562,12 @@ class Adapter:
 
     venue = Venue.raydium_cpmm
     pool_account_size = 637  # protocols.md: exact size of the pool account
-    slippage_errors = frozenset({6005})  # ExceededSlippage (min-out / max-in)
     mint_offsets = (168, 200)  # where the pool account holds mint a and mint b
     executable: str | None = None
     cache_exact = True  # the cache row's integers are the exact state
     priced = True
+    swap_forms: tuple[str, ...] = ("swap_base_input",)  # the one documented exact-in form (protocols.md §2.5)
+    slippage_errors = frozenset({6005})  # ExceededSlippage (raydium-cp-swap programs/cp-swap/src/error.rs)
 
     def pool_keys(self, data: bytes) -> bytes:
         return pool_keys_bytes(data)
@@ -629,8 +631,14 @@ class Adapter:
         protocol, fund = self._rates(cache, idx, fee_den)
         return swap_base_output(amount_out, r_in, r_out, fee_num, protocol, fund).amount_in
 
+    def form_accounts(self, static: CpmmPool, form: str) -> tuple[Pubkey, ...]:
+        return ()
+
     def swap_leg(self, static: CpmmPool, pool: Pubkey, program_id: Pubkey, payer: Pubkey, source: Pubkey,
-                 destination: Pubkey, a_to_b: bool) -> SwapLeg:  # fmt: skip
+                 destination: Pubkey, a_to_b: bool, *, form: str | None = None,
+                 accounts: Mapping[Pubkey, FetchedAccount] | None = None) -> SwapLeg:  # fmt: skip
+        if form is not None and form not in self.swap_forms:
+            raise ValueError(f"unknown CPMM swap form {form!r} (one of: {', '.join(self.swap_forms)})")
         ix = build_swap_base_input_ix(
             pool_address=pool, pool=static, payer=payer, user_input_account=source,
             user_output_account=destination, zero_for_one=a_to_b, amount_in=1, min_out=1, program_id=program_id,
