@@ -31,7 +31,7 @@ from bot.errors import RuntimeFailure
 from bot.execution import prove
 from bot.execution import setup as execsetup
 from bot.execution.bundles import BothWriter, BundleWriter
-from bot.execution.dryrun import SetupPlan, with_setup
+from bot.execution.dryrun import SetupPlan, setup_count, with_setup
 from bot.execution.executor import BlockhashCache, ExecPolicy, Executor
 from bot.execution.message import RouteTemplate
 from bot.execution.templates import lookup_addresses, route_instructions
@@ -399,7 +399,7 @@ class Bot:
         # program rejects falls back to the venue's next one; a route no form passes is disabled.
         prover = self.prover = prove.Prover(
             self.rpc, self.wallet, pools, cache, table, by_token, tip, alts, None if dry else self.lookup_tables,
-            addresses, log,
+            addresses, log, setup=(lambda r, amount, tx: self.probe_with_setup(table, r, amount, tx)) if dry else None,
         )  # fmt: skip
         for r in usable:
             proof = await prover.prove(r)
@@ -501,6 +501,22 @@ class Bot:
         if not plan.needed(mints) and not (start == plan.wsol_mint and plan.wsol_amount < opp.amount_in):
             return None
         return with_setup(tx, self.wallet, plan, mints, start, opp.amount_in)
+
+    def probe_with_setup(self, table: R.RouteTable, route: R.Route, amount_in: int,
+                         tx: bytes) -> tuple[bytes, bytes, bytes, int] | None:  # fmt: skip
+        """Dry-run proving: the probe with the set-up a fresh wallet needs, the set-up alone, the
+        compute-budget instructions alone, and how many instructions the set-up adds."""
+        plan = self.dry_plan
+        if plan is None:
+            return None
+        mints = [Pubkey.from_string(table.mints[t]) for leg in route.legs for t in (leg.token_in, leg.token_out)]
+        start = Pubkey.from_string(table.mints[route.start_token])
+        if not plan.needed(mints) and not (start == plan.wsol_mint and plan.wsol_amount < amount_in):
+            return None
+        full, _, _ = with_setup(tx, self.wallet, plan, mints, start, amount_in)
+        alone, _, _ = with_setup(tx, self.wallet, plan, mints, start, amount_in, swaps=False)
+        budget, _, _ = with_setup(tx, self.wallet, plan, mints, start, amount_in, swaps=False, include_setup=False)
+        return full, alone, budget, setup_count(full, tx)
 
     def disable_route(self, table: R.RouteTable, route_id: int, disabled: bool = True) -> None:
         """Take a quarantined route out of detection (or back in) and look at its pools again."""

@@ -63,9 +63,11 @@ def decompile(tx_bytes: bytes) -> list[Instruction]:
 
 
 def with_setup(
-    tx_bytes: bytes, wallet: Wallet, plan: SetupPlan, route_mints: Sequence[Pubkey], start_mint: Pubkey, amount_in: int
+    tx_bytes: bytes, wallet: Wallet, plan: SetupPlan, route_mints: Sequence[Pubkey], start_mint: Pubkey, amount_in: int,
+    *, swaps: bool = True, include_setup: bool = True,
 ) -> tuple[bytes, int, int]:
-    """The trade's transaction with the set-up a first real trade needs in front of its swaps, signed.
+    """The trade's transaction with the set-up a first real trade needs in front of its swaps, signed
+    (`swaps=False`: the set-up alone, to measure its compute units).
 
     Returns (transaction, wrapped lamports, one-off rent of the accounts created)."""
     ixs = decompile(tx_bytes)
@@ -84,8 +86,15 @@ def with_setup(
             setup += [transfer(TransferParams(from_pubkey=payer, to_pubkey=wsol, lamports=wrap)),
                       sync_native(SyncNativeParams(TOKEN_PROGRAM, wsol))]  # fmt: skip
     budget = [ix for ix in ixs if ix.program_id == cb.ID]
-    rest = [ix for ix in ixs if ix.program_id != cb.ID]
+    rest = [ix for ix in ixs if ix.program_id != cb.ID] if swaps else []
     price = [ix for ix in budget if ix.data[:1] == b"\x03"]  # SetComputeUnitPrice kept as the trade's
+    if not include_setup:
+        setup = []
     msg = MessageV0.try_compile(payer, [cb.set_compute_unit_limit(SIMULATION_CU_LIMIT), *price, *setup, *rest], [],
                                 Hash.default())  # fmt: skip
     return bytes(VersionedTransaction(msg, [wallet.keypair])), wrap, created * plan.rent_per_account
+
+
+def setup_count(tx_with_setup: bytes, tx_bytes: bytes) -> int:
+    """How many instructions the set-up put in front of the trade's own."""
+    return len(decompile(tx_with_setup)) - len(decompile(tx_bytes))

@@ -166,6 +166,9 @@ class Prover:
     fetched: dict[Pubkey, FetchedAccount] = field(default_factory=dict)
     unproven: set[int] = field(default_factory=set)
     units: dict[int, int] = field(default_factory=dict)  # route -> simulated units of its proof
+    # Dry-run with a fresh wallet: (route, amount_in, signed probe) -> (probe with the first trade's set-up
+    # in front, the set-up alone, how many instructions the set-up added) or None when none is needed.
+    setup: Callable[[R.Route, int, bytes], tuple[bytes, bytes, bytes, int] | None] | None = None
 
     # ---- the executor's side ---------------------------------------------------------------------
     def is_guard_error(self, route_id: int, template: RouteTemplate, err: Any) -> bool:
@@ -240,17 +243,27 @@ class Prover:
             except ProbeError as err:
                 return Proof(ProofState.UNPROVEN, template, keys, error=str(err))
             template.patch(bytes(32), plan, costs.MAX_CU_LIMIT, 0, 0)
+            probe = template.sign(self.wallet.keypair)
+            prepared = self.setup(route, plan[0][0], probe) if self.setup is not None else None
             try:
-                sim = await self._simulate(template.sign(self.wallet.keypair))
+                sim = await self._simulate(prepared[0] if prepared is not None else probe)
+                setup_units = 0
+                if prepared is not None and sim.err is None:
+                    # The set-up's own units are not the route's: measured alone (with the compute-budget
+                    # instructions, which the route's own transaction has too) and taken off.
+                    setup_units = (await self._simulate(prepared[1])).units_consumed or 0
+                    setup_units -= (await self._simulate(prepared[2])).units_consumed or 0
             except RpcError as err:
                 return Proof(ProofState.UNPROVEN, template, keys, error=f"simulation failed: {err}")
-            if sim.err is None:
+            tx_err = _shift_instruction(sim.err, -prepared[3]) if prepared is not None else sim.err
+            if tx_err is None:
                 for leg in route.legs:
                     self.forms[leg.pool] = forms[leg.pool]
-                template.cu_limit = proven_cu_limit(sim.units_consumed) if sim.units_consumed else 0
-                return Proof(ProofState.PROVEN, template, keys, units=sim.units_consumed, tried=tuple(tried))
-            error, logs = _error_text(sim.err), _failing_logs(sim.logs)
-            k = failing_leg(sim.err, template)
+                units = (sim.units_consumed or 0) - setup_units
+                template.cu_limit = proven_cu_limit(units) if units > 0 else 0
+                return Proof(ProofState.PROVEN, template, keys, units=units, tried=tuple(tried))
+            error, logs = _error_text(tx_err), _failing_logs(sim.logs)
+            k = failing_leg(tx_err, template)
             if k is None:
                 return Proof(ProofState.DISABLED, error=error, logs=logs, tried=tuple(tried))
             entry = self.pools[route.legs[k].pool]
@@ -321,3 +334,12 @@ def _error_text(err: Any) -> str:
     if isinstance(detail, dict) and "Custom" in detail:
         return f"instruction {index}: custom program error {detail['Custom']}"
     return f"instruction {index}: {detail}"
+
+
+def _shift_instruction(err: Any, by: int) -> Any:
+    """A transaction error with its failing instruction index moved by `by` (set-up instructions in front)."""
+    if isinstance(err, dict) and isinstance(err.get("InstructionError"), list) and len(err["InstructionError"]) == 2:
+        index, detail = err["InstructionError"]
+        if isinstance(index, int):
+            return {"InstructionError": [index + by, detail]}
+    return err

@@ -207,9 +207,11 @@ async def test_a_program_upgraded_under_the_bot_is_proven_again_after_the_revert
         assert bot.prover.form_of(pool) == "legacy"
         through = {r.route_id for r in bot.table.routes if any(leg.pool == pool for leg in r.legs)}
         assert through - {first.route_id} and through - {first.route_id} <= ex.unproven
-        # The risk gate quarantined the route too (a revert on unchanged pools): the operator's reset.
-        assert bot.ledger.unquarantine(ex.route_keys[first.route_id])
-        bot.gates.refresh()
+        # The risk gate quarantined the route (a revert on unchanged pools); proven again in the form the
+        # upgraded program takes, it was released from quarantine on its own (one line says so).
+        assert not bot.gates.check(ex.route_keys[first.route_id], notional_lamports=0, in_flight=0,
+                                   sol_balance_lamports=10**12)  # fmt: skip
+        assert not bot.table.is_disabled(first.route_id)
         second = opportunity(bot, 2)
         assert second.route_id == first.route_id
         tx = await land(bot, second)
@@ -220,6 +222,8 @@ async def test_a_program_upgraded_under_the_bot_is_proven_again_after_the_revert
     (unproven,) = [r for r in events(log_path, "route_unproven") if r["route"] == first.route_id]
     assert "reverted" in unproven["reason"]
     assert [r["route"] for r in events(log_path, "route_proven")] == [first.route_id]
+    assert [r["route"] for r in events(log_path, "route_quarantined")] == [first.route_id]
+    assert [r["route"] for r in events(log_path, "route_released")] == [first.route_id]
     (ok,) = events(log_path, "trade_confirmed")
     assert ok["route"] == first.route_id and ok["realized_net"] == ok["expected_net"] > 0
     assert amm_v4_tags(tx) == [rv.TAG_SWAP_BASE_IN]

@@ -168,6 +168,9 @@ class _Prover:
     def unprove(self, route_id: int) -> None:
         self.unproven.add(route_id)
 
+    def form_of(self, pool: int) -> str:
+        return "swap_base_input"
+
     async def reprove(self, route_id: int) -> prove.Proof:
         self.calls += 1
         if self.proof.state is prove.ProofState.PROVEN:
