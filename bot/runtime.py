@@ -260,7 +260,7 @@ class Bot:
         """Cache, prices, set-up phase, templates, executor and engine: everything the loop needs."""
         cfg = self.cfg
         # The cache uses the route table's token numbering; writing starts now.
-        cache = layout.allocate(len(self.writer.pools), len(table.mints))
+        cache = layout.allocate(len(self.writer.pools), len(table.mints), tick_rows=self.writer.tick_rows())
         self.writer.attach(cache, table.token_index)
         write_parameters(cfg, cache, table)
         decimals = await self.mint_decimals([m for m in table.mints if not m.startswith("missing-")])
@@ -288,7 +288,8 @@ class Bot:
             instance=cfg.ledger.instance, on_release=self.dirty.mark_pool,
         )  # fmt: skip
         engine = Engine(cache, table, self.dirty, slippage_bps=cfg.execution.slippage_bps,
-                        on_opportunity=executor.on_opportunity, on_signal=self._on_signal)  # fmt: skip
+                        on_opportunity=executor.on_opportunity, on_signal=self._on_signal,
+                        clmm_quote=self.writer.quote)  # fmt: skip
         return Trading(cache, table, prices, feeds, atas, executor, engine)
 
     async def prepare_execution(

@@ -93,6 +93,9 @@ class VenueAdapter(Protocol):
     `quote_in` needs the caller's `state` (CLMM: the decoded pool and tick arrays)."""
     priced: bool
     """True when `write_row` writes rows the detector prices; False: the pool is never tradable."""
+    tick_capacity: int
+    """Rows of the cache's ticks region one pool reserves (CLMM: initialized ticks of every watched tick
+    array); 0 for venues without ticks."""
 
     def pool_keys(self, data: bytes) -> bytes:
         """The raw bytes of the pool account's fields that never change (mints, vaults, config):
@@ -141,6 +144,12 @@ class VenueAdapter(Protocol):
     ) -> bool:
         """Write the pool's cache row; True when the row changed and the pool is tradable.
         Raises `Unmodelled` (never tradable, with the reason) or VenueError/ValueError (inconsistent)."""
+        ...
+
+    def quote_state(self, static: Any, pool: AccountSlot, deps: Mapping[int, AccountSlot],
+                    ticks: Sequence[AccountSlot], address: Pubkey) -> Any:  # fmt: skip
+        """The `state` argument of `quote_in` / `quote_out` from the decoded accounts (None for venues
+        whose cache row is the exact state)."""
         ...
 
     def quote_in(self, cache: layout.Cache, idx: int, a_to_b: bool, amount_in: int, state: Any) -> tuple[int, int]:

@@ -481,6 +481,7 @@ class Adapter:
     executable: str | None = None
     cache_exact = True  # the cache row's integers are the exact state
     priced = True
+    tick_capacity = 0
 
     def pool_keys(self, data: bytes) -> bytes:
         return amm_keys_bytes(data)
@@ -520,6 +521,10 @@ class Adapter:
         if ra <= 0 or rb <= 0:
             raise ValueError("need_take_pnl exceeds the vault")
         return layout.write_cp_pool(cache, idx, ra, rb, fee_num, fee_den, slot, recv_ns)
+
+    def quote_state(self, static: Any, pool: AccountSlot, deps: Mapping[int, AccountSlot],
+                    ticks: Sequence[AccountSlot], address: Pubkey) -> None:  # fmt: skip
+        return None  # the cache row is the exact state
 
     def quote_in(self, cache: layout.Cache, idx: int, a_to_b: bool, amount_in: int, state: Any) -> tuple[int, int]:
         r_in, r_out, fee_num, fee_den = cp_reserves_u(cache, idx, a_to_b)

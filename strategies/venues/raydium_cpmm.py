@@ -565,6 +565,7 @@ class Adapter:
     executable: str | None = None
     cache_exact = True  # the cache row's integers are the exact state
     priced = True
+    tick_capacity = 0
 
     def pool_keys(self, data: bytes) -> bytes:
         return pool_keys_bytes(data)
@@ -617,6 +618,10 @@ class Adapter:
             raise ValueError(f"pool {idx}: CPMM fee denominator must be 1,000,000, got {fee_den}")
         pu = cache.pools_u
         return int(pu[idx, layout.U_PROTOCOL_FEE_RATE]), int(pu[idx, layout.U_FUND_FEE_RATE])
+
+    def quote_state(self, static: Any, pool: AccountSlot, deps: Mapping[int, AccountSlot],
+                    ticks: Sequence[AccountSlot], address: Pubkey) -> None:  # fmt: skip
+        return None  # the cache row is the exact state
 
     def quote_in(self, cache: layout.Cache, idx: int, a_to_b: bool, amount_in: int, state: Any) -> tuple[int, int]:
         r_in, r_out, fee_num, fee_den = cp_reserves_u(cache, idx, a_to_b)
