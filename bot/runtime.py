@@ -31,6 +31,7 @@ from bot.errors import RuntimeFailure
 from bot.execution import setup as execsetup
 from bot.execution.executor import BlockhashCache, ExecPolicy, Executor
 from bot.execution.message import RouteTemplate, TxTooLarge
+from bot.execution.rebuild import TemplateRebuilder
 from bot.execution.templates import compile_template, lookup_addresses, route_instructions
 from bot.feeds import FeedClient
 from bot.keys import Wallet
@@ -176,6 +177,7 @@ class Bot:
         self._engine_task: asyncio.Task[None] | None = None
         self._signal_logged: dict[int, int] = {}  # route -> monotonic ns of its last CEX-DEX signal line
         self.trading: Trading | None = None  # set once by `run`, complete (None until then)
+        self.rebuild: TemplateRebuilder | None = None  # set by the set-up phase (CLMM legs' templates)
         self.sol_at_start = 0
 
     # ---- what run() built -------------------------------------------------------------------------
@@ -285,7 +287,7 @@ class Bot:
             start_tokens={r.route_id: r.start_token for r in table.routes},
             pool_slots=lambda pools: tuple(int(pools_i[p, layout.I_SLOT]) for p in pools),
             current_slot=lambda: self.clock.slot, journal=None if dry else self.ledger, gates=self.gates,
-            instance=cfg.ledger.instance, on_release=self.dirty.mark_pool,
+            instance=cfg.ledger.instance, on_release=self.dirty.mark_pool, rebuild=self.rebuild,
         )  # fmt: skip
         engine = Engine(cache, table, self.dirty, slippage_bps=cfg.execution.slippage_bps,
                         on_opportunity=executor.on_opportunity, on_signal=self._on_signal,
@@ -341,6 +343,7 @@ class Bot:
             route_pools[r.route_id] = tuple(leg.pool for leg in r.legs)
             start = by_token[r.start_token]
             start_accounts[r.route_id] = (start, keys.index(start))
+        self.rebuild = TemplateRebuilder(table, pools, self.wallet.pubkey, by_token, alts, tip)
         log.info("templates_ready", routes=len(templates), lookup_tables=len(alts), addresses=len(addresses),
                  max_tx_bytes=max((t.tx_size for t in templates.values()), default=0))
         return by_token, templates, route_pools, start_accounts, tip

@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -46,6 +46,11 @@ CONFIRM_POLL_S = 0.4  # getSignatureStatuses polling when no notification came (
 # keeps at least BLOCKHASH_MIN_REMAINING (time to rebroadcast and land).
 BLOCKHASH_VALID_BLOCKS = 150
 BLOCKHASH_MIN_REMAINING = 100
+
+
+Rebuild = Callable[[int, Sequence[int]], tuple[RouteTemplate, int]]
+"""(route id, the pool's current tick per leg) -> the route's template compiled around those ticks and
+its start account's index in the new account list (`bot.execution.rebuild.TemplateRebuilder`)."""
 
 
 class Writer(Protocol):
@@ -79,6 +84,8 @@ class ExecStats:
     stale: int = 0
     duplicate: int = 0
     no_template: int = 0
+    off_window: int = 0  # a CLMM leg's tick arrays outside its template's window: rebuilt off the hot path
+    rebuilt: int = 0
     guard_refused: int = 0
     rate_limited: int = 0
     halted: int = 0
@@ -139,6 +146,7 @@ class InFlight:
     pool_slots: tuple[int, ...] = ()  # the pools' cache slots at the decision (unchanged-state check)
     cost_lamports: int = 0
     tip_lamports: int = 0
+    start_index: int = -1  # the start account's index in this transaction's account list (-1: the route's)
 
 
 class Executor:
@@ -165,15 +173,16 @@ class Executor:
         gates: RiskGates | None = None,
         instance: str = "",
         on_release: Callable[[int], None] = lambda pool: None,
+        rebuild: Rebuild | None = None,
         clock: Callable[[], int] = time.monotonic_ns,
         wall_clock: Callable[[], int] = time.time_ns,
     ) -> None:
         self.wallet = wallet
-        self.templates = templates
+        self.templates = dict(templates)
         self.params = params  # the cache's market vector: prices, costs, balances
         self.route_pools = route_pools
         # route id -> (start-token account, its index in the route's transaction account list)
-        self.start_accounts = start_accounts
+        self.start_accounts = dict(start_accounts)
         # route id -> a key that survives restarts (pool addresses and directions): quarantine, journal
         self.route_keys = route_keys if route_keys is not None else {r: str(r) for r in templates}
         self.start_mints = start_mints or {}
@@ -190,6 +199,9 @@ class Executor:
         self.gates = gates
         self.instance = instance
         self.on_release = on_release  # a pool whose trade ended: evaluate it again
+        # A template whose CLMM leg needs tick arrays outside its window is rebuilt by this, off the hot path.
+        self.rebuild = rebuild
+        self._rebuilding: set[int] = set()
         self.clock = clock
         self.wall_clock = wall_clock
         self.stats = ExecStats()
@@ -223,6 +235,7 @@ class Executor:
             sig, route, self.route_keys.get(route, str(route)), tx, pools, bh.last_valid_block_height, bh.slot,
             opp.expected_net_profit, opp.amount_in, len(opp.legs), opp.start_token, decided, signed_ns,
             pool_slots=self.pool_slots(pools), cost_lamports=opp.cost_lamports, tip_lamports=self.policy.tip_lamports,
+            start_index=self.start_accounts.get(route, (None, -1))[1],
         )  # fmt: skip
         loop = asyncio.get_running_loop()
         if self.policy.dry_run:
@@ -296,12 +309,38 @@ class Executor:
         except (GuardError, ValueError):
             st.guard_refused += 1
             return None
+        if tmpl.follows_price and not tmpl.choose_accounts([leg.tick for leg in opp.legs]):
+            st.off_window += 1  # the price left the window of tick arrays the template carries
+            self._rebuild_later(route, tuple(leg.tick for leg in opp.legs))
+            return None
         cu_price = int(params[layout.M_CU_PRICE_MICRO])
         tmpl.patch(bh.blockhash, plan, opp.cu_limit, cu_price, self.policy.tip_lamports)
         tx = tmpl.sign(self.wallet.keypair)
         st.signed += 1
         st.decision_to_signed_ns.append(self.clock() - t0)
         return tx
+
+    def _rebuild_later(self, route: int, ticks: tuple[int, ...]) -> None:
+        if self.rebuild is None or route in self._rebuilding:
+            return
+        self._rebuilding.add(route)
+        asyncio.get_running_loop().call_soon(self._rebuild_now, route, ticks)
+
+    def _rebuild_now(self, route: int, ticks: tuple[int, ...]) -> None:
+        """Cold path: compile the route's template around the ticks of the opportunity that missed."""
+        self._rebuilding.discard(route)
+        assert self.rebuild is not None
+        try:
+            tmpl, start_index = self.rebuild(route, ticks)
+        except ValueError as err:  # TxTooLarge: the route stays off until the price comes back
+            self._defer_refusal_log(route, "template", str(err))
+            return
+        self.templates[route] = tmpl
+        account, _ = self.start_accounts[route]
+        self.start_accounts[route] = (account, start_index)
+        self.stats.rebuilt += 1
+        for pool in self.route_pools.get(route, ()):
+            self.on_release(pool)  # look again with the new template
 
     def _worst_band(self, opp: Opportunity) -> tuple[float | None, float | None]:
         """(pool price, CEX price) of the leg whose pool price deviates most from the CEX mid, both in
@@ -510,7 +549,9 @@ class Executor:
         """Realized PnL from the transaction's own balances: the start token's change, and the payer's
         SOL change (fee and tip) valued in it."""
         st = self.stats
-        _, idx = self.start_accounts.get(flight.route_id, (None, -1))
+        idx = flight.start_index
+        if idx < 0:
+            _, idx = self.start_accounts.get(flight.route_id, (None, -1))
         token_delta = rec.token_delta(idx) if idx >= 0 else 0
         pre_amount = next((r.amount for r in rec.pre_token_balances if r.account_index == idx), 0)
         post_amount = next((r.amount for r in rec.post_token_balances if r.account_index == idx), 0)

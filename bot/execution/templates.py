@@ -18,24 +18,30 @@ from solders.system_program import TransferParams, transfer
 from bot.cache import PoolEntry
 from bot.execution.message import RouteTemplate, compile_route_message
 from strategies import routes as R
-from strategies.venues.base import SwapLeg
+from strategies.venues.base import SwapLeg, retarget_leg
 
 # Placeholders compiled into the template; every one is patched before signing.
 _PLACEHOLDER = 1
 
 
-def build_leg(entry: PoolEntry, leg: R.Leg, payer: Pubkey, atas: Mapping[int, Pubkey]) -> SwapLeg:
-    """The leg's swap instruction(s), from the pool's venue adapter."""
+def build_leg(
+    entry: PoolEntry, leg: R.Leg, payer: Pubkey, atas: Mapping[int, Pubkey], tick: int | None = None
+) -> SwapLeg:
+    """The leg's swap instruction(s), from the pool's venue adapter; price-following accounts (CLMM tick
+    arrays) around `tick` when given, else around the pool's state at its first load."""
     if entry.adapter.executable is not None:
         raise ValueError(f"pool {entry.address}: {entry.adapter.executable}")
-    return entry.adapter.swap_leg(entry.static, entry.address, entry.program_id, payer, atas[leg.token_in],
+    swap = entry.adapter.swap_leg(entry.static, entry.address, entry.program_id, payer, atas[leg.token_in],
                                   atas[leg.token_out], leg.direction == R.DIR_A_TO_B)  # fmt: skip
+    return swap if tick is None else retarget_leg(swap, tick)
 
 
 def route_instructions(
-    route: R.Route, pools: Sequence[PoolEntry], payer: Pubkey, atas: Mapping[int, Pubkey], tip_account: Pubkey | None
+    route: R.Route, pools: Sequence[PoolEntry], payer: Pubkey, atas: Mapping[int, Pubkey], tip_account: Pubkey | None,
+    ticks: Sequence[int] | None = None,
 ) -> tuple[list[Instruction], list[SwapLeg]]:
-    legs = [build_leg(pools[leg.pool], leg, payer, atas) for leg in route.legs]
+    at: Sequence[int | None] = ticks or [None] * len(route.legs)  # per leg: the pool's tick (CLMM rebuilds)
+    legs = [build_leg(pools[leg.pool], leg, payer, atas, t) for leg, t in zip(route.legs, at, strict=True)]
     ixs = [cb.set_compute_unit_limit(_PLACEHOLDER), cb.set_compute_unit_price(_PLACEHOLDER)]
     ixs += [ix for leg in legs for ix in leg.instructions]
     if tip_account is not None:
@@ -71,9 +77,10 @@ def compile_template(
     atas: Mapping[int, Pubkey],
     lookup_tables: Sequence[AddressLookupTableAccount],
     tip_account: Pubkey | None = None,
+    ticks: Sequence[int] | None = None,
 ) -> tuple[RouteTemplate, list[Pubkey]]:
     """The route's template and its transaction account list (for reading balances after landing)."""
-    ixs, legs = route_instructions(route, pools, payer, atas, tip_account)
+    ixs, legs = route_instructions(route, pools, payer, atas, tip_account, ticks)
     # The patched instruction of each leg is its last one (set-up instructions of a leg come first).
     swap_ixs, at = [], 2
     for leg in legs:
@@ -87,4 +94,5 @@ def compile_template(
         cu_limit_ix=0,
         cu_price_ix=1,
         tip_ix=at if tip_account is not None else None,
+        price_accounts=[leg.price_accounts for leg in legs],
     ), transaction_account_keys(msg, lookup_tables)

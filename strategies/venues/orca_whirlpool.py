@@ -11,6 +11,7 @@ a swap uses) and `instructions/swap.rs`, `instructions/v2/swap.rs` (account orde
 from __future__ import annotations
 
 import dataclasses
+import functools
 import struct
 from bisect import bisect_left, bisect_right
 from collections.abc import Mapping, Sequence
@@ -30,8 +31,10 @@ from strategies.venues.base import (
     Dependency,
     MissingAccount,
     PoolContext,
+    PriceAccounts,
     SwapLeg,
     Venue,
+    retarget_leg,
 )
 from strategies.venues.errors import (
     AmountCalcOverflow,
@@ -647,6 +650,40 @@ def swap_accounts_for(
     )
 
 
+# Where `build_swap_ix` keeps what a template patches: amount and threshold in its data, the three tick
+# arrays in its account list.
+SWAP_AMOUNT_OFFSET = 8
+SWAP_THRESHOLD_OFFSET = 16
+SWAP_TICK_ARRAY_POSITIONS = (7, 8, 9)
+
+
+def swap_array_keys(tick_spacing: int, a_to_b: bool, tick: int) -> tuple[int, int, int]:
+    """Start indexes of the three tick arrays a swap from `tick` is given (the last repeated at the ends
+    of the tick range, as `swap_accounts_for`)."""
+    starts = tick_array_start_indexes(tick, tick_spacing, a_to_b)
+    while len(starts) < 3:
+        starts.append(starts[-1])
+    return starts[0], starts[1], starts[2]
+
+
+def swap_array_window(tick_spacing: int, a_to_b: bool, tick: int) -> tuple[int, ...]:
+    """Every array `swap_array_keys` names for a tick in the array holding `tick` or either neighbour:
+    what a template built at `tick` carries, so a move of up to one array needs no rebuild."""
+    width = wm.TICK_ARRAY_SIZE * tick_spacing
+    base = tick_array_start_index(tick, tick_spacing)
+    # Each array's first and last tick: b->a swaps from the last tick slot start one array up.
+    probes = (t for s in (base - width, base, base + width) for t in (s, s + width - 1))
+    keys = {k for t in probes if wm.MIN_TICK_INDEX <= t <= wm.MAX_TICK_INDEX
+            for k in swap_array_keys(tick_spacing, a_to_b, t)}  # fmt: skip
+    return tuple(sorted(keys))
+
+
+@functools.lru_cache(maxsize=4096)
+def cached_tick_array_address(whirlpool: Pubkey, program_id: Pubkey, start_tick_index: int) -> Pubkey:
+    """`tick_array_address`, remembered (a PDA search costs tens of µs; templates rebuild off the hot path)."""
+    return tick_array_address(whirlpool, start_tick_index, program_id)
+
+
 def _swap_args(
     disc: bytes, amount: int, threshold: int, sqrt_price_limit: int, is_input: bool, a_to_b: bool
 ) -> bytes:
@@ -815,10 +852,7 @@ class Adapter:
     venue = Venue.orca_whirlpool
     pool_account_size = 653  # protocols.md: exact size of the pool account
     mint_offsets = (101, 181)  # where the pool account holds mint a and mint b
-    executable: str | None = (
-        "Whirlpool pools are quoted but not traded yet (no concentrated-liquidity swap template; "
-        "remove the pool or use raydium_cpmm / raydium_amm_v4)"
-    )
+    executable: str | None = None
     cache_exact = False  # exact quotes need the decoded pool and tick arrays (`ExactState`)
     priced = True
     tick_capacity = MAX_WATCHED_ARRAYS * wm.TICK_ARRAY_SIZE
@@ -893,7 +927,21 @@ class Adapter:
 
     def swap_leg(self, static: Whirlpool, pool: Pubkey, program_id: Pubkey, payer: Pubkey, source: Pubkey,
                  destination: Pubkey, a_to_b: bool) -> SwapLeg:  # fmt: skip
-        raise NotImplementedError(self.executable)
+        """Exact-in `swap` with no price limit; its three tick arrays follow the price (`PriceAccounts`:
+        chosen per opportunity from the current tick, within a window of arrays around `static`'s)."""
+        account_a, account_b = (source, destination) if a_to_b else (destination, source)
+        accounts = swap_accounts_for(pool, static, payer, account_a, account_b, a_to_b, program_id)
+        ix = build_swap_ix(accounts, amount=1, other_amount_threshold=1, sqrt_price_limit=wm.NO_EXPLICIT_SQRT_PRICE_LIMIT,
+                           amount_specified_is_input=True, a_to_b=a_to_b, program_id=program_id)  # fmt: skip
+        ts = static.tick_spacing
+        price_accounts = PriceAccounts(
+            positions=SWAP_TICK_ARRAY_POSITIONS, window=(),
+            select=functools.partial(swap_array_keys, ts, a_to_b),
+            around=functools.partial(swap_array_window, ts, a_to_b),
+            address=functools.partial(cached_tick_array_address, pool, program_id),
+        )  # fmt: skip
+        leg = SwapLeg((ix,), (SWAP_AMOUNT_OFFSET, SWAP_THRESHOLD_OFFSET), price_accounts)
+        return retarget_leg(leg, static.tick_current_index)
 
     def compute_units(self) -> int:
         return CU_SWAP_LEG
