@@ -1,9 +1,9 @@
 """Rebuilding a route's template around a moved price (cold path).
 
 A CLMM leg's template carries a window of tick arrays around the tick it was compiled at (the arrays a
-swap needs for a tick in the same array or either neighbour: `orca_whirlpool.swap_array_window`), and
+swap needs for a tick in the same array or either neighbour: the adapter's `PriceAccounts.around`), and
 the hot path only rewrites three account-index bytes to pick the ones for the current tick
-(`RouteTemplate.choose_accounts`, ~1 µs). When the price leaves that window the executor asks for a new
+(`RouteTemplate.choose_accounts`). When the price leaves that window the executor asks for a new
 template compiled around the current ticks, scheduled on the event loop after the hot path returned:
 a compile costs ~0.3 ms plus one PDA search per new array (benches/bench_execution.py). Arrays that are
 not in the lookup tables yet become static keys of the new message (32 bytes each); a route whose

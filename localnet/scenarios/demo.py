@@ -8,6 +8,13 @@ of the fee, as Raydium's common config):
     P3  SOL/dJUP   1,000 SOL : 310,000 dJUP   (310)
     P4  dJUP/dUSD  300,000 dJUP : 150,000 dUSD (0.5)     -> 3-leg cycle SOL -> dJUP -> dUSD -> SOL
 
+Orca Whirlpools (our C program at Orca's id; fee 0.3 %, protocol 3 % of it; tick spacing 8), liquidity
+concentrated around the price in nested positions whose edges initialize a tick every 16 ticks (0.16 %),
+so a sized trade crosses several initialized ticks:
+
+    W1  SOL/dUSD   at 153    -> CPMM <-> Whirlpool 2-leg cycles P2 -> W1 and W1 -> P1
+    W2  dJUP/dUSD  at 0.5    -> 3-leg SOL -> dJUP (P3) -> dUSD (W2) -> SOL (P1) crossing W2's ticks
+
 Every address is derived from a fixed seed, so `config.toml` can list the pools. Funded wallets get
 SOL by airdrop; the bot creates its own token accounts and wraps SOL in its set-up phase.
 """
@@ -15,6 +22,7 @@ SOL by airdrop; the bot creates its own token accounts and wraps SOL in its set-
 from __future__ import annotations
 
 import hashlib
+import math
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +30,10 @@ from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 
 from localnet.programs import cpmm_accounts as ca
+from localnet.programs import program_path
+from localnet.programs import whirlpool_accounts as wa
 from localnet.server import pack_token_account
+from strategies.venues import whirlpool_math as wm
 
 PROGRAM_DIR = Path(__file__).resolve().parents[1] / "programs"
 NATIVE_MINT = Pubkey.from_string("So11111111111111111111111111111111111111112")
@@ -49,7 +60,61 @@ TRADE_FEE, PROTOCOL_FEE, FUND_FEE = 2_500, 120_000, 40_000
 
 
 def pool_addresses() -> dict[str, str]:
-    return {name: str(address(f"pool/{name}")) for name in POOLS}
+    return {name: str(address(f"pool/{name}")) for name in POOLS} | whirlpool_addresses()
+
+
+def pool_venue(name: str) -> str:
+    """The config `venue` of a demo pool."""
+    return "orca_whirlpool" if name in WHIRLPOOLS else "raydium_cpmm"
+
+
+# ---- Whirlpools ------------------------------------------------------------------------------------
+# name: (token a, token b, price of a in b (decimal-adjusted), active liquidity at the price)
+WHIRLPOOLS = {
+    "W1": ("SOL", "dUSD", 153.0, 400_000_000_000),
+    "W2": ("dJUP", "dUSD", 0.5, 220_000_000_000),
+}
+WP_SPACING = 8
+WP_FEE_RATE, WP_PROTOCOL_FEE_RATE = 3_000, 300
+WP_NESTED = 10  # nested positions [t - 16k, t + 16k), k = 1..10, under one wide base position
+WP_BASE_SHARE = 4  # the base position holds 1/4 of the active liquidity
+WP_VAULT = {"SOL": 5_000 * SOL, "dUSD": 1_000_000 * USD, "dJUP": 2_000_000 * USD}
+
+
+def _whirlpool_setup(name: str) -> wa.PoolSetup:
+    sym_a, sym_b, price, liquidity = WHIRLPOOLS[name]
+    (mint_a, dec_a), (mint_b, dec_b) = _mint(sym_a), _mint(sym_b)
+    if bytes(mint_b) < bytes(mint_a):  # the program orders mints bytewise
+        (sym_a, mint_a, dec_a), (sym_b, mint_b, dec_b) = (sym_b, mint_b, dec_b), (sym_a, mint_a, dec_a)
+        price = 1 / price
+    # sqrt of the raw price (b units per a unit) in Q64.64; floats only to place the demo's price.
+    sqrt_price = int(math.sqrt(price * 10**dec_b / 10**dec_a) * 2**64)
+    at = wm.tick_index_from_sqrt_price(sqrt_price) // WP_SPACING * WP_SPACING
+    nested = (liquidity - liquidity // WP_BASE_SHARE) // WP_NESTED
+    positions = [wa.Position(at - 250 * WP_SPACING, at + 250 * WP_SPACING, liquidity // WP_BASE_SHARE)]
+    positions += [wa.Position(at - 2 * k * WP_SPACING, at + 2 * k * WP_SPACING, nested) for k in range(1, WP_NESTED + 1)]
+    return wa.make_pool(
+        mint_a=mint_a, mint_b=mint_b, tick_spacing=WP_SPACING, sqrt_price=sqrt_price, positions=positions,
+        fee_rate=WP_FEE_RATE, protocol_fee_rate=WP_PROTOCOL_FEE_RATE, vault_a_amount=WP_VAULT[sym_a],
+        vault_b_amount=WP_VAULT[sym_b], with_mints=False,
+    )  # fmt: skip
+
+
+def whirlpool_addresses() -> dict[str, str]:
+    return {name: str(_whirlpool_setup(name).whirlpool) for name in WHIRLPOOLS}
+
+
+def _seed_whirlpools(net: Any) -> None:
+    net.add_program(wa.PROGRAM_ID, program_path("whirlpool"))
+    for name in WHIRLPOOLS:
+        setup = _whirlpool_setup(name)
+        for key, acc in setup.accounts.items():
+            if key in (setup.vault_a, setup.vault_b) and bytes(acc.data[:32]) == bytes(NATIVE_MINT):
+                # A wSOL vault is "native": lamports = rent reserve + amount (transfers move lamports).
+                amount = int.from_bytes(acc.data[64:72], "little")
+                data = pack_token_account(NATIVE_MINT, setup.whirlpool, amount, native_rent=RENT_165)
+                acc = ca.account(data, ca.TOKEN_PROGRAM_ID, lamports=RENT_165 + amount)
+            net.set_account(key, acc)
 
 
 def _mint(symbol: str) -> tuple[Pubkey, int]:
@@ -85,6 +150,7 @@ def seed(net: Any, fund: list[Pubkey]) -> dict[str, Any]:
             mint_1_decimals=dec_b,
         )
         net.set_account(pool, ca.account(ca.pool_data(fields), program))
+    _seed_whirlpools(net)
     for wallet in fund:
         net.airdrop(wallet, FUND_LAMPORTS)
     return {"pools": pool_addresses(), "mints": {k: str(v[0]) for k, v in MINTS.items()}}
@@ -92,7 +158,7 @@ def seed(net: Any, fund: list[Pubkey]) -> dict[str, Any]:
 
 def config_toml(rpc_url: str, ws_url: str, payer_path: str, log_path: str, *, dry_run: bool = False) -> str:
     """A bot config for this scenario (tests and `make run` use the same pools)."""
-    pools = "".join(f'\n[[pools]]\nvenue = "raydium_cpmm"\naddress = "{a}"\n' for a in pool_addresses().values())
+    pools = "".join(f'\n[[pools]]\nvenue = "{pool_venue(n)}"\naddress = "{a}"\n' for n, a in pool_addresses().items())
     return f"""
 [cluster]
 name = "localnet"
