@@ -41,8 +41,19 @@ def route_over(bot: Bot, *names: str) -> R.Route:
 def best_confirmed(bot: Bot, route: R.Route):
     """The route exactly quoted (the Whirlpool leg on the bot's decoded pool and tick arrays) at the most
     profitable of a few sizes."""
-    opps = [confirm.confirm(bot.cache, bot.table, route.route_id, amount * SOL, slot=0, recv_ns=time.monotonic_ns(),
-                            slippage_bps=0, clmm_quote=bot.writer.quote) for amount in (0.5, 1, 2, 3, 5, 8)]
+    opps = [
+        confirm.confirm(
+            bot.cache,
+            bot.table,
+            route.route_id,
+            amount * SOL,
+            slot=0,
+            recv_ns=time.monotonic_ns(),
+            slippage_bps=0,
+            clmm_quote=bot.writer.quote,
+        )
+        for amount in (0.5, 1, 2, 3, 5, 8)
+    ]
     opps = [o for o in opps if o is not None]
     assert opps, "the demo's mispricing makes this route profitable"
     return max(opps, key=lambda o: o.expected_net_profit)
@@ -100,11 +111,15 @@ async def rival_buys_a_on_whirlpool(net, rpc: RpcClient, bot: Bot, pool_idx: int
     ix = ow.build_swap_ix(accounts, amount=10**13, other_amount_threshold=0, amount_specified_is_input=True,
                           sqrt_price_limit=wm.sqrt_price_from_tick_index(to_tick), a_to_b=False)  # fmt: skip
     bh = await rpc.get_latest_blockhash()
-    tx = VersionedTransaction(MessageV0.try_compile(rival.pubkey(), [ix], [], Hash.from_string(bh.blockhash)), [rival])
+    tx = VersionedTransaction(
+        MessageV0.try_compile(rival.pubkey(), [ix], [], Hash.from_string(bh.blockhash)), [rival]
+    )
     await rpc.send_transaction(bytes(tx), skip_preflight=False)
 
 
-async def test_price_moving_into_another_tick_array_reverts_on_the_guard_costing_only_the_fee(localnet, tmp_path):
+async def test_price_moving_into_another_tick_array_reverts_on_the_guard_costing_only_the_fee(
+    localnet, tmp_path
+):
     bot, task, log, log_path = await started_bot(localnet, tmp_path)
     try:
         opp = best_confirmed(bot, route_over(bot, "P2", "W1"))  # its W1 leg buys SOL: the price goes up
@@ -123,7 +138,10 @@ async def test_price_moving_into_another_tick_array_reverts_on_the_guard_costing
         # The bot follows: once its cache holds W1 in the new array (tick arrays retargeted), the same
         # template serves W1 -> P1 with the arrays of the new tick (patched account indexes).
         for _ in range(500):
-            if layout.is_usable(bot.cache, leg.pool) and int(bot.cache.pools_i[leg.pool, layout.I_TICK]) == moved:
+            if (
+                layout.is_usable(bot.cache, leg.pool)
+                and int(bot.cache.pools_i[leg.pool, layout.I_TICK]) == moved
+            ):
                 break
             await asyncio.sleep(0.01)
         back = best_confirmed(bot, route_over(bot, "W1", "P1"))

@@ -108,7 +108,9 @@ def test_three_leg_route_with_whirlpool_legs_fits(kinds):
 
 
 @pytest.mark.parametrize("a_to_b", [True, False])
-@pytest.mark.parametrize("moved", [-WIDTH, -1, 0, 1, WIDTH - 100 - SPACING, WIDTH])  # within one array either way
+@pytest.mark.parametrize(
+    "moved", [-WIDTH, -1, 0, 1, WIDTH - 100 - SPACING, WIDTH]
+)  # within one array either way
 def test_tick_arrays_follow_the_price_and_equal_a_fresh_compile(a_to_b, moved):
     kp, tip = Keypair(), Pubkey.new_unique()
     route, pools, atas, alt, ixs, tmpl, _ = compiled(("wp", "cpmm"), kp, tip, flip=not a_to_b)
