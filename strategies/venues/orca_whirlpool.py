@@ -799,9 +799,10 @@ def build_swap_v2_ix(
 
 
 # ---- venue adapter (strategies.venues.base.VenueAdapter) ------------------------------------------
-# Compute units of one swap leg on localnet's reference program (benches/bench_whirlpool_cu.py, `swap`):
-# 22.6k p50 / 27.8k max with no tick crossed, 48k max when the three tick arrays are not created yet
-# (the program derives each PDA to accept it); about 3k p50 / 3.7k worst per initialized tick crossed.
+# Compute units of one swap leg on localnet's reference program (benches/bench_whirlpool_cu.py, `swap`,
+# 60 swaps per row): 22.6k p50 / 27.8k max with no tick crossed, 43.5k max when the three tick arrays are
+# not created yet (the program derives each PDA to accept it); about 3k p50 per initialized tick crossed,
+# under 4k at the worst (282k max at 64 crossings, 105k max at 16 in dynamic arrays).
 # The leg estimate covers the uncreated-array worst case so the limit needs no account lookups; the
 # per-tick constant is `costs.CostModel.cu_per_tick` (only CLMM legs cross ticks). Mainnet's program
 # costs more: simulation measures it (base.VenueAdapter.compute_units).
