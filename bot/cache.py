@@ -12,7 +12,9 @@ before the other, leaves the pool "settling" and the detector skips it until the
 until the cluster is `SETTLE_SLOTS` past the newest of them (`on_slot`): by then the missing update
 would have come, so that account did not change (an admin write to the pool alone, a transfer into
 one vault). A Whirlpool prices from its own account; it is settling while any watched tick array is
-newer than the pool account.
+newer than the pool account, and while the arrays around a new current tick are not loaded yet (the
+account feed retargets them). Its row is the screening state; `quote` is the exact quote on the decoded
+pool and arrays (the confirm stage's `clmm_quote`).
 
 Unmodelled pools (Token-2022 fees/hooks, CPMM creator fee, adaptive fees, swap disabled, not open yet)
 stay in the cache but never tradable; each refusal is reported once per (pool, reason).
@@ -41,7 +43,7 @@ from strategies.venues.base import (
     Venue,
     VenueAdapter,
 )
-from strategies.venues.errors import RefusalReason, Unmodelled, VenueError
+from strategies.venues.errors import RefusalReason, StatePending, Unmodelled, VenueError
 
 # A pool whose accounts disagree on slot is settling until they agree, or until the cluster is this many
 # slots past the newest of them (the missing update never came: that account did not change).
@@ -266,7 +268,8 @@ class CacheWriter:
         entry.token_a = self.token_index(str(entry.mint_a))
         entry.token_b = self.token_index(str(entry.mint_b))
         if self.arrays is not None:
-            layout.register_pool(self.arrays, entry.idx, entry.kind, entry.token_a, entry.token_b)
+            layout.register_pool(self.arrays, entry.idx, entry.kind, entry.token_a, entry.token_b,
+                                 tick_capacity=entry.adapter.tick_capacity)  # fmt: skip
         self.dependencies(entry)
 
     def attach(self, arrays: layout.Cache, token_index: dict[str, int], recv_ns: int = 0) -> list[int]:
@@ -280,7 +283,8 @@ class CacheWriter:
                 continue
             entry.token_a = self.tokens[str(entry.mint_a)]
             entry.token_b = self.tokens[str(entry.mint_b)]
-            layout.register_pool(arrays, entry.idx, entry.kind, entry.token_a, entry.token_b)
+            layout.register_pool(arrays, entry.idx, entry.kind, entry.token_a, entry.token_b,
+                                 tick_capacity=entry.adapter.tick_capacity)  # fmt: skip
             if entry.refused:
                 continue
             if self._refresh(entry, recv_ns) >= 0:
@@ -360,6 +364,11 @@ class CacheWriter:
         except Unmodelled as err:
             self._refuse(entry, err.reason.name)
             return -1
+        except StatePending:
+            # Accounts that follow the price (tick arrays) are being retargeted: their update re-prices it.
+            self.stats.settling += 1
+            layout.set_flags(self.arrays, entry.idx, tradable=False, settling=True)
+            return -1
         except (VenueError, ValueError):
             # e.g. fees owed exceed the vault (inconsistent snapshot): not usable until fixed.
             self.stats.malformed += 1
@@ -397,6 +406,28 @@ class CacheWriter:
             if self._refresh(self.pools[idx], recv_ns) >= 0:
                 written.append(idx)
         return written
+
+    # ---- exact quotes (confirm stage) -----------------------------------------------------------
+    def quote_state(self, idx: int) -> Any:
+        """The adapter's exact quote state of pool `idx` from the decoded accounts held (CLMM: the pool
+        at its latest state and its tick arrays); None for venues whose cache row is exact."""
+        entry = self.pools[idx]
+        watched = self.watched
+        pool_w = watched[entry.pool_key]
+        deps = {role: AccountSlot(watched[k].value, watched[k].slot) for role, k in entry.dep_keys.items()}
+        ticks = [AccountSlot(watched[k].value, watched[k].slot) for k in entry.tick_keys.values()]
+        return entry.adapter.quote_state(entry.static, AccountSlot(pool_w.value, pool_w.slot), deps, ticks,
+                                         entry.address)  # fmt: skip
+
+    def quote(self, idx: int, a_to_b: bool, amount_in: int) -> tuple[int, int]:
+        """Exact (amount_out, ticks crossed) of one leg on the decoded state: `confirm.ClmmQuote` for the
+        venues whose cache row is only the screening state. Raises the venue's QuoteError."""
+        assert self.arrays is not None
+        return self.pools[idx].adapter.quote_in(self.arrays, idx, a_to_b, amount_in, self.quote_state(idx))
+
+    def tick_rows(self) -> int:
+        """Rows of the cache's ticks region the configured pools need (`layout.allocate(tick_rows=)`)."""
+        return sum(e.adapter.tick_capacity for e in self.pools)
 
     # ---- introspection ---------------------------------------------------------------------------
     def exact_state(self, idx: int) -> tuple[int, int]:

@@ -80,6 +80,7 @@ class Engine:
         slippage_bps: int,
         on_opportunity: Callable[[Opportunity], object],
         on_signal: Callable[[Opportunity], object] = lambda opp: None,
+        clmm_quote: confirm.ClmmQuote | None = None,
     ) -> None:
         self.cache = cache
         self.table = table
@@ -87,6 +88,9 @@ class Engine:
         self.slippage_bps = slippage_bps
         self.on_opportunity = on_opportunity
         self.on_signal = on_signal
+        # Exact quotes of the legs whose cache row is only the screening state (CLMM): the cache writer's
+        # decoded pool and tick arrays (`CacheWriter.quote`).
+        self.clmm_quote = clmm_quote
         self.stats = EngineStats()
         self._detect = detector.direct_detect()
 
@@ -101,6 +105,7 @@ class Engine:
             slot=int(cache.pools_i[trigger_pool, layout.I_SLOT]),
             recv_ns=int(cache.pools_i[trigger_pool, layout.I_RECV_NS]),
             slippage_bps=self.slippage_bps, estimated_net_profit=float(market[layout.O_NET_PROFIT]),
+            clmm_quote=self.clmm_quote,
         )  # fmt: skip
         if opp is not None:
             self.stats.confirmed += 1

@@ -34,6 +34,7 @@ from bot.execution.bundles import BothWriter, BundleWriter
 from bot.execution.dryrun import SetupPlan, setup_count, with_setup
 from bot.execution.executor import BlockhashCache, ExecPolicy, Executor
 from bot.execution.message import RouteTemplate
+from bot.execution.rebuild import TemplateRebuilder
 from bot.execution.templates import lookup_addresses, route_instructions
 from bot.feeds import FeedClient
 from bot.keys import Wallet
@@ -190,6 +191,7 @@ class Bot:
         self._slippage: dict[int, dict[int, frozenset[int]]] = {}  # route -> instruction -> slippage codes
         self.trading: Trading | None = None  # set once by `run`, complete (None until then)
         self.prover: prove.Prover | None = None  # set by the set-up phase (prepare_execution)
+        self.rebuild: TemplateRebuilder | None = None  # set by the set-up phase (CLMM legs' templates)
         self.sol_at_start = 0
         self.dry_plan: SetupPlan | None = None  # dry-run: what a first real trade would have to set up
 
@@ -286,7 +288,7 @@ class Bot:
         """Cache, prices, set-up phase, templates, executor and engine: everything the loop needs."""
         cfg = self.cfg
         # The cache uses the route table's token numbering; writing starts now.
-        cache = layout.allocate(len(self.writer.pools), len(table.mints))
+        cache = layout.allocate(len(self.writer.pools), len(table.mints), tick_rows=self.writer.tick_rows())
         self.writer.attach(cache, table.token_index)
         write_parameters(cfg, cache, table)
         decimals = await self.mint_decimals([m for m in table.mints if not m.startswith("missing-")])
@@ -318,6 +320,7 @@ class Bot:
             on_unquarantine=lambda route: self.disable_route(table, route, False),
             dry_setup=(lambda opp, tx: self.simulation_with_setup(table, opp, tx)) if dry else None,
             prover=self.prover,
+            rebuild=self.rebuild,
         )  # fmt: skip
         if not templates and not any(r.route_type == R.ROUTE_CEX for r in table.routes):
             raise RuntimeFailure(
@@ -331,7 +334,8 @@ class Bot:
             if (r.route_type == R.ROUTE_CYCLE and r.route_id not in templates) or self.route_key(r) in quarantined:
                 table.set_disabled(r.route_id)
         engine = Engine(cache, table, self.dirty, slippage_bps=cfg.execution.slippage_bps,
-                        on_opportunity=executor.on_opportunity, on_signal=self._on_signal)  # fmt: skip
+                        on_opportunity=executor.on_opportunity, on_signal=self._on_signal,
+                        clmm_quote=self.writer.quote)  # fmt: skip
         return Trading(cache, table, prices, feeds, atas, executor, engine)
 
     async def prepare_execution(
@@ -410,6 +414,7 @@ class Bot:
             self._slippage[r.route_id] = self._slippage_codes(r)
             start = by_token[r.start_token]
             start_accounts[r.route_id] = (start, proof.keys.index(start))
+        self.rebuild = TemplateRebuilder(table, pools, self.wallet.pubkey, by_token, prover.alts, tip, prover)
         log.info("templates_ready", routes=len(templates), proven=len(templates) - len(prover.unproven),
                  unproven=sorted(prover.unproven), disabled=len(usable) - len(templates),
                  lookup_tables=len(prover.alts), addresses=len(prover.addresses),

@@ -121,6 +121,7 @@ def confirm(
                 amount_in=leg_in,
                 amount_out=outs[k],
                 min_out=min_out,
+                tick=int(cache.pools_i[leg.pool, layout.I_TICK]),
             )
         )
         leg_in = outs[k]

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from strategies import layout
 from strategies.venues import registry
+from strategies.venues.orca_whirlpool import CU_PER_TICK_CROSSED
 
 LAMPORTS_PER_SIGNATURE = 5_000
 MAX_CU_LIMIT = 1_400_000
@@ -41,7 +42,7 @@ class CostModel:
     cu_per_leg: dict[int, int] = field(
         default_factory=lambda: {int(v): a.compute_units() for v, a in registry.ADAPTERS.items()}
     )
-    cu_per_tick: int = 15_000
+    cu_per_tick: int = CU_PER_TICK_CROSSED  # the only venue whose legs cross ticks
     cu_max: int = MAX_CU_LIMIT
     min_profit_lamports: int = 0
     min_profit_bps: float = 0.0

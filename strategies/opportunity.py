@@ -8,7 +8,8 @@ from dataclasses import dataclass
 @dataclass(frozen=True, slots=True)
 class OpportunityLeg:
     """One exactly quoted swap: pool row, kind (layout.KIND_*), direction (routes.DIR_*), tokens and
-    integer amounts. `min_out` is the slippage floor to put in the instruction."""
+    integer amounts. `min_out` is the slippage floor to put in the instruction; `tick` the pool's
+    current tick the quote ran at (CLMM: which tick arrays the swap is given; 0 for other kinds)."""
 
     pool: int
     kind: int
@@ -18,6 +19,7 @@ class OpportunityLeg:
     amount_in: int
     amount_out: int
     min_out: int
+    tick: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Protocol
 
@@ -47,6 +47,11 @@ CONFIRM_POLL_S = 0.4  # getSignatureStatuses polling when no notification came (
 # keeps at least BLOCKHASH_MIN_REMAINING (time to rebroadcast and land).
 BLOCKHASH_VALID_BLOCKS = 150
 BLOCKHASH_MIN_REMAINING = 100
+
+
+Rebuild = Callable[[int, Sequence[int]], tuple[RouteTemplate, int]]
+"""(route id, the pool's current tick per leg) -> the route's template compiled around those ticks and
+its start account's index in the new account list (`bot.execution.rebuild.TemplateRebuilder`)."""
 
 
 class Writer(Protocol):
@@ -105,6 +110,8 @@ class ExecStats:
     duplicate: int = 0
     no_template: int = 0
     unproven: int = 0  # its template waits for a simulation (start-up could not, or a non-guard revert)
+    off_window: int = 0  # a CLMM leg's tick arrays outside its template's window: rebuilt off the hot path
+    rebuilt: int = 0
     guard_refused: int = 0
     rate_limited: int = 0
     halted: int = 0
@@ -168,6 +175,7 @@ class InFlight:
     pool_slots: tuple[int, ...] = ()  # the pools' cache slots at the decision (unchanged-state check)
     cost_lamports: int = 0
     tip_lamports: int = 0
+    start_index: int = -1  # the start account's index in this transaction's account list (-1: the route's)
 
 
 class Executor:
@@ -198,6 +206,7 @@ class Executor:
         on_quarantine: Callable[[int], None] = lambda route: None,
         on_unquarantine: Callable[[int], None] = lambda route: None,
         dry_setup: Callable[[Opportunity, bytes], tuple[bytes, int, int] | None] | None = None,
+        rebuild: Rebuild | None = None,
         clock: Callable[[], int] = time.monotonic_ns,
         wall_clock: Callable[[], int] = time.time_ns,
         prover: Prover | None = None,
@@ -234,6 +243,9 @@ class Executor:
         self.on_unquarantine = on_unquarantine  # ...and back in when it is proven again
         # dry-run: (opportunity, signed bytes) -> (bytes with the first trade's set-up, wrapped, rent) or None
         self.dry_setup = dry_setup
+        # A template whose CLMM leg needs tick arrays outside its window is rebuilt by this, off the hot path.
+        self.rebuild = rebuild
+        self._rebuilding: set[int] = set()
         self.clock = clock
         self.wall_clock = wall_clock
         self.stats = ExecStats()
@@ -269,6 +281,7 @@ class Executor:
             sig, route, self.route_keys.get(route, str(route)), tx, pools, bh.last_valid_block_height, bh.slot,
             priced.expected_net, opp.amount_in, len(opp.legs), opp.start_token, decided, signed_ns,
             pool_slots=self.pool_slots(pools), cost_lamports=priced.cost_lamports, tip_lamports=self._tip,
+            start_index=self.start_accounts.get(route, (None, -1))[1],
         )  # fmt: skip
         loop = asyncio.get_running_loop()
         if self.policy.dry_run:
@@ -361,6 +374,10 @@ class Executor:
             st.guard_refused += 1
             return None
         self._tip = tip
+        if tmpl.follows_price and not tmpl.choose_accounts([leg.tick for leg in opp.legs]):
+            st.off_window += 1  # the price left the window of tick arrays the template carries
+            self._rebuild_later(route, tuple(leg.tick for leg in opp.legs))
+            return None
         tmpl.patch(bh.blockhash, plan, priced.cu_limit, cu_price, tip)
         tx = tmpl.sign(self.wallet.keypair)
         self.last_pricing = priced
@@ -373,7 +390,9 @@ class Executor:
         priority fee is charged on the limit requested: the cost is recomputed on it (at the current
         CU price) and the thresholds checked again on the net that results; None if it no longer
         clears. Without a proven limit the opportunity's own estimate and cost stand."""
-        if not tmpl.cu_limit:
+        if not tmpl.cu_limit or tmpl.follows_price:
+            # A CLMM leg's CU grows with the ticks it crosses, which the opportunity's estimate counts
+            # (confirm) and a probe's proof does not: such routes keep the estimate.
             return Pricing(opp.cu_limit, opp.cost_lamports, opp.cost_token, opp.expected_net_profit)
         # (A CLMM leg's CU grows with the ticks it crosses: when one gets a template, its per-tick CU
         # goes on top of the limit proven at the probe's size.)
@@ -442,6 +461,27 @@ class Executor:
         if lifted:
             self.log.warning("route_released", route=route, route_key=key, reason=why)
             self.on_unquarantine(route)
+    def _rebuild_later(self, route: int, ticks: tuple[int, ...]) -> None:
+        if self.rebuild is None or route in self._rebuilding:
+            return
+        self._rebuilding.add(route)
+        asyncio.get_running_loop().call_soon(self._rebuild_now, route, ticks)
+
+    def _rebuild_now(self, route: int, ticks: tuple[int, ...]) -> None:
+        """Cold path: compile the route's template around the ticks of the opportunity that missed."""
+        self._rebuilding.discard(route)
+        assert self.rebuild is not None
+        try:
+            tmpl, start_index = self.rebuild(route, ticks)
+        except ValueError as err:  # TxTooLarge: the route stays off until the price comes back
+            self._defer_refusal_log(route, "template", str(err))
+            return
+        self.templates[route] = tmpl
+        account, _ = self.start_accounts[route]
+        self.start_accounts[route] = (account, start_index)
+        self.stats.rebuilt += 1
+        for pool in self.route_pools.get(route, ()):
+            self.on_release(pool)  # look again with the new template
 
     def _worst_band(self, opp: Opportunity) -> tuple[float | None, float | None]:
         """(pool price, CEX price) of the leg whose pool price deviates most from the CEX mid, both in
@@ -656,7 +696,9 @@ class Executor:
         """Realized PnL from the transaction's own balances: the start token's change, and the payer's
         SOL change (fee and tip) valued in it."""
         st = self.stats
-        _, idx = self.start_accounts.get(flight.route_id, (None, -1))
+        idx = flight.start_index
+        if idx < 0:
+            _, idx = self.start_accounts.get(flight.route_id, (None, -1))
         token_delta = rec.token_delta(idx) if idx >= 0 else 0
         pre_amount = next((r.amount for r in rec.pre_token_balances if r.account_index == idx), 0)
         post_amount = next((r.amount for r in rec.post_token_balances if r.account_index == idx), 0)

@@ -12,7 +12,7 @@ for placeholder values.
 from __future__ import annotations
 
 import struct
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from solders.address_lookup_table_account import AddressLookupTableAccount
@@ -21,6 +21,8 @@ from solders.instruction import Instruction
 from solders.keypair import Keypair
 from solders.message import MessageV0, to_bytes_versioned
 from solders.pubkey import Pubkey
+
+from strategies.venues.base import PriceAccounts
 
 MAX_TX_BYTES = 1232  # PACKET_DATA_SIZE
 MAX_ACCOUNT_LOCKS = 64
@@ -55,6 +57,8 @@ class ParsedV0:
     # per instruction: (program id index, offset of its data in the versioned bytes, data length)
     instructions: tuple[tuple[int, int, int], ...]
     num_lookup_keys: int
+    # per instruction: (offset of its account-index bytes, number of accounts)
+    accounts: tuple[tuple[int, int], ...] = ()
 
 
 def parse_v0(msg: bytes | bytearray) -> ParsedV0:
@@ -68,10 +72,12 @@ def parse_v0(msg: bytes | bytearray) -> ParsedV0:
     off += 32
     nix, off = read_compact_u16(msg, off)
     ixs = []
+    accounts = []
     for _ in range(nix):
         program_idx = msg[off]
         off += 1
         nacc, off = read_compact_u16(msg, off)
+        accounts.append((off, nacc))
         off += nacc
         dlen, off = read_compact_u16(msg, off)
         ixs.append((program_idx, off, dlen))
@@ -87,7 +93,7 @@ def parse_v0(msg: bytes | bytearray) -> ParsedV0:
         lookup_keys += nw + nr
     if off != len(msg):
         raise ValueError(f"trailing bytes in v0 message ({len(msg) - off})")
-    return ParsedV0(nkeys, blockhash_offset, tuple(ixs), lookup_keys)
+    return ParsedV0(nkeys, blockhash_offset, tuple(ixs), lookup_keys, tuple(accounts))
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +104,26 @@ class LegPatch:
     threshold_offset: int  # min_out (exact-in) or amount_out (exact-out)
 
 
+@dataclass(frozen=True, slots=True)
+class AccountChoice:
+    """Where one leg's price-following accounts sit in the message (`PriceAccounts`): the offsets of
+    their account-index bytes, and the message index of every account of the compiled window by key."""
+
+    leg: int
+    offsets: tuple[int, ...]
+    index_of: dict[int, int]
+    select: Callable[[int], tuple[int, ...]]
+
+
+def account_choice(parsed: ParsedV0, raw: bytes, ix: int, leg: int, accounts: PriceAccounts) -> AccountChoice:
+    """Locate a leg's price-following accounts in a compiled message: the window sits after the
+    instruction's own accounts, so its compiled indexes name every account the positions may take."""
+    at, count = parsed.accounts[ix]
+    first = at + count - len(accounts.window)
+    index_of = {key: raw[first + j] for j, key in enumerate(accounts.window)}
+    return AccountChoice(leg, tuple(at + p for p in accounts.positions), index_of, accounts.select)
+
+
 class RouteTemplate:
     """A compiled message for one route plus the offsets the hot path patches.
 
@@ -106,6 +132,7 @@ class RouteTemplate:
 
     __slots__ = (
         "_buf",
+        "_choices",
         "blockhash_offset",
         "cu_limit",
         "cu_limit_offset",
@@ -126,6 +153,7 @@ class RouteTemplate:
         cu_limit_ix: int | None,
         cu_price_ix: int | None,
         tip_ix: int | None,
+        price_accounts: Sequence[PriceAccounts | None] = (),
     ) -> None:
         raw = to_bytes_versioned(message)
         parsed = parse_v0(raw)
@@ -148,6 +176,28 @@ class RouteTemplate:
         )
         self.swap_ix_indexes = tuple(swap_ix_indexes)  # the patched (last) instruction of each leg
         self.cu_limit = 0
+        self._choices = tuple(
+            account_choice(parsed, raw, swap_ix_indexes[k], k, pa) for k, pa in enumerate(price_accounts) if pa is not None
+        )
+
+    @property
+    def follows_price(self) -> bool:
+        """True when some leg's accounts are chosen per opportunity (`choose_accounts`)."""
+        return bool(self._choices)
+
+    def choose_accounts(self, ticks: Sequence[int]) -> bool:
+        """Point each price-following leg at the accounts for its pool's current tick (`ticks` per leg) by
+        rewriting account-index bytes in place. False when a tick needs accounts outside the compiled
+        window: the template must be rebuilt around it (the bytes are then not fit to sign)."""
+        buf = self._buf
+        for choice in self._choices:
+            index_of = choice.index_of
+            for off, key in zip(choice.offsets, choice.select(ticks[choice.leg]), strict=True):
+                i = index_of.get(key)
+                if i is None:
+                    return False
+                buf[off] = i
+        return True
 
     def patch(
         self,

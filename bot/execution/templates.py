@@ -18,7 +18,7 @@ from solders.system_program import TransferParams, transfer
 from bot.cache import PoolEntry
 from bot.execution.message import RouteTemplate, compile_route_message
 from strategies import routes as R
-from strategies.venues.base import FetchedAccount, SwapLeg
+from strategies.venues.base import FetchedAccount, SwapLeg, retarget_leg
 
 # Placeholders compiled into the template; every one is patched before signing.
 _PLACEHOLDER = 1
@@ -37,13 +37,16 @@ def build_leg(
     atas: Mapping[int, Pubkey],
     form: str | None = None,
     accounts: FormAccounts | None = None,
+    tick: int | None = None,
 ) -> SwapLeg:
-    """The leg's swap instruction(s) in `form`, from the pool's venue adapter."""
+    """The leg's swap instruction(s) in `form`, from the pool's venue adapter; price-following accounts
+    (CLMM tick arrays) around `tick` when given, else around the pool's state at its first load."""
     if entry.adapter.executable is not None:
         raise ValueError(f"pool {entry.address}: {entry.adapter.executable}")
-    return entry.adapter.swap_leg(entry.static, entry.address, entry.program_id, payer, atas[leg.token_in],
+    swap = entry.adapter.swap_leg(entry.static, entry.address, entry.program_id, payer, atas[leg.token_in],
                                   atas[leg.token_out], leg.direction == R.DIR_A_TO_B, form=form,
                                   accounts=accounts)  # fmt: skip
+    return swap if tick is None else retarget_leg(swap, tick)
 
 
 def route_instructions(
@@ -54,9 +57,12 @@ def route_instructions(
     tip_account: Pubkey | None,
     forms: Forms | None = None,
     accounts: FormAccounts | None = None,
+    ticks: Sequence[int] | None = None,
 ) -> tuple[list[Instruction], list[SwapLeg]]:
     forms = forms or {}
-    legs = [build_leg(pools[leg.pool], leg, payer, atas, forms.get(leg.pool), accounts) for leg in route.legs]
+    at: Sequence[int | None] = ticks or [None] * len(route.legs)  # per leg: the pool's tick (CLMM rebuilds)
+    legs = [build_leg(pools[leg.pool], leg, payer, atas, forms.get(leg.pool), accounts, t)
+            for leg, t in zip(route.legs, at, strict=True)]  # fmt: skip
     ixs = [cb.set_compute_unit_limit(_PLACEHOLDER), cb.set_compute_unit_price(_PLACEHOLDER)]
     ixs += [ix for leg in legs for ix in leg.instructions]
     if tip_account is not None:
@@ -94,9 +100,10 @@ def compile_template(
     tip_account: Pubkey | None = None,
     forms: Forms | None = None,
     accounts: FormAccounts | None = None,
+    ticks: Sequence[int] | None = None,
 ) -> tuple[RouteTemplate, list[Pubkey]]:
     """The route's template and its transaction account list (for reading balances after landing)."""
-    ixs, legs = route_instructions(route, pools, payer, atas, tip_account, forms, accounts)
+    ixs, legs = route_instructions(route, pools, payer, atas, tip_account, forms, accounts, ticks)
     # The patched instruction of each leg is its last one (set-up instructions of a leg come first).
     swap_ixs, at = [], 2
     for leg in legs:
@@ -110,4 +117,5 @@ def compile_template(
         cu_limit_ix=0,
         cu_price_ix=1,
         tip_ix=at if tip_account is not None else None,
+        price_accounts=[leg.price_accounts for leg in legs],
     ), transaction_account_keys(msg, lookup_tables)

@@ -13,14 +13,21 @@ fund 4 % of the fee, as Raydium's common config) and AMM v4 pools (swap fee 25/1
     Q2  CPMM   SOL/dWIF   1,000 SOL : 420,000 dWIF   (420)
     A2  AMM v4 dWIF/dRAY  400,000 dWIF : 200,000 dRAY (0.5)     -> 3-leg cycle SOL -> dWIF -> dRAY -> SOL
 
-The AMM v4 pools use their own tokens, so the CPMM cycles are what they were. Every address is derived
-from a fixed seed, so `config.toml` can list the pools. Funded wallets get SOL by airdrop; the bot
-creates its own token accounts and wraps SOL in its set-up phase.
+The AMM v4 pools use their own tokens, so the CPMM cycles are what they were. Orca Whirlpools (our C program at Orca's id; fee 0.3 %, protocol 3 % of it; tick spacing 8), liquidity
+concentrated around the price in nested positions whose edges initialize a tick every 16 ticks (0.16 %),
+so a sized trade crosses several initialized ticks:
+
+    W1  SOL/dUSD   at 153    -> CPMM <-> Whirlpool 2-leg cycles P2 -> W1 and W1 -> P1
+    W2  dJUP/dUSD  at 0.5    -> 3-leg SOL -> dJUP (P3) -> dUSD (W2) -> SOL (P1) crossing W2's ticks
+
+Every address is derived from a fixed seed, so `config.toml` can list the pools. Funded wallets get
+SOL by airdrop; the bot creates its own token accounts and wraps SOL in its set-up phase.
 """
 
 from __future__ import annotations
 
 import hashlib
+import math
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +37,9 @@ from solders.pubkey import Pubkey
 from localnet.programs import amm_v4_accounts as aa
 from localnet.programs import cpmm_accounts as ca
 from localnet.programs import program_path
+from localnet.programs import whirlpool_accounts as wa
 from localnet.server import pack_token_account
+from strategies.venues import whirlpool_math as wm
 
 PROGRAM_DIR = Path(__file__).resolve().parents[1] / "programs"
 NATIVE_MINT = Pubkey.from_string("So11111111111111111111111111111111111111112")
@@ -78,11 +87,62 @@ def pool_venues() -> dict[str, tuple[str, str]]:
     for name in AMM_V4_POOLS:
         amm = aa.associated_address(amm_v4_market(name), b"amm_associated_seed")
         out[name] = ("raydium_amm_v4", str(amm))
+    for name, addr in whirlpool_addresses().items():
+        out[name] = ("orca_whirlpool", addr)
     return out
 
 
 def pool_addresses() -> dict[str, str]:
     return {name: a for name, (_, a) in pool_venues().items()}
+
+
+# ---- Whirlpools ------------------------------------------------------------------------------------
+# name: (token a, token b, price of a in b (decimal-adjusted), active liquidity at the price)
+WHIRLPOOLS = {
+    "W1": ("SOL", "dUSD", 153.0, 400_000_000_000),
+    "W2": ("dJUP", "dUSD", 0.5, 220_000_000_000),
+}
+WP_SPACING = 8
+WP_FEE_RATE, WP_PROTOCOL_FEE_RATE = 3_000, 300
+WP_NESTED = 10  # nested positions [t - 16k, t + 16k), k = 1..10, under one wide base position
+WP_BASE_SHARE = 4  # the base position holds 1/4 of the active liquidity
+WP_VAULT = {"SOL": 5_000 * SOL, "dUSD": 1_000_000 * USD, "dJUP": 2_000_000 * USD}
+
+
+def _whirlpool_setup(name: str) -> wa.PoolSetup:
+    sym_a, sym_b, price, liquidity = WHIRLPOOLS[name]
+    (mint_a, dec_a), (mint_b, dec_b) = _mint(sym_a), _mint(sym_b)
+    if bytes(mint_b) < bytes(mint_a):  # the program orders mints bytewise
+        (sym_a, mint_a, dec_a), (sym_b, mint_b, dec_b) = (sym_b, mint_b, dec_b), (sym_a, mint_a, dec_a)
+        price = 1 / price
+    # sqrt of the raw price (b units per a unit) in Q64.64; floats only to place the demo's price.
+    sqrt_price = int(math.sqrt(price * 10**dec_b / 10**dec_a) * 2**64)
+    at = wm.tick_index_from_sqrt_price(sqrt_price) // WP_SPACING * WP_SPACING
+    nested = (liquidity - liquidity // WP_BASE_SHARE) // WP_NESTED
+    positions = [wa.Position(at - 250 * WP_SPACING, at + 250 * WP_SPACING, liquidity // WP_BASE_SHARE)]
+    positions += [wa.Position(at - 2 * k * WP_SPACING, at + 2 * k * WP_SPACING, nested) for k in range(1, WP_NESTED + 1)]
+    return wa.make_pool(
+        mint_a=mint_a, mint_b=mint_b, tick_spacing=WP_SPACING, sqrt_price=sqrt_price, positions=positions,
+        fee_rate=WP_FEE_RATE, protocol_fee_rate=WP_PROTOCOL_FEE_RATE, vault_a_amount=WP_VAULT[sym_a],
+        vault_b_amount=WP_VAULT[sym_b], with_mints=False,
+    )  # fmt: skip
+
+
+def whirlpool_addresses() -> dict[str, str]:
+    return {name: str(_whirlpool_setup(name).whirlpool) for name in WHIRLPOOLS}
+
+
+def _seed_whirlpools(net: Any) -> None:
+    net.add_program(wa.PROGRAM_ID, program_path("whirlpool"))
+    for name in WHIRLPOOLS:
+        setup = _whirlpool_setup(name)
+        for key, acc in setup.accounts.items():
+            if key in (setup.vault_a, setup.vault_b) and bytes(acc.data[:32]) == bytes(NATIVE_MINT):
+                # A wSOL vault is "native": lamports = rent reserve + amount (transfers move lamports).
+                amount = int.from_bytes(acc.data[64:72], "little")
+                data = pack_token_account(NATIVE_MINT, setup.whirlpool, amount, native_rent=RENT_165)
+                acc = ca.account(data, ca.TOKEN_PROGRAM_ID, lamports=RENT_165 + amount)
+            net.set_account(key, acc)
 
 
 def _mint(symbol: str) -> tuple[Pubkey, int]:
@@ -132,6 +192,7 @@ def seed(net: Any, fund: list[Pubkey], *, amm_v4_program: Path | None = None) ->
             if mint == NATIVE_MINT:  # a native wSOL vault, as the CPMM ones above
                 data = pack_token_account(mint, setup.authority, amount, native_rent=RENT_165)
                 net.set_account(vault, ca.account(data, ca.TOKEN_PROGRAM_ID, lamports=RENT_165 + amount))
+    _seed_whirlpools(net)
     for wallet in fund:
         net.airdrop(wallet, FUND_LAMPORTS)
     return {"pools": pool_addresses(), "mints": {k: str(v[0]) for k, v in MINTS.items()}}

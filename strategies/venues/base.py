@@ -13,12 +13,13 @@ the swap instruction of one leg in one of its documented forms (`swap_forms`).
 
 from __future__ import annotations
 
+import dataclasses
 import enum
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from solders.instruction import Instruction
+from solders.instruction import AccountMeta, Instruction
 from solders.pubkey import Pubkey
 
 from strategies import layout
@@ -51,12 +52,53 @@ class Dependency:
 
 
 @dataclass(frozen=True, slots=True)
+class PriceAccounts:
+    """Accounts of a leg's swap instruction that follow the pool's price (a CLMM's tick arrays).
+
+    Keys name them (Whirlpool: tick-array start indexes). The last instruction of the leg holds, at
+    `positions` of its account list, the accounts `select(tick)` names, and after its own accounts every
+    account of `window` (the program ignores extra accounts), so each one is in the compiled message:
+    per opportunity the template points `positions` at `select(tick)` by rewriting account-index bytes.
+    A tick whose keys are not all in `window` needs the leg rebuilt around it (`retarget_leg`).
+    """
+
+    positions: tuple[int, ...]
+    window: tuple[int, ...]
+    select: Callable[[int], tuple[int, ...]]
+    """The pool's current tick -> one key per position (hot path: no address derivation)."""
+    around: Callable[[int], tuple[int, ...]]
+    """The window of a leg built at `tick` (cold path)."""
+    address: Callable[[int], Pubkey]
+    """The account a key names (cold path)."""
+
+
+@dataclass(frozen=True, slots=True)
 class SwapLeg:
     """One leg's swap instruction(s) for a template; `arg_offsets` locate (amount_in, min_out) in the
-    data of the last instruction, which the executor patches before signing."""
+    data of the last instruction, which the executor patches before signing; `price_accounts` are its
+    accounts chosen per opportunity from the pool's current tick (None: fixed accounts)."""
 
     instructions: tuple[Instruction, ...]
     arg_offsets: tuple[int, int]
+    price_accounts: PriceAccounts | None = None
+
+
+def retarget_leg(leg: SwapLeg, tick: int) -> SwapLeg:
+    """`leg` with its price-following accounts chosen for `tick` and the window around `tick` appended to
+    its last instruction (cold path: derives addresses). Legs without them are returned unchanged."""
+    pa = leg.price_accounts
+    if pa is None:
+        return leg
+    ix = leg.instructions[-1]
+    metas = list(ix.accounts[: len(ix.accounts) - len(pa.window)])
+    for pos, key in zip(pa.positions, pa.select(tick), strict=True):
+        meta = metas[pos]
+        metas[pos] = AccountMeta(pa.address(key), meta.is_signer, meta.is_writable)
+    window = pa.around(tick)
+    writable = metas[pa.positions[0]].is_writable  # the program may write any of them
+    metas += [AccountMeta(pa.address(key), False, writable) for key in window]
+    moved = Instruction(ix.program_id, bytes(ix.data), metas)
+    return SwapLeg((*leg.instructions[:-1], moved), leg.arg_offsets, dataclasses.replace(pa, window=window))
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +145,9 @@ class VenueAdapter(Protocol):
     slippage_errors: frozenset[int]
     """Custom program error codes meaning a min-out was not met: the guard working, not a broken
     template (a revert with any other error makes the route prove itself again)."""
+    tick_capacity: int
+    """Rows of the cache's ticks region one pool reserves (CLMM: initialized ticks of every watched tick
+    array); 0 for venues without ticks."""
 
     def pool_keys(self, data: bytes) -> bytes:
         """The raw bytes of the pool account's fields that never change (mints, vaults, config):
@@ -151,6 +196,12 @@ class VenueAdapter(Protocol):
     ) -> bool:
         """Write the pool's cache row; True when the row changed and the pool is tradable.
         Raises `Unmodelled` (never tradable, with the reason) or VenueError/ValueError (inconsistent)."""
+        ...
+
+    def quote_state(self, static: Any, pool: AccountSlot, deps: Mapping[int, AccountSlot],
+                    ticks: Sequence[AccountSlot], address: Pubkey) -> Any:  # fmt: skip
+        """The `state` argument of `quote_in` / `quote_out` from the decoded accounts (None for venues
+        whose cache row is the exact state)."""
         ...
 
     def quote_in(self, cache: layout.Cache, idx: int, a_to_b: bool, amount_in: int, state: Any) -> tuple[int, int]:

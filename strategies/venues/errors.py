@@ -240,3 +240,9 @@ class Unmodelled(VenueError):
         super().__init__(f"{text} ({detail})" if detail else text)
         self.reason = reason
         self.detail = detail
+
+
+class StatePending(VenueError):
+    """The pool's state needs accounts that are not loaded yet: accounts that follow the price (the tick
+    arrays around a Whirlpool's new current tick) arrive after the pool account moved. Not usable until
+    they do; not an error in the data."""

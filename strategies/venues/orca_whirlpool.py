@@ -11,16 +11,19 @@ a swap uses) and `instructions/swap.rs`, `instructions/v2/swap.rs` (account orde
 from __future__ import annotations
 
 import dataclasses
+import functools
 import struct
 from bisect import bisect_left, bisect_right
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 from solders.instruction import AccountMeta, Instruction
 from solders.pubkey import Pubkey
 
 from strategies import layout
+from strategies.venues import whirlpool_kernels as wk
 from strategies.venues import whirlpool_math as wm
 from strategies.venues.base import (
     AccountFetch,
@@ -29,8 +32,10 @@ from strategies.venues.base import (
     FetchedAccount,
     MissingAccount,
     PoolContext,
+    PriceAccounts,
     SwapLeg,
     Venue,
+    retarget_leg,
 )
 from strategies.venues.errors import (
     AmountCalcOverflow,
@@ -42,12 +47,15 @@ from strategies.venues.errors import (
     PartialFill,
     RefusalReason,
     SqrtPriceOutOfBounds,
+    StatePending,
     TickArraySequenceInvalid,
     TickArraySequenceInvalidIndex,
     Unmodelled,
     ZeroTradableAmount,
 )
 from strategies.venues.spl import MEMO_PROGRAM_ID, TOKEN_PROGRAM_ID, Mint, decode_mint, ensure_mint_modelled
+from strategies.venues.whirlpool_math import tick_array_start_index as tick_array_start_index
+from strategies.venues.whirlpool_math import tick_array_start_indexes as tick_array_start_indexes
 
 WHIRLPOOL_PROGRAM_ID = Pubkey.from_string("whirLbMiicVdio4qvUfM5KAg6Ct8VwpYzGff3uctyCc")
 
@@ -67,6 +75,7 @@ ACCOUNTS_TYPE_SUPPLEMENTAL_TICK_ARRAYS = 6
 
 _U128 = 1 << 128
 _U64 = 1 << 64
+_Q64 = float(1 << 64)
 
 # disc, config, bump, tick_spacing, fee_tier_index, fee_rate, protocol_fee_rate, liquidity(lo,hi),
 # sqrt_price(lo,hi), tick, protocol fees a/b, mint_a, vault_a, fgg_a(lo,hi), mint_b, vault_b, fgg_b(lo,hi),
@@ -344,26 +353,6 @@ def tick_array_address(
 def oracle_address(whirlpool: Pubkey, program_id: Pubkey = WHIRLPOOL_PROGRAM_ID) -> Pubkey:
     """PDA of the pool's Oracle account: seeds ["oracle", whirlpool]."""
     return Pubkey.find_program_address([b"oracle", bytes(whirlpool)], program_id)[0]
-
-
-def tick_array_start_index(tick_index: int, tick_spacing: int) -> int:
-    """Start tick of the array holding `tick_index` (floor division, also for negative ticks)."""
-    width = wm.TICK_ARRAY_SIZE * tick_spacing
-    return tick_index // width * width
-
-
-def tick_array_start_indexes(tick_current_index: int, tick_spacing: int, a_to_b: bool) -> list[int]:
-    """The (up to 3) array starts a swap uses, as util/sparse_swap.rs `get_start_tick_indexes`."""
-    width = wm.TICK_ARRAY_SIZE * tick_spacing
-    base = tick_current_index // width * width
-    if a_to_b:
-        offsets: tuple[int, ...] = (0, -1, -2)
-    elif tick_current_index + tick_spacing >= base + width:
-        offsets = (1, 2, 3)
-    else:
-        offsets = (0, 1, 2)
-    starts = (base + o * width for o in offsets)
-    return [s for s in starts if wm.is_valid_start_tick(s, tick_spacing)]
 
 
 def swap_tick_arrays(
@@ -662,6 +651,40 @@ def swap_accounts_for(
     )
 
 
+# Where `build_swap_ix` keeps what a template patches: amount and threshold in its data, the three tick
+# arrays in its account list.
+SWAP_AMOUNT_OFFSET = 8
+SWAP_THRESHOLD_OFFSET = 16
+SWAP_TICK_ARRAY_POSITIONS = (7, 8, 9)
+
+
+def swap_array_keys(tick_spacing: int, a_to_b: bool, tick: int) -> tuple[int, int, int]:
+    """Start indexes of the three tick arrays a swap from `tick` is given (the last repeated at the ends
+    of the tick range, as `swap_accounts_for`)."""
+    starts = tick_array_start_indexes(tick, tick_spacing, a_to_b)
+    while len(starts) < 3:
+        starts.append(starts[-1])
+    return starts[0], starts[1], starts[2]
+
+
+def swap_array_window(tick_spacing: int, a_to_b: bool, tick: int) -> tuple[int, ...]:
+    """Every array `swap_array_keys` names for a tick in the array holding `tick` or either neighbour:
+    what a template built at `tick` carries, so a move of up to one array needs no rebuild."""
+    width = wm.TICK_ARRAY_SIZE * tick_spacing
+    base = tick_array_start_index(tick, tick_spacing)
+    # Each array's first and last tick: b->a swaps from the last tick slot start one array up.
+    probes = (t for s in (base - width, base, base + width) for t in (s, s + width - 1))
+    keys = {k for t in probes if wm.MIN_TICK_INDEX <= t <= wm.MAX_TICK_INDEX
+            for k in swap_array_keys(tick_spacing, a_to_b, t)}  # fmt: skip
+    return tuple(sorted(keys))
+
+
+@functools.lru_cache(maxsize=4096)
+def cached_tick_array_address(whirlpool: Pubkey, program_id: Pubkey, start_tick_index: int) -> Pubkey:
+    """`tick_array_address`, remembered (a PDA search costs tens of µs; templates rebuild off the hot path)."""
+    return tick_array_address(whirlpool, start_tick_index, program_id)
+
+
 def _swap_args(
     disc: bytes, amount: int, threshold: int, sqrt_price_limit: int, is_input: bool, a_to_b: bool
 ) -> bytes:
@@ -777,6 +800,19 @@ def build_swap_v2_ix(
 
 
 # ---- venue adapter (strategies.venues.base.VenueAdapter) ------------------------------------------
+# Compute units of one swap leg on localnet's reference program (benches/bench_whirlpool_cu.py, `swap`,
+# 60 swaps per row): 22.6k p50 / 27.8k max with no tick crossed, 43.5k max when the three tick arrays are
+# not created yet (the program derives each PDA to accept it); about 3k p50 per initialized tick crossed,
+# under 4k at the worst (282k max at 64 crossings, 105k max at 16 in dynamic arrays).
+# The leg estimate covers the uncreated-array worst case so the limit needs no account lookups; the
+# per-tick constant is `costs.CostModel.cu_per_tick` (only CLMM legs cross ticks). Mainnet's program
+# costs more: simulation measures it (base.VenueAdapter.compute_units).
+CU_SWAP_LEG = 50_000
+CU_PER_TICK_CROSSED = 4_000
+# Ticks one pool can put in the cache: every watched array full (6 arrays: 3 each way, `tick_arrays`).
+MAX_WATCHED_ARRAYS = 6
+
+
 @dataclass(frozen=True, slots=True)
 class ExactState:
     """What an exact Whirlpool quote needs beyond the cache: the pool at its current state and the
@@ -787,6 +823,16 @@ class ExactState:
     arrays: Mapping[int, TickArray]
 
 
+@dataclass(frozen=True, slots=True)
+class WatchedTickArray:
+    """A watched tick array as the cache writer holds it: the decode, and its initialized ticks packed
+    for the screening kernels (`whirlpool_kernels.pack_ticks`), once per update of the array rather
+    than on every price update."""
+
+    array: TickArray
+    packed: wk.F64Array
+
+
 def current_state(static: Whirlpool, dynamic: tuple[int, int, int, int, int]) -> Whirlpool:
     """The static decode with the fields that move with trading replaced by the latest values."""
     sqrt_price, liquidity, tick, fee_rate, fee_tier_index = dynamic
@@ -794,21 +840,25 @@ def current_state(static: Whirlpool, dynamic: tuple[int, int, int, int, int]) ->
                                fee_rate=fee_rate, fee_tier_index=fee_tier_index)  # fmt: skip
 
 
+def swap_starts(tick: int, tick_spacing: int) -> list[int]:
+    """Start indexes of every array a swap from `tick` uses, both directions, ascending."""
+    return sorted({*tick_array_start_indexes(tick, tick_spacing, True),
+                   *tick_array_start_indexes(tick, tick_spacing, False)})  # fmt: skip
+
+
 class Adapter:
     """Orca Whirlpool for the registry: the pool account prices itself; its tick arrays follow the
-    current tick. Quoted exactly, not traded yet: the detector has no CLMM rows from the bot and there
-    is no Whirlpool swap template."""
+    current tick (both directions' three arrays are watched). The cache row is the screening state
+    (`layout.write_clmm_pool`); exact quotes run on `quote_state` (the decoded pool and arrays)."""
 
     venue = Venue.orca_whirlpool
     pool_account_size = 653  # protocols.md: exact size of the pool account
     mint_offsets = (101, 181)  # where the pool account holds mint a and mint b
-    executable: str | None = (
-        "Whirlpool pools are quoted but not traded yet (no concentrated-liquidity swap template; "
-        "remove the pool or use raydium_cpmm / raydium_amm_v4)"
-    )
+    executable: str | None = None
     cache_exact = False  # exact quotes need the decoded pool and tick arrays (`ExactState`)
-    priced = False  # the cache writer writes no CLMM rows yet: never tradable
-    swap_forms: tuple[str, ...] = ()  # no swap template yet
+    priced = True
+    tick_capacity = MAX_WATCHED_ARRAYS * wm.TICK_ARRAY_SIZE
+    swap_forms: tuple[str, ...] = ("swap",)  # exact-in `swap` (protocols.md §3.3)
     slippage_errors = frozenset({6036, 6037})  # AmountOutBelowMinimum, AmountInAboveMaximum (errors.rs)
 
     def pool_keys(self, data: bytes) -> bytes:
@@ -829,14 +879,17 @@ class Adapter:
 
     def tick_arrays(self, static: Whirlpool, dynamic: Any, pool: Pubkey, program_id: Pubkey) -> dict[int, Pubkey]:
         """The arrays a swap from the current tick needs, both directions."""
-        tick, spacing = dynamic[2], static.tick_spacing
-        starts = set(tick_array_start_indexes(tick, spacing, True)) | set(tick_array_start_indexes(tick, spacing, False))
-        return {s: tick_array_address(pool, s, program_id) for s in sorted(starts)}
+        return {s: tick_array_address(pool, s, program_id) for s in swap_starts(dynamic[2], static.tick_spacing)}
 
-    def decode_account(self, role: int, data: bytes, ctx: PoolContext, tick_start: int) -> Any:
+    def decode_account(self, role: int, data: bytes, ctx: PoolContext, tick_start: int) -> WatchedTickArray:
         if not data:  # not created yet: system-owned and empty, a valid "no ticks" state
-            return empty_tick_array(tick_start, ctx.address)
-        return decode_tick_array(data, ctx.program_id, ctx.program_id)
+            array = empty_tick_array(tick_start, ctx.address)
+        else:
+            array = decode_tick_array(data, ctx.program_id, ctx.program_id)
+            if array.start_tick_index != tick_start or array.whirlpool != ctx.address:
+                raise DecodeError("TickArray", f"holds start {array.start_tick_index} of pool {array.whirlpool}, "
+                                  f"expected start {tick_start} of {ctx.address}")  # fmt: skip
+        return WatchedTickArray(array, wk.pack_ticks((array,), ctx.static.tick_spacing))
 
     def settling(self, pool: AccountSlot, deps: Mapping[int, AccountSlot], ticks: Sequence[AccountSlot]) -> bool:
         return any(t.slot > pool.slot for t in ticks)
@@ -844,8 +897,26 @@ class Adapter:
     def write_row(self, cache: layout.Cache, idx: int, static: Whirlpool, pool: AccountSlot,
                   deps: Mapping[int, AccountSlot], ticks: Sequence[AccountSlot], slot: int, recv_ns: int,
                   now_unix: int) -> bool:  # fmt: skip
-        ensure_whirlpool_modelled(static)
-        return False  # no CLMM rows yet (`priced`)
+        state = current_state(static, pool.value)
+        ensure_whirlpool_modelled(state)
+        held: dict[int, WatchedTickArray] = {t.value.array.start_tick_index: t.value for t in ticks
+                                             if t.value is not None}  # fmt: skip
+        parts = []
+        for start in swap_starts(state.tick_current_index, state.tick_spacing):
+            watched = held.get(start)
+            if watched is None:
+                raise StatePending(f"tick array {start} of the current tick is not loaded yet")
+            parts.append(watched.packed)
+        down, up = wk.swap_edges(state)
+        return layout.write_clmm_pool(
+            cache, idx, state.sqrt_price / _Q64, float(state.liquidity), state.tick_current_index, state.fee_rate,
+            np.concatenate(parts), down, up, slot, recv_ns,
+        )  # fmt: skip
+
+    def quote_state(self, static: Whirlpool, pool: AccountSlot, deps: Mapping[int, AccountSlot],
+                    ticks: Sequence[AccountSlot], address: Pubkey) -> ExactState:  # fmt: skip
+        arrays = {t.value.array.start_tick_index: t.value.array for t in ticks if t.value is not None}
+        return ExactState(address, current_state(static, pool.value), arrays)
 
     def quote_in(self, cache: layout.Cache, idx: int, a_to_b: bool, amount_in: int, state: Any) -> tuple[int, int]:
         st: ExactState = state
@@ -864,10 +935,24 @@ class Adapter:
     def swap_leg(self, static: Whirlpool, pool: Pubkey, program_id: Pubkey, payer: Pubkey, source: Pubkey,
                  destination: Pubkey, a_to_b: bool, *, form: str | None = None,
                  accounts: Mapping[Pubkey, FetchedAccount] | None = None) -> SwapLeg:  # fmt: skip
-        raise NotImplementedError(self.executable)
+        """Exact-in `swap` with no price limit; its three tick arrays follow the price (`PriceAccounts`:
+        chosen per opportunity from the current tick, within a window of arrays around `static`'s)."""
+        account_a, account_b = (source, destination) if a_to_b else (destination, source)
+        swap_accounts = swap_accounts_for(pool, static, payer, account_a, account_b, a_to_b, program_id)
+        ix = build_swap_ix(swap_accounts, amount=1, other_amount_threshold=1, sqrt_price_limit=wm.NO_EXPLICIT_SQRT_PRICE_LIMIT,
+                           amount_specified_is_input=True, a_to_b=a_to_b, program_id=program_id)  # fmt: skip
+        ts = static.tick_spacing
+        price_accounts = PriceAccounts(
+            positions=SWAP_TICK_ARRAY_POSITIONS, window=(),
+            select=functools.partial(swap_array_keys, ts, a_to_b),
+            around=functools.partial(swap_array_window, ts, a_to_b),
+            address=functools.partial(cached_tick_array_address, pool, program_id),
+        )  # fmt: skip
+        leg = SwapLeg((ix,), (SWAP_AMOUNT_OFFSET, SWAP_THRESHOLD_OFFSET), price_accounts)
+        return retarget_leg(leg, static.tick_current_index)
 
     def compute_units(self) -> int:
-        return 80_000
+        return CU_SWAP_LEG
 
     def quote_report(self, pool: Pubkey, pool_data: bytes, owner: Pubkey, fetch: AccountFetch,
                      amount_in: int, a_to_b: bool, now_unix: int) -> dict[str, Any]:  # fmt: skip

@@ -539,6 +539,7 @@ class Adapter:
     # InvalidInstructionData); "legacy": tags 9/11 with the pool's market accounts (17). protocols.md §1.5.
     swap_forms: tuple[str, ...] = ("v2", "legacy")
     slippage_errors = frozenset({30})  # AmmError::ExceededSlippage (raydium-amm program/src/error.rs)
+    tick_capacity = 0
 
     def pool_keys(self, data: bytes) -> bytes:
         return amm_keys_bytes(data)
@@ -578,6 +579,10 @@ class Adapter:
         if ra <= 0 or rb <= 0:
             raise ValueError("need_take_pnl exceeds the vault")
         return layout.write_cp_pool(cache, idx, ra, rb, fee_num, fee_den, slot, recv_ns)
+
+    def quote_state(self, static: Any, pool: AccountSlot, deps: Mapping[int, AccountSlot],
+                    ticks: Sequence[AccountSlot], address: Pubkey) -> None:  # fmt: skip
+        return None  # the cache row is the exact state
 
     def quote_in(self, cache: layout.Cache, idx: int, a_to_b: bool, amount_in: int, state: Any) -> tuple[int, int]:
         r_in, r_out, fee_num, fee_den = cp_reserves_u(cache, idx, a_to_b)

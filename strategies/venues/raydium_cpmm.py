@@ -568,6 +568,7 @@ class Adapter:
     priced = True
     swap_forms: tuple[str, ...] = ("swap_base_input",)  # the one documented exact-in form (protocols.md §2.5)
     slippage_errors = frozenset({6005})  # ExceededSlippage (raydium-cp-swap programs/cp-swap/src/error.rs)
+    tick_capacity = 0
 
     def pool_keys(self, data: bytes) -> bytes:
         return pool_keys_bytes(data)
@@ -620,6 +621,10 @@ class Adapter:
             raise ValueError(f"pool {idx}: CPMM fee denominator must be 1,000,000, got {fee_den}")
         pu = cache.pools_u
         return int(pu[idx, layout.U_PROTOCOL_FEE_RATE]), int(pu[idx, layout.U_FUND_FEE_RATE])
+
+    def quote_state(self, static: Any, pool: AccountSlot, deps: Mapping[int, AccountSlot],
+                    ticks: Sequence[AccountSlot], address: Pubkey) -> None:  # fmt: skip
+        return None  # the cache row is the exact state
 
     def quote_in(self, cache: layout.Cache, idx: int, a_to_b: bool, amount_in: int, state: Any) -> tuple[int, int]:
         r_in, r_out, fee_num, fee_den = cp_reserves_u(cache, idx, a_to_b)

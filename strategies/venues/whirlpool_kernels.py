@@ -30,14 +30,17 @@ rejects is accepted.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
 
 from strategies.jit import njit
 from strategies.venues import whirlpool_math as wm
-from strategies.venues.orca_whirlpool import TickArray, Whirlpool, tick_array_start_indexes
+from strategies.venues.whirlpool_math import tick_array_start_indexes
+
+if TYPE_CHECKING:  # orca_whirlpool's adapter packs rows with this module: no import cycle at run time
+    from strategies.venues.orca_whirlpool import TickArray, Whirlpool
 
 F64Array = npt.NDArray[np.float64]
 

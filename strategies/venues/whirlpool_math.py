@@ -305,6 +305,26 @@ def is_valid_start_tick(start_tick_index: int, tick_spacing: int) -> bool:
     return start_tick_index % ticks_in_array == 0
 
 
+def tick_array_start_index(tick_index: int, tick_spacing: int) -> int:
+    """Start tick of the array holding `tick_index` (floor division, also for negative ticks)."""
+    width = TICK_ARRAY_SIZE * tick_spacing
+    return tick_index // width * width
+
+
+def tick_array_start_indexes(tick_current_index: int, tick_spacing: int, a_to_b: bool) -> list[int]:
+    """The (up to 3) array starts a swap uses, as util/sparse_swap.rs `get_start_tick_indexes`."""
+    width = TICK_ARRAY_SIZE * tick_spacing
+    base = tick_current_index // width * width
+    if a_to_b:
+        offsets: tuple[int, ...] = (0, -1, -2)
+    elif tick_current_index + tick_spacing >= base + width:
+        offsets = (1, 2, 3)
+    else:
+        offsets = (0, 1, 2)
+    starts = (base + o * width for o in offsets)
+    return [s for s in starts if is_valid_start_tick(s, tick_spacing)]
+
+
 __all__ = [
     "FEE_RATE_MUL_VALUE",
     "MAX_SQRT_PRICE_X64",
@@ -321,5 +341,7 @@ __all__ = [
     "get_next_sqrt_price",
     "is_valid_start_tick",
     "sqrt_price_from_tick_index",
+    "tick_array_start_index",
+    "tick_array_start_indexes",
     "tick_index_from_sqrt_price",
 ]

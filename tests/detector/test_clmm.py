@@ -149,7 +149,7 @@ def test_whirlpool_vs_amm_cycle_confirmed_with_exact_quote():
     assert opp is not None and opp.expected_net_profit > 0
     crossed = clmm_quote(0, False, opp.amount_in)[1]
     assert crossed > 0  # the sized trade walks over initialized ticks
-    assert opp.cu_limit == 20_000 + 80_000 + 45_000 + 15_000 * crossed
+    assert opp.cu_limit == 20_000 + ow.CU_SWAP_LEG + 45_000 + ow.CU_PER_TICK_CROSSED * crossed
     assert m.market[layout.O_CU_LIMIT] == opp.cu_limit  # the float walk saw the same ticks
     # float screen vs exact: within rounding (a few units per step) and a 1e-6 relative band
     assert abs(estimate - opp.expected_net_profit) <= 1e-6 * opp.amount_out + 50

@@ -157,7 +157,7 @@ def test_whirlpool_tick_arrays_follow_the_current_tick():
     from strategies.venues import orca_whirlpool as orca
 
     address, data = whirlpool_bytes(-115109)
-    m = CacheWriter(layout.allocate(1, 2))
+    m = CacheWriter(layout.allocate(1, 2, tick_rows=orca.ADAPTER.tick_capacity))
     entry = m.add_pool("orca_whirlpool", address, str(orca.WHIRLPOOL_PROGRAM_ID))
     m.apply(entry.pool_key, 10, data, str(orca.WHIRLPOOL_PROGRAM_ID), 1)
     spacing = entry.static.tick_spacing
@@ -203,3 +203,56 @@ def test_settling_is_released_once_the_cluster_moves_past(market_one):
     owed1 = pool.protocol_fees_token_1 + pool.fund_fees_token_1 + pool.creator_fees_token_1
     assert m.exact_state(entry.idx) == (10**13 - 7 - pool.fund_fees_token_0 - pool.creator_fees_token_0, 10**13 - owed1)
     assert m.arrays.pools_i[entry.idx, layout.I_SLOT] == 101
+
+
+def test_whirlpool_row_and_exact_quote_come_from_the_watched_arrays():
+    """The CLMM row is written once every array around the current tick is held (the screening state
+    packs their initialized ticks); the exact quote runs on the same decoded accounts; a pool that moved
+    into arrays not loaded yet is settling (not malformed) until they arrive; adaptive fees are refused."""
+    from localnet.programs import whirlpool_accounts as wa
+    from strategies.venues import orca_whirlpool as orca
+    from strategies.venues import whirlpool_kernels as wk
+
+    wp = str(orca.WHIRLPOOL_PROGRAM_ID)
+    address, data = whirlpool_bytes(-115109)
+    refusals: list[str] = []
+    m = CacheWriter(layout.allocate(1, 2, tick_rows=orca.ADAPTER.tick_capacity),
+                    on_refusal=lambda e, r: refusals.append(r))
+    entry = m.add_pool("orca_whirlpool", address, wp)
+    m.apply(entry.pool_key, 10, data, wp, 1)
+    pool, ts = orca.decode_whirlpool(data), entry.static.tick_spacing
+    add, _ = m.retarget_tick_arrays(entry)
+    arrays: dict[int, orca.TickArray] = {}
+    for i, key in enumerate(add):
+        start = m.watched[key].tick_start
+        ticks = {start + k * ts: wa.TickFields(10**12 * (k - 40), 10**13) for k in (3, 40, 77) if i != 2}
+        raw = wa.tick_array_data(start, entry.address, ticks, ts)
+        arrays[start] = orca.decode_tick_array(raw)
+        written = m.apply(key, 10, raw, wp, 2)
+        # Every array but the last is missing something: pending, not malformed, never usable.
+        assert written == (entry.idx if i == len(add) - 1 else -1)
+    assert m.stats.malformed == 0 and layout.is_usable(m.arrays, entry.idx)
+    pf = m.arrays.pools_f[entry.idx]
+    want = wk.screening_inputs(pool, list(arrays.values()))
+    n = int(pf[layout.F_TICKS_N])
+    row = int(pf[layout.F_TICKS_ROW])
+    assert n == len(want.ticks) > 0 and (m.arrays.ticks[row : row + n] == want.ticks).all()
+    assert (pf[layout.F_SQRT_PRICE], pf[layout.F_LIQUIDITY], pf[layout.F_END_SQRT_AB], pf[layout.F_END_SQRT_BA]) == (
+        want.sqrt_price, want.liquidity, want.end_sqrt_a_to_b, want.end_sqrt_b_to_a)
+    assert m.arrays.pools_i[entry.idx, layout.I_TICK] == -115109
+    for a_to_b in (True, False):
+        q = orca.quote_swap(pool, orca.swap_tick_arrays(pool, arrays, a_to_b, entry.address), 10**9, a_to_b=a_to_b)
+        assert m.quote(entry.idx, a_to_b, 10**9) == (q.amount_out, q.ticks_crossed)
+    # The price moves three arrays up: pending until the retargeted arrays arrive.
+    _, moved = whirlpool_bytes(-115109 + 3 * 88 * ts)
+    assert m.apply(entry.pool_key, 11, moved, wp, 3) == -1
+    assert not layout.is_usable(m.arrays, entry.idx) and m.stats.malformed == 0
+    add2, _ = m.retarget_tick_arrays(entry)
+    for key in add2:
+        written = m.apply(key, 11, b"", "11111111111111111111111111111111", 4)
+    assert written == entry.idx and layout.is_usable(m.arrays, entry.idx)
+    # An adaptive-fee pool (fee tier index != tick spacing) stays refused, with the reason.
+    raw = bytearray(moved)
+    struct.pack_into("<H", raw, 43, ts + 1)  # fee_tier_index (protocols.md §3.1)
+    assert m.apply(entry.pool_key, 12, bytes(raw), wp, 5) == -1
+    assert refusals == ["WHIRLPOOL_ADAPTIVE_FEE"] and not layout.is_usable(m.arrays, entry.idx)
