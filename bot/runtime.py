@@ -404,6 +404,7 @@ class Bot:
         prover = self.prover = prove.Prover(
             self.rpc, self.wallet, pools, cache, table, by_token, tip, alts, None if dry else self.lookup_tables,
             addresses, log, setup=(lambda r, amount, tx: self.probe_with_setup(table, r, amount, tx)) if dry else None,
+            quote_state=self.writer.quote_state,
         )  # fmt: skip
         for r in usable:
             proof = await prover.prove(r)

@@ -66,24 +66,30 @@ class ProbeError(ValueError):
 
 
 def probe_amounts(
-    cache: layout.Cache, route: R.Route, pools: Sequence[PoolEntry], balance: int
+    cache: layout.Cache, route: R.Route, pools: Sequence[PoolEntry], balance: int,
+    quote_state: Callable[[int], Any] | None = None,
 ) -> list[tuple[int, int]]:
-    """(amount_in, min_out) per leg for a probe simulation, from the cache's exact rows."""
+    """(amount_in, min_out) per leg for a probe simulation, from the cache's exact rows (or, for venues
+    whose row is only the screening state, the exact state `quote_state` gives: CLMM)."""
     if balance < 1:
         raise ProbeError("the wallet holds none of the start token to simulate with")
     pu = cache.pools_u
     first = route.legs[0]
     reserve = int(pu[first.pool, layout.U_RES_A if first.direction == R.DIR_A_TO_B else layout.U_RES_B])
-    x = min(balance, max(1, reserve // PROBE_RESERVE_FRACTION))
+    # A CLMM first leg has no reserve in its row: a small part of the balance instead.
+    x = min(balance, max(1, (reserve or balance) // PROBE_RESERVE_FRACTION))
     plan: list[tuple[int, int]] = []
     for k, leg in enumerate(route.legs):
         adapter = pools[leg.pool].adapter
+        state = None
         if not adapter.cache_exact:
-            raise ProbeError(f"leg {k}: no exact cache quote to size a probe with")
+            if quote_state is None:
+                raise ProbeError(f"leg {k}: no exact cache quote to size a probe with")
+            state = quote_state(leg.pool)
         if int(cache.pools_i[leg.pool, layout.I_FLAGS]) & layout.USABLE_MASK != layout.FLAG_TRADABLE:
             raise ProbeError(f"leg {k}: pool {pools[leg.pool].address} is not tradable yet")
         try:
-            out, _ = adapter.quote_in(cache, leg.pool, leg.direction == R.DIR_A_TO_B, x, None)
+            out, _ = adapter.quote_in(cache, leg.pool, leg.direction == R.DIR_A_TO_B, x, state)
         except (QuoteError, ValueError) as err:
             raise ProbeError(f"leg {k}: pool {pools[leg.pool].address} does not quote {x}: {err}") from err
         plan.append((x, PROBE_MIN_OUT))
@@ -169,6 +175,7 @@ class Prover:
     # Dry-run with a fresh wallet: (route, amount_in, signed probe) -> (probe with the first trade's set-up
     # in front, the set-up alone, how many instructions the set-up added) or None when none is needed.
     setup: Callable[[R.Route, int, bytes], tuple[bytes, bytes, bytes, int] | None] | None = None
+    quote_state: Callable[[int], Any] | None = None  # exact state of pools whose cache row is not (CLMM)
 
     # ---- the executor's side ---------------------------------------------------------------------
     def is_guard_error(self, route_id: int, template: RouteTemplate, err: Any) -> bool:
@@ -239,7 +246,7 @@ class Prover:
                 )
             balance = int(self.cache.market[layout.token_slot(route.start_token, layout.T_BALANCE)])
             try:
-                plan = probe_amounts(self.cache, route, self.pools, balance)
+                plan = probe_amounts(self.cache, route, self.pools, balance, self.quote_state)
             except ProbeError as err:
                 return Proof(ProofState.UNPROVEN, template, keys, error=str(err))
             template.patch(bytes(32), plan, costs.MAX_CU_LIMIT, 0, 0)

@@ -145,7 +145,7 @@ def test_tick_outside_the_window_is_refused_and_a_rebuild_serves_it():
     route, pools, atas, alt, _, tmpl, _ = compiled(("wp", "cpmm"), kp, tip)
     far = TICK0 + 3 * WIDTH
     assert not tmpl.choose_accounts([far, 0]) and not tmpl.choose_accounts([TICK0 - 2 * WIDTH, 0])
-    rebuilt, keys = compile_template(route, pools, kp.pubkey(), atas, [alt], tip, [far, 0])
+    rebuilt, keys = compile_template(route, pools, kp.pubkey(), atas, [alt], tip, ticks=[far, 0])
     assert rebuilt.choose_accounts([far, 0])
     rebuilt.patch(bytes(32), [(1, 1), (1, 1)], 1, 0, 0)
     tx = rebuilt.sign(kp)
