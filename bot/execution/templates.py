@@ -29,7 +29,8 @@ def build_leg(entry: PoolEntry, leg: R.Leg, payer: Pubkey, atas: Mapping[int, Pu
     if entry.adapter.executable is not None:
         raise ValueError(f"pool {entry.address}: {entry.adapter.executable}")
     return entry.adapter.swap_leg(entry.static, entry.address, entry.program_id, payer, atas[leg.token_in],
-                                  atas[leg.token_out], leg.direction == R.DIR_A_TO_B)  # fmt: skip
+                                  atas[leg.token_out], leg.direction == R.DIR_A_TO_B,
+                                  entry.dependency_values())  # fmt: skip
 
 
 def route_instructions(

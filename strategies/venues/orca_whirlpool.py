@@ -800,6 +800,7 @@ class Adapter:
 
     venue = Venue.orca_whirlpool
     pool_account_size = 653  # protocols.md: exact size of the pool account
+    pool_account_sizes: tuple[int, ...] = (653,)
     mint_offsets = (101, 181)  # where the pool account holds mint a and mint b
     executable: str | None = (
         "Whirlpool pools are quoted but not traded yet (no concentrated-liquidity swap template; "
@@ -856,7 +857,7 @@ class Adapter:
         return quote_swap(st.pool, arrays, amount_out, a_to_b=a_to_b, amount_specified_is_input=False).amount_in
 
     def swap_leg(self, static: Whirlpool, pool: Pubkey, program_id: Pubkey, payer: Pubkey, source: Pubkey,
-                 destination: Pubkey, a_to_b: bool) -> SwapLeg:  # fmt: skip
+                 destination: Pubkey, a_to_b: bool, deps: Mapping[int, Any]) -> SwapLeg:  # fmt: skip
         raise NotImplementedError(self.executable)
 
     def compute_units(self) -> int:

@@ -477,6 +477,7 @@ class Adapter:
 
     venue = Venue.raydium_amm_v4
     pool_account_size = 752  # protocols.md: exact size of the pool account
+    pool_account_sizes: tuple[int, ...] = (752,)
     mint_offsets = (400, 432)  # where the pool account holds mint a and mint b
     executable: str | None = None
     cache_exact = True  # the cache row's integers are the exact state
@@ -530,7 +531,7 @@ class Adapter:
         return swap_base_out(amount_out, r_in, r_out, fee_num, fee_den).amount_in
 
     def swap_leg(self, static: AmmInfo, pool: Pubkey, program_id: Pubkey, payer: Pubkey, source: Pubkey,
-                 destination: Pubkey, a_to_b: bool) -> SwapLeg:  # fmt: skip
+                 destination: Pubkey, a_to_b: bool, deps: Mapping[int, Any]) -> SwapLeg:  # fmt: skip
         # Direction is implied by the user accounts' mints.
         ix = build_swap_base_in_ix(
             pool_address=pool, info=static, user_source=source, user_destination=destination,

@@ -561,6 +561,7 @@ class Adapter:
 
     venue = Venue.raydium_cpmm
     pool_account_size = 637  # protocols.md: exact size of the pool account
+    pool_account_sizes: tuple[int, ...] = (637,)
     mint_offsets = (168, 200)  # where the pool account holds mint a and mint b
     executable: str | None = None
     cache_exact = True  # the cache row's integers are the exact state
@@ -629,7 +630,7 @@ class Adapter:
         return swap_base_output(amount_out, r_in, r_out, fee_num, protocol, fund).amount_in
 
     def swap_leg(self, static: CpmmPool, pool: Pubkey, program_id: Pubkey, payer: Pubkey, source: Pubkey,
-                 destination: Pubkey, a_to_b: bool) -> SwapLeg:  # fmt: skip
+                 destination: Pubkey, a_to_b: bool, deps: Mapping[int, Any]) -> SwapLeg:  # fmt: skip
         ix = build_swap_base_input_ix(
             pool_address=pool, pool=static, payer=payer, user_input_account=source,
             user_output_account=destination, zero_for_one=a_to_b, amount_in=1, min_out=1, program_id=program_id,
