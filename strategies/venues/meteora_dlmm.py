@@ -1265,12 +1265,14 @@ class Adapter:
             ext = decode_bitmap_extension(ext_data, ext_account[0], owner)
         swap_for_y = a_to_b
         arrays: dict[int, bytes] = {}
+        missing: dict[int, Pubkey] = {}  # fetched, absent: an error only if the swap reaches them
         todo = _next_indexes(pair, ext, swap_for_y, bin_array_index(pair.active_id))
         for _ in range(MAX_QUOTE_ROUNDS):
             keys = [bin_array_address(pool, i, owner) for i in todo]
             for index, key, acc in zip(todo, keys, fetch(keys), strict=True):
                 if acc is None:
-                    raise MissingAccount(key, f"bin array {index}")
+                    missing[index] = key
+                    continue
                 decode_bin_array(acc[1], acc[0], owner)  # owner, size and discriminator
                 arrays[index] = acc[1]
             try:
@@ -1281,6 +1283,8 @@ class Adapter:
                 )  # fmt: skip
                 break
             except BinArrayMissing as err:
+                if err.index in missing:
+                    raise MissingAccount(missing[err.index], f"bin array {err.index}") from err
                 if err.index in arrays:
                     raise
                 todo = _next_indexes(pair, ext, swap_for_y, err.index)

@@ -1095,6 +1095,8 @@ class Adapter:
         return buy_exact_quote_in(amount_in, base, quote, fees, virtual).base_amount_out, 0
 
     def quote_out(self, cache: layout.Cache, idx: int, a_to_b: bool, amount_out: int, state: Any) -> int:
+        """Buys: what `buy` (exact base out) charges; sells (no exact-out instruction): the least
+        `sell` input paying at least `amount_out`."""
         base, quote, fees, virtual = _row_state(cache, idx)
         if a_to_b:
             return _sell_input_for(amount_out, base, quote, fees, virtual)
