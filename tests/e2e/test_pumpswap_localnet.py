@@ -57,7 +57,9 @@ async def _start(localnet, tmp_path, seed_more=None):
     if seed_more is not None:
         seed_more(localnet)
     log_path = tmp_path / "bot.jsonl"
-    cfg = parse_config(demo.config_toml(localnet.rpc_url, localnet.ws_url, str(tmp_path / "bot.json"), str(log_path)))
+    cfg = parse_config(
+        demo.config_toml(localnet.rpc_url, localnet.ws_url, str(tmp_path / "bot.json"), str(log_path))
+    )
     log = Log(log_path, console="never")
     bot = Bot(cfg, Mode(send=True, live=False), wallet, log)
     ready = asyncio.Event()
@@ -162,4 +164,6 @@ async def test_pumpswap_buy_then_cpmm_realizes_the_net_of_what_the_buy_spent(loc
         BUYBACK: buyback,
         CREATOR: q.coin_creator_fee,
     }
-    assert struct.unpack_from("<Q", bytes(localnet.get_account(QUOTE_VAULT).data), 64)[0] == after[QUOTE_VAULT]
+    assert (
+        struct.unpack_from("<Q", bytes(localnet.get_account(QUOTE_VAULT).data), 64)[0] == after[QUOTE_VAULT]
+    )
