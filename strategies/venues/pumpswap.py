@@ -960,9 +960,9 @@ def _first_set(keys: Sequence[Pubkey], what: str) -> Pubkey:
     raise InvalidInput(f"GlobalConfig has no {what}")
 
 
-def live_pool(static: PumpPool, dynamic: tuple[int, int]) -> PumpPool:
-    """The decoded pool with the fields that may move while its keys stay (`read_pool_dynamic`)."""
-    vqr, creator_fee_bps = dynamic
+def live_pool(static: PumpPool, dynamic: tuple[int, int, int]) -> PumpPool:
+    """The decoded pool with the fields that may move while its keys stay (`Adapter.read_dynamic`)."""
+    vqr, creator_fee_bps, _size = dynamic
     if (vqr, creator_fee_bps) == (static.virtual_quote_reserves, static.creator_fee_bps):
         return static
     return dataclasses.replace(static, virtual_quote_reserves=vqr, creator_fee_bps=creator_fee_bps)
@@ -1024,13 +1024,17 @@ class Adapter:
     priced = True
 
     def pool_keys(self, data: bytes) -> bytes:
+        if len(data) < _KEYS_B.stop:  # an old layout: its missing fields read 0, so growing changes no key
+            return pool_keys_bytes(bytes(data).ljust(_KEYS_B.stop, b"\x00"))
         return pool_keys_bytes(data)
 
     def decode_static(self, data: bytes, program_id: Pubkey) -> PumpPool:
         return decode_pool(data, program_id, program_id)
 
-    def read_dynamic(self, data: bytes) -> tuple[int, int]:
-        return read_pool_dynamic(data)
+    def read_dynamic(self, data: bytes) -> tuple[int, int, int]:
+        """(virtual quote reserves, creator fee bps, account size): the pool grows by `extend_account`."""
+        vqr, creator_fee_bps = read_pool_dynamic(data)
+        return vqr, creator_fee_bps, len(data)
 
     def mints(self, static: PumpPool) -> tuple[Pubkey, Pubkey]:
         return static.base_mint, static.quote_mint
@@ -1074,6 +1078,8 @@ class Adapter:
         global_config: GlobalConfig = deps[ROLE_CONFIG].value
         base_mint: Mint = deps[ROLE_MINT_A].value
         check_tradable(global_config, base_mint, deps[ROLE_MINT_B].value)
+        if needs_extend(pool.value[2]):
+            raise Unmodelled(RefusalReason.POOL_NOT_EXTENDED, f"{pool.value[2]} bytes: extend_account first")
         state = live_pool(static, pool.value)
         base, quote = deps[ROLE_VAULT_A].value, deps[ROLE_VAULT_B].value
         fees = pool_fees(state, global_config, deps[ROLE_FEE_CONFIG].value, base_mint.supply, base, quote)
@@ -1166,6 +1172,7 @@ class Adapter:
             "market_cap": market_cap(base_mint.supply, base, quote + virtual, state.is_mayhem_mode),
             "fee_config": str(fee_key) if fee_config is not None else None,
             "virtual_quote_reserves": virtual,
+            "needs_extend_account": needs_extend(state.data_len),  # a swap of the SDK would extend it first
         }
         if a_to_b:
             s = sell_base_input(amount_in, base, quote, fees, virtual)

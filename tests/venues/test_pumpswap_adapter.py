@@ -274,6 +274,22 @@ def test_token_2022_base_mints_with_a_transfer_fee_are_refused_with_the_reason()
     assert ps.token_programs(setup.pool, writer.pools[0].static) == (TOKEN_2022_PROGRAM_ID, TOKEN_PROGRAM_ID)
 
 
+def test_a_pool_not_extended_yet_is_refused_until_it_grows() -> None:
+    # A 211-byte pool predates coin_creator; extending it grows the account, the fields read 0 until set.
+    setup = pa.make_pool(base_mint=Pubkey.new_unique(), base_reserve=BASE, quote_reserve=QUOTE, pool_size=211,
+                         coin_creator=Pubkey.default())  # fmt: skip
+    refusals: list[tuple[int, str]] = []
+    writer, _, _ = _load([setup], refusals=refusals)
+    assert refusals == [(0, "POOL_NOT_EXTENDED")]
+    assert writer.arrays is not None and not layout.is_usable(writer.arrays, 0)
+    # Someone's swap extends it (the SDK prepends extend_account): same keys, tradable from then on.
+    grown = pa.pool_data(setup.fields, 300)
+    # Newer than its vaults, the pool settles; the vaults did not change, so the next slots release it.
+    writer.apply(writer.pools[0].pool_key, 11, grown, str(ps.PROGRAM_ID), 0)
+    assert writer.on_slot(13, 0) == [0]
+    assert layout.is_usable(writer.arrays, 0) and refusals == [(0, "POOL_NOT_EXTENDED")]
+
+
 def test_a_vault_update_alone_settles_until_its_pair_arrives() -> None:
     setup = pa.make_pool(base_mint=Pubkey.new_unique(), base_reserve=BASE, quote_reserve=QUOTE)
     writer, _, _ = _load([setup])
