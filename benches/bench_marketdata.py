@@ -2,7 +2,8 @@
 
 `python -m benches.bench_marketdata [--frames N] [--rounds R] [--json]`
 
-Per account type (Raydium CPMM pool 637 B, AMM v4 pool 752 B, Orca Whirlpool 653 B, SPL vault 165 B),
+Per account type (Raydium CPMM pool 637 B, AMM v4 pool 752 B, Orca Whirlpool 653 B, SPL vault 165 B of an
+AMM v4 pool and of a PumpSwap pool: every second one rewrites the row, PumpSwap's with its fee tier),
 N real-shaped notification frames with increasing slots are pushed through:
   floor - `orjson.loads(frame)` + `pybase64.b64decode(data)`: what any client pays to read the frame;
   full  - `PubSubClient._on_frame`: typed parse at the edge -> `CacheWriter.apply` (owner check, venue
@@ -26,6 +27,7 @@ from solders.pubkey import Pubkey
 from benches.timing import summary, time_chunks
 from bot.accounts import AccountFeed
 from bot.cache import CacheWriter
+from localnet.programs import pumpswap_accounts as pa
 from rpc.client import RpcClient
 from rpc.pubsub import PubSubClient, _Sub
 from strategies import layout
@@ -68,7 +70,7 @@ def frame(sub_id: int, slot: int, data: bytes, owner: str) -> bytes:
 
 
 def setup(n: int) -> tuple[PubSubClient, dict[str, list[bytes]]]:
-    market = CacheWriter(layout.allocate(3, 6), now_unix=lambda: 2_000_000_000)
+    market = CacheWriter(layout.allocate(4, 8), now_unix=lambda: 2_000_000_000)
     # The bot's own wiring (AccountFeed.on_account), never connected: frames are fed to the reader's parser.
     feed = AccountFeed(market, RpcClient("http://127.0.0.1:1"))
     client = PubSubClient("ws://127.0.0.1:1", on_account=feed.on_account, on_error=lambda err: None)
@@ -81,11 +83,21 @@ def setup(n: int) -> tuple[PubSubClient, dict[str, list[bytes]]]:
     market.apply(av4.pool_key, 1, av4_data, str(amm.PROGRAM_ID), 0)
     wp_data = _fixture_b64("orca_rpr_whirlpool.json")
     wp = market.add_pool("orca_whirlpool", "EgxU92G34jw6QDG59Gsy1TU8VsdZZM6PMmK4b3G3VsSU", WHIRL)
+    pump = pa.make_pool(base_mint=Pubkey.new_unique(), base_reserve=2 * 10**14, quote_reserve=10**11,
+                        base_supply=10**15)  # fmt: skip
+    ps_entry = market.add_pool("pumpswap", str(pump.pool), str(pa.PROGRAM_ID))
+    pool_acc = pump.accounts[pump.pool]
+    market.apply(ps_entry.pool_key, 1, bytes(pool_acc.data), str(pool_acc.owner), 0)
+    for key in market.dependencies(ps_entry):
+        acc = pump.accounts[Pubkey.from_string(market.watched[key].pubkey)]
+        market.apply(key, 1, bytes(acc.data), str(acc.owner), 0)
+    assert layout.is_usable(market.arrays, ps_entry.idx)  # type: ignore[arg-type]
     subs = {}
     for key in range(len(market.watched)):
         client._active[key + 1] = _Sub("account", key, "accountSubscribe", "accountUnsubscribe", [])
         subs[key] = key + 1
-    frames: dict[str, list[bytes]] = {"cpmm_pool": [], "amm_v4_pool": [], "whirlpool": [], "vault": []}
+    frames: dict[str, list[bytes]] = {"cpmm_pool": [], "amm_v4_pool": [], "whirlpool": [], "vault": [],
+                                      "pumpswap_vault": []}  # fmt: skip
     for i in range(n):
         slot = 10 + i
         frames["cpmm_pool"].append(frame(subs[cp.pool_key], slot, cp_data, str(cpmm.PROGRAM_ID)))
@@ -93,6 +105,9 @@ def setup(n: int) -> tuple[PubSubClient, dict[str, list[bytes]]]:
         frames["whirlpool"].append(frame(subs[wp.pool_key], slot, wp_data, WHIRL))
         key = av4.vault_a_key if i % 2 == 0 else av4.vault_b_key
         frames["vault"].append(frame(subs[key], 10 + i // 2, token_account(va, 10**12 + i), TOKEN))
+        side = ps_entry.vault_a_key if i % 2 == 0 else ps_entry.vault_b_key
+        mint = pump.fields.base_mint if i % 2 == 0 else pump.fields.quote_mint
+        frames["pumpswap_vault"].append(frame(subs[side], 10 + i // 2, token_account(mint, 10**11 + i), TOKEN))
     return client, frames
 
 

@@ -38,6 +38,7 @@ from strategies.venues.base import (
     ROLE_TICK_ARRAY,
     ROLE_VAULT_A,
     ROLE_VAULT_B,
+    SHARED_ROLES,
     AccountSlot,
     PoolContext,
     Venue,
@@ -90,6 +91,7 @@ class PoolEntry:
     program_id: Pubkey
     pool_key: int = -1
     dep_keys: dict[int, int] = field(default_factory=dict)  # role -> key (vaults, config)
+    dep_watched: dict[int, Watched] = field(default_factory=dict)  # role -> its watched account
     tick_keys: dict[int, int] = field(default_factory=dict)  # start tick -> key
     token_a: int = -1
     token_b: int = -1
@@ -117,6 +119,10 @@ class PoolEntry:
     @property
     def config_key(self) -> int:
         return self.dep_keys.get(ROLE_CONFIG, -1)
+
+    def dependency_values(self) -> dict[int, Any]:
+        """The latest decoded value of each dependency, by role (None before its first update)."""
+        return {role: w.value for role, w in self.dep_watched.items()}
 
 
 OnRefusal = Callable[[PoolEntry, str], None]
@@ -167,10 +173,12 @@ class CacheWriter:
         existing = self.by_pubkey.get(pubkey)
         if existing is not None:
             w = self.watched[existing]
-            if w.role != role or (role != ROLE_CONFIG and w.pool != pool):
+            # Shared accounts (configs, mints) may serve several pools, and a mint either side of pairs.
+            shared = w.role in SHARED_ROLES and role in SHARED_ROLES
+            if not shared and (w.role != role or w.pool != pool):
                 raise ValueError(f"account {pubkey} is watched twice ({ROLE_NAMES[w.role]} of pool {w.pool})")
             if w.pool != pool and pool not in w.also:
-                w.also.append(pool)  # one config account shared by several pools
+                w.also.append(pool)  # one config (or mint) account shared by several pools
             return existing
         key = len(self.watched)
         self.watched.append(Watched(key, pubkey, pool, role, owner, tick_start=tick_start))
@@ -183,7 +191,9 @@ class CacheWriter:
             return []
         if not entry.dep_keys:
             for dep in entry.adapter.dependencies(entry.static, entry.program_id):
-                entry.dep_keys[dep.role] = self._watch(str(dep.pubkey), entry.idx, dep.role, str(dep.owner))
+                key = self._watch(str(dep.pubkey), entry.idx, dep.role, str(dep.owner))
+                entry.dep_keys[dep.role] = key
+                entry.dep_watched[dep.role] = self.watched[key]
         return [*entry.dep_keys.values(), *entry.tick_keys.values()]
 
     def follows_price(self, entry: PoolEntry) -> bool:
@@ -349,9 +359,9 @@ class CacheWriter:
         ticks = [AccountSlot(watched[k].value, watched[k].slot) for k in entry.tick_keys.values()]
         pool = AccountSlot(pool_w.value, pool_w.slot)
         adapter = entry.adapter
-        # The write slot: the newest of the pool and its per-swap accounts (a shared config changes
-        # rarely and does not make a state newer).
-        newest = max([pool_w.slot, *(d.slot for r, d in deps.items() if r != ROLE_CONFIG)])
+        # The write slot: the newest of the pool and its per-swap accounts (a shared config or mint
+        # changes rarely and does not make a state newer).
+        newest = max([pool_w.slot, *(d.slot for r, d in deps.items() if r not in SHARED_ROLES)])
         if adapter.settling(pool, deps, ticks) and newest + SETTLE_SLOTS > self.slot:
             self.stats.settling += 1
             self._settling[entry.idx] = newest

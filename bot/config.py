@@ -57,17 +57,22 @@ def _f(default: Any = _MISSING, **kw: Any) -> Any:
 # --- cluster presets -----------------------------------------------------------------------------
 # Program ids differ per cluster. Mainnet ids: protocols.md §1-§3. Devnet ids: raydium-io/raydium-amm
 # README (AMM v4), Raydium CP-Swap docs (CPMM, second-hand), Orca docs (Whirlpool is deployed at the same
-# id on devnet). localnet loads our reference programs at the mainnet ids, so mainnet-shaped configs
+# id on devnet); PumpSwap: @pump-fun/pump-swap-sdk has one PUMP_AMM_PROGRAM_ID and runs its specs against
+# devnet with it; DLMM: @meteora-ag/dlmm LBCLMM_PROGRAM_IDS (same id on devnet). localnet loads our reference programs at the mainnet ids, so mainnet-shaped configs
 # work unchanged against it.
 MAINNET_PROGRAMS: dict[str, str] = {
     "raydium_amm_v4": "675kPX9MHTjS2zt1qfr1NYHuzeLXfQM9H24wFSUt1Mp8",
     "raydium_cpmm": "CPMMoo8L3F4NbTegBCKVNunggL7H1ZpdTHKxQB5qKP1C",
     "orca_whirlpool": "whirLbMiicVdio4qvUfM5KAg6Ct8VwpYzGff3uctyCc",
+    "pumpswap": "pAMMBay6oceH9fJKBRHGP5D4bD4sWpmSwMn52FMfXEA",
+    "meteora_dlmm": "LBUZKhRxPF3XUpBCjp4YzTKgLccjZhTSDM9YuVaPwxo",
 }
 DEVNET_PROGRAMS: dict[str, str] = {
     "raydium_amm_v4": "HWy1jotHpo6UqeQxx49dpYYdQB8wj9Qk9MdxwjLvDHB8",  # raydium-sdk-V2 DEVNET_PROGRAM_ID.AmmV4
     "raydium_cpmm": "CPMDWBwJDtYax9qW7AyRuVC19Cc4L4Vcy4n2BHAbHkCW",
     "orca_whirlpool": "whirLbMiicVdio4qvUfM5KAg6Ct8VwpYzGff3uctyCc",
+    "pumpswap": "pAMMBay6oceH9fJKBRHGP5D4bD4sWpmSwMn52FMfXEA",
+    "meteora_dlmm": "LBUZKhRxPF3XUpBCjp4YzTKgLccjZhTSDM9YuVaPwxo",
 }
 PRESETS: dict[str, dict[str, Any]] = {
     "localnet": {

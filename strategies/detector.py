@@ -37,6 +37,12 @@ price. Thresholds: net >= the absolute minimum and >= min bps of amount_in, comp
 best route has the highest net profit in lamports; ties keep the first evaluated. NaN/inf inputs never
 pass a check.
 
+Constant-product kinds (`layout.CP_KINDS`) include PumpSwap: x*y=k on the base vault and the quote vault
+plus its virtual reserves, screened with keep = 1 - total fee bps / 1e4 on the input. The program
+charges its fees on the quote side (on top of a buy's curve input, keep 1 / (1 + f); off a sell's
+output), so the screen is off by about f² of the amount (f = 0.3 %: 1e-5) and by f x (the leg's share
+of the reserve) on sells; the confirm quotes exactly (`pumpswap.Adapter.quote_in`).
+
 `strategies.reference_detector` is the same algorithm in plain Python, operation for operation, so
 the two agree bit for bit (property-tested).
 """
@@ -177,7 +183,7 @@ def _scan(state: Any, graph: Any, base: Any, lo: Any, hi: Any) -> int:
                 else:
                     k_coef = k_coef * (state[pb + L.F_FEE_KEEP] / (sp * sp))
                 continue
-            if not (kind == L.KIND_RAYDIUM_CPMM or kind == L.KIND_RAYDIUM_AMM_V4):
+            if not (kind == L.KIND_RAYDIUM_CPMM or kind == L.KIND_RAYDIUM_AMM_V4 or kind == L.KIND_PUMPSWAP):
                 usable = False
                 break
             cu += state[L.M_CU_LEG + kind]

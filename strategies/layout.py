@@ -45,11 +45,14 @@ KIND_NONE = 0
 KIND_RAYDIUM_CPMM = 1
 KIND_RAYDIUM_AMM_V4 = 2
 KIND_ORCA_WHIRLPOOL = 3
-N_KINDS = 4
-CP_KINDS = (KIND_RAYDIUM_CPMM, KIND_RAYDIUM_AMM_V4)
+KIND_PUMPSWAP = 4  # x*y=k on the vaults, fees on the quote side: screened as constant product
+KIND_METEORA_DLMM = 5  # quoted only: never priced by the detector
+N_KINDS = 6
+# Kinds the detector screens with constant-product math (reserves + fee keep factor).
+CP_KINDS = (KIND_RAYDIUM_CPMM, KIND_RAYDIUM_AMM_V4, KIND_PUMPSWAP)
 
 # The venue of each kind is `strategies.venues.base.Venue` (its value is the kind).
-KINDS = (KIND_RAYDIUM_CPMM, KIND_RAYDIUM_AMM_V4, KIND_ORCA_WHIRLPOOL)
+KINDS = (KIND_RAYDIUM_CPMM, KIND_RAYDIUM_AMM_V4, KIND_ORCA_WHIRLPOOL, KIND_PUMPSWAP, KIND_METEORA_DLMM)
 
 # ---- status flags (pools_i[:, I_FLAGS]) ------------------------------------------------------------
 FLAG_TRADABLE = 1  # modelled pool whose swaps are enabled and open
@@ -61,7 +64,7 @@ F_RES_A = 0  # reserve of token a (float copy of U_RES_A)
 F_RES_B = 1
 F_INV_RES_A = 2  # 1 / reserve_a (0.0 if empty): the kernel multiplies instead of dividing
 F_INV_RES_B = 3
-F_FEE_KEEP = 4  # 1 - fee fraction (CP kinds)
+F_FEE_KEEP = 4  # 1 - fee fraction (CP kinds; PumpSwap: 1 - total fee bps / 1e4, on either side)
 F_GATE = 5  # float(kind) when usable (tradable, not settling), else 0.0
 F_SQRT_PRICE = 6  # CLMM: sqrt price as a real number (sqrt_price_x64 / 2^64)
 F_LIQUIDITY = 7  # CLMM: active liquidity as float
@@ -93,6 +96,12 @@ U_FEE_NUM = 2  # CP fee fraction: CPMM trade_fee_rate / 1e6, AMM v4 swap_fee_num
 U_FEE_DEN = 3
 U_PROTOCOL_FEE_RATE = 4  # CPMM only (fee accounting, does not change the output)
 U_FUND_FEE_RATE = 5
+# PumpSwap rows: U_FEE_NUM / U_FEE_DEN = total bps / 10,000 and the three rates of the schedule chosen
+# at write time (the FeeConfig tier of the pre-swap market cap), each rounded on its own by the program.
+U_PUMP_LP_BPS = 4
+U_PUMP_PROTOCOL_BPS = 5
+U_PUMP_CREATOR_BPS = 6
+U_VIRTUAL_B = 7  # signed (two's complement) virtual reserve added to reserve b for pricing (PumpSwap)
 POOL_U_WIDTH = 8
 
 CPMM_FEE_DEN = 1_000_000
@@ -103,7 +112,7 @@ M_CU_PRICE_MICRO = 1  # priority fee, micro-lamports per CU
 M_TIP_LAMPORTS = 2
 M_SIGNATURE_LAMPORTS = 3  # 5,000 x signatures per transaction
 M_CU_BASE = 4  # CU of the transaction's fixed part (compute budget ixs, token account checks)
-M_CU_LEG = 5  # M_CU_LEG + kind: CU per leg of that kind (slots 5..8)
+# slots 5..8: unused (the per-kind CU block moved to M_CU_LEG when the kinds outgrew it)
 M_CU_PER_TICK = 9  # CLMM: extra CU per initialized tick crossed
 M_CU_MAX = 10  # transaction CU ceiling (1,400,000)
 M_MIN_PROFIT_LAMPORTS = 11  # absolute threshold, valued in lamports and converted per start token
@@ -115,8 +124,10 @@ M_POOLS_OFFSET = 16  # where pools_f starts in `state` (set by allocate)
 M_TICKS_OFFSET = 17  # where the CLMM ticks region (rows of 3 floats) starts in `state`
 M_TICKS_ROWS = 18  # rows in the ticks region
 M_TICKS_USED = 19  # rows already reserved by register_pool
+M_CU_LEG = 24  # M_CU_LEG + kind: CU per leg of that kind (slots 24..31)
 TICK_WIDTH = 3
-N_PARAMS = 24
+N_PARAMS = 32
+assert M_CU_LEG + N_KINDS <= N_PARAMS
 
 # ---- market vector: detector outputs -------------------------------------------------------------
 O_ROUTE = N_PARAMS + 0  # best route id, -1.0 if none
@@ -159,6 +170,8 @@ DEFAULT_PARAMS: dict[int, float] = {
     M_CU_LEG + KIND_RAYDIUM_CPMM: 60_000.0,
     M_CU_LEG + KIND_RAYDIUM_AMM_V4: 45_000.0,
     M_CU_LEG + KIND_ORCA_WHIRLPOOL: 50_000.0,  # orca_whirlpool.CU_SWAP_LEG
+    M_CU_LEG + KIND_PUMPSWAP: 90_000.0,
+    M_CU_LEG + KIND_METEORA_DLMM: 120_000.0,
     M_CU_PER_TICK: 4_000.0,  # orca_whirlpool.CU_PER_TICK_CROSSED
     M_CU_MAX: 1_400_000.0,
     M_MIN_PROFIT_LAMPORTS: 0.0,
@@ -252,19 +265,25 @@ def write_cp_pool(
     recv_ns: int,
     protocol_fee_rate: int = 0,
     fund_fee_rate: int = 0,
+    *,
+    virtual_b: int = 0,
 ) -> bool:
     """Write a constant-product pool's swap state (reserves already net of owed fees / pnl).
 
     `fee_num / fee_den` is the input fee: CPMM `trade_fee_rate / 1_000_000`, AMM v4
     `swap_fee_numerator / swap_fee_denominator`. `protocol_fee_rate`, `fund_fee_rate`: CPMM fee split
-    (per 1e6 of the trade fee), kept for the exact quote. Returns False (and writes nothing) when
-    `slot` is older than the row's last slot: latest slot wins.
+    (per 1e6 of the trade fee), kept for the exact quote. `virtual_b`: a signed virtual reserve the
+    venue prices token b on (PumpSwap's virtual quote reserves): kept in U_VIRTUAL_B, added to the
+    float reserve b. Returns False (and writes nothing) when `slot` is older than the row's last slot:
+    latest slot wins.
     """
     pi = arrays.pools_i
     if slot < pi[idx, I_SLOT]:
         return False
     if fee_den <= 0 or not 0 <= fee_num < fee_den:
         raise ValueError(f"pool {idx}: bad fee {fee_num}/{fee_den}")
+    if not -(1 << 63) <= virtual_b < 1 << 63:
+        raise ValueError(f"pool {idx}: virtual reserve {virtual_b} does not fit i64")
     pu = arrays.pools_u
     pu[idx, U_RES_A] = reserve_a
     pu[idx, U_RES_B] = reserve_b
@@ -272,9 +291,10 @@ def write_cp_pool(
     pu[idx, U_FEE_DEN] = fee_den
     pu[idx, U_PROTOCOL_FEE_RATE] = protocol_fee_rate
     pu[idx, U_FUND_FEE_RATE] = fund_fee_rate
+    pu[idx, U_VIRTUAL_B] = virtual_b & 0xFFFF_FFFF_FFFF_FFFF
     pf = arrays.pools_f
     fa = float(reserve_a)
-    fb = float(reserve_b)
+    fb = float(reserve_b + virtual_b)
     pf[idx, F_RES_A] = fa
     pf[idx, F_RES_B] = fb
     pf[idx, F_INV_RES_A] = 1.0 / fa if fa > 0.0 else 0.0

@@ -189,7 +189,7 @@ def evaluate_route(state: L.F64Array, graph: L.I32Array, route: int) -> _Result:
                 k_coef = k_coef * (state[pb + L.F_FEE_KEEP] * sp * sp)
             else:
                 k_coef = k_coef * (state[pb + L.F_FEE_KEEP] / (sp * sp))
-        elif kind == L.KIND_RAYDIUM_CPMM or kind == L.KIND_RAYDIUM_AMM_V4:
+        elif kind == L.KIND_RAYDIUM_CPMM or kind == L.KIND_RAYDIUM_AMM_V4 or kind == L.KIND_PUMPSWAP:
             cu += state[L.M_CU_LEG + kind]
             if direction == R.DIR_A_TO_B:
                 r_in = state[pb + L.F_RES_A]

@@ -2,7 +2,7 @@
 config lines.
 
 One getProgramAccounts per venue and mint order, filtered by the account size and memcmp on the two
-mint fields (each venue adapter's `pool_account_size` and `mint_offsets`), with a zero-length
+mint fields (each venue adapter's `pool_account_sizes` and `mint_offsets`; one query per size), with a zero-length
 dataSlice so only addresses come back. The program ids are the cluster's (`-u` moniker, `--cluster`, or
 the config's, with its `[cluster.programs]`); mints may be the config's `[tokens]` aliases. Pools of a
 venue the bot cannot trade yet are printed commented out, so the output pastes into a config as is.
@@ -32,9 +32,9 @@ def register(sub: Any) -> None:
         "pools",
         help="discover the pools of a token pair and print [[pools]] config lines",
         description=(
-            "Ask an RPC node (getProgramAccounts with dataSize + memcmp filters) for every Raydium AMM v4, "
-            "Raydium CPMM and Orca Whirlpool pool between two mints, in either order, and print them as "
-            "[[pools]] entries for config.toml."
+            "Ask an RPC node (getProgramAccounts with dataSize + memcmp filters) for every pool of every "
+            "supported venue between two mints, in either order, and print them as [[pools]] entries "
+            "for config.toml."
         ),
     )
     p.add_argument("--mint-a", required=True, help="first mint (base58, or a [tokens] alias of -c; SOL = wSOL)")
@@ -59,12 +59,11 @@ def _mint(text: str, flag: str, target: Target) -> str:
         raise UsageError(f"{flag} {text!r} is neither a base58 public key nor a token alias (known: {known})") from err
 
 
-def filters_for(venue: Venue, first: str, second: str) -> list[Filter]:
-    """getProgramAccounts filters for pools of `venue` whose mint a is `first` and mint b `second`."""
-    adapter = registry.adapter(venue)
-    off_a, off_b = adapter.mint_offsets
-    return [rq.data_size_filter(adapter.pool_account_size), rq.memcmp_filter(off_a, first),
-            rq.memcmp_filter(off_b, second)]  # fmt: skip
+def filters_for(venue: Venue, first: str, second: str, size: int) -> list[Filter]:
+    """getProgramAccounts filters for pools of `venue` of `size` bytes whose mint a is `first` and mint
+    b `second`."""
+    off_a, off_b = registry.adapter(venue).mint_offsets
+    return [rq.data_size_filter(size), rq.memcmp_filter(off_a, first), rq.memcmp_filter(off_b, second)]
 
 
 async def discover(url: str, programs: dict[str, str], mint_a: str, mint_b: str, timeout: float) -> list[tuple[str, str]]:
@@ -75,13 +74,15 @@ async def discover(url: str, programs: dict[str, str], mint_a: str, mint_b: str,
             program_id = programs.get(venue.name)
             if not program_id:
                 continue
-            for first, second in ((mint_a, mint_b), (mint_b, mint_a)):
-                try:
-                    keyed = await rpc.get_program_accounts(
-                        program_id, filters=filters_for(venue, first, second), data_slice=(0, 0))
-                except RpcError as err:
-                    raise RuntimeFailure(f"getProgramAccounts on {redact_url(url)} failed: {err}") from err
-                found.update((venue.name, k.pubkey) for k in keyed)
+            # One query per account size and mint order (pools that grow over time have several sizes).
+            for size in registry.adapter(venue).pool_account_sizes:
+                for first, second in ((mint_a, mint_b), (mint_b, mint_a)):
+                    try:
+                        keyed = await rpc.get_program_accounts(
+                            program_id, filters=filters_for(venue, first, second, size), data_slice=(0, 0))
+                    except RpcError as err:
+                        raise RuntimeFailure(f"getProgramAccounts on {redact_url(url)} failed: {err}") from err
+                    found.update((venue.name, k.pubkey) for k in keyed)
     return sorted(found)
 
 

@@ -44,8 +44,8 @@ def build_leg(
     if entry.adapter.executable is not None:
         raise ValueError(f"pool {entry.address}: {entry.adapter.executable}")
     swap = entry.adapter.swap_leg(entry.static, entry.address, entry.program_id, payer, atas[leg.token_in],
-                                  atas[leg.token_out], leg.direction == R.DIR_A_TO_B, form=form,
-                                  accounts=accounts)  # fmt: skip
+                                  atas[leg.token_out], leg.direction == R.DIR_A_TO_B, entry.dependency_values(),
+                                  form=form, accounts=accounts)  # fmt: skip
     return swap if tick is None else retarget_leg(swap, tick)
 
 

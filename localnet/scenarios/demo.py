@@ -1,5 +1,5 @@
-"""The `make run` demo: mispriced pools on localnet, Raydium CPMM and Raydium AMM v4 (our C programs at
-their program ids).
+"""The `make run` demo: mispriced pools on localnet of Raydium CPMM, Raydium AMM v4, Orca Whirlpool and
+PumpSwap (our C programs at their program ids).
 
 Tokens: wSOL, dUSD, dJUP, dRAY, dWIF (6 decimals each). CPMM pools (trade fee 0.25 %, protocol 12 %,
 fund 4 % of the fee, as Raydium's common config) and AMM v4 pools (swap fee 25/10,000, SwapOnly):
@@ -20,6 +20,14 @@ so a sized trade crosses several initialized ticks:
     W1  SOL/dUSD   at 153    -> CPMM <-> Whirlpool 2-leg cycles P2 -> W1 and W1 -> P1
     W2  dJUP/dUSD  at 0.5    -> 3-leg SOL -> dJUP (P3) -> dUSD (W2) -> SOL (P1) crossing W2's ticks
 
+    P5  CPMM   SOL/dPUMP  500 SOL : 1,040,000,000 dPUMP       (2,080,000 dPUMP per SOL)
+
+PumpSwap (our pumpswap.so at PumpSwap's id, `_seed_pumpswap`), a canonical pool with the mainnet
+FeeConfig tiers: market cap 100 SOL x 2e9 supply / 2e8 = 1,000 SOL pays 20 + 5 + 95 bps:
+
+    S1  dPUMP/SOL  200,000,000 dPUMP : 100 SOL (2,000,000 dPUMP per SOL) -> 2-leg cycle P5 -> S1
+        (buy dPUMP on CPMM, sell it on PumpSwap)
+
 Every address is derived from a fixed seed, so `config.toml` can list the pools. Funded wallets get
 SOL by airdrop; the bot creates its own token accounts and wraps SOL in its set-up phase.
 """
@@ -37,6 +45,7 @@ from solders.pubkey import Pubkey
 from localnet.programs import amm_v4_accounts as aa
 from localnet.programs import cpmm_accounts as ca
 from localnet.programs import program_path
+from localnet.programs import pumpswap_accounts as pa
 from localnet.programs import whirlpool_accounts as wa
 from localnet.server import pack_token_account
 from strategies.venues import whirlpool_math as wm
@@ -54,7 +63,7 @@ def address(label: str) -> Pubkey:
     return Keypair.from_seed(hashlib.sha256(f"solarb-demo/{label}".encode()).digest()).pubkey()
 
 
-MINTS = {name: (address(f"mint/{name}"), 6) for name in ("dUSD", "dJUP", "dRAY", "dWIF")}
+MINTS = {name: (address(f"mint/{name}"), 6) for name in ("dUSD", "dJUP", "dRAY", "dWIF", "dPUMP")}
 POOLS = {  # Raydium CPMM
     "P1": ("SOL", "dUSD", 1_000 * SOL, 150_000 * USD),
     "P2": ("SOL", "dUSD", 1_000 * SOL, 156_000 * USD),
@@ -62,6 +71,7 @@ POOLS = {  # Raydium CPMM
     "P4": ("dJUP", "dUSD", 300_000 * USD, 150_000 * USD),
     "Q1": ("SOL", "dRAY", 1_000 * SOL, 206_000 * USD),
     "Q2": ("SOL", "dWIF", 1_000 * SOL, 420_000 * USD),
+    "P5": ("SOL", "dPUMP", 500 * SOL, 1_040_000_000 * USD),
 }
 AMM_V4_POOLS = {  # Raydium AMM v4: (coin, pc, coin reserve, pc reserve)
     "A1": ("SOL", "dRAY", 1_000 * SOL, 200_000 * USD),
@@ -74,6 +84,49 @@ REFERENCE = (("SOLUSDC", NATIVE_MINT, 150.0), ("JUPUSDC", MINTS["dJUP"][0], 0.5)
 CEX_PAIRS = {"SOLUSDC": "SOL/USDC", "JUPUSDC": "dJUP/USDC"}
 CONFIG = address("amm_config")
 TRADE_FEE, PROTOCOL_FEE, FUND_FEE = 2_500, 120_000, 40_000
+
+
+# PumpSwap pools: name -> (base symbol, base reserve, SOL reserve); the pool address is its PDA.
+PUMPSWAP_POOLS = {"S1": ("dPUMP", 200_000_000 * USD, 100 * SOL)}
+PUMP_SUPPLY = 2_000_000_000 * USD  # dPUMP's supply: a canonical pool's market cap, so its fee tier
+
+
+def _pumpswap_pool(base_mint: Pubkey) -> Pubkey:
+    """The canonical pool of `base_mint` against wSOL: ["pool", 0u16, pump's pool authority, base, quote]."""
+    seeds = [b"pool", bytes(2), bytes(pa.pump_pool_authority(base_mint)), bytes(base_mint), bytes(NATIVE_MINT)]
+    return Pubkey.find_program_address(seeds, pa.PROGRAM_ID)[0]
+
+
+def _native(acc: Any) -> Any:
+    """A wSOL token account as a native one (lamports = rent reserve + amount): transfers of wSOL move
+    lamports, so every account the swaps touch must be native (make_pool writes plain token accounts)."""
+    data = bytes(acc.data)
+    if acc.owner != ca.TOKEN_PROGRAM_ID or len(data) != 165 or data[:32] != bytes(NATIVE_MINT):
+        return acc
+    amount = int.from_bytes(data[64:72], "little")
+    packed = pack_token_account(NATIVE_MINT, Pubkey(data[32:64]), amount, native_rent=RENT_165)
+    return ca.account(packed, ca.TOKEN_PROGRAM_ID, lamports=RENT_165 + amount)
+
+
+def _seed_pumpswap(net: Any) -> None:
+    """The PumpSwap program, its GlobalConfig / FeeConfig (mainnet schedules) and the S pools."""
+    net.add_program(pa.PROGRAM_ID, PROGRAM_DIR / "pumpswap.so")
+    g = pa.GlobalFields(
+        protocol_fee_recipients=[address(f"pumpswap/protocol/{i}") for i in range(8)],
+        reserved_fee_recipient=address("pumpswap/reserved"),
+        reserved_fee_recipients=[address(f"pumpswap/reserved/{i}") for i in range(7)],
+        buyback_fee_recipients=[address(f"pumpswap/buyback/{i}") for i in range(8)],
+    )
+    for name, (sym, base_reserve, quote_reserve) in PUMPSWAP_POOLS.items():
+        mint, decimals = MINTS[sym]
+        setup = pa.make_pool(
+            base_mint=mint, base_reserve=base_reserve, quote_reserve=quote_reserve, base_supply=PUMP_SUPPLY,
+            base_decimals=decimals, coin_creator=address(f"pumpswap/{name}/coin_creator"), global_fields=g,
+            with_mints=False,
+        )  # fmt: skip
+        for key, acc in setup.accounts.items():
+            net.set_account(key, _native(acc))
+        net.set_account(mint, ca.account(ca.mint_data(decimals, supply=PUMP_SUPPLY), ca.TOKEN_PROGRAM_ID))
 
 
 def amm_v4_market(name: str) -> Pubkey:
@@ -89,6 +142,8 @@ def pool_venues() -> dict[str, tuple[str, str]]:
         out[name] = ("raydium_amm_v4", str(amm))
     for name, addr in whirlpool_addresses().items():
         out[name] = ("orca_whirlpool", addr)
+    for name, (sym, _, _) in PUMPSWAP_POOLS.items():
+        out[name] = ("pumpswap", str(_pumpswap_pool(MINTS[sym][0])))
     return out
 
 
@@ -193,6 +248,7 @@ def seed(net: Any, fund: list[Pubkey], *, amm_v4_program: Path | None = None) ->
                 data = pack_token_account(mint, setup.authority, amount, native_rent=RENT_165)
                 net.set_account(vault, ca.account(data, ca.TOKEN_PROGRAM_ID, lamports=RENT_165 + amount))
     _seed_whirlpools(net)
+    _seed_pumpswap(net)
     for wallet in fund:
         net.airdrop(wallet, FUND_LAMPORTS)
     return {"pools": pool_addresses(), "mints": {k: str(v[0]) for k, v in MINTS.items()}}

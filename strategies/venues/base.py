@@ -31,6 +31,8 @@ class Venue(enum.IntEnum):
     raydium_cpmm = layout.KIND_RAYDIUM_CPMM
     raydium_amm_v4 = layout.KIND_RAYDIUM_AMM_V4
     orca_whirlpool = layout.KIND_ORCA_WHIRLPOOL
+    pumpswap = layout.KIND_PUMPSWAP
+    meteora_dlmm = layout.KIND_METEORA_DLMM
 
 
 # Account roles of a pool's watched accounts.
@@ -39,7 +41,13 @@ ROLE_VAULT_A = 1
 ROLE_VAULT_B = 2
 ROLE_CONFIG = 3  # may be shared by several pools (Raydium CPMM AmmConfig)
 ROLE_TICK_ARRAY = 4  # follows the price (`VenueAdapter.tick_arrays`)
-ROLE_NAMES = ("pool", "vault_a", "vault_b", "config", "tick_array")
+ROLE_FEE_CONFIG = 5  # a second shared config (PumpSwap: the fee program's FeeConfig)
+ROLE_MINT_A = 6  # the mints (PumpSwap: the base mint's supply sets the fee tier; Token-2022 checks)
+ROLE_MINT_B = 7
+ROLE_NAMES = ("pool", "vault_a", "vault_b", "config", "tick_array", "fee_config", "mint_a", "mint_b")
+# Accounts one may share with other pools (configs, mints): watched once, every pool using them is
+# re-priced when they change, and their slot never makes a pool's state newer.
+SHARED_ROLES = frozenset({ROLE_CONFIG, ROLE_FEE_CONFIG, ROLE_MINT_A, ROLE_MINT_B})
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,7 +137,10 @@ class VenueAdapter(Protocol):
 
     venue: Venue
     pool_account_size: int
-    """The pool account's exact size (getProgramAccounts dataSize filter)."""
+    """The pool account's size in the current layout."""
+    pool_account_sizes: tuple[int, ...]
+    """Every size a pool account may have (accounts that grow over time have several): `solarb pools`
+    sends one getProgramAccounts dataSize filter per size."""
     mint_offsets: tuple[int, int]
     """Offsets of mint a and mint b inside the pool account (memcmp filters)."""
     executable: str | None
@@ -227,13 +238,16 @@ class VenueAdapter(Protocol):
         source: Pubkey,
         destination: Pubkey,
         a_to_b: bool,
+        deps: Mapping[int, Any],
         *,
         form: str | None = None,
         accounts: Mapping[Pubkey, FetchedAccount] | None = None,
     ) -> SwapLeg:
         """The exact-in swap of one leg with placeholder amounts (patched per opportunity), in `form`
-        (one of `swap_forms`; None: the first). `accounts` holds what `form_accounts` named, fetched.
-        Raises `ValueError` for an unknown form, VenueError when a fetched account does not decode."""
+        (one of `swap_forms`; None: the first). `deps` holds the decoded dependencies by role (what the
+        cache watches: e.g. PumpSwap's GlobalConfig, whose fee recipients the swap names); `accounts`
+        what `form_accounts` named, fetched. Raises `ValueError` for an unknown form, VenueError when a
+        fetched account does not decode."""
         ...
 
     def compute_units(self) -> int:

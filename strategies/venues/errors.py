@@ -230,6 +230,9 @@ class RefusalReason(enum.Enum):
     ACCOUNTS_CHANGED = "accounts_changed"  # a pool's vault/mint keys changed after we decoded it
     DLMM_LIMIT_ORDER = "dlmm_limit_order"  # a bin on the swap path holds limit-order liquidity
     DLMM_UNSUPPORTED_MODE = "dlmm_unsupported_mode"  # an enum value (fee mode, token flag) we do not know
+    # A PumpSwap pool shorter than 300 bytes: the SDK extends it (`extend_account`) in the swap's own
+    # transaction; a precompiled template cannot carry that once-only step. Tradable once extended.
+    POOL_NOT_EXTENDED = "pool_not_extended"
 
 
 class Unmodelled(VenueError):

@@ -18,11 +18,26 @@ from __future__ import annotations
 import struct
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from solders.instruction import AccountMeta, Instruction
 from solders.pubkey import Pubkey
 
+from strategies import layout
 from strategies.venues import dlmm_math as dm
+from strategies.venues.base import (
+    ROLE_TICK_ARRAY,
+    ROLE_VAULT_A,
+    ROLE_VAULT_B,
+    AccountFetch,
+    AccountSlot,
+    Dependency,
+    FetchedAccount,
+    MissingAccount,
+    PoolContext,
+    SwapLeg,
+    Venue,
+)
 from strategies.venues.errors import (
     AmountCalcOverflow,
     BinArrayMissing,
@@ -39,6 +54,7 @@ from strategies.venues.spl import (
     Mint,
     decode_mint,
     ensure_mint_modelled,
+    read_token_amount,
 )
 
 DLMM_PROGRAM_ID = Pubkey.from_string("LBUZKhRxPF3XUpBCjp4YzTKgLccjZhTSDM9YuVaPwxo")
@@ -1090,3 +1106,234 @@ def build_swap_exact_out2_ix(
         user_is_writable,
         program_id,
     )
+
+
+# --- venue adapter --------------------------------------------------------------------------------
+
+# A quote that keeps walking past the arrays fetched asks for the next ones, at most this many rounds.
+MAX_QUOTE_ROUNDS = 16
+
+
+@dataclass(frozen=True, slots=True)
+class ExactState:
+    """What an exact DLMM quote needs besides the cache: the pair, its bin arrays by index, the bitmap
+    extension (None when the pair has none) and the clock's unix time."""
+
+    pair: LbPair
+    bin_arrays: Mapping[int, BinArray]
+    bitmap_extension: BinArrayBitmapExtension | None
+    now: int
+
+
+def _clock_or_now(pair: LbPair, clock_account: tuple[Pubkey, bytes] | None, now_unix: int) -> Clock:
+    """The Clock sysvar as fetched; without it (dump directories) the caller's time, unless the pair
+    activates at a slot still to be checked."""
+    if clock_account is not None:
+        return decode_clock(clock_account[1])
+    if pair.activation_type == ACTIVATION_SLOT and pair.activation_point > 0:
+        raise MissingAccount(CLOCK_SYSVAR_ID, "Clock sysvar (the pair activates at a slot)")
+    return Clock(slot=0, epoch_start_timestamp=0, epoch=0, leader_schedule_epoch=0, unix_timestamp=now_unix)
+
+
+def _next_indexes(pair: LbPair, ext: BinArrayBitmapExtension | None, swap_for_y: bool, start: int,
+                  count: int = 3) -> list[int]:  # fmt: skip
+    """Up to `count` arrays with liquidity from `start` (inclusive) in the swap direction."""
+    out: list[int] = []
+    step = -1 if swap_for_y else 1
+    while len(out) < count:
+        found = next_bin_array_index(pair, ext, swap_for_y, start)
+        if found is None:
+            break
+        out.append(found)
+        start = found + step
+    return out
+
+
+class Adapter:
+    """Meteora DLMM for the registry: quoted exactly (`solarb quote`), never traded nor priced yet.
+
+    The watch set is the pair, its two reserves and the bin arrays around the active bin (`tick_arrays`,
+    as Whirlpool tick arrays follow the price); the confirm stage would quote on an `ExactState`.
+    """
+
+    venue = Venue.meteora_dlmm
+    pool_account_size = LB_PAIR_SIZE
+    pool_account_sizes: tuple[int, ...] = (LB_PAIR_SIZE,)
+    mint_offsets = (88, 120)  # token_x_mint, token_y_mint
+    executable: str | None = "DLMM pools are quoted but not traded yet (no reference program on localnet)"
+    cache_exact = False  # exact quotes need the pair and its bin arrays (`ExactState`)
+    priced = False  # no DLMM screening math in the detector: never tradable
+
+    swap_forms: tuple[str, ...] = ()
+    slippage_errors: frozenset[int] = frozenset()
+    tick_capacity = 0
+    def pool_keys(self, data: bytes) -> bytes:
+        # Mints and reserves (88..216) and the oracle (552..584) never change.
+        return bytes(data[88:216]) + bytes(data[552:584])
+
+    def decode_static(self, data: bytes, program_id: Pubkey) -> LbPair:
+        return decode_lb_pair(data, program_id, program_id)
+
+    def read_dynamic(self, data: bytes) -> LbPair:
+        # The whole pair (active bin, bitmap, volatility state): DLMM rows are never priced, so this
+        # is not a hot path.
+        return decode_lb_pair(data)
+
+    def mints(self, static: LbPair) -> tuple[Pubkey, Pubkey]:
+        return static.token_x_mint, static.token_y_mint
+
+    def dependencies(self, static: LbPair, program_id: Pubkey) -> list[Dependency]:
+        return [
+            Dependency(static.reserve_x, ROLE_VAULT_A, static.token_x_program),
+            Dependency(static.reserve_y, ROLE_VAULT_B, static.token_y_program),
+        ]
+
+    def tick_arrays(
+        self, static: LbPair, dynamic: LbPair, pool: Pubkey, program_id: Pubkey
+    ) -> dict[int, Pubkey]:
+        """The bin arrays with liquidity nearest the active bin, both directions (array index -> PDA);
+        none when the active bin lies beyond the pair's own bitmap (the extension is not watched)."""
+        indexes = watch_bin_array_indexes(dynamic, None) if not needs_bitmap_extension(dynamic) else []
+        return {i: bin_array_address(pool, i, program_id) for i in indexes}
+
+    def decode_account(self, role: int, data: bytes, ctx: PoolContext, tick_start: int) -> Any:
+        if role == ROLE_VAULT_A:
+            return read_token_amount(data, ctx.mint_a_raw)
+        if role == ROLE_VAULT_B:
+            return read_token_amount(data, ctx.mint_b_raw)
+        if role == ROLE_TICK_ARRAY:
+            if not data:  # not created: no liquidity there
+                return None
+            array = decode_bin_array(data, ctx.program_id, ctx.program_id)
+            if array.lb_pair != ctx.address or array.index != tick_start:
+                raise DecodeError(
+                    "BinArray", f"index {array.index} of {array.lb_pair} watched as {tick_start}"
+                )
+            return array
+        raise DecodeError("DLMM dependency", f"no account of role {role}")
+
+    def settling(
+        self, pool: AccountSlot, deps: Mapping[int, AccountSlot], ticks: Sequence[AccountSlot]
+    ) -> bool:
+        return any(t.slot > pool.slot for t in ticks)
+
+    def write_row(self, cache: layout.Cache, idx: int, static: LbPair, pool: AccountSlot,
+                  deps: Mapping[int, AccountSlot], ticks: Sequence[AccountSlot], slot: int, recv_ns: int,
+                  now_unix: int) -> bool:  # fmt: skip
+        clock = Clock(
+            slot=slot, epoch_start_timestamp=0, epoch=0, leader_schedule_epoch=0, unix_timestamp=now_unix
+        )
+        ensure_lb_pair_modelled(pool.value, clock=clock)
+        return False  # no DLMM rows (`priced`)
+
+    def quote_in(
+        self, cache: layout.Cache, idx: int, a_to_b: bool, amount_in: int, state: Any
+    ) -> tuple[int, int]:
+        st: ExactState = state
+        q = swap_exact_in(st.pair, st.bin_arrays, amount_in, swap_for_y=a_to_b, now=st.now,
+                          bitmap_extension=st.bitmap_extension)  # fmt: skip
+        return q.amount_out, q.bins_crossed
+
+    def quote_out(self, cache: layout.Cache, idx: int, a_to_b: bool, amount_out: int, state: Any) -> int:
+        st: ExactState = state
+        q = swap_exact_out(st.pair, st.bin_arrays, amount_out, swap_for_y=a_to_b, now=st.now,
+                           bitmap_extension=st.bitmap_extension)  # fmt: skip
+        return q.amount_in
+
+    def form_accounts(self, static: Any, form: str) -> tuple[Pubkey, ...]:
+        return ()
+
+    def quote_state(self, static: Any, pool: AccountSlot, deps: Mapping[int, AccountSlot],
+                    ticks: Sequence[AccountSlot], address: Pubkey) -> None:  # fmt: skip
+        return None  # the cache row is the exact state (or the venue does not trade)
+
+    def swap_leg(self, static: LbPair, pool: Pubkey, program_id: Pubkey, payer: Pubkey, source: Pubkey,
+                 destination: Pubkey, a_to_b: bool, deps: Mapping[int, Any], *, form: str | None = None,
+                 accounts: Mapping[Pubkey, FetchedAccount] | None = None) -> SwapLeg:  # fmt: skip
+        raise NotImplementedError(self.executable)
+
+    def compute_units(self) -> int:
+        return 120_000
+
+    def quote_report(self, pool: Pubkey, pool_data: bytes, owner: Pubkey, fetch: AccountFetch,
+                     amount_in: int, a_to_b: bool, now_unix: int) -> dict[str, Any]:  # fmt: skip
+        """Round 1: both mints, the Clock sysvar and the bitmap-extension PDA; round 2: the first bin
+        arrays with liquidity in the swap direction; further rounds while the swap walks past them
+        (`BinArrayMissing`), as `quote_from_accounts` describes. a = X, so a -> b sells X for Y."""
+        pair = decode_lb_pair(pool_data, owner, owner)
+        ext_key = bitmap_extension_address(pool, owner)
+        mx, my, clock_account, ext_account = fetch(
+            [pair.token_x_mint, pair.token_y_mint, CLOCK_SYSVAR_ID, ext_key]
+        )
+        if mx is None:
+            raise MissingAccount(pair.token_x_mint, "token_x_mint")
+        if my is None:
+            raise MissingAccount(pair.token_y_mint, "token_y_mint")
+        clock = _clock_or_now(pair, clock_account, now_unix)
+        ext_data: bytes | None = None
+        ext = None
+        if ext_account is not None and ext_account[1]:  # the pair has a bitmap extension
+            ext_data = ext_account[1]
+            ext = decode_bitmap_extension(ext_data, ext_account[0], owner)
+        swap_for_y = a_to_b
+        arrays: dict[int, bytes] = {}
+        missing: dict[int, Pubkey] = {}  # fetched, absent: an error only if the swap reaches them
+        todo = _next_indexes(pair, ext, swap_for_y, bin_array_index(pair.active_id))
+        for _ in range(MAX_QUOTE_ROUNDS):
+            keys = [bin_array_address(pool, i, owner) for i in todo]
+            for index, key, acc in zip(todo, keys, fetch(keys), strict=True):
+                if acc is None:
+                    missing[index] = key
+                    continue
+                decode_bin_array(acc[1], acc[0], owner)  # owner, size and discriminator
+                arrays[index] = acc[1]
+            try:
+                q = quote_from_accounts(
+                    pool, pool_data, list(arrays.values()), amount_in, swap_for_y=swap_for_y, clock=clock,
+                    bitmap_extension_data=ext_data, mint_x_data=(mx[1], mx[0]), mint_y_data=(my[1], my[0]),
+                    program_id=owner,
+                )  # fmt: skip
+                break
+            except BinArrayMissing as err:
+                if err.index in missing:
+                    raise MissingAccount(missing[err.index], f"bin array {err.index}") from err
+                if err.index in arrays:
+                    raise
+                todo = _next_indexes(pair, ext, swap_for_y, err.index)
+        else:
+            raise InsufficientLiquidity(f"the swap walks more than {MAX_QUOTE_ROUNDS} rounds of bin arrays")
+        mint_x, mint_y = decode_mint(mx[1], mx[0]), decode_mint(my[1], my[0])
+        scale = 10.0 ** (mint_x.decimals - mint_y.decimals)
+        base, variable, total = fee_rates(pair, clock.unix_timestamp)
+        return {
+            "venue": self.venue.name,
+            "pool": str(pool),
+            "a_to_b": a_to_b,
+            "mint_in": str(pair.token_x_mint if a_to_b else pair.token_y_mint),
+            "mint_out": str(pair.token_y_mint if a_to_b else pair.token_x_mint),
+            "amount_in": q.amount_in,
+            "amount_out": q.amount_out,
+            "fee": q.fee,
+            "fee_token": "in" if q.fee_on_input else "out",
+            "protocol_fee": q.protocol_fee,
+            "lp_fee": q.lp_fee,
+            "fee_rate_start": {
+                "base": base,
+                "variable": variable,
+                "total": total,
+                "precision": dm.FEE_PRECISION,
+            },
+            "max_variable_fee_rate": q.max_variable_fee_rate,
+            "price_before": price_of_bin(q.start_active_id, pair.bin_step) * scale,
+            "price_after": price_of_bin(q.end_active_id, pair.bin_step) * scale,
+            "price_unit": "token B per token A (decimal-adjusted)",
+            "active_id_before": q.start_active_id,
+            "active_id_after": q.end_active_id,
+            "bins_crossed": q.bins_crossed,
+            "bins_filled": q.bins_filled,
+            "bin_arrays": [str(bin_array_address(pool, i, owner)) for i in q.bin_array_indexes],
+            "ticks_crossed": q.bins_crossed,
+        }
+
+
+ADAPTER = Adapter()

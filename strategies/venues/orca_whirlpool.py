@@ -853,6 +853,7 @@ class Adapter:
 
     venue = Venue.orca_whirlpool
     pool_account_size = 653  # protocols.md: exact size of the pool account
+    pool_account_sizes: tuple[int, ...] = (653,)
     mint_offsets = (101, 181)  # where the pool account holds mint a and mint b
     executable: str | None = None
     cache_exact = False  # exact quotes need the decoded pool and tick arrays (`ExactState`)
@@ -933,7 +934,7 @@ class Adapter:
         return ()
 
     def swap_leg(self, static: Whirlpool, pool: Pubkey, program_id: Pubkey, payer: Pubkey, source: Pubkey,
-                 destination: Pubkey, a_to_b: bool, *, form: str | None = None,
+                 destination: Pubkey, a_to_b: bool, deps: Mapping[int, Any], *, form: str | None = None,
                  accounts: Mapping[Pubkey, FetchedAccount] | None = None) -> SwapLeg:  # fmt: skip
         """Exact-in `swap` with no price limit; its three tick arrays follow the price (`PriceAccounts`:
         chosen per opportunity from the current tick, within a window of arrays around `static`'s)."""

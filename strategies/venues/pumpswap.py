@@ -19,13 +19,35 @@ migrated) pools pay a tier picked by market cap, other pools a flat schedule.
 
 from __future__ import annotations
 
+import dataclasses
 import struct
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 from solders.instruction import AccountMeta, Instruction
 from solders.pubkey import Pubkey
 
+from strategies import layout
+from strategies.venues.base import (
+    ROLE_CONFIG,
+    ROLE_FEE_CONFIG,
+    ROLE_MINT_A,
+    ROLE_MINT_B,
+    ROLE_VAULT_A,
+    ROLE_VAULT_B,
+    AccountFetch,
+    AccountSlot,
+    Dependency,
+    FetchedAccount,
+    MissingAccount,
+    PoolContext,
+    SwapLeg,
+    Venue,
+    cp_quote_report,
+    cp_settling,
+)
 from strategies.venues.errors import (
     BuyMoreBaseAmountThanPoolReserves,
     BuyNotEnoughQuoteTokensToCoverFees,
@@ -43,10 +65,15 @@ from strategies.venues.errors import (
 from strategies.venues.spl import (
     ASSOCIATED_TOKEN_PROGRAM_ID,
     SYSTEM_PROGRAM_ID,
+    TOKEN_2022_PROGRAM_ID,
+    TOKEN_PROGRAM_ID,
     WSOL_MINT,
     Mint,
     associated_token_address,
+    decode_mint,
+    decode_token_account,
     ensure_mint_modelled,
+    read_token_amount,
 )
 
 PROGRAM_ID = Pubkey.from_string("pAMMBay6oceH9fJKBRHGP5D4bD4sWpmSwMn52FMfXEA")
@@ -903,3 +930,278 @@ def build_extend_account_ix(account: Pubkey, user: Pubkey, program_id: Pubkey = 
         _meta(program_id),
     ]
     return Instruction(program_id, EXTEND_ACCOUNT_DISCRIMINATOR, metas)
+
+
+# --- venue adapter --------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=4096)
+def token_programs(pool_address: Pubkey, pool: PumpPool) -> tuple[Pubkey, Pubkey]:
+    """(base, quote) token programs. The pool does not store them, but its vaults are its ATAs (SDK
+    `OnlinePumpAmmSdk.createPoolSolanaState` derives them so; the mainnet dump's are): the program
+    whose ATA of (pool, mint) is the vault owns the mint. A vault that is neither ATA is taken as SPL
+    Token's."""
+
+    def program_of(mint: Pubkey, vault: Pubkey) -> Pubkey:
+        if associated_token_address(pool_address, mint, TOKEN_2022_PROGRAM_ID) == vault:
+            return TOKEN_2022_PROGRAM_ID
+        return TOKEN_PROGRAM_ID
+
+    return (
+        program_of(pool.base_mint, pool.pool_base_token_account),
+        program_of(pool.quote_mint, pool.pool_quote_token_account),
+    )
+
+
+def _first_set(keys: Sequence[Pubkey], what: str) -> Pubkey:
+    """The first configured key of a recipient list (the SDK picks one at random; any is valid)."""
+    for key in keys:
+        if key != Pubkey.default():
+            return key
+    raise InvalidInput(f"GlobalConfig has no {what}")
+
+
+def live_pool(static: PumpPool, dynamic: tuple[int, int, int]) -> PumpPool:
+    """The decoded pool with the fields that may move while its keys stay (`Adapter.read_dynamic`)."""
+    vqr, creator_fee_bps, _size = dynamic
+    if (vqr, creator_fee_bps) == (static.virtual_quote_reserves, static.creator_fee_bps):
+        return static
+    return dataclasses.replace(static, virtual_quote_reserves=vqr, creator_fee_bps=creator_fee_bps)
+
+
+def _row_state(cache: layout.Cache, idx: int) -> tuple[int, int, Fees, int]:
+    """(base vault, quote vault, fees, virtual quote reserves) of a PumpSwap cache row."""
+    pu = cache.pools_u
+    if int(pu[idx, layout.U_FEE_DEN]) != BPS_DENOMINATOR:
+        raise ValueError(
+            f"pool {idx}: PumpSwap fee denominator must be 10,000, got {int(pu[idx, layout.U_FEE_DEN])}"
+        )
+    fees = Fees(int(pu[idx, layout.U_PUMP_LP_BPS]), int(pu[idx, layout.U_PUMP_PROTOCOL_BPS]),
+                int(pu[idx, layout.U_PUMP_CREATOR_BPS]))  # fmt: skip
+    virtual = int(pu[idx, layout.U_VIRTUAL_B])
+    virtual -= (virtual >> 63) << 64  # two's complement i64
+    return int(pu[idx, layout.U_RES_A]), int(pu[idx, layout.U_RES_B]), fees, virtual
+
+
+def _sell_input_for(amount_out: int, base: int, quote: int, fees: Fees, virtual: int) -> int:
+    """The least base_amount_in whose sell pays the user at least `amount_out` (bisection on the exact
+    sell, which is monotonic in its input); raises the sell's error when no u64 input reaches it."""
+    if amount_out <= 0:
+        raise ZeroQuoteAmount(f"amount_out {amount_out}")
+    lo, hi = 1, U64_MAX - base
+    while lo < hi:
+        mid = (lo + hi) // 2
+        try:
+            enough = sell_base_input(mid, base, quote, fees, virtual).user_quote_amount_out >= amount_out
+        except InvalidInput:  # the fees exceed the output: more input needed
+            enough = False
+        except InsufficientRealQuoteReserves:  # more than the vault can pay: look lower
+            enough = True
+        if enough:
+            hi = mid
+        else:
+            lo = mid + 1
+    if sell_base_input(lo, base, quote, fees, virtual).user_quote_amount_out < amount_out:
+        raise InsufficientLiquidity(f"no sell of this pool pays {amount_out}")
+    return lo
+
+
+class Adapter:
+    """PumpSwap for the registry: pool + two vaults + GlobalConfig + the fee program's FeeConfig + both
+    mints (the base mint's supply sets a canonical pool's fee tier; both are checked for Token-2022 fees
+    and hooks). Token a is the base mint: a -> b is `sell`, b -> a is `buy_exact_quote_in`.
+
+    The cache row is exact: reserves (vaults), the three fee rates of the schedule chosen at write time
+    (the program picks the tier on the pre-swap state), the virtual quote reserves. The detector screens
+    it as a constant-product pool with keep = 1 - total bps / 1e4.
+    """
+
+    venue = Venue.pumpswap
+    pool_account_size = POOL_ACCOUNT_NEW_SIZE  # what `extend_account` makes (the SDK extends before trading)
+    pool_account_sizes: tuple[int, ...] = (*POOL_LAYOUT_SIZES, POOL_ACCOUNT_NEW_SIZE)  # every layout version
+    mint_offsets = (43, 75)  # base_mint, quote_mint
+    executable: str | None = None
+    cache_exact = True  # the row holds reserves, the three rates and the virtual reserves
+    priced = True
+
+    swap_forms: tuple[str, ...] = ("sell_or_buy_exact_quote_in",)
+    slippage_errors = frozenset({6004, 6040})  # ExceededSlippage, BuySlippageBelowMinBaseAmountOut (IDL errors)
+    tick_capacity = 0
+    def pool_keys(self, data: bytes) -> bytes:
+        if len(data) < _KEYS_B.stop:  # an old layout: its missing fields read 0, so growing changes no key
+            return pool_keys_bytes(bytes(data).ljust(_KEYS_B.stop, b"\x00"))
+        return pool_keys_bytes(data)
+
+    def decode_static(self, data: bytes, program_id: Pubkey) -> PumpPool:
+        return decode_pool(data, program_id, program_id)
+
+    def read_dynamic(self, data: bytes) -> tuple[int, int, int]:
+        """(virtual quote reserves, creator fee bps, account size): the pool grows by `extend_account`."""
+        vqr, creator_fee_bps = read_pool_dynamic(data)
+        return vqr, creator_fee_bps, len(data)
+
+    def mints(self, static: PumpPool) -> tuple[Pubkey, Pubkey]:
+        return static.base_mint, static.quote_mint
+
+    def dependencies(self, static: PumpPool, program_id: Pubkey) -> list[Dependency]:
+        address = pool_pda(static.index, static.creator, static.base_mint, static.quote_mint, program_id)
+        base_program, quote_program = token_programs(address, static)
+        return [
+            Dependency(static.pool_base_token_account, ROLE_VAULT_A, base_program),
+            Dependency(static.pool_quote_token_account, ROLE_VAULT_B, quote_program),
+            Dependency(global_config_pda(program_id), ROLE_CONFIG, program_id),
+            Dependency(fee_config_pda(program_id), ROLE_FEE_CONFIG, FEE_PROGRAM_ID),
+            Dependency(static.base_mint, ROLE_MINT_A, base_program),
+            Dependency(static.quote_mint, ROLE_MINT_B, quote_program),
+        ]
+
+    def tick_arrays(self, static: Any, dynamic: Any, pool: Pubkey, program_id: Pubkey) -> dict[int, Pubkey]:
+        return {}
+
+    def decode_account(self, role: int, data: bytes, ctx: PoolContext, tick_start: int) -> Any:
+        if role == ROLE_VAULT_A:
+            return read_token_amount(data, ctx.mint_a_raw)
+        if role == ROLE_VAULT_B:
+            return read_token_amount(data, ctx.mint_b_raw)
+        if role == ROLE_CONFIG:
+            return decode_global_config(data, ctx.program_id, ctx.program_id)
+        if role == ROLE_FEE_CONFIG:
+            return decode_fee_config(data, FEE_PROGRAM_ID)
+        # A mint (both roles decode alike: one mint account may serve either side of several pools).
+        # Its Token-2022 extensions are refused per pool in `write_row`.
+        return decode_mint(data)
+
+    def settling(
+        self, pool: AccountSlot, deps: Mapping[int, AccountSlot], ticks: Sequence[AccountSlot]
+    ) -> bool:
+        return cp_settling(pool, deps)
+
+    def write_row(self, cache: layout.Cache, idx: int, static: PumpPool, pool: AccountSlot,
+                  deps: Mapping[int, AccountSlot], ticks: Sequence[AccountSlot], slot: int, recv_ns: int,
+                  now_unix: int) -> bool:  # fmt: skip
+        global_config: GlobalConfig = deps[ROLE_CONFIG].value
+        base_mint: Mint = deps[ROLE_MINT_A].value
+        check_tradable(global_config, base_mint, deps[ROLE_MINT_B].value)
+        if needs_extend(pool.value[2]):
+            raise Unmodelled(RefusalReason.POOL_NOT_EXTENDED, f"{pool.value[2]} bytes: extend_account first")
+        state = live_pool(static, pool.value)
+        base, quote = deps[ROLE_VAULT_A].value, deps[ROLE_VAULT_B].value
+        fees = pool_fees(state, global_config, deps[ROLE_FEE_CONFIG].value, base_mint.supply, base, quote)
+        if not layout.write_cp_pool(cache, idx, base, quote, fees.total_bps, BPS_DENOMINATOR, slot, recv_ns,
+                                    virtual_b=state.virtual_quote_reserves):  # fmt: skip
+            return False
+        pu = cache.pools_u
+        pu[idx, layout.U_PUMP_LP_BPS] = fees.lp_fee_bps
+        pu[idx, layout.U_PUMP_PROTOCOL_BPS] = fees.protocol_fee_bps
+        pu[idx, layout.U_PUMP_CREATOR_BPS] = fees.creator_fee_bps
+        return True
+
+    def quote_in(
+        self, cache: layout.Cache, idx: int, a_to_b: bool, amount_in: int, state: Any
+    ) -> tuple[int, int]:
+        base, quote, fees, virtual = _row_state(cache, idx)
+        if a_to_b:
+            return sell_base_input(amount_in, base, quote, fees, virtual).user_quote_amount_out, 0
+        return buy_exact_quote_in(amount_in, base, quote, fees, virtual).base_amount_out, 0
+
+    def quote_out(self, cache: layout.Cache, idx: int, a_to_b: bool, amount_out: int, state: Any) -> int:
+        """Buys: what `buy` (exact base out) charges; sells (no exact-out instruction): the least
+        `sell` input paying at least `amount_out`."""
+        base, quote, fees, virtual = _row_state(cache, idx)
+        if a_to_b:
+            return _sell_input_for(amount_out, base, quote, fees, virtual)
+        return buy_base_output(amount_out, base, quote, fees, virtual).user_quote_amount_in
+
+    def form_accounts(self, static: Any, form: str) -> tuple[Pubkey, ...]:
+        return ()
+
+    def quote_state(self, static: Any, pool: AccountSlot, deps: Mapping[int, AccountSlot],
+                    ticks: Sequence[AccountSlot], address: Pubkey) -> None:  # fmt: skip
+        return None  # the cache row is the exact state (or the venue does not trade)
+
+    def swap_leg(self, static: PumpPool, pool: Pubkey, program_id: Pubkey, payer: Pubkey, source: Pubkey,
+                 destination: Pubkey, a_to_b: bool, deps: Mapping[int, Any], *, form: str | None = None,
+                 accounts: Mapping[Pubkey, FetchedAccount] | None = None) -> SwapLeg:  # fmt: skip
+        """`sell` (a -> b) or `buy_exact_quote_in` (b -> a): both take (amount in, min out) at 8 / 16."""
+        global_config = deps.get(ROLE_CONFIG)
+        if not isinstance(global_config, GlobalConfig):
+            raise ValueError(f"pool {pool}: its GlobalConfig was not loaded; a swap names its fee recipients")
+        base_program, quote_program = token_programs(pool, static)
+        user_base, user_quote = (source, destination) if a_to_b else (destination, source)
+        swap_accounts = SwapAccounts(
+            user=payer, user_base_token_account=user_base, user_quote_token_account=user_quote,
+            base_token_program=base_program, quote_token_program=quote_program,
+            protocol_fee_recipient=_first_set(
+                protocol_fee_recipients(global_config, static.is_mayhem_mode), "protocol fee recipient"),
+            buyback_fee_recipient=_first_set(global_config.buyback_fee_recipients, "buyback fee recipient"),
+        )  # fmt: skip
+        if a_to_b:
+            ix = build_sell_ix(pool_address=pool, pool=static, accounts=swap_accounts, base_amount_in=1,
+                               min_quote_amount_out=1, program_id=program_id)  # fmt: skip
+        else:
+            # track_volume off: the bot earns no volume rewards, so its swaps never touch the accumulator.
+            ix = build_buy_exact_quote_in_ix(pool_address=pool, pool=static, accounts=swap_accounts, spendable_quote_in=1,
+                                             min_base_amount_out=1, track_volume=False, program_id=program_id)  # fmt: skip
+        return SwapLeg((ix,), (ARG0_OFFSET, ARG1_OFFSET))
+
+    def compute_units(self) -> int:
+        return 90_000
+
+    def quote_report(self, pool: Pubkey, pool_data: bytes, owner: Pubkey, fetch: AccountFetch,
+                     amount_in: int, a_to_b: bool, now_unix: int) -> dict[str, Any]:  # fmt: skip
+        """Pool, GlobalConfig, FeeConfig (optional, as in the SDK), vaults and mints; base = A (sell)."""
+        state = decode_pool(pool_data, owner, owner)
+        fee_key = fee_config_pda(owner)
+        keys = [global_config_pda(owner), state.pool_base_token_account, state.pool_quote_token_account,
+                state.base_mint, state.quote_mint]  # fmt: skip
+        names = [
+            "global_config",
+            "pool_base_token_account",
+            "pool_quote_token_account",
+            "base_mint",
+            "quote_mint",
+        ]
+        *required, fee_account = fetch([*keys, fee_key])  # one round trip
+        for key, name, acc in zip(keys, names, required, strict=True):
+            if acc is None:
+                raise MissingAccount(key, name)
+        (_, g), (vbo, vb), (vqo, vq), (mbo, mb), (mqo, mq) = required  # type: ignore[misc]
+        global_config = decode_global_config(g, owner, owner)
+        fee_config = None if fee_account is None else decode_fee_config(fee_account[1], fee_account[0])
+        base_mint, quote_mint = decode_mint(mb, mbo), decode_mint(mq, mqo)
+        check_tradable(global_config, base_mint, quote_mint)
+        base, quote = decode_token_account(vb, vbo).amount, decode_token_account(vq, vqo).amount
+        fees = pool_fees(state, global_config, fee_config, base_mint.supply, base, quote)
+        virtual = state.virtual_quote_reserves
+        extra: dict[str, Any] = {
+            "instruction": "sell" if a_to_b else "buy_exact_quote_in",
+            "fee_bps": {
+                "lp": fees.lp_fee_bps,
+                "protocol": fees.protocol_fee_bps,
+                "coin_creator": fees.creator_fee_bps,
+            },
+            "canonical_pool": is_pump_pool(state.base_mint, state.creator),
+            "market_cap": market_cap(base_mint.supply, base, quote + virtual, state.is_mayhem_mode),
+            "fee_config": str(fee_key) if fee_config is not None else None,
+            "virtual_quote_reserves": virtual,
+            "needs_extend_account": needs_extend(state.data_len),  # a swap of the SDK would extend it first
+        }
+        if a_to_b:
+            s = sell_base_input(amount_in, base, quote, fees, virtual)
+            out, lp, protocol, creator = s.user_quote_amount_out, s.lp_fee, s.protocol_fee, s.coin_creator_fee
+            after = (base + amount_in, quote - s.quote_amount_out + s.lp_fee)
+            extra["quote_amount_out"] = s.quote_amount_out
+        else:
+            b = buy_exact_quote_in(amount_in, base, quote, fees, virtual)
+            out, lp, protocol, creator = b.base_amount_out, b.lp_fee, b.protocol_fee, b.coin_creator_fee
+            after = (base - b.base_amount_out, quote + b.quote_amount_in + b.lp_fee)
+            extra["user_quote_amount_in"] = b.user_quote_amount_in  # what is spent (<= amount_in)
+        extra.update(lp_fee=lp, protocol_fee=protocol, coin_creator_fee=creator)
+        # Prices on the effective quote reserve (vault + virtual reserves), as the swap is priced.
+        return cp_quote_report(
+            self.venue, pool, a_to_b, (state.base_mint, state.quote_mint), (base_mint.decimals, quote_mint.decimals),
+            (base, quote + virtual), (after[0], after[1] + virtual), amount_in, out, lp + protocol + creator, extra,
+        )  # fmt: skip
+
+
+ADAPTER = Adapter()

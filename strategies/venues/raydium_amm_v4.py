@@ -531,6 +531,7 @@ class Adapter:
 
     venue = Venue.raydium_amm_v4
     pool_account_size = 752  # protocols.md: exact size of the pool account
+    pool_account_sizes: tuple[int, ...] = (752,)
     mint_offsets = (400, 432)  # where the pool account holds mint a and mint b
     executable: str | None = None
     cache_exact = True  # the cache row's integers are the exact state
@@ -597,7 +598,7 @@ class Adapter:
         return (static.market,) if form == "legacy" else ()
 
     def swap_leg(self, static: AmmInfo, pool: Pubkey, program_id: Pubkey, payer: Pubkey, source: Pubkey,
-                 destination: Pubkey, a_to_b: bool, *, form: str | None = None,
+                 destination: Pubkey, a_to_b: bool, deps: Mapping[int, Any], *, form: str | None = None,
                  accounts: Mapping[Pubkey, FetchedAccount] | None = None) -> SwapLeg:  # fmt: skip
         form = _check_form(form or self.swap_forms[0])
         market = None

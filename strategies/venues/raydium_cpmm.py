@@ -562,6 +562,7 @@ class Adapter:
 
     venue = Venue.raydium_cpmm
     pool_account_size = 637  # protocols.md: exact size of the pool account
+    pool_account_sizes: tuple[int, ...] = (637,)
     mint_offsets = (168, 200)  # where the pool account holds mint a and mint b
     executable: str | None = None
     cache_exact = True  # the cache row's integers are the exact state
@@ -640,7 +641,7 @@ class Adapter:
         return ()
 
     def swap_leg(self, static: CpmmPool, pool: Pubkey, program_id: Pubkey, payer: Pubkey, source: Pubkey,
-                 destination: Pubkey, a_to_b: bool, *, form: str | None = None,
+                 destination: Pubkey, a_to_b: bool, deps: Mapping[int, Any], *, form: str | None = None,
                  accounts: Mapping[Pubkey, FetchedAccount] | None = None) -> SwapLeg:  # fmt: skip
         if form is not None and form not in self.swap_forms:
             raise ValueError(f"unknown CPMM swap form {form!r} (one of: {', '.join(self.swap_forms)})")

@@ -3,13 +3,15 @@
 
 from __future__ import annotations
 
-from strategies.venues import orca_whirlpool, raydium_amm_v4, raydium_cpmm
+from strategies.venues import meteora_dlmm, orca_whirlpool, pumpswap, raydium_amm_v4, raydium_cpmm
 from strategies.venues.base import Venue, VenueAdapter
 
 ADAPTERS: dict[Venue, VenueAdapter] = {
     Venue.raydium_cpmm: raydium_cpmm.ADAPTER,
     Venue.raydium_amm_v4: raydium_amm_v4.ADAPTER,
     Venue.orca_whirlpool: orca_whirlpool.ADAPTER,
+    Venue.pumpswap: pumpswap.ADAPTER,
+    Venue.meteora_dlmm: meteora_dlmm.ADAPTER,
 }
 # By pool kind (the cache's `I_KIND`): a list for the confirm stage's per-leg lookup.
 _BY_KIND: list[VenueAdapter | None] = [None] * (max(Venue) + 1)

@@ -115,7 +115,7 @@ def test_edit_of_a_frozen_layout_constant_recompiles(warm_copy: tuple[Path, dict
     base = warm_copy[1]
     # One more parameter slot moves every output slot and token row: machine code compiled for the
     # old layout would write its outputs and read its tokens one slot off (no route, wrong numbers).
-    _edit(pkg / "strategies/layout.py", r"^N_PARAMS = 24$", "N_PARAMS = 25")
+    _edit(pkg / "strategies/layout.py", r"^N_PARAMS = 32$", "N_PARAMS = 33")
     pycache = pkg / "strategies/__pycache__"
     for other in pycache.glob("kernels-*"):  # copied from this tree: other versions it compiled
         if other.name != Path(base["cache_path"]).name:

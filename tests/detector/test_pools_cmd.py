@@ -32,12 +32,13 @@ async def test_pools_discovers_both_mint_orders_on_every_venue(localnet, capsys)
     for venue, adapter in registry.ADAPTERS.items():
         size, (off_a, off_b) = adapter.pool_account_size, adapter.mint_offsets
         owner = Pubkey.from_string(MAINNET_PROGRAMS[venue.name])
-        for a, b in ((sol, usdc), (usdc, sol)):
-            pk = _key()
-            localnet.set_account(
-                pk, data=_pool_data(size, off_a, off_b, a, b), owner=owner
-            )
-            expected.add((venue.name, str(pk)))
+        # Every size a pool of the venue may have (PumpSwap pools grow: one per layout version).
+        assert size in adapter.pool_account_sizes
+        for n in adapter.pool_account_sizes:
+            for a, b in ((sol, usdc), (usdc, sol)):
+                pk = _key()
+                localnet.set_account(pk, data=_pool_data(n, off_a, off_b, a, b), owner=owner)
+                expected.add((venue.name, str(pk)))
         # decoys: other pair, wrong size, wrong owner
         localnet.set_account(
             _key(),
@@ -46,7 +47,7 @@ async def test_pools_discovers_both_mint_orders_on_every_venue(localnet, capsys)
         )
         localnet.set_account(
             _key(),
-            data=_pool_data(size + 8, off_a, off_b, sol, usdc),
+            data=_pool_data(max(adapter.pool_account_sizes) + 8, off_a, off_b, sol, usdc),
             owner=owner,
         )
         localnet.set_account(

@@ -15,21 +15,29 @@ MINTS = ("SOL", "A", "B", "C")
 
 
 @st.composite
-def markets(draw):
+def markets(draw, pumpswap=False):
+    """Random CPMM / AMM v4 markets; with `pumpswap`, PumpSwap rows too (screened as constant product,
+    confirmed with PumpSwap's exact quotes on the row's three fee rates)."""
     n_tokens = draw(st.integers(2, 4))
     mints = MINTS[:n_tokens]
     # true prices in SOL per raw unit; pools deviate from them by up to +-3 %
     price = {m: 1.0 if m == "SOL" else draw(st.floats(1e-4, 1e3)) for m in mints}
     n_pools = draw(st.integers(2, 7))
     pools = []
-    for _ in range(n_pools):
+    pump_rates = {}  # pool -> PumpSwap (lp, protocol, creator) bps, each rounded on its own by the confirm
+    for i in range(n_pools):
         a, b = draw(st.lists(st.sampled_from(mints), min_size=2, max_size=2, unique=True))
         depth_sol = draw(st.floats(1e6, 1e13))
         skew = draw(st.floats(-0.03, 0.03))
         ra = max(1, int(depth_sol / price[a]))
         rb = max(1, int(depth_sol / price[b] * (1.0 + skew)))
-        if draw(st.booleans()):
+        pick = draw(st.integers(0, 2 if pumpswap else 1))
+        pick = 2 if pick == 1 and not pumpswap else pick
+        if pick == 0:
             kind, num, den = layout.KIND_RAYDIUM_AMM_V4, draw(st.integers(0, 100)), 10_000
+        elif pick == 1:
+            rates = pump_rates[i] = tuple(draw(st.integers(0, 100)) for _ in range(3))
+            kind, num, den = layout.KIND_PUMPSWAP, sum(rates), 10_000
         else:
             kind, num, den = layout.KIND_RAYDIUM_CPMM, draw(st.integers(0, 10_000)), 1_000_000
         pools.append((kind, a, b, min(ra, 2**63), min(rb, 2**63), num, den))
@@ -47,6 +55,8 @@ def markets(draw):
     base = draw(st.lists(st.sampled_from(mints), max_size=2, unique=True))
     cex = draw(st.lists(st.sampled_from(mints), max_size=n_tokens, unique=True))
     m = build_market(pools, base=base, cex=cex, usd=usd, balances=balances, model=model, sol_usd=sol_usd)
+    for i, (lp, protocol, creator) in pump_rates.items():
+        m.cache.pools_u[i, layout.U_PUMP_LP_BPS : layout.U_PUMP_CREATOR_BPS + 1] = (lp, protocol, creator)
     for i in range(n_pools):
         flags = draw(st.sampled_from([layout.FLAG_TRADABLE] * 4 + [0, layout.FLAG_SETTLING | 1]))
         layout.set_flags(m.cache, i, tradable=bool(flags & 1), settling=bool(flags & 2))
@@ -61,7 +71,7 @@ def _outputs(market):
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(markets())
+@given(markets(pumpswap=True))
 def test_kernel_and_confirm_equal_reference(m):
     found = 0
     for pool in range(m.arrays.pools_f.shape[0]):
@@ -107,3 +117,27 @@ def test_float_screen_tracks_exact_confirm(m):
         # the floor of amount_in): value those units in the start token along the route
         slack = 3.0 + sum(3.0 * opp.amount_in / max(leg.amount_out, 1) for leg in opp.legs)
         assert abs(est - opp.expected_net_profit) <= slack + 1e-9 * m.market[layout.O_GROSS_OUT]
+
+
+@settings(max_examples=60, deadline=None)
+@given(markets(pumpswap=True))
+def test_float_screen_of_pumpswap_legs_is_within_its_fee_model_error(m):
+    """PumpSwap's fees sit on the quote side (on top of a buy's curve input, off a sell's output); the
+    screen takes them off the input at keep = 1 - f: off by f^2 on buys, by at most f x (leg input /
+    input reserve) <= f x depth_frac on sells, per leg, relative to the gross."""
+    m.market[layout.M_FORCE_SEARCH] = 0.0
+    depth = m.market[layout.M_DEPTH_FRAC]
+    for pool in range(m.arrays.pools_f.shape[0]):
+        if detector.detect(*m.args(), pool) < 0:
+            continue
+        opp = confirm_best(m.cache, m.table, pool, 0)
+        if opp is None:
+            continue
+        est = m.market[layout.O_NET_PROFIT]
+        slack = 3.0 + sum(3.0 * opp.amount_in / max(leg.amount_out, 1) for leg in opp.legs)
+        model = 0.0
+        for leg in opp.legs:
+            if leg.kind == layout.KIND_PUMPSWAP:
+                f = float(m.cache.pools_u[leg.pool, layout.U_FEE_NUM]) / 1e4
+                model += f * f + f * depth
+        assert abs(est - opp.expected_net_profit) <= slack + (model + 1e-9) * m.market[layout.O_GROSS_OUT]
