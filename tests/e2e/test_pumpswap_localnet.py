@@ -112,7 +112,7 @@ async def test_cpmm_to_pumpswap_sell_realizes_the_expected_net(localnet, tmp_pat
     finally:
         await _stop(bot, task, log)
     (landed,) = _events(log_path, "trade_confirmed")
-    assert landed["realized_net"] == landed["expected_net"] == opp.expected_net_profit > 0
+    assert landed["realized_net"] == landed["expected_net"] >= opp.expected_net_profit > 0  # repriced at the proven CU limit
     base, quote = before[BASE_VAULT], before[QUOTE_VAULT]
     fees = _fees(base, quote)
     assert fees == ps.Fees(20, 5, 95)  # 1,000 SOL market cap: the demo's documented tier
@@ -155,7 +155,7 @@ async def test_pumpswap_buy_then_cpmm_realizes_the_net_of_what_the_buy_spent(loc
     assert 0 <= unspent <= 2
     (landed,) = _events(log_path, "trade_confirmed")
     assert landed["realized_net"] == landed["expected_net"] + unspent
-    assert landed["expected_net"] == opp.expected_net_profit > 0
+    assert landed["expected_net"] >= opp.expected_net_profit > 0  # repriced at the proven CU limit
     buyback = q.protocol_fee * 5_000 // 10_000
     assert {k: after[k] - before[k] for k in WATCHED} == {
         BASE_VAULT: -q.base_amount_out,

@@ -83,12 +83,12 @@ def test_forms_build_the_documented_account_lists() -> None:
     assert ADAPTER.swap_forms == ("v2", "legacy")
     assert ADAPTER.form_accounts(info, "v2") == ()
     assert ADAPTER.form_accounts(info, "legacy") == (setup.market.market,)
-    default = ADAPTER.swap_leg(info, setup.amm, amm.PROGRAM_ID, payer, src, dst, True)
-    v2 = ADAPTER.swap_leg(info, setup.amm, amm.PROGRAM_ID, payer, src, dst, True, form="v2")
+    default = ADAPTER.swap_leg(info, setup.amm, amm.PROGRAM_ID, payer, src, dst, True, {})
+    v2 = ADAPTER.swap_leg(info, setup.amm, amm.PROGRAM_ID, payer, src, dst, True, {}, form="v2")
     assert default == v2
     (ix,) = v2.instructions
     assert ix.data[0] == amm.TAG_SWAP_BASE_IN_V2 and len(ix.accounts) == 8
-    legacy = ADAPTER.swap_leg(info, setup.amm, amm.PROGRAM_ID, payer, src, dst, True, form="legacy",
+    legacy = ADAPTER.swap_leg(info, setup.amm, amm.PROGRAM_ID, payer, src, dst, True, {}, form="legacy",
                               accounts=_fetched(setup))  # fmt: skip
     (ix,) = legacy.instructions
     assert ix.data[0] == amm.TAG_SWAP_BASE_IN and len(ix.accounts) == 17
@@ -111,6 +111,7 @@ def test_legacy_form_needs_the_fetched_market_and_unknown_forms_are_refused() ->
         Pubkey.new_unique(),
         Pubkey.new_unique(),
         True,
+        {},
     )
     with pytest.raises(DecodeError, match="was not fetched"):
         ADAPTER.swap_leg(*args, form="legacy", accounts={})
