@@ -29,6 +29,7 @@ COMMANDS: tuple[str, ...] = (
     "bot.commands.report",
     "bot.commands.risk",
     "bot.commands.cleanup",
+    "bot.commands.status",
 )
 
 

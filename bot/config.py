@@ -223,6 +223,12 @@ class LocalnetConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class StatusConfig:
+    port: int = _f(0, help="`solarb status` endpoint of the running bot on loopback (GET /status, JSON); 0 = off", lo=0, hi=65_535)
+    host: str = _f("127.0.0.1", help="address it listens on (keep it on loopback: it names the wallet and endpoints)")
+
+
+@dataclass(frozen=True, slots=True)
 class KeysConfig:
     payer: str = _f("", help="Solana-CLI keypair JSON (default ~/.config/solana/id.json; required in live mode)")
 
@@ -242,6 +248,7 @@ class Config:
     logging: LoggingConfig = _f(LoggingConfig(), help="structured logs")
     localnet: LocalnetConfig = _f(LocalnetConfig(), help="the local cluster started by `run` (demo)")
     ledger: LedgerConfig = _f(LedgerConfig(), help="trades, the in-flight journal and the risk state")
+    status: StatusConfig = _f(StatusConfig(), help="the running bot's state for `solarb status`")
 
     # Derived views (not config keys).
     def programs(self) -> dict[str, str]:

@@ -40,6 +40,7 @@ from bot.feeds import FeedClient
 from bot.keys import Wallet
 from bot.ledger import Ledger, RiskGates, RiskLimits, plan_lookup_tables
 from bot.prices import Prices, build_feeds
+from bot.status import StatusServer, collect
 from rpc.errors import RpcError
 from rpc.jito import JitoClient, JitoSender
 from rpc.pool import EndpointConfig as PoolEndpointConfig
@@ -193,6 +194,8 @@ class Bot:
         self.prover: prove.Prover | None = None  # set by the set-up phase (prepare_execution)
         self.rebuild: TemplateRebuilder | None = None  # set by the set-up phase (CLMM legs' templates)
         self.sol_at_start = 0
+        self.started = time.monotonic()
+        self.status_port: int | None = None  # tests: 0 asks for any free port (the config's port otherwise)
         self.dry_plan: SetupPlan | None = None  # dry-run: what a first real trade would have to set up
 
     # ---- what run() built -------------------------------------------------------------------------
@@ -652,6 +655,12 @@ class Bot:
                 tg.create_task(feed.run(), name=f"feed-{i}-{feed.exchange.value}")
             if trading.feeds:
                 tg.create_task(trading.prices.run_staleness(trading.feeds), name="price-staleness")
+            if self.cfg.status.port or self.status_port is not None:
+                server = StatusServer(lambda: collect(self, self.started), self.cfg.status.host,
+                                      self.status_port if self.status_port is not None else self.cfg.status.port)
+                self.status_port = await server.start()
+                tg.create_task(server.serve_forever(), name="status")
+                self.log.info("status_endpoint", url=f"http://{self.cfg.status.host}:{self.status_port}/status")
             if autotrade:
                 self._engine_task = tg.create_task(trading.engine.run(), name="engine")
                 self.dirty.mark_all()
