@@ -74,12 +74,13 @@ def standin(net) -> dict[str, str]:
     for key, acc in amm.accounts.items():
         net.set_account(Pubkey.from_string(listed.address) if key == amm.amm else key, acc)
     # A SOL/devUSDC Whirlpool at Orca's published devnet address (3KBZ...): its state is the fixture's with
-    # mint a set to wrapped SOL; `pools` must print it commented out (Whirlpools are not traded yet).
+    # mint a set to wrapped SOL; Whirlpools trade, so `pools` prints it as a pool to paste.
     pool = net.get_account(Pubkey.from_string("EgxU92G34jw6QDG9RuTX9StFg1PmHuDqkRKAE5kVEiZ4"))
     data = bytearray(pool.data)
     data[101:133] = bytes(WSOL)
     net.set_account(Pubkey.from_string("3KBZiL2g8C7tiJ32hTv5v3KM7aK9htpqTw4cTXz1HvPt"), data=bytes(data),
                     owner=PROGRAMS["orca_whirlpool"])  # fmt: skip
+    found["3KBZiL2g8C7tiJ32hTv5v3KM7aK9htpqTw4cTXz1HvPt"] = "orca_whirlpool"
     return found
 
 
@@ -138,7 +139,7 @@ async def test_readme_devnet_section_on_a_standin(localnet_factory, tmp_path):
             text = (tmp_path / "devnet.toml").read_text()
             cfg = load_config(tmp_path / "devnet.toml")  # what pools appended pastes in and loads
             assert {p.address for p in cfg.pools} == {*seeded, DEVNET.pools[0].address}
-            assert '# address = "3KBZiL2g8C7tiJ32hTv5v3KM7aK9htpqTw4cTXz1HvPt"' in text
+            assert 'address = "3KBZiL2g8C7tiJ32hTv5v3KM7aK9htpqTw4cTXz1HvPt"' in text  # tradable: not commented out
         elif sub == "check":
             assert "health ok" in res.stdout and "FAILED" not in res.stdout, res.stdout
         elif sub == "quote":
@@ -167,5 +168,5 @@ async def _dry_run(cmd: str, cwd: Path, env: dict[str, str]) -> None:
         code = await asyncio.to_thread(proc.wait, 60)
     assert code == 0, proc.stderr.read()
     built = next(e for e in events if e["event"] == "routes_built")
-    assert built["pools"] == 3 and built["routes"] >= 2  # both directions of the SOL/devUSDC cycle
+    assert built["pools"] == 4 and built["routes"] >= 2  # both directions of the SOL/devUSDC cycle (and the Whirlpool)
     assert not [e for e in events if e["event"] == "pool_unavailable"]
