@@ -110,8 +110,7 @@ def write_plots(trades: Sequence[Trade], summary: Summary, out: Path) -> list[Pa
     ax.set_ylabel("SOL")
     ax.set_xlabel("booked at (UTC)")
     ax.grid(alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(paths[0], dpi=100)
+    _save(fig, paths[0])
     plt.close(fig)
 
     fig, axes = plt.subplots(1, len(STAGES), figsize=(13, 4))
@@ -133,8 +132,7 @@ def write_plots(trades: Sequence[Trade], summary: Summary, out: Path) -> list[Pa
         ax.set_xlabel(unit)
     axes[0].set_ylabel("trades")
     fig.suptitle("Latency per stage")
-    fig.tight_layout()
-    fig.savefig(paths[1], dpi=100)
+    _save(fig, paths[1])
     plt.close(fig)
 
     rows = [("landed", summary.landed), *summary.failures]
@@ -146,8 +144,7 @@ def write_plots(trades: Sequence[Trade], summary: Summary, out: Path) -> list[Pa
         ax.text(n, i, f" {n}", va="center")
     ax.set_title(f"Outcomes: {summary.trades} trades, {summary.landing_rate:.1%} landed")
     ax.set_xlabel("trades")
-    fig.tight_layout()
-    fig.savefig(paths[2], dpi=100)
+    _save(fig, paths[2])
     plt.close(fig)
     return paths
 
@@ -174,3 +171,19 @@ def run(args: argparse.Namespace) -> int:
         print("")
         print("plots      " + "  ".join(str(p) for p in paths))
     return 0
+
+
+def _save(fig: Any, path: Any) -> None:
+    """Lay out and write one figure. matplotlib's automatic tick placement has been seen to fail
+    ("arange: cannot compute length") on small ranges inside a long-lived process; the figure is then
+    drawn with plain evenly spaced ticks instead of not at all."""
+    from matplotlib.ticker import LinearLocator
+
+    try:
+        fig.tight_layout()
+        fig.savefig(path, dpi=100)
+    except ValueError:
+        for ax in fig.axes:
+            ax.yaxis.set_major_locator(LinearLocator(5))
+            ax.xaxis.set_major_locator(LinearLocator(5))
+        fig.savefig(path, dpi=100)
