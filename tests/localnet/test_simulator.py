@@ -253,10 +253,11 @@ def test_bad_simulator_flags_are_one_line_usage_errors(flags, needle):
     assert res.returncode == 2 and res.stderr.count("\n") == 1 and needle in res.stderr, res.stderr
 
 
-async def test_a_garbage_pool_is_skipped_and_the_others_keep_trading(localnet_factory):
+@pytest.mark.parametrize("venue", [v.name for v in VENUES])
+async def test_a_garbage_pool_is_skipped_and_the_others_keep_trading(localnet_factory, venue):
     net = await demo_net(localnet_factory)
     sim = simulator(net)
-    broken = sim.pools[0].address
+    broken = next(p.address for p in sim.pools if p.venue == venue)
     acc = net.get_account(broken)
     net.set_account(broken, lamports=acc.lamports, data=bytes(len(acc.data)), owner=acc.owner)
     trades = [sim.step() for _ in range(30)]
