@@ -80,7 +80,9 @@ AMM_V4_POOLS = {  # Raydium AMM v4: (coin, pc, coin reserve, pc reserve)
 # Reference prices in USD: the market simulator's random walk starts here and the CEX feed server quotes it
 # (`--simulate`, `--cex-port`). dUSD is the demo's dollar: no CEX symbol, the bot values the USDC quote
 # asset at 1 USD (config_toml maps the USDC alias to dUSD). P1 and P4 start at the reference, P2 and P3 above.
-REFERENCE = (("SOLUSDC", NATIVE_MINT, 150.0), ("JUPUSDC", MINTS["dJUP"][0], 0.5), (None, MINTS["dUSD"][0], 1.0))
+# dRAY, dWIF and dPUMP have fixed prices (no CEX symbol): A1, Q2 and S1 start at the reference, Q1, A2, P5 above.
+REFERENCE = (("SOLUSDC", NATIVE_MINT, 150.0), ("JUPUSDC", MINTS["dJUP"][0], 0.5), (None, MINTS["dUSD"][0], 1.0),
+             (None, MINTS["dRAY"][0], 0.75), (None, MINTS["dWIF"][0], 150.0 / 420), (None, MINTS["dPUMP"][0], 0.000075))
 CEX_PAIRS = {"SOLUSDC": "SOL/USDC", "JUPUSDC": "dJUP/USDC"}
 CONFIG = address("amm_config")
 TRADE_FEE, PROTOCOL_FEE, FUND_FEE = 2_500, 120_000, 40_000

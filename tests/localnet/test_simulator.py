@@ -24,8 +24,8 @@ from bot.config import parse_config
 from bot.errors import ConfigError
 from localnet.scenarios import demo
 from localnet.server import _pick_ports  # (a free rpc/ws port pair)
+from localnet.sim_venues import VENUES
 from localnet.simulator import Reference, Simulator, reference_of_scenario
-from strategies.venues import raydium_cpmm
 
 pytestmark = pytest.mark.localnet
 
@@ -42,13 +42,24 @@ def simulator(net, seed: int = 7, *, rate: float = RATE, vol: float = 0.002) -> 
 
 
 def landed_swaps(net, sim: Simulator) -> list:
-    """Transactions at the chain signed by a simulator wallet through the CPMM program, executed without error."""
+    """Transactions at the chain signed by a simulator wallet through a venue's program, executed without error."""
     owners = {w.pubkey() for w in sim.wallets}
+    programs = {v.program_id for v in VENUES}
     return [
         rec
         for rec in net.chain.txs.values()
-        if rec.keys[0] in owners and raydium_cpmm.PROGRAM_ID in rec.keys and rec.err is None
+        if rec.keys[0] in owners and programs & set(rec.keys) and rec.err is None
     ]
+
+
+def swaps_by_venue(net, sim: Simulator) -> dict[str, int]:
+    """Landed simulator swaps per venue, counted at the chain by the program each transaction calls."""
+    counts = dict.fromkeys((v.name for v in VENUES), 0)
+    for rec in landed_swaps(net, sim):
+        for venue in VENUES:
+            if venue.program_id in rec.keys:
+                counts[venue.name] += 1
+    return counts
 
 
 def prices(sim: Simulator) -> dict[Pubkey, float]:
@@ -72,9 +83,9 @@ def deviations(sim: Simulator) -> dict[Pubkey, float]:
 async def test_swaps_land_pay_the_quote_and_move_prices(localnet_factory):
     net = await demo_net(localnet_factory)
     sim = simulator(net)
-    assert {str(p.address) for p in sim.pools} == set(demo.pool_addresses().values())
+    assert {(p.venue, str(p.address)) for p in sim.pools} == set(demo.pool_venues().values())
     before = prices(sim)
-    for _ in range(40):
+    for _ in range(60):
         trade = sim.step()
         assert trade.landed, trade.error
         rec = net.transaction(Signature.from_string(trade.signature))
@@ -86,10 +97,12 @@ async def test_swaps_land_pay_the_quote_and_move_prices(localnet_factory):
         post = next(tb.amount for tb in rec.post_token if tb.index == i)
         assert post - pre == trade.expected_out  # the builder's quote is the program's payout, exactly
     swaps = landed_swaps(net, sim)
-    assert len(swaps) == sim.landed == 40 and sim.failed == sim.skipped == 0
+    assert len(swaps) == sim.landed == 60 and sim.failed == sim.skipped == 0
+    by_venue = swaps_by_venue(net, sim)
+    assert sum(by_venue.values()) == 60 and min(by_venue.values()) > 0, by_venue  # every venue trades
     after = prices(sim)
     traded = {t.pool for t in sim.trades}
-    assert len(traded) >= 3
+    assert len(traded) >= 8
     assert all(after[a] != before[a] for a in traded)
 
 
@@ -135,11 +148,12 @@ async def test_rate_is_a_bound_and_a_stall_is_not_made_up(localnet_factory):
 
 async def test_pools_follow_a_moving_reference_within_a_band(localnet_factory):
     net = await demo_net(localnet_factory)
-    # A volatile reference (1% per sqrt second; 20 simulated seconds): seed 7 takes SOL from 150 to ~162.
+    # A volatile reference (1% per sqrt second; 36 simulated seconds, ~60 trades a pool): seed 7 takes SOL
+    # from 150 to ~160.
     sim = simulator(net, 7, vol=0.01)
     start = prices(sim)
     worst = 0.0
-    for _ in range(400):
+    for _ in range(720):
         sim.step()
         worst = max(worst, max(abs(d) for d in deviations(sim).values()))
     sol = sim.reference.usd(demo.NATIVE_MINT)
@@ -152,7 +166,8 @@ async def test_pools_follow_a_moving_reference_within_a_band(localnet_factory):
         fair = sim.reference.fair(by_address[address].mint_a, by_address[address].mint_b)
         if abs(math.log(fair / start[address])) > 0.03:  # moved: the pool followed it
             assert abs(end[address] - fair) < abs(end[address] - start[address])
-    assert sim.landed == 400
+    assert sim.landed == 720
+    assert min(swaps_by_venue(net, sim).values()) >= 30  # every venue took part (PumpSwap has one pool)
 
 
 def _free_port() -> int:
@@ -238,10 +253,11 @@ def test_bad_simulator_flags_are_one_line_usage_errors(flags, needle):
     assert res.returncode == 2 and res.stderr.count("\n") == 1 and needle in res.stderr, res.stderr
 
 
-async def test_a_garbage_pool_is_skipped_and_the_others_keep_trading(localnet_factory):
+@pytest.mark.parametrize("venue", [v.name for v in VENUES])
+async def test_a_garbage_pool_is_skipped_and_the_others_keep_trading(localnet_factory, venue):
     net = await demo_net(localnet_factory)
     sim = simulator(net)
-    broken = sim.pools[0].address
+    broken = next(p.address for p in sim.pools if p.venue == venue)
     acc = net.get_account(broken)
     net.set_account(broken, lamports=acc.lamports, data=bytes(len(acc.data)), owner=acc.owner)
     trades = [sim.step() for _ in range(30)]
