@@ -398,6 +398,16 @@ class CacheWriter:
         self.stats.writes += 1
         return entry.idx
 
+    def reset_slots(self) -> None:
+        """Forget every slot held (a cluster whose slots went back): the next update of each account is
+        taken whatever its slot, and the cache rows accept it."""
+        for w in self.watched:
+            w.slot = -1
+        if self.arrays is not None:
+            self.arrays.pools_i[:, layout.I_SLOT] = 0
+        self._settling.clear()
+        self.slot = 0
+
     def on_slot(self, slot: int, recv_ns: int) -> list[int]:
         """The cluster moved on: pools settling since `slot - SETTLE_SLOTS` or earlier are released.
 

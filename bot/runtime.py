@@ -54,6 +54,8 @@ from strategies.venues import spl
 from strategies.venues.base import Venue
 
 WSOL = str(execsetup.WSOL_MINT)
+# A slot this far below the newest seen is not reordering: the cluster restarted or the node is another.
+SLOT_REGRESSION = 64
 
 
 @dataclass(slots=True)
@@ -75,6 +77,10 @@ class SlotClock:
             for _, fut in ready:
                 if not fut.done():
                     fut.set_result(slot)
+
+    def reset(self) -> None:
+        """Forget the newest slot (the cluster restarted with lower slot numbers)."""
+        self.slot = 0
 
     async def wait_slot(self, slot: int) -> int:
         if self.slot >= slot:
@@ -188,6 +194,7 @@ class Bot:
             price_band_bps=cfg.risk.price_band_bps, quarantine_after_reverts=cfg.risk.quarantine_after_reverts,
         ))  # fmt: skip
         self._engine_task: asyncio.Task[None] | None = None
+        self._background: set[asyncio.Task[None]] = set()
         self._signal_logged: dict[int, int] = {}  # route -> monotonic ns of its last CEX-DEX signal line
         self._slippage: dict[int, dict[int, frozenset[int]]] = {}  # route -> instruction -> slippage codes
         self.trading: Trading | None = None  # set once by `run`, complete (None until then)
@@ -220,6 +227,21 @@ class Bot:
     def _on_refusal(self, entry: PoolEntry, reason: str) -> None:
         self.log.warning("pool_refused", pool=str(entry.address), venue=entry.venue.name, reason=reason)
 
+    def _slot_regressed(self, slot: int) -> None:
+        """The cluster's slots went back (a restarted cluster, a fail-over to a node far behind): the
+        latest-slot rule would drop the new node's state as old and the cache would mix both. Say so, stop
+        signing until a fresh blockhash, forget every slot held, and rebuild the cache from a snapshot."""
+        self.log.error("cluster_slot_regressed", slot=slot, was=self.clock.slot,
+                       effect="cache rebuilt from the node's current state; no signing until a fresh blockhash")  # fmt: skip
+        self.clock.reset()
+        self.blockhash.blockhash = b""
+        self.writer.reset_slots()
+        self.blockhash_ready.clear()
+        loop = asyncio.get_running_loop()
+        task = loop.create_task(self.accounts.snapshot(), name="resnapshot-after-regression")
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
     def _on_unusable(self, entry: PoolEntry, reason: str) -> None:
         self.log.warning("pool_unusable", pool=str(entry.address), venue=entry.venue.name, reason=reason,
                          effect="not traded until a good update arrives")  # fmt: skip
@@ -234,6 +256,8 @@ class Bot:
         self.log.warning(event, **fields)
 
     def _on_slot(self, slot: int, parent: int, root: int) -> None:
+        if self.clock.slot and slot + SLOT_REGRESSION < self.clock.slot:
+            self._slot_regressed(slot)
         self.clock.on_slot(slot, parent, root)
         for idx in self.writer.on_slot(slot, time.monotonic_ns()):
             self.dirty.mark_pool(idx)

@@ -37,7 +37,7 @@ from strategies import layout
 from strategies.venues.base import Venue
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "rpc"))
-from rpc_fakes import FakeEndpoint  # noqa: E402
+from rpc_fakes import FakeEndpoint
 
 pytestmark = [pytest.mark.localnet, pytest.mark.slow]
 
