@@ -173,6 +173,7 @@ class InFlight:
     signed_ns: int
     written_ns: int = 0
     pool_slots: tuple[int, ...] = ()  # the pools' cache slots at the decision (unchanged-state check)
+    update_ns: int = 0  # receive time of the account update the decision was made on (0: none, e.g. start-up)
     cost_lamports: int = 0
     tip_lamports: int = 0
     start_index: int = -1  # the start account's index in this transaction's account list (-1: the route's)
@@ -281,6 +282,7 @@ class Executor:
             sig, route, self.route_keys.get(route, str(route)), tx, pools, bh.last_valid_block_height, bh.slot,
             priced.expected_net, opp.amount_in, len(opp.legs), opp.start_token, decided, signed_ns,
             pool_slots=self.pool_slots(pools), cost_lamports=priced.cost_lamports, tip_lamports=self._tip,
+            update_ns=opp.recv_ns,
             start_index=self.start_accounts.get(route, (None, -1))[1],
         )  # fmt: skip
         loop = asyncio.get_running_loop()
@@ -586,6 +588,7 @@ class Executor:
                 self.log.info(
                     "trade_sent", route=flight.route_id, signature=sig, legs=flight.legs, amount_in=flight.amount_in,
                     expected_net=flight.expected_net, decision_to_send_us=(flight.written_ns - flight.decided_ns) // 1000,
+                    update_age_us=(flight.written_ns - flight.update_ns) // 1000 if flight.update_ns > 0 else None,
                     accepted=list(first.accepted) if first is not None else [],
                 )  # fmt: skip
             rec = await self._await_landing(flight, subscribing)
