@@ -7,8 +7,8 @@ from pathlib import Path
 
 from bot.commands.cluster_opts import with_url
 from bot.config import Config, load_config
-from bot.errors import UsageError
-from bot.keys import Wallet, load_wallet, resolve_payer_path
+from bot.errors import SolarbError, UsageError
+from bot.keys import Wallet, load_wallet, parse_keypair_json, resolve_payer_path
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,4 +55,26 @@ def load_setup(config_path: str | Path, *, live_flag: bool = False, dry_run_flag
         cfg = with_url(cfg, url)
     mode = resolve_mode(cfg, live_flag=live_flag, dry_run_flag=dry_run_flag)
     wallet = load_wallet(resolve_payer_path(cfg.keys.payer, live=mode.live))
+    if mode.live:
+        public = public_example_keys()
+        if str(wallet.pubkey) in public:
+            raise UsageError(
+                f"{cfg.keys.payer}: this keypair ({wallet.pubkey}) is the example key {public[str(wallet.pubkey)]} "
+                "published in the repository, so anyone can spend from it; make your own with `solarb keygen -o "
+                "keys/live.json` and point [keys] payer at it")  # fmt: skip
     return cfg, mode, wallet
+
+
+EXAMPLE_KEYS = Path(__file__).resolve().parent.parent / "keys.example"
+
+
+def public_example_keys(directory: Path = EXAMPLE_KEYS) -> dict[str, str]:
+    """Public key -> file name of every keypair in keys.example/ (public in the repository: never live)."""
+    out: dict[str, str] = {}
+    for path in sorted(directory.glob("*.json")) if directory.is_dir() else []:
+        try:
+            keypair = parse_keypair_json(path.read_bytes(), str(path))
+        except (SolarbError, OSError):
+            continue
+        out[str(keypair.pubkey())] = f"keys.example/{path.name}"
+    return out

@@ -112,6 +112,28 @@ def test_live_without_explicit_key_refused_via_cli(tmp_path, capsys):
     assert err.count("\n") == 1 and "keypair" in err
 
 
+def test_live_mode_refuses_the_public_example_key(tmp_path, capsys):
+    import shutil
+
+    example = Path(__file__).resolve().parents[2] / "keys.example" / "localnet-throwaway.json"
+    key = tmp_path / "copied.json"
+    shutil.copy(example, key)
+    key.chmod(0o600)
+    cfg = tmp_path / "c.toml"
+    base = 'live = true\n[cluster]\nname = "mainnet-beta"\n[execution]\ndry_run = false\n[keys]\npayer = "{}"\n'
+    cfg.write_text(base.format(key))
+    assert main(["check", "-c", str(cfg), "--live"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "example key keys.example/localnet-throwaway.json" in err
+    own = tmp_path / "own.json"
+    write_new_keypair(own)
+    cfg.write_text(base.format(own))
+    assert main(["check", "-c", str(cfg), "--live"]) == 0, capsys.readouterr().err
+    # The same example key outside live mode (localnet, dry-run) stays usable.
+    cfg.write_text(f'[keys]\npayer = "{key}"\n')
+    assert main(["check", "-c", str(cfg)]) == 0
+
+
 def test_secret_never_in_logs_or_forced_traceback(tmp_path):
     key = tmp_path / "bot.json"
     wallet = write_new_keypair(key)
