@@ -70,7 +70,7 @@ def make_run_config(tmp_path: Path) -> tuple[Path, int]:
 async def test_make_run_entry_point(tmp_path):
     """The `make run` command with stdout piped: progress, trades over the whole run (the simulator keeps
     moving the pools), Ctrl-C, and the summary; every trade realizes its expected net."""
-    config, port = make_run_config(tmp_path)
+    config, _port = make_run_config(tmp_path)
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot", "run", "-c", str(config), cwd=tmp_path,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env={**os.environ, "PYTHONUNBUFFERED": "1"},
