@@ -201,6 +201,7 @@ class Bot:
         self.prover: prove.Prover | None = None  # set by the set-up phase (prepare_execution)
         self.rebuild: TemplateRebuilder | None = None  # set by the set-up phase (CLMM legs' templates)
         self.sol_at_start = 0
+        self._wallet_low = False  # the last wallet_low / wallet_funded said (one line per change)
         self.started = time.monotonic()
         self.status_port: int | None = None  # tests: 0 asks for any free port (the config's port otherwise)
         self.dry_plan: SetupPlan | None = None  # dry-run: what a first real trade would have to set up
@@ -614,14 +615,54 @@ class Bot:
                     percentile_fee(fees, cfg.cu_price_percentile, cfg.cu_price_cap_micro_lamports))
             await asyncio.sleep(period_s * (0.9 + 0.2 * random.random()))
 
-    async def after_trades(self, trading: Trading) -> None:
-        """Keep balances current after trades land (cold path)."""
+    async def after_trades(self, trading: Trading, period_s: float = 2.0) -> None:
+        """Keep balances current (cold path): after trades land, and every `period_s` besides, since the
+        wallet also changes under the bot (the operator withdraws, another program of theirs spends)."""
         landed = trading.executor.landed
         while True:
-            await landed.wait()
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(period_s):
+                    await landed.wait()
             landed.clear()
-            with contextlib.suppress(RpcError):
-                trading.executor.sol_lamports = await self.refresh_balances(trading.cache.market, trading.atas)
+            try:
+                sol = await self.refresh_balances(trading.cache.market, trading.atas)
+            except RpcError:
+                continue
+            trading.executor.sol_lamports = sol
+            if self.mode.send:
+                self._wallet_check(trading, sol)
+
+    def _wallet_check(self, trading: Trading, sol: int) -> None:
+        """One line when the wallet can no longer pay for a trade (the risk gate then refuses every
+        send), one when it can again."""
+        floor = self.cfg.risk.sol_reserve_lamports + costs.LAMPORTS_PER_SIGNATURE + trading.executor.policy.tip_lamports
+        low = sol < floor
+        if low == self._wallet_low:
+            return
+        self._wallet_low = low
+        if low:
+            self.log.warning(
+                "wallet_low", wallet=str(self.wallet.pubkey), lamports=sol, needed_lamports=floor,
+                fix=f"send SOL to {self.wallet.pubkey}; nothing is sent while it holds less than {floor} "
+                "lamports (risk.sol_reserve_lamports plus one trade's fee and tip)",
+            )  # fmt: skip
+        else:
+            self.log.info("wallet_funded", wallet=str(self.wallet.pubkey), lamports=sol)
+
+    async def watch_frames(self, trading: Trading, period_s: float = 1.0) -> None:
+        """One line per second at most for each source of malformed frames (PubSub, each CEX feed):
+        what arrived broken since the last line; the frames were counted and skipped, nothing acted on them."""
+        seen: dict[str, int] = {}
+        while True:
+            await asyncio.sleep(period_s)
+            sources = [("pubsub", self.pubsub.stats.malformed)]
+            sources += [(f"{f.exchange.value}", f.stats.malformed) for f in trading.feeds]
+            for name, total in sources:
+                new = total - seen.get(name, 0)
+                seen[name] = total
+                if new > 0:
+                    self.log.warning("malformed_frames", source=name, frames=new, total=total,
+                                     action="skipped (counted); the feed goes on")  # fmt: skip
 
     async def report_stats(self, trading: Trading, period_s: float = 30.0) -> None:
         """One `stats` record per period: what flowed through each stage (counters since start)."""
@@ -673,6 +714,7 @@ class Bot:
             tg.create_task(self.accounts.run_retargeting(self.pubsub), name="tick-arrays")
             tg.create_task(self.after_trades(trading), name="balances")
             tg.create_task(self.report_stats(trading), name="stats")
+            tg.create_task(self.watch_frames(trading), name="frames")
             if self.cfg.execution.cu_price_policy == "percentile":
                 tg.create_task(self.refresh_priority_fee(trading.cache.market), name="priority-fee")
             for i, feed in enumerate(trading.feeds):

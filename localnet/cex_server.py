@@ -116,6 +116,16 @@ class CexFeedServer:
                 n += 1
         return n
 
+    async def inject_raw(self, frame: str | bytes) -> int:
+        """Send `frame` as it is (malformed JSON, wrong types, truncated) to every subscribed client."""
+        n = 0
+        for client in list(self._clients):
+            if client.symbols:
+                with contextlib.suppress(ConnectionClosed):
+                    await client.ws.send(frame)
+                    n += 1
+        return n
+
     def inject_gap(self, symbol: str, skip: int = 1) -> None:
         """The next message of `symbol` skips `skip` sequence numbers (Coinbase: the connection's)."""
         if self.venue == "coinbase":

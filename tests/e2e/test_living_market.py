@@ -3,7 +3,8 @@
 Noise traders (localnet.simulator) keep moving the pools of every venue whose reference program exists;
 the CEX feed follows a random walk. Injected while the bot runs: PubSub sockets killed, CEX sockets
 killed, the preferred RPC endpoint turning to 429 (then healing), a stalled slot clock, a pool account
-overwritten with garbage (then restored). After each fault the bot's cache equals the chain's state (a
+overwritten with garbage (then restored), then given a wrong owner (then restored), malformed PubSub and
+CEX frames, a wallet drained below what a trade needs (then funded again). After each fault the bot's cache equals the chain's state (a
 fresh cache built from getMultipleAccounts). At the end: routes of every venue executed and confirmed,
 realized PnL > 0 and equal to the ledger's sum and to the wallet's change, and every revert was a
 guard's (a swap's own min-out): no loss beyond fees."""
@@ -20,6 +21,7 @@ import orjson
 import pytest
 from solders.account import Account
 from solders.pubkey import Pubkey
+from solders.system_program import ID as SYSTEM_PROGRAM
 from spl.token.instructions import get_associated_token_address
 
 from bot.accounts import AccountFeed
@@ -153,6 +155,44 @@ async def test_the_bot_trades_a_living_market_and_survives_faults(localnet_facto
             net.set_account(key, good, notify=True)
             await until(lambda: bool(events(log_path, "pool_recovered")), 10, "pool_recovered")
             await pause_and_check()
+            # 6. The same pool account given a wrong owner (its bytes unchanged): unusable; restored: usable.
+            good = net.get_account(key)
+            net.set_account(key, Account(good.lamports, good.data, SYSTEM_PROGRAM, False, 0), notify=True)
+            await until(lambda: len(events(log_path, "pool_unusable")) >= 2, 10, "pool_unusable (wrong owner)")
+            net.set_account(key, good, notify=True)
+            await until(lambda: len(events(log_path, "pool_recovered")) >= 2, 10, "pool_recovered (owner back)")
+            await pause_and_check()
+            # 7. Malformed frames: PubSub (not JSON; a notification of ours with wrong types) and CEX (not
+            # JSON, truncated, wrong types): counted, skipped, one line per source; nothing acted on them.
+            for client in list(net.pubsub.clients):
+                client.push(b"{not json")
+                for sub_id in list(client.subs)[:3]:
+                    client.push(orjson.dumps({"jsonrpc": "2.0", "method": "accountNotification", "params": {
+                        "subscription": sub_id, "result": {"context": {"slot": "soon"}, "value": {
+                            "data": ["%%%", "base64"], "lamports": -1, "owner": 7, "executable": False}}}}))
+            assert await market.cex.inject_raw("{not json") >= 1
+            await market.cex.inject_raw('{"stream":"solusdt@bookTicker","data":{"s":"SOLUSDT","b":"1')
+            await market.cex.inject_raw('{"stream":"solusdt@bookTicker","data":{"u":"x","s":7,"b":[],"a":null}}')
+            feed_source = bot.trading.feeds[0].exchange.value
+            await until(lambda: {e["source"] for e in events(log_path, "malformed_frames")} >= {"pubsub", feed_source},
+                        10, "malformed_frames lines")  # fmt: skip
+            await pause_and_check()
+            # 8. The wallet too poor for a trade (the operator withdrew): one line, nothing sent; funded
+            # again: one line, trading resumes. The SOL taken is given back exactly (the PnL check below).
+            payer = net.get_account(wallet.pubkey)
+            low = bot.cfg.risk.sol_reserve_lamports // 2  # still pays the fees of a trade already in flight
+            taken = payer.lamports - low
+            net.set_account(wallet.pubkey, Account(low, payer.data, payer.owner, payer.executable, payer.rent_epoch))
+            await until(lambda: bool(events(log_path, "wallet_low")), 10, "wallet_low")
+            await asyncio.sleep(1.5)
+            now_payer = net.get_account(wallet.pubkey)
+            net.set_account(wallet.pubkey, Account(now_payer.lamports + taken, now_payer.data, now_payer.owner,
+                                                   now_payer.executable, now_payer.rent_epoch))  # fmt: skip
+            await until(lambda: bool(events(log_path, "wallet_funded")), 10, "wallet_funded")
+            names = [r["event"] for r in records(log_path)]
+            poor = names[names.index("wallet_low") + 1 : names.index("wallet_funded")]
+            assert "trade_sent" not in poor, poor
+            assert len(events(log_path, "wallet_low")) == 1
             confirmed = len(events(log_path, "trade_confirmed"))
             await until(lambda: len(events(log_path, "trade_confirmed")) > confirmed + 2, 60, "trades after the faults")
         finally:
@@ -182,5 +222,5 @@ async def test_the_bot_trades_a_living_market_and_survives_faults(localnet_facto
     for e in events(log_path, "trade_confirmed"):
         for leg in bot.table.routes[e["route"]].legs:
             venues.add(bot.writer.pools[leg.pool].venue)
-    assert venues >= {Venue.raydium_cpmm, Venue.raydium_amm_v4, Venue.orca_whirlpool}, venues
+    assert venues >= {Venue.raydium_cpmm, Venue.raydium_amm_v4, Venue.orca_whirlpool, Venue.pumpswap}, venues
     assert events(log_path, "read_endpoint_switched") and bot.pubsub.stats.connects >= 2
