@@ -36,7 +36,6 @@ from strategies.venues.base import (
     ROLE_TICK_ARRAY,
     ROLE_VAULT_A,
     ROLE_VAULT_B,
-    AccountSlot,
     PoolContext,
     Venue,
     VenueAdapter,
@@ -47,6 +46,7 @@ from strategies.venues.errors import RefusalReason, Unmodelled, VenueError
 # slots past the newest of them (the missing update never came: that account did not change).
 SETTLE_SLOTS = 2
 SYSTEM_PROGRAM_B58 = "11111111111111111111111111111111"
+_NO_TICKS: list[Any] = []
 
 
 @dataclass(slots=True)
@@ -99,6 +99,7 @@ class PoolEntry:
     pending_static: Any = None
     keys_raw: bytes = b""  # raw account-key bytes of `static`
     ctx: PoolContext | None = None
+    dep_watched: dict[int, Watched] = field(default_factory=dict)  # role -> watched record (from dep_keys)
 
     @property
     def kind(self) -> int:
@@ -336,18 +337,20 @@ class CacheWriter:
         pool_w = watched[entry.pool_key]
         if pool_w.value is None or entry.static is None:
             return -1
-        deps: dict[int, AccountSlot] = {}
-        for role, key in entry.dep_keys.items():
-            dw = watched[key]
+        # The adapters read `.value` and `.slot` of what they are given (`AccountSlot`'s fields): the
+        # watched records themselves, read at once and never kept, so a refresh builds no objects.
+        deps: Any = entry.dep_watched
+        if len(deps) != len(entry.dep_keys):
+            deps = entry.dep_watched = {role: watched[key] for role, key in entry.dep_keys.items()}
+        newest = pool_w.slot  # the write slot: the newest of the pool and its per-swap accounts
+        for role, dw in deps.items():
             if dw.value is None:
                 return -1
-            deps[role] = AccountSlot(dw.value, dw.slot)
-        ticks = [AccountSlot(watched[k].value, watched[k].slot) for k in entry.tick_keys.values()]
-        pool = AccountSlot(pool_w.value, pool_w.slot)
+            if dw.slot > newest and role != ROLE_CONFIG:  # a shared config does not make a state newer
+                newest = dw.slot
+        ticks: list[Any] = [watched[k] for k in entry.tick_keys.values()] if entry.tick_keys else _NO_TICKS
+        pool: Any = pool_w
         adapter = entry.adapter
-        # The write slot: the newest of the pool and its per-swap accounts (a shared config changes
-        # rarely and does not make a state newer).
-        newest = max([pool_w.slot, *(d.slot for r, d in deps.items() if r != ROLE_CONFIG)])
         if adapter.settling(pool, deps, ticks) and newest + SETTLE_SLOTS > self.slot:
             self.stats.settling += 1
             self._settling[entry.idx] = newest

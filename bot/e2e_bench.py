@@ -36,6 +36,7 @@ import asyncio
 import contextlib
 import gc
 import hashlib
+import itertools
 import os
 import socket
 import subprocess
@@ -55,8 +56,8 @@ from solders.pubkey import Pubkey
 
 from bot import e2e_market as M
 from bot.accounts import AccountFeed
-from bot.commands.bench import add_e2e_arguments
 from bot.cache import CacheWriter
+from bot.commands.bench import add_e2e_arguments
 from bot.config import Config, parse_config
 from bot.engine import Dirty, Engine
 from bot.errors import UsageError
@@ -109,10 +110,14 @@ class _LandedRpc:
     path never reads; localnet's e2e tests run the real cold path."""
 
     async def get_transaction(self, sig: str, commitment: str = "confirmed") -> TransactionRecord:
-        return TransactionRecord(M.FIRST_SLOT, None, b"", None, 5_000, [10**10], [10**10 - 15_000], [], 90_000)
+        return TransactionRecord(
+            M.FIRST_SLOT, None, b"", None, 5_000, [10**10], [10**10 - 15_000], [], 90_000
+        )
 
     async def get_signature_statuses(self, sigs: list[str]) -> SignatureStatusesAt:
-        return SignatureStatusesAt(M.FIRST_SLOT, [SignatureStatus(M.FIRST_SLOT, 0, None, "confirmed") for _ in sigs])
+        return SignatureStatusesAt(
+            M.FIRST_SLOT, [SignatureStatus(M.FIRST_SLOT, 0, None, "confirmed") for _ in sigs]
+        )
 
     async def get_block_height(self, commitment: str = "confirmed") -> int:
         return 0
@@ -170,7 +175,9 @@ class Pipeline:
         for r in table.routes:
             if r.route_id not in templates:
                 table.set_disabled(r.route_id)
-        pool = EndpointPool([EndpointConfig(f"e{i}", f"http://127.0.0.1:{p}", connections=1) for i, p in enumerate(ports)])
+        pool = EndpointPool(
+            [EndpointConfig(f"e{i}", f"http://127.0.0.1:{p}", connections=1) for i, p in enumerate(ports)]
+        )
         sender = RpcSender(pool, fan_out=N_ENDPOINTS)
         pubsub = PubSubClient(url, on_account=feed.on_account, on_error=lambda err: None,
                               transport=transport)  # type: ignore[arg-type]  # fmt: skip
@@ -433,7 +440,7 @@ def pcts(xs: np.ndarray) -> dict[str, float]:
     if len(xs) == 0:
         return {"p50": float("nan"), "p90": float("nan"), "p99": float("nan"), "p99.9": float("nan"), "n": 0}
     q = np.percentile(xs, [50, 90, 99, 99.9])
-    return {"p50": float(q[0]), "p90": float(q[1]), "p99": float(q[2]), "p99.9": float(q[3]), "n": int(len(xs))}
+    return {"p50": float(q[0]), "p90": float(q[1]), "p99": float(q[2]), "p99.9": float(q[3]), "n": len(xs)}
 
 
 def span(st: Stamps, a: str, b: str, idx: np.ndarray | None = None) -> np.ndarray:
@@ -497,7 +504,9 @@ class Harness:
         for t in TRANSPORTS:
             self.floors[t] = Floor(t, ports, msg, seed)
             await self.floors[t].connect(f"{url}/floor-{t}")
-        await self.market.ask({"cmd": "wait", "roles": list(self.contenders()), "subs": len(M.accounts_at_start())})
+        await self.market.ask(
+            {"cmd": "wait", "roles": list(self.contenders()), "subs": len(M.accounts_at_start())}
+        )
         # Every pipeline's PubSub acknowledged its subscriptions (a notification before the ack is dropped).
         for p in self.pipes.values():
             await p.pubsub.wait_ready(10)
@@ -556,7 +565,7 @@ class Harness:
         out: dict[str, Any] = {}
         for t in TRANSPORTS:
             p, f = self.pipes[t].st, self.floors[t].st
-            stages = {f"{a}->{b}": pcts(span(p, a, b)) for a, b in zip(STAGES, STAGES[1:])}
+            stages = {f"{a}->{b}": pcts(span(p, a, b)) for a, b in itertools.pairwise(STAGES)}
             out[t] = {
                 "frame_to_decision": ratio(pcts(span(p, "sent", "decided")), pcts(span(f, "sent", "parsed"))),
                 "decision_to_wire": ratio(pcts(span(p, "decided", "at3")), pcts(span(f, "parsed", "at3"))),
@@ -612,7 +621,7 @@ class Harness:
         stamp = c.st.decided if name.startswith("proj") else c.st.parsed
         lat = covered_latency(c.st.sent, stamp)
         lat = lat[len(lat) // 10 :]  # the first tenth settles the pace
-        return {"rate": rate, "achieved": achieved, "n": n, "covered": int(len(lat)), **pcts(lat)}
+        return {"rate": rate, "achieved": achieved, "n": n, "covered": len(lat), **pcts(lat)}
 
     async def rates(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -643,7 +652,9 @@ class Harness:
                 await asyncio.sleep(0.1)
                 gc.collect()
                 before = sys.getallocatedblocks()
-            reply = await self.market.ask({"cmd": "run", "roles": [name], "start": base, "n": n, "gap_us": self.args.gap_us})
+            reply = await self.market.ask(
+                {"cmd": "run", "roles": [name], "start": base, "n": n, "gap_us": self.args.gap_us}
+            )
             await pipe.executor.drain(2.0)
             await self.endpoints.ask("dump")
             await asyncio.sleep(0.1)
@@ -664,7 +675,9 @@ class Harness:
         base = self._arm([name], n, capture=False)
         prof = cProfile.Profile()
         prof.enable()
-        await self.market.ask({"cmd": "run", "roles": [name], "start": base, "n": n, "gap_us": self.args.gap_us})
+        await self.market.ask(
+            {"cmd": "run", "roles": [name], "start": base, "n": n, "gap_us": self.args.gap_us}
+        )
         prof.disable()
         await self.endpoints.ask("dump")
         out = io.StringIO()
@@ -679,7 +692,11 @@ async def run_async(args: argparse.Namespace) -> dict[str, Any]:
     h = Harness(args)
     await h.setup()
     try:
-        doc: dict[str, Any] = {"transport": args.transport, "gap_us": args.gap_us, "updates_per_contender": args.updates}
+        doc: dict[str, Any] = {
+            "transport": args.transport,
+            "gap_us": args.gap_us,
+            "updates_per_contender": args.updates,
+        }
         doc["latency_pinned"] = await h.latency(args.updates, pinned=True)
         doc["latency_unpinned"] = await h.latency(args.updates, pinned=False)
         if args.rates:
@@ -743,7 +760,9 @@ def report(doc: dict[str, Any]) -> str:
              f"default transport {doc['transport']} (µs)"]  # fmt: skip
     for phase in ("latency_pinned", "latency_unpinned"):
         lines.append(f"\n{phase.replace('_', ', ')}:")
-        lines.append(f"{'':28} {'p50':>8} {'p90':>7} {'p99':>7} {'p99.9':>8} | {'floor50':>7} {'floor99':>7} | ratio p50  p99")
+        lines.append(
+            f"{'':28} {'p50':>8} {'p90':>7} {'p99':>7} {'p99.9':>8} | {'floor50':>7} {'floor99':>7} | ratio p50  p99"
+        )
         for t, r in doc[phase].items():
             for key in ("frame_to_decision", "decision_to_written", "decision_to_wire", "frame_to_wire"):
                 lines.append(f"{t + ' ' + key:28} {_fmt(r[key])}")
@@ -754,7 +773,9 @@ def report(doc: dict[str, Any]) -> str:
                 lines.append(f"  {t}: {r['decided']} of {r['updates']} updates decided, {r['sent_at3']} at all 3 "
                              f"endpoints; signatureSubscribe before the transaction: {r['subscribe_before_write']}")  # fmt: skip
     if "rates" in doc:
-        lines.append("\nsustainable update rate, one core (p99 within 2x of its p99 at 500/s; 3 frames per update):")
+        lines.append(
+            "\nsustainable update rate, one core (p99 within 2x of its p99 at 500/s; 3 frames per update):"
+        )
         for name, r in doc["rates"].items():
             lines.append(f"  {name:18} {r['sustainable_updates_per_s'] or 0:>7} updates/s   (idle p99 {r['idle_p99_us']:.1f} µs; "
                          f"stopped: {r['limit']})")  # fmt: skip

@@ -88,8 +88,12 @@ def accounts_at_start() -> list[tuple[str, bytes, str, int]]:
     out = []
     for name, (sym_a, sym_b, a, b) in POOLS.items():
         out.append((str(address(f"pool/{name}")), pool_bytes(name), AMM_PROGRAM, POOL_LAMPORTS))
-        out.append((str(vault(name, "a")), token_account(MINTS[sym_a], _AUTHORITY, a), TOKEN_PROGRAM, VAULT_LAMPORTS))
-        out.append((str(vault(name, "b")), token_account(MINTS[sym_b], _AUTHORITY, b), TOKEN_PROGRAM, VAULT_LAMPORTS))
+        out.append(
+            (str(vault(name, "a")), token_account(MINTS[sym_a], _AUTHORITY, a), TOKEN_PROGRAM, VAULT_LAMPORTS)
+        )
+        out.append(
+            (str(vault(name, "b")), token_account(MINTS[sym_b], _AUTHORITY, b), TOKEN_PROGRAM, VAULT_LAMPORTS)
+        )
     return out
 
 
@@ -116,7 +120,10 @@ def config_toml() -> str:
         f'[[pools]]\nvenue = "raydium_amm_v4"\naddress = "{address(f"pool/{n}")}"\n\n' for n in POOLS
     )
     return (
-        "[tokens]\n" + tokens + "\n[strategy]\nbase_tokens = [\"SOL\"]\nmin_profit_lamports = 10000\n"
+        "[tokens]\n" + tokens + '\n[strategy]\nbase_tokens = ["SOL"]\nmin_profit_lamports = 10000\n'
         "min_profit_bps = 5\nmax_notional_lamports = 10000000000\n\n[execution]\ndry_run = false\n"
-        'tip_policy = "fixed"\ntip_lamports = 10000\ntip_accounts = ["' + str(address("tip")) + '"]\ncu_price_micro_lamports = 1000\nslippage_bps = 30\n\n' + pools
+        'tip_policy = "fixed"\ntip_lamports = 10000\ntip_accounts = ["'
+        + str(address("tip"))
+        + '"]\ncu_price_micro_lamports = 1000\nslippage_bps = 30\n\n'
+        + pools
     )

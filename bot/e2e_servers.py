@@ -115,7 +115,11 @@ class MarketServer:
             head = bytes(conn.buf[:end]).decode("latin-1").split("\r\n")
             del conn.buf[: end + 4]
             conn.path = head[0].split(" ")[1]
-            key = next(line.split(":", 1)[1].strip() for line in head[1:] if line.lower().startswith("sec-websocket-key"))
+            key = next(
+                line.split(":", 1)[1].strip()
+                for line in head[1:]
+                if line.lower().startswith("sec-websocket-key")
+            )
             accept = base64.b64encode(hashlib.sha1(key.encode() + _GUID).digest()).decode()
             conn.sock.sendall(
                 b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"

@@ -26,7 +26,7 @@ from solders.hash import Hash
 from solders.pubkey import Pubkey
 
 from bot.execution.guard import GuardError, plan_amounts
-from bot.execution.message import RouteTemplate
+from bot.execution.message import RouteTemplate, Signer
 from bot.keys import Wallet
 from bot.ledger import JournalEntry, LedgerError, Outcome, Trade
 from bot.ledger.model import WSOL_MINT
@@ -175,6 +175,7 @@ class Executor:
         wall_clock: Callable[[], int] = time.time_ns,
     ) -> None:
         self.wallet = wallet
+        self._signer = Signer(wallet.keypair)  # the signing key, prepared once
         self.templates = templates
         self.params = params  # the cache's market vector: prices, costs, balances
         self.route_pools = route_pools
@@ -319,7 +320,7 @@ class Executor:
         self._tip = tip
         cu_price = int(params[layout.M_CU_PRICE_MICRO])
         tmpl.patch(bh.blockhash, plan, opp.cu_limit, cu_price, tip)
-        tx = tmpl.sign(self.wallet.keypair)
+        tx = tmpl.sign(self._signer)
         st.signed += 1
         st.decision_to_signed_ns.append(self.clock() - t0)
         return tx
