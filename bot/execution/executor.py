@@ -46,6 +46,7 @@ CONFIRM_POLL_S = 0.4  # getSignatureStatuses polling when no notification came (
 # keeps at least BLOCKHASH_MIN_REMAINING (time to rebroadcast and land).
 BLOCKHASH_VALID_BLOCKS = 150
 BLOCKHASH_MIN_REMAINING = 100
+RATE_WINDOW_S = 60  # max_trades_per_minute counts the sends of this many seconds
 
 
 class Writer(Protocol):
@@ -206,7 +207,10 @@ class Executor:
         self.stats = ExecStats()
         self.sol_lamports = 0  # the payer's SOL, refreshed off the hot path (risk gate: SOL for fees)
         self._busy_pools: set[int] = set()
-        self._sends: collections.deque[int] = collections.deque()  # monotonic ns of sends in the last minute
+        # Sends per second over the last minute, a fixed ring (no allocation per trade): [second, count].
+        self._sends = [[-1, 0] for _ in range(RATE_WINDOW_S)]
+        self._sends_second = -1  # the second `_sends_total` was summed at
+        self._sends_total = 0
         self._tasks: set[asyncio.Task[None]] = set()
         self.in_flight: dict[str, InFlight] = {}
         self._refusals_logged: set[tuple[int, str]] = set()
@@ -247,7 +251,11 @@ class Executor:
         flight.written_ns = self.clock()
         self.in_flight[sig] = flight
         self._busy_pools.update(pools)
-        self._sends.append(signed_ns)
+        bucket = self._sends[(second := signed_ns // 1_000_000_000) % RATE_WINDOW_S]
+        if bucket[0] != second:
+            bucket[0], bucket[1] = second, 0
+        bucket[1] += 1
+        self._sends_total += 1
         self._track(loop.create_task(self._land(flight, pending), name=f"trade-route-{route}"), pools)
         return tx
 
@@ -272,10 +280,7 @@ class Executor:
         if tmpl is None:
             st.no_template += 1
             return None
-        window = t0 - 60_000_000_000
-        while self._sends and self._sends[0] < window:
-            self._sends.popleft()
-        if len(self._sends) >= self.policy.max_trades_per_minute:
+        if self._recent_sends(t0 // 1_000_000_000) >= self.policy.max_trades_per_minute:
             st.rate_limited += 1
             return None
         bh = self.blockhash
@@ -324,6 +329,15 @@ class Executor:
         st.signed += 1
         st.decision_to_signed_ns.append(self.clock() - t0)
         return tx
+
+    def _recent_sends(self, now_s: int) -> int:
+        """Sends in the rate window, counted by whole seconds (reaching back 60 to 61 s: conservative);
+        re-summed once per second, so the gate costs O(1) per opportunity."""
+        if now_s != self._sends_second:
+            self._sends_second = now_s
+            oldest = now_s - RATE_WINDOW_S
+            self._sends_total = sum(n for second, n in self._sends if second > oldest)
+        return self._sends_total
 
     def _worst_band(self, opp: Opportunity) -> tuple[float | None, float | None]:
         """(pool price, CEX price) of the leg whose pool price deviates most from the CEX mid, both in
