@@ -118,7 +118,7 @@ class PubSubClient:
         ping_interval_s: float | None = 20.0,
         max_frame_bytes: int = 64 * 1024 * 1024,
         rng: random.Random | None = None,
-        transport: Transport = "websockets",
+        transport: Transport = "picows",
     ) -> None:
         if transport not in TRANSPORTS:
             raise ValueError(

@@ -104,6 +104,7 @@ class ExecStats:
     failed_by_reason: dict[str, int] = field(default_factory=dict)
     decision_to_signed_ns: collections.deque[int] = field(default_factory=lambda: collections.deque(maxlen=4096))
     send_to_confirm_ns: collections.deque[int] = field(default_factory=lambda: collections.deque(maxlen=4096))
+    send_to_confirm_samples: int = 0  # appended to send_to_confirm_ns so far (metrics fold the new ones)
 
 
 @dataclass(frozen=True, slots=True)
@@ -575,6 +576,7 @@ class Executor:
         confirm_ns = self.clock() - flight.written_ns if flight.written_ns else None
         if confirm_ns is not None:
             st.send_to_confirm_ns.append(confirm_ns)
+            st.send_to_confirm_samples += 1
         unchanged = reverted and bool(flight.pool_slots) and self.pool_slots(flight.pools) == flight.pool_slots
         guard = reverted and self.guard_revert(flight.route_id, rec.err)
         if not reverted:
