@@ -98,9 +98,10 @@ class Stamps:
         self.n = n
         self.t = {s: array("q", bytes(8 * n)) for s in stages}
 
-    def __getattr__(self, name: str) -> array:  # st.parsed, st.decided, ...
+    def __getattr__(self, name: str) -> array[int]:  # st.parsed, st.decided, ...
         try:
-            return self.__dict__["t"][name]
+            stamps: array[int] = self.__dict__["t"][name]
+            return stamps
         except KeyError:
             raise AttributeError(name) from None
 
@@ -359,7 +360,7 @@ class Floor:
                 recv = ws.recv
                 with contextlib.suppress(Exception):
                     while True:
-                        on_message(await recv(decode=False))  # type: ignore[arg-type]
+                        on_message(await recv(decode=False))
 
             self.task = asyncio.create_task(read(), name=f"floor-{self.transport}")
             self.closer = ws.transport.abort
@@ -459,7 +460,7 @@ def ratio(project: dict[str, float], floor: dict[str, float]) -> dict[str, Any]:
             "ratio_p50": project["p50"] / floor["p50"], "ratio_p99": project["p99"] / floor["p99"]}  # fmt: skip
 
 
-def covered_latency(sent: array, decided: array) -> np.ndarray:
+def covered_latency(sent: array[int], decided: array[int]) -> np.ndarray:
     """Per update: sent -> the first decision made on its state or a newer one (the engine conflates
     updates of one pool that arrive before it looks: the later decision covers the earlier update)."""
     s = np.frombuffer(sent, dtype=np.int64)
