@@ -2,8 +2,8 @@
 
 `python -m benches.bench_send [--per-round K] [--rounds R] [--json]`
 
-Three local endpoints run in a subprocess (a selector loop on blocking-free sockets, so they do not
-share our event loop); each records when a complete request arrived (CLOCK_MONOTONIC, the same clock
+Three local endpoints run in a subprocess (`bot.e2e_servers endpoints`, shared with `solarb bench
+--e2e`: a selector loop on blocking-free sockets, so they do not share our event loop); each records when a complete request arrived (CLOCK_MONOTONIC, the same clock
 in both processes) and answers with the transaction's signature. Per sample, on uvloop:
   floor    - `Keypair.sign_message` of the route's message, base64 into a prebuilt HTTP request,
              `socket.send` of those bytes on 3 plain TCP_NODELAY sockets (what no sender can beat);
@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
-import selectors
 import socket
 import subprocess
 import sys
@@ -41,72 +40,13 @@ IDLE_S = 0.0005
 KEY_CHARS = 88  # base64 of the first 66 bytes: signature count + the signature, unique per transaction
 
 
-# ---- endpoint process ------------------------------------------------------------------------------
-
-
-def serve(n: int) -> None:
-    """The endpoints: print their ports, answer every POST, dump arrivals on a "dump" line on stdin."""
-    from solders.signature import Signature
-
-    sel = selectors.DefaultSelector()
-    listeners = [socket.create_server(("127.0.0.1", 0)) for _ in range(n)]
-    for i, lst in enumerate(listeners):
-        lst.setblocking(False)
-        sel.register(lst, selectors.EVENT_READ, ("listen", i, None))
-    sel.register(sys.stdin, selectors.EVENT_READ, ("ctl", -1, None))
-    print(" ".join(str(lst.getsockname()[1]) for lst in listeners), flush=True)
-    arrivals: dict[str, list[int]] = {}
-    while True:
-        for key, _ in sel.select():
-            kind, idx, buf = key.data
-            if kind == "listen":
-                conn, _ = key.fileobj.accept()  # type: ignore[union-attr]
-                conn.setblocking(False)
-                conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-                sel.register(conn, selectors.EVENT_READ, ("conn", idx, bytearray()))
-                continue
-            if kind == "ctl":
-                line = sys.stdin.readline()
-                if not line:
-                    return
-                sys.stdout.write(orjson.dumps(arrivals).decode() + "\n")
-                sys.stdout.flush()
-                arrivals = {}
-                continue
-            conn = key.fileobj
-            data = conn.recv(1 << 16)  # type: ignore[union-attr]
-            now = time.monotonic_ns()
-            if not data:
-                sel.unregister(conn)
-                conn.close()  # type: ignore[union-attr]
-                continue
-            buf += data
-            while True:
-                end = buf.find(b"\r\n\r\n")
-                if end < 0:
-                    break
-                at = bytes(buf[:end]).lower().find(b"content-length:")
-                length = int(bytes(buf[at + 15 : buf.find(b"\r\n", at)]))
-                if len(buf) < end + 4 + length:
-                    break
-                body = bytes(buf[end + 4 : end + 4 + length])
-                del buf[: end + 4 + length]
-                start = body.find(b'"params":["') + 11
-                b64 = body[start : body.find(b'"', start)]
-                arrivals.setdefault(b64[:KEY_CHARS].decode(), [0] * n)[idx] = now
-                req_id = body[body.find(b'"id":') + 5 : body.find(b",", body.find(b'"id":'))]
-                sig = str(Signature.from_bytes(pybase64.b64decode(b64)[1:65]))
-                msg = b'{"jsonrpc":"2.0","result":"%s","id":%s}' % (sig.encode(), req_id)
-                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(msg), msg))  # type: ignore[union-attr]
-
-
 # ---- the bench -------------------------------------------------------------------------------------
 
 
 class Endpoints:
     def __init__(self) -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "benches.bench_send", "--serve", str(N_ENDPOINTS)],
+            [sys.executable, "-m", "bot.e2e_servers", "endpoints", str(N_ENDPOINTS)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
@@ -241,11 +181,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--per-round", type=int, default=300, help="samples per contender per round (default 300)")
     p.add_argument("--rounds", type=int, default=6, help="rounds, the first is warm-up (default 6)")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
-    p.add_argument("--serve", type=int, default=0, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
-    if args.serve:
-        serve(args.serve)
-        return 0
     if args.rounds < 2 or args.per_round < 1:
         p.error("need --rounds >= 2 (the first is warm-up) and --per-round >= 1")
     report = uvloop.run(run(args.per_round, args.rounds))

@@ -50,6 +50,7 @@ from strategies.venues.errors import RefusalReason, StatePending, Unmodelled, Ve
 # slots past the newest of them (the missing update never came: that account did not change).
 SETTLE_SLOTS = 2
 SYSTEM_PROGRAM_B58 = "11111111111111111111111111111111"
+_NO_TICKS: list[Any] = []
 
 
 @dataclass(slots=True)
@@ -350,18 +351,20 @@ class CacheWriter:
         pool_w = watched[entry.pool_key]
         if pool_w.value is None or entry.static is None:
             return -1
-        deps: dict[int, AccountSlot] = {}
-        for role, key in entry.dep_keys.items():
-            dw = watched[key]
+        # The adapters read `.value` and `.slot` of what they are given (`AccountSlot`'s fields): the
+        # watched records themselves, read at once and never kept, so a refresh builds no objects.
+        deps: Any = entry.dep_watched
+        if len(deps) != len(entry.dep_keys):
+            deps = entry.dep_watched = {role: watched[key] for role, key in entry.dep_keys.items()}
+        newest = pool_w.slot  # the write slot: the newest of the pool and its per-swap accounts
+        for role, dw in deps.items():
             if dw.value is None:
                 return -1
-            deps[role] = AccountSlot(dw.value, dw.slot)
-        ticks = [AccountSlot(watched[k].value, watched[k].slot) for k in entry.tick_keys.values()]
-        pool = AccountSlot(pool_w.value, pool_w.slot)
+            if dw.slot > newest and role not in SHARED_ROLES:  # a shared config or mint does not make it newer
+                newest = dw.slot
+        ticks: list[Any] = [watched[k] for k in entry.tick_keys.values()] if entry.tick_keys else _NO_TICKS
+        pool: Any = pool_w
         adapter = entry.adapter
-        # The write slot: the newest of the pool and its per-swap accounts (a shared config or mint
-        # changes rarely and does not make a state newer).
-        newest = max([pool_w.slot, *(d.slot for r, d in deps.items() if r not in SHARED_ROLES)])
         if adapter.settling(pool, deps, ticks) and newest + SETTLE_SLOTS > self.slot:
             self.stats.settling += 1
             self._settling[entry.idx] = newest

@@ -137,6 +137,7 @@ class RpcConfig:
     commitment: str = _f("processed", help="commitment for reads and subscriptions", choices=("processed", "confirmed", "finalized"))
     endpoints: tuple[EndpointConfig, ...] = _f((), help="[[rpc.endpoints]] entries; default: one from the cluster preset")
     probe_interval_ms: int = _f(1_000, help="health probe (getSlot) of every endpoint, off the hot path; ranks reads and sends", lo=50, hi=600_000)
+    ws_transport: str = _f("picows", help="PubSub websocket library: picows (frames parsed straight from the socket callback; faster in `solarb bench --e2e`) or websockets", choices=("picows", "websockets"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,6 +230,13 @@ class StatusConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class RuntimeConfig:
+    cpus: tuple[int, ...] = _f((), help="pin `solarb run` to these CPU ids (os.sched_setaffinity; `solarb bench --e2e` shows the effect); empty: no pinning", lo=0, hi=4095)
+    metrics_port: int = _f(0, help="serve Prometheus metrics at http://<metrics_host>:<port>/metrics, read from the stats at scrape time (off the hot path); 0 = off", lo=0, hi=65_535)
+    metrics_host: str = _f("127.0.0.1", help="address the metrics endpoint listens on (0.0.0.0 for a remote Prometheus)")
+
+
+@dataclass(frozen=True, slots=True)
 class KeysConfig:
     payer: str = _f("", help="Solana-CLI keypair JSON (default ~/.config/solana/id.json; required in live mode)")
 
@@ -249,6 +257,7 @@ class Config:
     localnet: LocalnetConfig = _f(LocalnetConfig(), help="the local cluster started by `run` (demo)")
     ledger: LedgerConfig = _f(LedgerConfig(), help="trades, the in-flight journal and the risk state")
     status: StatusConfig = _f(StatusConfig(), help="the running bot's state for `solarb status`")
+    runtime: RuntimeConfig = _f(RuntimeConfig(), help="process placement (CPU pinning) and the metrics endpoint")
 
     # Derived views (not config keys).
     def programs(self) -> dict[str, str]:
@@ -642,6 +651,7 @@ __all__ = [
     "PoolConfig",
     "RiskConfig",
     "RpcConfig",
+    "RuntimeConfig",
     "StrategyConfig",
     "default_ws_url",
     "load_config",

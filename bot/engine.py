@@ -1,9 +1,11 @@
 """The engine: dirty pools in, confirmed opportunities out.
 
 Producers (account updates, slot releases, finished trades, CEX price ticks) only mark a pool or a
-token dirty in `Dirty` (O(1), no allocation after warm-up); the engine task runs the jitted detector
-once per dirty pool (conflated: N updates of one pool between runs cost one evaluation), confirms the
-best candidate with the exact integer quotes, and hands cycles to execution. CEX-DEX candidates (a
+token dirty in `Dirty` (O(1), no allocation after warm-up); the first mark schedules one drain on the
+event loop (`call_soon`: it runs as soon as the reader's callback returns, without waking a task
+through an `asyncio.Event`, which cost about 16 µs here, p99 45-95 µs). The drain runs the jitted
+detector once per dirty pool (conflated: N updates of one pool between drains cost one evaluation),
+confirms the best candidate with the exact integer quotes, and hands cycles to execution. CEX-DEX candidates (a
 pool's price against the CEX mid, net of every cost) are reported as signals: there is no inventory
 path to trade them yet.
 """
@@ -14,6 +16,7 @@ import asyncio
 import collections
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -30,21 +33,25 @@ class Dirty:
         self.pool_queue: collections.deque[int] = collections.deque()
         self._tokens: set[int] = set()
         self.token_queue: collections.deque[int] = collections.deque()
-        self.wake = asyncio.Event()
+        self._wake: Callable[[], None] = _nothing  # the running engine's scheduler (`Engine.run`)
+
+    def set_waker(self, wake: Callable[[], None] | None) -> None:
+        """Called on every new mark (the engine schedules its drain); None: marks only queue."""
+        self._wake = wake or _nothing
 
     def mark_pool(self, idx: int) -> None:
         """The pool's cache row changed (or its trade ended): its routes need a look."""
         if not self._pools[idx]:
             self._pools[idx] = True
             self.pool_queue.append(idx)
-            self.wake.set()
+            self._wake()
 
     def mark_token(self, token: int) -> None:
         """The token's CEX price moved: its CEX-DEX routes need a look."""
         if token not in self._tokens:
             self._tokens.add(token)
             self.token_queue.append(token)
-            self.wake.set()
+            self._wake()
 
     def mark_all(self) -> None:
         """Every pool once (start-up, a parameter such as the SOL price moved)."""
@@ -132,14 +139,43 @@ class Engine:
         else:
             self.on_opportunity(opp)
 
-    async def run(self) -> None:
+    def drain(self) -> None:
+        """Evaluate everything marked so far (pools, then CEX-priced tokens) and hand the results over."""
         dirty = self.dirty
-        while True:
-            await dirty.wake.wait()
-            dirty.wake.clear()
-            while dirty.pool_queue:
-                self._hand_over(self.evaluate(dirty.take_pool()))
-            while dirty.token_queue:
-                self._hand_over(self.evaluate_token(dirty.take_token()))
-            # Let the socket readers run between batches.
-            await asyncio.sleep(0)
+        while dirty.pool_queue:
+            self._hand_over(self.evaluate(dirty.take_pool()))
+        while dirty.token_queue:
+            self._hand_over(self.evaluate_token(dirty.take_token()))
+
+    async def run(self) -> None:
+        """Drain whenever something is marked, until cancelled. An error in a drain ends `run` with it
+        (the runtime's TaskGroup sees it), as a failure inside a task would."""
+        loop = asyncio.get_running_loop()
+        failed: asyncio.Future[None] = loop.create_future()
+        scheduled = False
+
+        def drain() -> None:
+            nonlocal scheduled
+            scheduled = False
+            try:
+                self.drain()
+            except BaseException as err:
+                if not failed.done():
+                    failed.set_exception(err)
+
+        def wake() -> None:
+            nonlocal scheduled
+            if not scheduled:  # one drain per batch of marks: the socket readers run between drains
+                scheduled = True
+                loop.call_soon(drain)
+
+        self.dirty.set_waker(wake)
+        wake()  # whatever was marked before the engine started
+        try:
+            await failed
+        finally:
+            self.dirty.set_waker(None)
+
+
+def _nothing() -> Any:
+    return None

@@ -186,6 +186,7 @@ class Bot:
             on_error=lambda err: self._on_feed_error("pubsub_error", {"error": str(err), "kind": type(err).__name__}),
             on_resubscribed=self.accounts.snapshot,
             on_slot=self._on_slot,
+            transport=cfg.rpc.ws_transport,  # type: ignore[arg-type]  # the config's choices are rpc.ws.TRANSPORTS
         )
         self.ledger = Ledger.from_config(cfg.ledger)
         self.gates = RiskGates(self.ledger, RiskLimits(
@@ -687,6 +688,11 @@ class Bot:
         async with asyncio.TaskGroup() as tg:
             tg.create_task(self.pubsub.run(), name="pubsub")
             tg.create_task(self.endpoints.run_probing(self.cfg.rpc.probe_interval_ms / 1e3), name="endpoint-probe")
+            if self.cfg.runtime.metrics_port:
+                from bot.metrics import registry_for, serve_metrics
+
+                rt = self.cfg.runtime
+                tg.create_task(serve_metrics(registry_for(lambda: self), rt.metrics_host, rt.metrics_port), name="metrics")
             await self.pubsub.slot_subscribe()
             table = await self.bootstrap()
             await self.accounts.subscribe_all(self.pubsub)

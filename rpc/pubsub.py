@@ -26,8 +26,6 @@ from typing import Any
 
 import orjson
 import pybase64
-from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 
 from rpc.errors import (
     CallbackFailed,
@@ -40,6 +38,7 @@ from rpc.errors import (
 from rpc.redact import redact_text, redact_url, secret_parts
 from rpc.requests import Commitment, Filter
 from rpc.retry import backoff_delays
+from rpc.ws import TRANSPORTS, Transport, WsClosed, WsOpenFailed, WsSocket, open_ws
 
 OnAccount = Callable[[int, int, bytes, str, int], None]
 """``on_account(key, slot, data, owner_b58, lamports)``."""
@@ -96,8 +95,10 @@ class _Pending:
 
 
 class PubSubClient:
-    """Solana PubSub over one websocket (websockets 15, compression off: permessage-deflate costs
-    13-16 µs per frame here). Run `run` as a supervised task; cancel it or call `close` to stop.
+    """Solana PubSub over one websocket. ``transport`` picks the library (`rpc.ws`): "picows" hands
+    each frame to the parser straight from the socket callback; "websockets" (compression off:
+    permessage-deflate costs 13-16 µs per frame here) reads through its queue. Run `run` as a
+    supervised task; cancel it or call `close` to stop.
     """
 
     def __init__(
@@ -117,7 +118,13 @@ class PubSubClient:
         ping_interval_s: float | None = 20.0,
         max_frame_bytes: int = 64 * 1024 * 1024,
         rng: random.Random | None = None,
+        transport: Transport = "picows",
     ) -> None:
+        if transport not in TRANSPORTS:
+            raise ValueError(
+                f"unknown websocket transport {transport!r} (expected one of {', '.join(TRANSPORTS)})"
+            )
+        self.transport: Transport = transport
         # Several URLs (in order of preference): a connection that cannot be opened moves to the next.
         self._urls = [ws_url] if isinstance(ws_url, str) else list(ws_url)
         if not self._urls:
@@ -142,7 +149,7 @@ class PubSubClient:
         self._desired: dict[tuple[str, int], _Sub] = {}
         self._active: dict[int, _Sub] = {}
         self._pending: dict[int, _Pending] = {}
-        self._ws: ClientConnection | None = None
+        self._ws: WsSocket | None = None
         self._closing = False
         self._ready = asyncio.Event()
         self._stop = asyncio.Event()
@@ -179,22 +186,23 @@ class PubSubClient:
         while not self._closing:
             opened = False
             try:
-                async with connect(
+                ws = await open_ws(
+                    self.transport,
                     self.ws_url,
-                    compression=None,
-                    proxy=None,
-                    open_timeout=self._open_timeout_s,
-                    ping_interval=self._ping_interval_s,
-                    max_size=self._max_frame_bytes,
-                    close_timeout=1.0,
-                ) as ws:
-                    self.stats.connects += 1
-                    opened = True
-                    delays = backoff_delays(base_s, cap_s, self._rng)
+                    open_timeout_s=self._open_timeout_s,
+                    ping_interval_s=self._ping_interval_s,
+                    max_bytes=self._max_frame_bytes,
+                )
+                self.stats.connects += 1
+                opened = True
+                delays = backoff_delays(base_s, cap_s, self._rng)
+                try:
                     await self._session(ws)
+                finally:
+                    await self._close_socket(ws)
             except asyncio.CancelledError:
                 raise
-            except (OSError, TimeoutError, InvalidHandshake, InvalidURI, ConnectionClosed) as err:
+            except (OSError, TimeoutError, WsOpenFailed, WsClosed) as err:
                 if not self._closing:
                     # Library messages may quote the URL (websockets' InvalidURI does): scrub them.
                     self.on_error(
@@ -209,6 +217,17 @@ class PubSubClient:
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(next(delays)):
                         await self._stop.wait()
+
+    @staticmethod
+    async def _close_socket(ws: WsSocket) -> None:
+        """Close handshake (bounded); a socket that cannot close cleanly is dropped."""
+        try:
+            await ws.close()
+        except asyncio.CancelledError:
+            ws.abort()
+            raise
+        except Exception:
+            ws.abort()
 
     async def close(self) -> None:
         """Stop: close the socket; `run` returns. Pending signature awaitables are cancelled."""
@@ -231,28 +250,28 @@ class PubSubClient:
         """
         ws = self._ws
         if ws is not None:
-            ws.transport.abort()
+            ws.abort()
 
-    async def _session(self, ws: ClientConnection) -> None:
+    async def _session(self, ws: WsSocket) -> None:
         # Set the socket and snapshot the desired set in one synchronous step: a subscription added
         # later is sent by its own call, one added before is in this batch, never both.
         self._ws = ws
         batch = list(self._desired.values())
         resubscribe = asyncio.create_task(self._resubscribed(ws, batch), name="pubsub-resubscribe")
         try:
-            await self._read(ws)  # returns only by raising ConnectionClosed
+            await ws.serve(self._on_frame)  # returns only by raising WsClosed
         finally:
             resubscribe.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await resubscribe
 
-    async def _resubscribed(self, ws: ClientConnection, batch: list[_Sub]) -> None:
+    async def _resubscribed(self, ws: WsSocket, batch: list[_Sub]) -> None:
         results = await asyncio.gather(
             *(self._send_subscribe(ws, sub) for sub in batch), return_exceptions=True
         )
         for sub, res in zip(batch, results):
             if isinstance(res, Timeout):
-                ws.transport.abort()  # a node that does not answer subscriptions is dead to us
+                ws.abort()  # a node that does not answer subscriptions is dead to us
                 return
             if isinstance(res, TransportError):
                 return  # the connection dropped; the next one resubscribes
@@ -396,17 +415,17 @@ class PubSubClient:
         with contextlib.suppress(RpcError):
             await self._request(ws, None, sub.unsubscribe_method, [sub_id])
 
-    def _send_subscribe(self, ws: ClientConnection, sub: _Sub) -> Awaitable[None]:
+    def _send_subscribe(self, ws: WsSocket, sub: _Sub) -> Awaitable[None]:
         return self._request(ws, sub, sub.method, sub.params)
 
-    async def _request(self, ws: ClientConnection, sub: _Sub | None, method: str, params: list[Any]) -> None:
+    async def _request(self, ws: WsSocket, sub: _Sub | None, method: str, params: list[Any]) -> None:
         req_id = next(self._ids)
         fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._pending[req_id] = _Pending(sub, fut)
         body = orjson.dumps({"jsonrpc": "2.0", "id": req_id, "method": method, "params": params})
         try:
-            await ws.send(body, text=True)
-        except ConnectionClosed as err:
+            await ws.send_text(body)
+        except WsClosed as err:
             self._pending.pop(req_id, None)
             raise TransportError(self.endpoint, f"send failed: {self._scrub(repr(err))}") from err
         try:
@@ -427,12 +446,6 @@ class PubSubClient:
                 await self._request(ws, None, sub.unsubscribe_method, [orphan])
 
     # -- reading ----------------------------------------------------------------------------------
-
-    async def _read(self, ws: ClientConnection) -> None:
-        recv = ws.recv
-        on_frame = self._on_frame
-        while True:
-            on_frame(await recv(decode=False))
 
     def _on_frame(self, frame: str | bytes) -> None:
         stats = self.stats

@@ -34,10 +34,6 @@ def exact_leg_out(cache: layout.Cache, pool: int, direction: int, amount_in: int
     return adapter.quote_in(cache, pool, direction == R.DIR_A_TO_B, amount_in, None)[0]
 
 
-def _min_out(amount_out: int, slippage_bps: int) -> int:
-    return amount_out * (10_000 - slippage_bps) // 10_000
-
-
 def confirm(
     cache: layout.Cache,
     table: R.RouteTable,
@@ -107,40 +103,19 @@ def confirm(
         return None
     legs: list[OpportunityLeg] = []
     leg_in = amount
+    last = len(route.legs) - 1
+    keep = 10_000 - slippage_bps
     for k, leg in enumerate(route.legs):
-        min_out = _min_out(outs[k], slippage_bps)
-        if k == len(route.legs) - 1:
-            min_out = max(min_out, break_even_out)
-        legs.append(
-            OpportunityLeg(
-                pool=leg.pool,
-                kind=kinds[k],
-                direction=leg.direction,
-                token_in=leg.token_in,
-                token_out=leg.token_out,
-                amount_in=leg_in,
-                amount_out=outs[k],
-                min_out=min_out,
-                tick=int(cache.pools_i[leg.pool, layout.I_TICK]),
-            )
-        )
-        leg_in = outs[k]
-    return Opportunity(
-        route_id=route_id,
-        route_type=route.route_type,
-        start_token=route.start_token,
-        end_token=route.end_token,
-        legs=tuple(legs),
-        amount_in=amount,
-        amount_out=final,
-        cu_limit=cu_limit,
-        cost_lamports=cost_l,
-        cost_token=cost_tok,
-        expected_net_profit=net,
-        slot=slot,
-        recv_ns=recv_ns,
-        estimated_net_profit=estimated_net_profit,
-    )
+        out = outs[k]
+        min_out = out * keep // 10_000
+        if k == last and min_out < break_even_out:
+            min_out = break_even_out
+        legs.append(OpportunityLeg(leg.pool, kinds[k], leg.direction, leg.token_in, leg.token_out, leg_in, out, min_out,
+                                     int(cache.pools_i[leg.pool, layout.I_TICK])))
+        leg_in = out
+    # Positional (the field order of Opportunity): built once per confirmed candidate, on the hot path.
+    return Opportunity(route_id, route.route_type, route.start_token, route.end_token, tuple(legs), amount, final,
+                       cu_limit, cost_l, cost_tok, net, slot, recv_ns, estimated_net_profit)  # fmt: skip
 
 
 def confirm_best(

@@ -75,3 +75,9 @@ async def localnet_factory() -> AsyncIterator[Any]:
     finally:
         for net in started:
             await net.stop()
+
+
+@pytest.fixture(params=["websockets", "picows"])
+def ws_transport(request: pytest.FixtureRequest) -> str:
+    """Each PubSub test runs on both websocket libraries (`rpc.ws`): one suite, every transport."""
+    return str(request.param)

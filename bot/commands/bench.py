@@ -46,16 +46,49 @@ def register(sub: Any) -> None:
     p.add_argument(
         "--pools", default=",".join(str(n) for n in DEFAULT_POOLS), help="comma-separated pool counts"
     )
-    p.add_argument("--updates", type=int, default=20_000, help="timed kernel updates per pool count")
+    p.add_argument(
+        "--updates",
+        type=int,
+        default=None,
+        help="timed kernel updates per pool count (default 20,000); e2e: updates per contender (default 2,000)",
+    )
     p.add_argument("--seed", type=int, default=7, help="random seed of the synthetic market")
     p.add_argument(
         "--per-pair", type=int, default=2, help="pools per token pair in the synthetic market (route density)"
     )
     p.add_argument("--json", action="store_true", help="print one JSON document instead of a table")
+    add_e2e_arguments(p)
     p.set_defaults(func=run)
 
 
+def add_e2e_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--e2e", action="store_true", help="run the end-to-end hot-path harness instead (see below)"
+    )
+    p.add_argument(
+        "--transport", default="picows", help="e2e: the transport the headline and --json top level report"
+    )
+    p.add_argument(
+        "--gap-us", type=int, default=1_500, help="e2e: µs between two updates (contenders take turns)"
+    )
+    p.add_argument("--png", default="bench-e2e.png", help="e2e: latency histogram path ('' for none)")
+    p.add_argument(
+        "--no-rates", dest="rates", action="store_false", help="e2e: skip the sustainable-rate search"
+    )
+    p.add_argument("--rate-s", type=float, default=0.4, help="e2e: seconds per rate step")
+    p.add_argument("--memory-updates", type=int, default=2_000, help="e2e: updates of the memory check")
+    p.add_argument(
+        "--profile", action="store_true", help="e2e: cProfile of the default pipeline, top 25 by own time"
+    )
+
+
 def run(args: argparse.Namespace) -> int:
+    if args.e2e:
+        from bot import e2e_bench
+
+        args.updates = 2_000 if args.updates is None else args.updates
+        return e2e_bench.run(args)
     from bot import detector_bench
 
+    args.updates = 20_000 if args.updates is None else args.updates
     return detector_bench.run(args)

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import contextlib
 import dataclasses
+import os
 import signal
 from typing import Any
 
@@ -31,11 +32,27 @@ def register(sub: Any) -> None:
     p.set_defaults(func=run)
 
 
+def check_cpus(cpus: tuple[int, ...]) -> None:
+    """[runtime] cpus must name CPUs this process may run on (one clear line otherwise)."""
+    available = sorted(os.sched_getaffinity(0))
+    missing = sorted(set(cpus) - set(available))
+    if missing:
+        raise UsageError(f"[runtime] cpus: CPU {', '.join(map(str, missing))} is not available to this process "
+                         f"(available: {', '.join(map(str, available))}); fix the list or remove the key")  # fmt: skip
+
+
+def pin_cpus(cpus: tuple[int, ...]) -> None:
+    """Pin this process (and every thread it starts later) to `cpus` ([runtime] cpus)."""
+    check_cpus(cpus)
+    os.sched_setaffinity(0, set(cpus))
+
+
 def run(args: argparse.Namespace) -> int:
     cfg, mode, wallet = load_setup(args.config, live_flag=args.live, dry_run_flag=args.dry_run, url=args.url)
     if not cfg.pools:
         raise UsageError(f"{args.config}: no [[pools]] configured; find pools with `solarb pools -c {args.config} "
                          "--mint-a X --mint-b Y` and paste its lines into the config")
+    check_cpus(cfg.runtime.cpus)
     import uvloop
 
     from bot.runtime import run_bot
@@ -62,6 +79,9 @@ def run(args: argparse.Namespace) -> int:
                 simulate_seed=cfg.localnet.simulate_seed, cex_port=cfg.localnet.cex_port,
                 block_engine=any("bundle" in ep.roles for ep in cfg.endpoints()),
             )
+        if cfg.runtime.cpus:  # after the local cluster started: it does not inherit the bot's cores
+            pin_cpus(cfg.runtime.cpus)
+            log.info("pinned", cpus=sorted(cfg.runtime.cpus))
         try:
             log.info("start", cluster=cfg.cluster.name, mode=mode.name, wallet=str(wallet.pubkey), pools=len(cfg.pools))
             summary.update(await run_bot(cfg, mode, wallet, log, stop=stop))

@@ -26,7 +26,7 @@ from solders.hash import Hash
 from solders.pubkey import Pubkey
 
 from bot.execution.guard import GuardError, plan_amounts
-from bot.execution.message import RouteTemplate
+from bot.execution.message import RouteTemplate, Signer
 from bot.execution.prove import Proof, ProofState
 from bot.keys import Wallet
 from bot.ledger import JournalEntry, LedgerError, Outcome, Trade
@@ -47,6 +47,7 @@ CONFIRM_POLL_S = 0.4  # getSignatureStatuses polling when no notification came (
 # keeps at least BLOCKHASH_MIN_REMAINING (time to rebroadcast and land).
 BLOCKHASH_VALID_BLOCKS = 150
 BLOCKHASH_MIN_REMAINING = 100
+RATE_WINDOW_S = 60  # max_trades_per_minute counts the sends of this many seconds
 
 
 Rebuild = Callable[[int, Sequence[int]], tuple[RouteTemplate, int]]
@@ -136,6 +137,7 @@ class ExecStats:
     failed_by_reason: dict[str, int] = field(default_factory=dict)
     decision_to_signed_ns: collections.deque[int] = field(default_factory=lambda: collections.deque(maxlen=4096))
     send_to_confirm_ns: collections.deque[int] = field(default_factory=lambda: collections.deque(maxlen=4096))
+    send_to_confirm_samples: int = 0  # appended to send_to_confirm_ns so far (metrics fold the new ones)
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,6 +215,7 @@ class Executor:
         prover: Prover | None = None,
     ) -> None:
         self.wallet = wallet
+        self._signer = Signer(wallet.keypair)  # the signing key, prepared once
         self.templates = dict(templates)  # a route proven again with another form gets a new template
         self.params = params  # the cache's market vector: prices, costs, balances
         self.route_pools = route_pools
@@ -252,7 +255,10 @@ class Executor:
         self.stats = ExecStats()
         self.sol_lamports = 0  # the payer's SOL, refreshed off the hot path (risk gate: SOL for fees)
         self._busy_pools: set[int] = set()
-        self._sends: collections.deque[int] = collections.deque()  # monotonic ns of sends in the last minute
+        # Sends per second over the last minute, a fixed ring (no allocation per trade): [second, count].
+        self._sends = [[-1, 0] for _ in range(RATE_WINDOW_S)]
+        self._sends_second = -1  # the second `_sends_total` was summed at
+        self._sends_total = 0
         self._tasks: set[asyncio.Task[None]] = set()
         self.in_flight: dict[str, InFlight] = {}
         self._refusals_logged: set[tuple[int, str]] = set()
@@ -296,7 +302,11 @@ class Executor:
         flight.written_ns = self.clock()
         self.in_flight[sig] = flight
         self._busy_pools.update(pools)
-        self._sends.append(signed_ns)
+        bucket = self._sends[(second := signed_ns // 1_000_000_000) % RATE_WINDOW_S]
+        if bucket[0] != second:
+            bucket[0], bucket[1] = second, 0
+        bucket[1] += 1
+        self._sends_total += 1
         self._track(loop.create_task(self._land(flight, pending), name=f"trade-route-{route}"), pools)
         return tx
 
@@ -325,10 +335,7 @@ class Executor:
             st.unproven += 1
             self._schedule_proof(route, t0)
             return None
-        window = t0 - 60_000_000_000
-        while self._sends and self._sends[0] < window:
-            self._sends.popleft()
-        if len(self._sends) >= self.policy.max_trades_per_minute:
+        if self._recent_sends(t0 // 1_000_000_000) >= self.policy.max_trades_per_minute:
             st.rate_limited += 1
             return None
         bh = self.blockhash
@@ -381,7 +388,7 @@ class Executor:
             self._rebuild_later(route, tuple(leg.tick for leg in opp.legs))
             return None
         tmpl.patch(bh.blockhash, plan, priced.cu_limit, cu_price, tip)
-        tx = tmpl.sign(self.wallet.keypair)
+        tx = tmpl.sign(self._signer)
         self.last_pricing = priced
         st.signed += 1
         st.decision_to_signed_ns.append(self.clock() - t0)
@@ -484,6 +491,15 @@ class Executor:
         self.stats.rebuilt += 1
         for pool in self.route_pools.get(route, ()):
             self.on_release(pool)  # look again with the new template
+
+    def _recent_sends(self, now_s: int) -> int:
+        """Sends in the rate window, counted by whole seconds (reaching back 60 to 61 s: conservative);
+        re-summed once per second, so the gate costs O(1) per opportunity."""
+        if now_s != self._sends_second:
+            self._sends_second = now_s
+            oldest = now_s - RATE_WINDOW_S
+            self._sends_total = sum(n for second, n in self._sends if second > oldest)
+        return self._sends_total
 
     def _worst_band(self, opp: Opportunity) -> tuple[float | None, float | None]:
         """(pool price, CEX price) of the leg whose pool price deviates most from the CEX mid, both in
@@ -724,6 +740,7 @@ class Executor:
         confirm_ns = self.clock() - flight.written_ns if flight.written_ns else None
         if confirm_ns is not None:
             st.send_to_confirm_ns.append(confirm_ns)
+            st.send_to_confirm_samples += 1
         unchanged = reverted and bool(flight.pool_slots) and self.pool_slots(flight.pools) == flight.pool_slots
         guard = reverted and self.guard_revert(flight.route_id, rec.err)
         if not reverted:

@@ -7,6 +7,11 @@ compute-unit limit/price, tip and blockhash at known offsets, then signs `0x80 |
 
 Offsets come from parsing the compiled message (v0 layout: protocols.md §6), never from searching
 for placeholder values.
+
+Signing is libsodium's ed25519 (PyNaCl) with the secret key prepared once (`Signer`): ~29 µs against
+~54 µs for solders' `Keypair.sign_message`, which rebuilds its signing key from bytes on every call
+(hot-path-floors.md; `solarb bench --e2e` measures it in place). Ed25519 signatures are deterministic
+(RFC 8032 §5.1.6), so both give the same bytes; tests/execution/test_message.py checks it.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import struct
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+import nacl.bindings
 from solders.address_lookup_table_account import AddressLookupTableAccount
 from solders.hash import Hash
 from solders.instruction import Instruction
@@ -33,6 +39,24 @@ SYSTEM_PROGRAM = Pubkey.from_string("11111111111111111111111111111111")
 
 _U32 = struct.Struct("<I")
 _U64 = struct.Struct("<Q")
+
+
+class Signer:
+    """A keypair's ed25519 signing key, expanded once: `sign_tx(message)` gives the single-signer wire
+    transaction (signature count 1, the signature, the message). Never printed (no repr of the key)."""
+
+    __slots__ = ("_secret", "pubkey")
+
+    def __init__(self, keypair: Keypair) -> None:
+        self._secret = bytes(keypair)  # the 64-byte secret key, seed || public key: libsodium's format
+        self.pubkey = keypair.pubkey()
+
+    def __repr__(self) -> str:
+        return f"Signer(pubkey={self.pubkey})"
+
+    def sign_tx(self, message: bytes) -> bytes:
+        # crypto_sign returns signature || message: exactly what follows the signature count.
+        return b"\x01" + nacl.bindings.crypto_sign(message, self._secret)
 
 
 class TxTooLarge(ValueError):
@@ -221,10 +245,12 @@ class RouteTemplate:
             _U64.pack_into(buf, self.tip_offset, tip)
         return buf
 
-    def sign(self, keypair: Keypair) -> bytes:
-        """Serialized single-signer transaction over the current template bytes."""
-        msg = bytes(self._buf)
-        return b"\x01" + bytes(keypair.sign_message(msg)) + msg
+    def sign(self, signer: Signer | Keypair) -> bytes:
+        """Serialized single-signer transaction over the current template bytes (prepare the `Signer`
+        once: a `Keypair` is converted on every call)."""
+        if not isinstance(signer, Signer):
+            signer = Signer(signer)
+        return signer.sign_tx(bytes(self._buf))
 
 
 def compile_route_message(

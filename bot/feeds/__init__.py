@@ -14,7 +14,7 @@ from bot.feeds.errors import (
 )
 from bot.feeds.parsers import FrameParser, make_parser
 from bot.feeds.staleness import LatestQuotes
-from bot.feeds.transport import Connect, Connection, websockets_connect
+from bot.feeds.transport import Connect, Connection, picows_connect, websockets_connect
 from bot.feeds.types import Exchange, FeedStats, Quote, SeqRule, SequenceGap
 
 __all__ = [
@@ -39,5 +39,6 @@ __all__ = [
     "is_retryable",
     "make_feed",
     "make_parser",
+    "picows_connect",
     "websockets_connect",
 ]

@@ -20,6 +20,7 @@ from solders.transaction import VersionedTransaction
 from bot.execution.message import (
     MAX_TX_BYTES,
     RouteTemplate,
+    Signer,
     TxTooLarge,
     compile_route_message,
     parse_v0,
@@ -116,3 +117,13 @@ def test_too_many_accounts_or_bytes_is_refused_before_signing():
             tip_ix=5,
         )
     assert MAX_TX_BYTES == 1232
+
+
+@settings(max_examples=40, deadline=None)
+@given(message=st.binary(min_size=1, max_size=1_200), seed=st.binary(min_size=32, max_size=32))
+def test_signer_bytes_equal_solders_signature(message, seed):
+    """PyNaCl (the hot path's signer) and solders give the same ed25519 signature, byte for byte."""
+    kp = Keypair.from_seed(seed)
+    tx = Signer(kp).sign_tx(message)
+    assert tx == b"\x01" + bytes(kp.sign_message(message)) + message
+    assert "secret" not in repr(Signer(kp)).lower() and str(kp.pubkey()) in repr(Signer(kp))

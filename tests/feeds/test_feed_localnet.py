@@ -10,7 +10,16 @@ import random
 
 import pytest
 
-from bot.feeds import FeedState, Quote, SeqRule, SequenceGap, SubscribeRejected, make_feed, websockets_connect
+from bot.feeds import (
+    FeedState,
+    Quote,
+    SeqRule,
+    SequenceGap,
+    SubscribeRejected,
+    make_feed,
+    picows_connect,
+    websockets_connect,
+)
 from bot.retry import backoff_delays
 from localnet.cex_server import CexFeedServer
 from localnet.market_path import gbm_path
@@ -74,7 +83,7 @@ def _has_sent(rec: Recorder, server: CexFeedServer, symbols) -> bool:
 
 
 @pytest.mark.parametrize("venue", ["binance", "coinbase", "okx", "bybit"])
-async def test_reconnect_resubscribe_staleness_and_gap(venue):
+async def test_reconnect_resubscribe_staleness_and_gap(venue, ws_transport):
     symbols = SYMBOLS[venue]
     rec = Recorder()
     # The local server numbers every symbol contiguously; Binance/OKX default to the monotonic
@@ -93,6 +102,7 @@ async def test_reconnect_resubscribe_staleness_and_gap(venue):
             backoff_cap_s=CAP_S,
             seq_rule=rule,
             rng=random.Random(7),
+            connect=picows_connect if ws_transport == "picows" else websockets_connect,
         )
         task = asyncio.create_task(feed.run())
         try:

@@ -81,7 +81,7 @@ async def wait_for(cond, changed: asyncio.Event, timeout: float = 10.0) -> None:
             await changed.wait()
 
 
-async def test_cache_follows_chain_through_forced_disconnects(localnet):
+async def test_cache_follows_chain_through_forced_disconnects(localnet, ws_transport):
     owner = Keypair()
     localnet.airdrop(owner.pubkey(), 10**10)
     pool = Pool(localnet, owner)
@@ -91,7 +91,7 @@ async def test_cache_follows_chain_through_forced_disconnects(localnet):
     async with RpcClient(localnet.rpc_url) as rpc:
         md = AccountFeed(market, rpc, on_pool=lambda idx: changed.set())
         pubsub = PubSubClient(localnet.ws_url, on_account=md.on_account, on_error=lambda err: None, on_resubscribed=md.snapshot,
-                              backoff_base_s=0.01, backoff_cap_s=0.05)
+                              backoff_base_s=0.01, backoff_cap_s=0.05, transport=ws_transport)
         await md.bootstrap()
         assert market.exact_state(entry.idx) == pool.truth(localnet), (market.stats, [(w.role, w.slot, w.value is not None) for w in market.watched], md.missing_accounts)
         await md.subscribe_all(pubsub)

@@ -184,7 +184,7 @@ async def test_simulate_and_preflight_errors(client: RpcClient, localnet: Any) -
         await client.send_transaction(bytes(forged), skip_preflight=False, preflight_commitment="processed")
 
 
-async def test_pubsub_account_program_slot_and_signature(client: RpcClient, localnet: Any) -> None:
+async def test_pubsub_account_program_slot_and_signature(client: RpcClient, localnet: Any, ws_transport: str) -> None:
     owner, other = Keypair(), Keypair()
     localnet.airdrop(owner.pubkey(), SOL)
     mint = localnet.create_mint(authority=owner.pubkey(), decimals=6)
@@ -200,6 +200,7 @@ async def test_pubsub_account_program_slot_and_signature(client: RpcClient, loca
         on_program=lambda *a: programs.append(a),
         on_slot=lambda slot, parent, root: slots.append(slot),
         on_error=errs.append,
+        transport=ws_transport,  # type: ignore[arg-type]
     )
     task = asyncio.create_task(ps.run())
     try:
@@ -247,7 +248,7 @@ async def test_pubsub_account_program_slot_and_signature(client: RpcClient, loca
 
 @pytest.mark.parametrize("side", ["server", "client"])
 async def test_forced_disconnect_resubscribes_and_snapshot_closes_the_gap(
-    client: RpcClient, localnet: Any, side: str
+    client: RpcClient, localnet: Any, side: str, ws_transport: str
 ) -> None:
     watched = [Keypair().pubkey() for _ in range(3)]
     cache: dict[int, tuple[int, int]] = {}  # key -> (slot, lamports); latest slot wins
@@ -273,6 +274,7 @@ async def test_forced_disconnect_resubscribes_and_snapshot_closes_the_gap(
         on_resubscribed=on_resubscribed,
         backoff_base_s=0.05,
         backoff_cap_s=0.2,
+        transport=ws_transport,  # type: ignore[arg-type]
     )
     for key, pubkey in enumerate(watched):
         await ps.account_subscribe(str(pubkey), key=key, commitment="processed")  # sent on connect

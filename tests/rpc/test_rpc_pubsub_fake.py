@@ -50,7 +50,9 @@ BAD_FRAMES = [
 ]
 
 
-async def test_malformed_frames_are_counted_and_skipped_and_callback_errors_surface() -> None:
+async def test_malformed_frames_are_counted_and_skipped_and_callback_errors_surface(
+    ws_transport: str,
+) -> None:
     async def handler(ws: ServerConnection) -> None:
         req = orjson.loads(await ws.recv())
         assert req["method"] == "accountSubscribe"
@@ -75,7 +77,9 @@ async def test_malformed_frames_are_counted_and_skipped_and_callback_errors_surf
 
     async with serve(handler, "127.0.0.1", 0, compression=None) as server:
         port = next(iter(server.sockets)).getsockname()[1]
-        client = PubSubClient(f"ws://127.0.0.1:{port}", on_account=on_account, on_error=errs.append)
+        client = PubSubClient(
+            f"ws://127.0.0.1:{port}", on_account=on_account, on_error=errs.append, transport=ws_transport
+        )  # type: ignore[arg-type]
         await client.account_subscribe("Acc111", key=3, commitment="processed")  # before connecting
         task = asyncio.create_task(client.run())
         await asyncio.wait_for(done.wait(), 5)
@@ -90,7 +94,7 @@ async def test_malformed_frames_are_counted_and_skipped_and_callback_errors_surf
     assert isinstance(errs[0].cause, RuntimeError)
 
 
-async def test_unreachable_endpoint_reports_errors_and_keeps_retrying() -> None:
+async def test_unreachable_endpoint_reports_errors_and_keeps_retrying(ws_transport: str) -> None:
     errs: list[errors.RpcError] = []
     server = await asyncio.start_server(lambda r, w: None, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
@@ -102,6 +106,7 @@ async def test_unreachable_endpoint_reports_errors_and_keeps_retrying() -> None:
         on_error=errs.append,
         backoff_base_s=0.001,
         backoff_cap_s=0.005,
+        transport=ws_transport,  # type: ignore[arg-type]
     )
     task = asyncio.create_task(client.run())
     for _ in range(200):
@@ -114,7 +119,7 @@ async def test_unreachable_endpoint_reports_errors_and_keeps_retrying() -> None:
     assert client.stats.connects == 0
 
 
-async def test_unsubscribe_while_subscribe_in_flight_drops_the_orphan_on_the_node() -> None:
+async def test_unsubscribe_while_subscribe_in_flight_drops_the_orphan_on_the_node(ws_transport: str) -> None:
     received: list[dict[str, object]] = []
     got_subscribe = asyncio.Event()
     release_ack = asyncio.Event()
@@ -137,7 +142,10 @@ async def test_unsubscribe_while_subscribe_in_flight_drops_the_orphan_on_the_nod
     async with serve(handler, "127.0.0.1", 0, compression=None) as server:
         port = next(iter(server.sockets)).getsockname()[1]
         client = PubSubClient(
-            f"ws://127.0.0.1:{port}", on_account=lambda *a: got.append(a), on_error=got.append
+            f"ws://127.0.0.1:{port}",
+            on_account=lambda *a: got.append(a),
+            on_error=got.append,
+            transport=ws_transport,  # type: ignore[arg-type]
         )
         task = asyncio.create_task(client.run())
         await client.wait_ready(5)
@@ -154,3 +162,43 @@ async def test_unsubscribe_while_subscribe_in_flight_drops_the_orphan_on_the_nod
     assert received[1]["params"] == [55]
     assert got == [] and client.subscription_count == 0
     assert client.stats.unknown_subscription == 1  # the late notification is not delivered
+
+
+async def test_fragmented_notification_is_assembled(ws_transport: str) -> None:
+    """A message split over continuation frames (RFC 6455 §5.4) arrives whole, on either transport."""
+
+    async def handler(ws: ServerConnection) -> None:
+        req = orjson.loads(await ws.recv())
+        await ws.send(orjson.dumps({"jsonrpc": "2.0", "result": 8, "id": req["id"]}).decode())
+        text = _notification(8, 11, bytes(range(256)) * 8).decode()
+        await ws.send([text[i : i + 97] for i in range(0, len(text), 97)])  # an iterable: one fragment each
+        await ws.wait_closed()
+
+    got: list[tuple[int, int, bytes, str, int]] = []
+    done = asyncio.Event()
+
+    def on_account(*args: object) -> None:
+        got.append(args)  # type: ignore[arg-type]
+        done.set()
+
+    async with serve(handler, "127.0.0.1", 0, compression=None) as server:
+        port = next(iter(server.sockets)).getsockname()[1]
+        client = PubSubClient(
+            f"ws://127.0.0.1:{port}", on_account=on_account, on_error=lambda e: None, transport=ws_transport
+        )  # type: ignore[arg-type]
+        await client.account_subscribe("Acc111", key=4)
+        task = asyncio.create_task(client.run())
+        await asyncio.wait_for(done.wait(), 5)
+        await client.close()
+        await asyncio.wait_for(task, 5)
+    assert got == [(4, 11, bytes(range(256)) * 8, "Owner111", 42)]
+    assert client.stats.malformed == 0
+
+
+def test_unknown_transport_is_refused() -> None:
+    import pytest
+
+    with pytest.raises(ValueError, match="unknown websocket transport"):
+        PubSubClient(
+            "ws://127.0.0.1:1", on_account=lambda *a: None, on_error=lambda e: None, transport="aiohttp"
+        )  # type: ignore[arg-type]
