@@ -20,7 +20,10 @@ import struct
 
 from solders.pubkey import Pubkey
 
+# --- cluster presets: the bench market is AMM v4 pools (a fixture, like a cluster preset)
 from strategies.venues import raydium_amm_v4 as amm
+
+# --- end of cluster presets
 from strategies.venues.spl import TOKEN_PROGRAM_ID
 
 SOL = 10**9
@@ -116,9 +119,10 @@ def swap_accounts(seq: int) -> list[tuple[str, bytes, str, int]]:
 def config_toml() -> str:
     """The bot's config for this market (parsed by the real loader; pools in the order of POOLS)."""
     tokens = "".join(f'{k} = "{v}"\n' for k, v in MINTS.items() if k != "SOL")
-    pools = "".join(
-        f'[[pools]]\nvenue = "raydium_amm_v4"\naddress = "{address(f"pool/{n}")}"\n\n' for n in POOLS
-    )
+    # --- cluster presets: the bench market's venue
+    venue = "raydium_amm_v4"
+    # --- end of cluster presets
+    pools = "".join(f'[[pools]]\nvenue = "{venue}"\naddress = "{address(f"pool/{n}")}"\n\n' for n in POOLS)
     return (
         "[tokens]\n" + tokens + '\n[strategy]\nbase_tokens = ["SOL"]\nmin_profit_lamports = 10000\n'
         "min_profit_bps = 5\nmax_notional_lamports = 10000000000\n\n[execution]\ndry_run = false\n"

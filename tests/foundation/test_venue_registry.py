@@ -23,12 +23,13 @@ PRESETS_END = "# --- end of cluster presets"
 
 def _outside_presets(path: Path) -> str:
     text = path.read_text()
-    if PRESETS_START in text:
+    kept = []
+    while PRESETS_START in text:
         head, _, rest = text.partition(PRESETS_START)
-        _, _, tail = rest.partition(PRESETS_END)
-        assert tail, f"{path}: the cluster presets block has no end marker"
-        return head + tail
-    return text
+        _, end, text = rest.partition(PRESETS_END)
+        assert end, f"{path}: a cluster presets block has no end marker"
+        kept.append(head)
+    return "".join(kept) + text
 
 
 def test_no_venue_name_or_kind_in_bot_outside_the_registry_and_presets():
