@@ -83,7 +83,12 @@ async def test_a_bad_first_endpoint_neither_stops_start_up_nor_landing(localnet,
         cfg = parse_config(demo_config(localnet, tmp_path, endpoints_toml(bad.url, localnet.ws_url, localnet.rpc_url)))
         log = Log(log_path, console="never")
         bot = Bot(cfg, Mode(send=True, live=False), wallet, log)
-        await run_until(bot, lambda: len(events(log_path, "trade_confirmed")) >= 2)
+
+        def demoted() -> bool:  # a lagging node is demoted once its lag passes the threshold (slots go by)
+            status = {s.name: s for s in bot.endpoints.snapshot()}
+            return status["localnet"].rank < status["first"].rank
+
+        await run_until(bot, lambda: len(events(log_path, "trade_confirmed")) >= 2 and demoted())
         log.close()
     confirmed = events(log_path, "trade_confirmed")
     assert len(confirmed) >= 2 and all(e["realized_net"] == e["expected_net"] for e in confirmed)
