@@ -124,8 +124,12 @@ def run(n: int, rounds: int) -> dict[str, dict[str, float]]:
             time_chunks(ex.sign_opportunity, opps, res["hot"], chunk=10)
             time_chunks(ex.sign_opportunity, wp_opps, res["hot_wp"], chunk=10)
             time_chunks(wp_tmpl.choose_accounts, tick_rows, res["choose_wp"], chunk=10)
-            time_chunks(lambda _o: VersionedTransaction(MessageV0.try_compile(kp.pubkey(), ixs, [alt], bh), [kp]),
-                        opps[: n // 4], res["naive"], chunk=10)
+            time_chunks(
+                lambda _o: VersionedTransaction(MessageV0.try_compile(kp.pubkey(), ixs, [alt], bh), [kp]),
+                opps[: n // 4],
+                res["naive"],
+                chunk=10,
+            )
             time_chunks(lambda t: compile_template(wp_route, wp_pools, kp.pubkey(), wp_atas, [wp_alt], tip,
                                                    [t, 0, 0]), far, res["rebuild"], chunk=2)  # fmt: skip
         finally:

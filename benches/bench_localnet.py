@@ -101,8 +101,10 @@ class InProcess:
         self.base = 1
 
     def chunk(self, n: int) -> float:
-        bodies = [request_body(tx, i) for i, tx in enumerate(make_txs(self.payer, self.chain.blockhash, n,
-                                                                        self.base))]
+        bodies = [
+            request_body(tx, i)
+            for i, tx in enumerate(make_txs(self.payer, self.chain.blockhash, n, self.base))
+        ]
         self.base += n
         methods, handle = self.methods, self.handle
         t0 = time.perf_counter()
@@ -115,8 +117,14 @@ class InProcess:
 
 
 def request_body(tx: VersionedTransaction, rid: int) -> bytes:
-    return orjson.dumps({"jsonrpc": "2.0", "id": rid, "method": "sendTransaction",
-                         "params": [base64.b64encode(bytes(tx)).decode(), {"encoding": "base64"}]})
+    return orjson.dumps(
+        {
+            "jsonrpc": "2.0",
+            "id": rid,
+            "method": "sendTransaction",
+            "params": [base64.b64encode(bytes(tx)).decode(), {"encoding": "base64"}],
+        }
+    )
 
 
 class HttpConn(asyncio.Protocol):
@@ -150,11 +158,11 @@ class HttpConn(asyncio.Protocol):
             return
         head = bytes(buf[:end]).lower()
         cl = head.find(b"content-length:")
-        length = int(head[cl + 15:head.find(b"\r\n", cl) if head.find(b"\r\n", cl) >= 0 else None])
+        length = int(head[cl + 15 : head.find(b"\r\n", cl) if head.find(b"\r\n", cl) >= 0 else None])
         total = end + 4 + length
         if len(buf) < total:
             return
-        body = bytes(buf[end + 4:total])
+        body = bytes(buf[end + 4 : total])
         del buf[:total]
         if self.waiter is not None and not self.waiter.done():
             self.waiter.set_result(body)
@@ -162,8 +170,10 @@ class HttpConn(asyncio.Protocol):
     async def call(self, body: bytes) -> bytes:
         assert self.transport is not None
         self.waiter = asyncio.get_running_loop().create_future()
-        self.transport.write(b"POST / HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\n"
-                             b"Content-Length: %d\r\n\r\n%s" % (self.host, len(body), body))
+        self.transport.write(
+            b"POST / HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\n"
+            b"Content-Length: %d\r\n\r\n%s" % (self.host, len(body), body)
+        )
         return await self.waiter
 
     def close(self) -> None:
@@ -172,7 +182,9 @@ class HttpConn(asyncio.Protocol):
 
 
 async def rpc(conn: HttpConn, method: str, params: list[object]) -> object:
-    resp = orjson.loads(await conn.call(orjson.dumps({"jsonrpc": "2.0", "id": 0, "method": method, "params": params})))
+    resp = orjson.loads(
+        await conn.call(orjson.dumps({"jsonrpc": "2.0", "id": 0, "method": method, "params": params}))
+    )
     if "error" in resp:
         raise RuntimeError(f"{method}: {resp['error']}")
     return resp["result"]
@@ -253,9 +265,13 @@ class HttpTarget:
     async def chunk(self, n: int, conns: int, spin: bool | None = None) -> tuple[float, float, float]:
         """(seconds, server CPU seconds, client CPU seconds) to send n fresh transfers over `conns`
         connections, one request in flight on each."""
-        bh = (await rpc(self.conns[0], "getLatestBlockhash", [{"commitment": "processed"}]))["value"]["blockhash"]
-        bodies = [request_body(tx, i) for i, tx in enumerate(make_txs(self.payer, Hash.from_string(bh), n,
-                                                                        self.base))]
+        bh = (await rpc(self.conns[0], "getLatestBlockhash", [{"commitment": "processed"}]))["value"][
+            "blockhash"
+        ]
+        bodies = [
+            request_body(tx, i)
+            for i, tx in enumerate(make_txs(self.payer, Hash.from_string(bh), n, self.base))
+        ]
         self.base += n
 
         async def worker(conn: HttpConn, part: list[bytes]) -> None:
@@ -297,8 +313,11 @@ class HttpTarget:
 
 async def start_server(*extra: str) -> HttpTarget:
     """`python -m localnet` in a subprocess and a funded payer."""
-    proc = subprocess.Popen([sys.executable, "-m", "localnet", "--rpc-port", "0", "--slot-ms", "400", *extra],
-                            stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "localnet", "--rpc-port", "0", "--slot-ms", "400", *extra],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     assert proc.stdout is not None
     line = proc.stdout.readline()
     rpc_url = dict(p.split("=", 1) for p in line.split()[2:])["rpc"]
@@ -335,7 +354,9 @@ async def throughput(chunks: int, n: int, conns: int) -> dict[str, object]:
         for run in modes.values():  # warm-up: JIT-compiled programs, connection buffers, caches
             floor.chunk(n)
             await run()
-        acc: dict[str, dict[str, list[float]]] = {m: {"floor": [], "mode": [], "cpu": [], "client": []} for m in modes}
+        acc: dict[str, dict[str, list[float]]] = {
+            m: {"floor": [], "mode": [], "cpu": [], "client": []} for m in modes
+        }
         rtt: list[float] = []
         for _ in range(chunks):
             for name, run in modes.items():
@@ -349,15 +370,20 @@ async def throughput(chunks: int, n: int, conns: int) -> dict[str, object]:
     finally:
         default.close()
         inline.close()
-    out: dict[str, object] = {"chunks": chunks, "chunk_txs": n, "conns": conns,
-                              "getslot_round_trip_us": statistics.median(rtt) * 1e6}
+    out: dict[str, object] = {
+        "chunks": chunks,
+        "chunk_txs": n,
+        "conns": conns,
+        "getslot_round_trip_us": statistics.median(rtt) * 1e6,
+    }
     all_floor = [t for a in acc.values() for t in a["floor"]]
     out["floor_tx_s"] = len(all_floor) * n / sum(all_floor)
     for name, a in acc.items():
         per_chunk = sorted(f / m for f, m in zip(a["floor"], a["mode"], strict=True))
         out[name] = {
             "tx_s": chunks * n / sum(a["mode"]),
-            "ratio": pct(per_chunk, 50), "overall_ratio": sum(a["floor"]) / sum(a["mode"]),
+            "ratio": pct(per_chunk, 50),
+            "overall_ratio": sum(a["floor"]) / sum(a["mode"]),
             "chunk_ratio_p10": pct(per_chunk, 10),
             "chunk_ratio_p90": pct(per_chunk, 90),
             "server_cpu_us_per_tx": sum(a["cpu"]) / (chunks * n) * 1e6,
@@ -371,8 +397,9 @@ async def notification_latency(n: int) -> dict[str, float]:
 
     processed_at: dict[str, int] = {}
     async with Localnet(rpc_port=0, slot_ms=400) as net:
-        net.chain.tx_listeners.insert(0, lambda rec, written: processed_at.__setitem__(str(rec.signature),
-                                                                                       time.perf_counter_ns()))
+        net.chain.tx_listeners.insert(
+            0, lambda rec, written: processed_at.__setitem__(str(rec.signature), time.perf_counter_ns())
+        )
         payer = Keypair()
         net.airdrop(payer.pubkey(), 1_000 * SOL)
         conn = await HttpConn.open(net.host, net.rpc_port)
@@ -381,8 +408,16 @@ async def notification_latency(n: int) -> dict[str, float]:
             for i in range(n):
                 tx = make_txs(payer, net.chain.blockhash, 1, 1 + i)[0]
                 sig = str(tx.signatures[0])
-                await ws.send(orjson.dumps({"jsonrpc": "2.0", "id": i, "method": "signatureSubscribe",
-                                            "params": [sig, {"commitment": "processed"}]}).decode())
+                await ws.send(
+                    orjson.dumps(
+                        {
+                            "jsonrpc": "2.0",
+                            "id": i,
+                            "method": "signatureSubscribe",
+                            "params": [sig, {"commitment": "processed"}],
+                        }
+                    ).decode()
+                )
                 await ws.recv()  # subscription id
                 await conn.call(request_body(tx, i))
                 while True:
@@ -410,22 +445,35 @@ def main() -> int:
     if args.json:
         print(orjson.dumps({"throughput": tp, "notification_latency": lat}).decode())
         return 0
-    print(f"sendTransaction throughput ({args.chunks} chunks x {args.chunk} transfers per mode, each after a floor "
-          "chunk; ratio = median over chunk pairs of floor time / mode time)")
-    print(f"  floor  LiteSVM.send_transaction direct  {tp['floor_tx_s']:7.0f} tx/s ({1e6 / tp['floor_tx_s']:.0f} us/tx)")
-    labels = {"inproc": "server in-process (no socket)     ", "seq": "http   sequential (1 conn)        ",
-              "conc": f"http   concurrent ({args.conns} conns)      ",
-              "conc_inline": "http   concurrent, --verify-workers 0"}
+    print(
+        f"sendTransaction throughput ({args.chunks} chunks x {args.chunk} transfers per mode, each after a floor "
+        "chunk; ratio = median over chunk pairs of floor time / mode time)"
+    )
+    print(
+        f"  floor  LiteSVM.send_transaction direct  {tp['floor_tx_s']:7.0f} tx/s ({1e6 / tp['floor_tx_s']:.0f} us/tx)"
+    )
+    labels = {
+        "inproc": "server in-process (no socket)     ",
+        "seq": "http   sequential (1 conn)        ",
+        "conc": f"http   concurrent ({args.conns} conns)      ",
+        "conc_inline": "http   concurrent, --verify-workers 0",
+    }
     for key, label in labels.items():
         m: dict[str, float] = tp[key]  # type: ignore[assignment]
         cpu = "" if key == "inproc" else f"  server CPU {m['server_cpu_us_per_tx']:.0f} us/tx"
-        print(f"  {label} {m['tx_s']:7.0f} tx/s  ratio {m['ratio']:.2f} (p10-p90 {m['chunk_ratio_p10']:.2f}-"
-              f"{m['chunk_ratio_p90']:.2f}, overall {m['overall_ratio']:.2f}){cpu}")
-    print(f"  getSlot round trip over one connection {tp['getslot_round_trip_us']:.0f} us (median): what a sequential "
-          "sendTransaction pays on top of the server's in-process time")
+        print(
+            f"  {label} {m['tx_s']:7.0f} tx/s  ratio {m['ratio']:.2f} (p10-p90 {m['chunk_ratio_p10']:.2f}-"
+            f"{m['chunk_ratio_p90']:.2f}, overall {m['overall_ratio']:.2f}){cpu}"
+        )
+    print(
+        f"  getSlot round trip over one connection {tp['getslot_round_trip_us']:.0f} us (median): what a sequential "
+        "sendTransaction pays on top of the server's in-process time"
+    )
     conc: dict[str, float] = tp["conc"]  # type: ignore[assignment]
-    print(f"  bench client CPU {conc['client_cpu_us_per_tx']:.0f} us/tx in the concurrent mode (shares the cores); "
-          f"two-process socket ping-pong {tp['wakeup_rtt_us']:.0f} us")
+    print(
+        f"  bench client CPU {conc['client_cpu_us_per_tx']:.0f} us/tx in the concurrent mode (shares the cores); "
+        f"two-process socket ping-pong {tp['wakeup_rtt_us']:.0f} us"
+    )
     print(f"notification latency processed -> client receipt (signatureSubscribe, n={int(lat['n'])})")
     print(f"  p50 {lat['p50_us']:.0f} us   p99 {lat['p99_us']:.0f} us")
     return 0

@@ -61,12 +61,26 @@ def token_account(mint: Pubkey, amount: int) -> bytes:
 
 
 def frame(sub_id: int, slot: int, data: bytes, owner: str) -> bytes:
-    return orjson.dumps({
-        "jsonrpc": "2.0", "method": "accountNotification",
-        "params": {"subscription": sub_id, "result": {"context": {"slot": slot}, "value": {
-            "data": [base64.b64encode(data).decode(), "base64"], "executable": False,
-            "lamports": 2_039_280, "owner": owner, "rentEpoch": 18446744073709551615, "space": len(data)}}},
-    })
+    return orjson.dumps(
+        {
+            "jsonrpc": "2.0",
+            "method": "accountNotification",
+            "params": {
+                "subscription": sub_id,
+                "result": {
+                    "context": {"slot": slot},
+                    "value": {
+                        "data": [base64.b64encode(data).decode(), "base64"],
+                        "executable": False,
+                        "lamports": 2_039_280,
+                        "owner": owner,
+                        "rentEpoch": 18446744073709551615,
+                        "space": len(data),
+                    },
+                },
+            },
+        }
+    )
 
 
 def setup(n: int) -> tuple[PubSubClient, dict[str, list[bytes]]]:
@@ -107,7 +121,9 @@ def setup(n: int) -> tuple[PubSubClient, dict[str, list[bytes]]]:
         frames["vault"].append(frame(subs[key], 10 + i // 2, token_account(va, 10**12 + i), TOKEN))
         side = ps_entry.vault_a_key if i % 2 == 0 else ps_entry.vault_b_key
         mint = pump.fields.base_mint if i % 2 == 0 else pump.fields.quote_mint
-        frames["pumpswap_vault"].append(frame(subs[side], 10 + i // 2, token_account(mint, 10**11 + i), TOKEN))
+        frames["pumpswap_vault"].append(
+            frame(subs[side], 10 + i // 2, token_account(mint, 10**11 + i), TOKEN)
+        )
     return client, frames
 
 
@@ -142,10 +158,14 @@ def main() -> None:
     if args.json:
         print(orjson.dumps(out, option=orjson.OPT_INDENT_2).decode())
         return
-    print(f"{'account':<12} {'floor p50':>10} {'full p50':>10} {'full p90':>10} {'full p99':>10} {'ratio':>7}   (ns/frame)")
+    print(
+        f"{'account':<12} {'floor p50':>10} {'full p50':>10} {'full p90':>10} {'full p99':>10} {'ratio':>7}   (ns/frame)"
+    )
     for name, res in out.items():
         f, s = res["floor"], res["full"]
-        print(f"{name:<12} {f['p50']:>10.0f} {s['p50']:>10.0f} {s['p90']:>10.0f} {s['p99']:>10.0f} {s['p50'] / f['p50']:>7.2f}")
+        print(
+            f"{name:<12} {f['p50']:>10.0f} {s['p50']:>10.0f} {s['p90']:>10.0f} {s['p99']:>10.0f} {s['p50'] / f['p50']:>7.2f}"
+        )
 
 
 if __name__ == "__main__":

@@ -120,8 +120,12 @@ def _groups() -> dict[str, dict[str, Callable[[], object]]]:
     return {
         "quotes": {
             "floor: empty call, 6 ints": lambda: _floor6(1_000_000_007, r_in, r_out, 2500, 120_000, 40_000),
-            "cpmm.swap_base_input": lambda: cpmm.swap_base_input(1_000_000_007, r_in, r_out, 2500, 120_000, 40_000),
-            "cpmm.swap_base_output": lambda: cpmm.swap_base_output(1_000_000_007, r_in, r_out, 2500, 120_000, 40_000),
+            "cpmm.swap_base_input": lambda: cpmm.swap_base_input(
+                1_000_000_007, r_in, r_out, 2500, 120_000, 40_000
+            ),
+            "cpmm.swap_base_output": lambda: cpmm.swap_base_output(
+                1_000_000_007, r_in, r_out, 2500, 120_000, 40_000
+            ),
             "amm_v4.swap_base_in": lambda: amm.swap_base_in(1_000_000_007, r_in, r_out, 25, 10_000),
             "amm_v4.swap_base_out": lambda: amm.swap_base_out(1_000_000_007, r_in, r_out, 25, 10_000),
         },
@@ -137,12 +141,23 @@ def _groups() -> dict[str, dict[str, Callable[[], object]]]:
         "build": {
             "floor: encode data only": lambda: cpmm.encode_swap_base_input_data(1_000_000_007, 1),
             "cpmm.build_swap_base_input_ix": lambda: cpmm.build_swap_base_input_ix(
-                pool_address=addr, pool=pool, payer=payer, user_input_account=src, user_output_account=dst,
-                zero_for_one=True, amount_in=1_000_000_007, min_out=1,
+                pool_address=addr,
+                pool=pool,
+                payer=payer,
+                user_input_account=src,
+                user_output_account=dst,
+                zero_for_one=True,
+                amount_in=1_000_000_007,
+                min_out=1,
             ),
             "amm_v4.build_swap_base_in_ix (v2)": lambda: amm.build_swap_base_in_ix(
-                pool_address=addr, info=amm_info, user_source=src, user_destination=dst, user_owner=payer,
-                amount_in=1_000_000_007, min_out=1,
+                pool_address=addr,
+                info=amm_info,
+                user_source=src,
+                user_destination=dst,
+                user_owner=payer,
+                amount_in=1_000_000_007,
+                min_out=1,
             ),
         },
         "kernels": {

@@ -15,7 +15,9 @@ from typing import Any
 CHUNK = 100
 
 
-def time_chunks(fn: Callable[[Any], object], items: Sequence[Any], out: list[float], chunk: int = CHUNK) -> None:
+def time_chunks(
+    fn: Callable[[Any], object], items: Sequence[Any], out: list[float], chunk: int = CHUNK
+) -> None:
     clock = time.perf_counter_ns
     for start in range(0, len(items) - chunk + 1, chunk):
         part = items[start : start + chunk]

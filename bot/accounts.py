@@ -72,7 +72,8 @@ class AccountFeed:
         for i in range(0, len(keys), MAX_ACCOUNTS_PER_CALL):
             chunk = keys[i : i + MAX_ACCOUNTS_PER_CALL]
             res = await self.rpc.get_multiple_accounts(
-                [watched[k].pubkey for k in chunk], commitment=self.commitment  # type: ignore[arg-type]
+                [watched[k].pubkey for k in chunk],
+                commitment=self.commitment,  # type: ignore[arg-type]
             )
             slot = max(slot, res.slot)
             now = time.monotonic_ns()
@@ -82,7 +83,9 @@ class AccountFeed:
                         writer.apply(k, res.slot, b"", SYSTEM_PROGRAM_B58, now)
                     else:
                         self.missing_accounts += 1
-                        self._report("account_missing", {"account": watched[k].pubkey, "pool": watched[k].pool})
+                        self._report(
+                            "account_missing", {"account": watched[k].pubkey, "pool": watched[k].pool}
+                        )
                     continue
                 idx = writer.apply(k, res.slot, acc.data, acc.owner, now)
                 if idx >= 0:

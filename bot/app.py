@@ -27,11 +27,15 @@ def resolve_mode(cfg: Config, *, live_flag: bool, dry_run_flag: bool) -> Mode:
     """Live (mainnet) sending needs three explicit yeses: `live = true`, `--live`, and `[keys] payer`."""
     mainnet = cfg.cluster.name == "mainnet-beta"
     if live_flag and not cfg.live:
-        raise UsageError("--live given but the config says live = false; set live = true in the config to trade for real")
+        raise UsageError(
+            "--live given but the config says live = false; set live = true in the config to trade for real"
+        )
     if live_flag and dry_run_flag:
         raise UsageError("--live and --dry-run contradict each other; pass one")
     if live_flag and not mainnet:
-        raise UsageError(f"--live is only for mainnet-beta (the config's cluster is {cfg.cluster.name}); drop --live")
+        raise UsageError(
+            f"--live is only for mainnet-beta (the config's cluster is {cfg.cluster.name}); drop --live"
+        )
     dry = dry_run_flag or cfg.execution.dry_run
     if mainnet and not dry:
         if not (cfg.live and live_flag):
@@ -40,15 +44,20 @@ def resolve_mode(cfg: Config, *, live_flag: bool, dry_run_flag: bool) -> Mode:
                 "line (or set [execution] dry_run = true to simulate only)"
             )
         if not cfg.keys.payer:
-            raise UsageError('live mode needs an explicitly configured keypair: set [keys] payer = "/path/to/bot.json"')
+            raise UsageError(
+                'live mode needs an explicitly configured keypair: set [keys] payer = "/path/to/bot.json"'
+            )
         return Mode(send=True, live=True)
     if mainnet and live_flag:
-        raise UsageError("--live with dry_run = true would send nothing; set [execution] dry_run = false to trade")
+        raise UsageError(
+            "--live with dry_run = true would send nothing; set [execution] dry_run = false to trade"
+        )
     return Mode(send=not dry, live=False)
 
 
-def load_setup(config_path: str | Path, *, live_flag: bool = False, dry_run_flag: bool = False,
-               url: str | None = None) -> tuple[Config, Mode, Wallet]:
+def load_setup(
+    config_path: str | Path, *, live_flag: bool = False, dry_run_flag: bool = False, url: str | None = None
+) -> tuple[Config, Mode, Wallet]:
     """Config (its endpoints replaced by `url`, the `-u` option, when given), mode and wallet."""
     cfg = load_config(config_path)
     if url is not None:

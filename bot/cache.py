@@ -200,8 +200,11 @@ class CacheWriter:
     def follows_price(self, entry: PoolEntry) -> bool:
         """True when the pool's watched accounts depend on its price (tick arrays)."""
         state = self._value(entry.pool_key)
-        return entry.static is not None and state is not None and bool(
-            entry.adapter.tick_arrays(entry.static, state, entry.address, entry.program_id))
+        return (
+            entry.static is not None
+            and state is not None
+            and bool(entry.adapter.tick_arrays(entry.static, state, entry.address, entry.program_id))
+        )
 
     def wanted_tick_arrays(self, entry: PoolEntry) -> set[int]:
         """Start indexes of the tick arrays a swap from the current tick needs, both directions."""
@@ -221,7 +224,9 @@ class CacheWriter:
             address = str(wanted[start])
             key = self.by_pubkey.get(address)
             if key is None:
-                key = self._watch(address, entry.idx, ROLE_TICK_ARRAY, str(entry.program_id), tick_start=start)
+                key = self._watch(
+                    address, entry.idx, ROLE_TICK_ARRAY, str(entry.program_id), tick_start=start
+                )
             entry.tick_keys[start] = key
             add.append(key)
         for start in sorted(set(entry.tick_keys) - set(wanted)):
@@ -246,7 +251,9 @@ class CacheWriter:
         # Tick arrays that do not exist yet are system-owned and empty: a valid "no ticks" state.
         if owner != w.owner and not (w.role == ROLE_TICK_ARRAY and not data):
             self.stats.wrong_owner += 1
-            self._unusable(w, f"{ROLE_NAMES[w.role]} account {w.pubkey} is owned by {owner}, expected {w.owner}")
+            self._unusable(
+                w, f"{ROLE_NAMES[w.role]} account {w.pubkey} is owned by {owner}, expected {w.owner}"
+            )
             return -1
         try:
             w.value = self._decode(entry, w, data)
@@ -275,7 +282,9 @@ class CacheWriter:
         """First decode of a pool: its mints give the token indices, its accounts the dependencies."""
         entry.static = pool
         entry.mint_a, entry.mint_b = entry.adapter.mints(pool)
-        entry.ctx = PoolContext(entry.address, entry.program_id, pool, bytes(entry.mint_a), bytes(entry.mint_b))
+        entry.ctx = PoolContext(
+            entry.address, entry.program_id, pool, bytes(entry.mint_a), bytes(entry.mint_b)
+        )
         entry.token_a = self.token_index(str(entry.mint_a))
         entry.token_b = self.token_index(str(entry.mint_b))
         if self.arrays is not None:
@@ -360,7 +369,9 @@ class CacheWriter:
         for role, dw in deps.items():
             if dw.value is None:
                 return -1
-            if dw.slot > newest and role not in SHARED_ROLES:  # a shared config or mint does not make it newer
+            if (
+                dw.slot > newest and role not in SHARED_ROLES
+            ):  # a shared config or mint does not make it newer
                 newest = dw.slot
         ticks: list[Any] = [watched[k] for k in entry.tick_keys.values()] if entry.tick_keys else _NO_TICKS
         pool: Any = pool_w
@@ -368,7 +379,9 @@ class CacheWriter:
         if adapter.settling(pool, deps, ticks) and newest + SETTLE_SLOTS > self.slot:
             self.stats.settling += 1
             self._settling[entry.idx] = newest
-            layout.set_flags(self.arrays, entry.idx, tradable=not entry.refused and adapter.priced, settling=True)
+            layout.set_flags(
+                self.arrays, entry.idx, tradable=not entry.refused and adapter.priced, settling=True
+            )
             return -1
         self._settling.pop(entry.idx, None)
         try:

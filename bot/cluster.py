@@ -37,9 +37,20 @@ class ClusterProcess:
         self.proc = proc
 
     @classmethod
-    async def spawn(cls, rpc_url: str, *, slot_ms: int, scenario: str, fund: Sequence[str],
-                    simulate: bool = False, simulate_rate: float = 5.0, simulate_seed: int = 1, cex_port: int = 0,
-                    block_engine: bool = False, timeout_s: float = 60.0) -> ClusterProcess:
+    async def spawn(
+        cls,
+        rpc_url: str,
+        *,
+        slot_ms: int,
+        scenario: str,
+        fund: Sequence[str],
+        simulate: bool = False,
+        simulate_rate: float = 5.0,
+        simulate_seed: int = 1,
+        cex_port: int = 0,
+        block_engine: bool = False,
+        timeout_s: float = 60.0,
+    ) -> ClusterProcess:
         """Start `python -m localnet`; with `simulate` its market simulator runs too, and with a `cex_port`
         its CEX feed server (`[localnet]` simulate, simulate_rate, simulate_seed, cex_port)."""
         port = urlparse(rpc_url).port or 8899
@@ -47,13 +58,22 @@ class ClusterProcess:
         for pubkey in fund:
             args += ["--fund", pubkey]
         if simulate:
-            args += ["--simulate", "--simulate-rate", repr(simulate_rate), "--simulate-seed", str(simulate_seed)]
+            args += [
+                "--simulate",
+                "--simulate-rate",
+                repr(simulate_rate),
+                "--simulate-seed",
+                str(simulate_seed),
+            ]
         if cex_port:
             args += ["--cex-port", str(cex_port)]
         if block_engine:
             args += ["--block-engine"]
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+            sys.executable,
+            *args,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
             preexec_fn=_detach_but_die_with_parent,
         )
         assert proc.stdout is not None and proc.stderr is not None

@@ -125,19 +125,40 @@ class ClusterConfig:
 class EndpointConfig:
     name: str = _f(help="a short name used in logs")
     http: str = _f(help="HTTP JSON-RPC url (use ${ENV_VAR} for urls that embed API keys)", secret=True)
-    ws: str = _f("", help="PubSub websocket url (default: http url with ws scheme, port + 1 for localhost)", secret=True)
+    ws: str = _f(
+        "",
+        help="PubSub websocket url (default: http url with ws scheme, port + 1 for localhost)",
+        secret=True,
+    )
     priority: int = _f(0, help="lower is preferred", lo=0, hi=1000)
-    roles: tuple[str, ...] = _f(("read", "send"), help="what this endpoint is used for", choices=("read", "send", "bundle"))
+    roles: tuple[str, ...] = _f(
+        ("read", "send"), help="what this endpoint is used for", choices=("read", "send", "bundle")
+    )
     rate_limit_rps: int = _f(0, help="requests per second, 0 = unlimited", lo=0, hi=100_000)
     timeout_ms: int = _f(2_000, help="per-request timeout", lo=10, hi=120_000)
 
 
 @dataclass(frozen=True, slots=True)
 class RpcConfig:
-    commitment: str = _f("processed", help="commitment for reads and subscriptions", choices=("processed", "confirmed", "finalized"))
-    endpoints: tuple[EndpointConfig, ...] = _f((), help="[[rpc.endpoints]] entries; default: one from the cluster preset")
-    probe_interval_ms: int = _f(1_000, help="health probe (getSlot) of every endpoint, off the hot path; ranks reads and sends", lo=50, hi=600_000)
-    ws_transport: str = _f("picows", help="PubSub websocket library: picows (frames parsed straight from the socket callback; faster in `solarb bench --e2e`) or websockets", choices=("picows", "websockets"))
+    commitment: str = _f(
+        "processed",
+        help="commitment for reads and subscriptions",
+        choices=("processed", "confirmed", "finalized"),
+    )
+    endpoints: tuple[EndpointConfig, ...] = _f(
+        (), help="[[rpc.endpoints]] entries; default: one from the cluster preset"
+    )
+    probe_interval_ms: int = _f(
+        1_000,
+        help="health probe (getSlot) of every endpoint, off the hot path; ranks reads and sends",
+        lo=50,
+        hi=600_000,
+    )
+    ws_transport: str = _f(
+        "picows",
+        help="PubSub websocket library: picows (frames parsed straight from the socket callback; faster in `solarb bench --e2e`) or websockets",
+        choices=("picows", "websockets"),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,7 +170,9 @@ class CexFeedConfig:
 
 @dataclass(frozen=True, slots=True)
 class FeedsConfig:
-    stale_after_ms: int = _f(2_000, help="a CEX symbol without an update for this long is ignored", lo=50, hi=600_000)
+    stale_after_ms: int = _f(
+        2_000, help="a CEX symbol without an update for this long is ignored", lo=50, hi=600_000
+    )
     cex: tuple[CexFeedConfig, ...] = _f((), help="[[feeds.cex]] entries")
     symbols: dict[str, str] = _f({}, help='venue symbol -> token pair alias, e.g. SOLUSDC = "SOL/USDC"')
 
@@ -162,12 +185,26 @@ class PoolConfig:
 
 @dataclass(frozen=True, slots=True)
 class StrategyConfig:
-    base_tokens: tuple[str, ...] = _f(("SOL",), help="tokens a cycle may start and end in (aliases from [tokens] or mints)")
+    base_tokens: tuple[str, ...] = _f(
+        ("SOL",), help="tokens a cycle may start and end in (aliases from [tokens] or mints)"
+    )
     max_legs: int = _f(3, help="longest cycle", lo=2, hi=3)
-    min_profit_lamports: int = _f(10_000, help="minimum net profit after all costs, in lamports (converted at the SOL price)", lo=0, hi=U64_MAX)
-    min_profit_bps: int = _f(5, help="minimum net profit relative to amount_in, in basis points", lo=0, hi=10_000)
-    max_notional_lamports: int = _f(10_000_000_000, help="largest amount_in of one trade, in lamports of value", lo=1, hi=U64_MAX)
-    cex_dex: bool = _f(False, help="report pool prices that deviate from the CEX mid by more than all costs (signals in the log; not traded until an inventory path exists)")
+    min_profit_lamports: int = _f(
+        10_000,
+        help="minimum net profit after all costs, in lamports (converted at the SOL price)",
+        lo=0,
+        hi=U64_MAX,
+    )
+    min_profit_bps: int = _f(
+        5, help="minimum net profit relative to amount_in, in basis points", lo=0, hi=10_000
+    )
+    max_notional_lamports: int = _f(
+        10_000_000_000, help="largest amount_in of one trade, in lamports of value", lo=1, hi=U64_MAX
+    )
+    cex_dex: bool = _f(
+        False,
+        help="report pool prices that deviate from the CEX mid by more than all costs (signals in the log; not traded until an inventory path exists)",
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,28 +213,78 @@ class ExecutionConfig:
     cu_price_policy: str = _f("fixed", help="compute-unit price policy", choices=("fixed", "percentile"))
     cu_price_micro_lamports: int = _f(1_000, help="fixed compute-unit price", lo=0, hi=100_000_000)
     cu_price_percentile: int = _f(75, help="percentile of getRecentPrioritizationFees", lo=0, hi=100)
-    cu_price_cap_micro_lamports: int = _f(1_000_000, help="cap for the percentile policy", lo=0, hi=100_000_000)
-    tip_policy: str = _f("none", help="Jito tip inside the guarded transaction: none, fixed (tip_lamports), or share (tip_share_bps of the expected profit, at least tip_lamports, at most tip_cap_lamports)", choices=("none", "fixed", "share"))
+    cu_price_cap_micro_lamports: int = _f(
+        1_000_000, help="cap for the percentile policy", lo=0, hi=100_000_000
+    )
+    tip_policy: str = _f(
+        "none",
+        help="Jito tip inside the guarded transaction: none, fixed (tip_lamports), or share (tip_share_bps of the expected profit, at least tip_lamports, at most tip_cap_lamports)",
+        choices=("none", "fixed", "share"),
+    )
     tip_lamports: int = _f(0, help="the fixed tip, and the share policy's floor", lo=0, hi=1_000_000_000)
-    tip_share_bps: int = _f(5_000, help="share policy: this part of the expected profit goes to the tip", lo=0, hi=10_000)
+    tip_share_bps: int = _f(
+        5_000, help="share policy: this part of the expected profit goes to the tip", lo=0, hi=10_000
+    )
     tip_cap_lamports: int = _f(100_000_000, help="share policy: the largest tip", lo=0, hi=U64_MAX)
-    tip_accounts: tuple[str, ...] = _f((), help="tip recipients (default with a bundle endpoint: the block engine's getTipAccounts)")
-    send_mode: str = _f("rpc", help="where signed trades go: rpc (the send endpoints), bundle (Jito block engines: endpoints with the bundle role), or both", choices=("rpc", "bundle", "both"))
-    slippage_bps: int = _f(0, help="min-out tolerance per leg; the last leg never goes below all costs + min_profit", lo=0, hi=5_000)
-    working_balance_lamports: int = _f(1_000_000_000, help="wSOL working balance wrapped at start-up", lo=0, hi=U64_MAX)
-    budget_ms: int = _f(10, help="decision -> submitted budget; older opportunities are dropped", lo=1, hi=10_000)
-    send_fan_out: int = _f(3, help="the same signed bytes go to this many of the healthiest send endpoints at once", lo=1, hi=16)
-    rebroadcast_ms: int = _f(400, help="the same signed bytes are sent again this often until they land or their blockhash expires", lo=20, hi=10_000)
+    tip_accounts: tuple[str, ...] = _f(
+        (), help="tip recipients (default with a bundle endpoint: the block engine's getTipAccounts)"
+    )
+    send_mode: str = _f(
+        "rpc",
+        help="where signed trades go: rpc (the send endpoints), bundle (Jito block engines: endpoints with the bundle role), or both",
+        choices=("rpc", "bundle", "both"),
+    )
+    slippage_bps: int = _f(
+        0,
+        help="min-out tolerance per leg; the last leg never goes below all costs + min_profit",
+        lo=0,
+        hi=5_000,
+    )
+    working_balance_lamports: int = _f(
+        1_000_000_000, help="wSOL working balance wrapped at start-up", lo=0, hi=U64_MAX
+    )
+    budget_ms: int = _f(
+        10, help="decision -> submitted budget; older opportunities are dropped", lo=1, hi=10_000
+    )
+    send_fan_out: int = _f(
+        3, help="the same signed bytes go to this many of the healthiest send endpoints at once", lo=1, hi=16
+    )
+    rebroadcast_ms: int = _f(
+        400,
+        help="the same signed bytes are sent again this often until they land or their blockhash expires",
+        lo=20,
+        hi=10_000,
+    )
 
 
 @dataclass(frozen=True, slots=True)
 class RiskConfig:
-    sol_reserve_lamports: int = _f(50_000_000, help="SOL kept untouchable for fees; no trade is sent while the wallet holds less", lo=0, hi=U64_MAX)
+    sol_reserve_lamports: int = _f(
+        50_000_000,
+        help="SOL kept untouchable for fees; no trade is sent while the wallet holds less",
+        lo=0,
+        hi=U64_MAX,
+    )
     max_trades_per_minute: int = _f(60, help="rate limit on sends", lo=1, hi=100_000)
-    max_daily_loss_lamports: int = _f(100_000_000, help="kill switch: stop sending when realized + marked-to-market PnL of the UTC day falls this far (kept in the ledger; `solarb risk reset` resumes)", lo=0, hi=U64_MAX)
+    max_daily_loss_lamports: int = _f(
+        100_000_000,
+        help="kill switch: stop sending when realized + marked-to-market PnL of the UTC day falls this far (kept in the ledger; `solarb risk reset` resumes)",
+        lo=0,
+        hi=U64_MAX,
+    )
     max_in_flight: int = _f(4, help="trades sent and not yet landed, at most", lo=1, hi=1_000)
-    quarantine_after_reverts: int = _f(2, help="a route is quarantined after this many reverts in a row (at once when the pools did not change)", lo=1, hi=100)
-    price_band_bps: int = _f(2_000, help="refuse a trade when a leg's pool price deviates from the CEX mid by more (only where both tokens have a CEX price)", lo=1, hi=10_000)
+    quarantine_after_reverts: int = _f(
+        2,
+        help="a route is quarantined after this many reverts in a row (at once when the pools did not change)",
+        lo=1,
+        hi=100,
+    )
+    price_band_bps: int = _f(
+        2_000,
+        help="refuse a trade when a leg's pool price deviates from the CEX mid by more (only where both tokens have a CEX price)",
+        lo=1,
+        hi=10_000,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,38 +294,78 @@ class LoggingConfig:
     max_bytes: int = _f(50_000_000, help="rotate when the file exceeds this size", lo=10_000)
     backups: int = _f(5, help="rotated files kept", lo=0, hi=100)
     queue_size: int = _f(65_536, help="bounded queue between the bot and the writer thread", lo=16)
-    console: str = _f("auto", help="mirror every record on stdout, terminal or not (auto/always), or not at all (never)", choices=("auto", "always", "never"))
-    format: str = _f("human", help="console format: aligned human lines, or JSON lines for log collectors", choices=("human", "json"))
+    console: str = _f(
+        "auto",
+        help="mirror every record on stdout, terminal or not (auto/always), or not at all (never)",
+        choices=("auto", "always", "never"),
+    )
+    format: str = _f(
+        "human",
+        help="console format: aligned human lines, or JSON lines for log collectors",
+        choices=("human", "json"),
+    )
 
 
 @dataclass(frozen=True, slots=True)
 class LocalnetConfig:
-    start: bool = _f(False, help="start a local cluster with `run` (cluster localnet only) and stop it on exit")
+    start: bool = _f(
+        False, help="start a local cluster with `run` (cluster localnet only) and stop it on exit"
+    )
     scenario: str = _f("demo", help="seeded state: pools, mints and wallet funding", choices=("demo",))
     slot_ms: int = _f(400, help="slot time of the local cluster", lo=1, hi=10_000)
-    simulate: bool = _f(False, help="run the market simulator in the local cluster: noise traders keep moving the pools")
+    simulate: bool = _f(
+        False, help="run the market simulator in the local cluster: noise traders keep moving the pools"
+    )
     simulate_rate: float = _f(5.0, help="simulator swaps per second (an upper bound)", lo=0.01, hi=200)
-    simulate_seed: int = _f(1, help="simulator seed: the same seed on the same state gives the same trades", lo=0)
-    cex_port: int = _f(0, help="serve the simulator's reference price as a Binance-format CEX feed on this port "
-                       "(0 = none); point a [[feeds.cex]] url at ws://127.0.0.1:PORT/stream", lo=0, hi=65_535)
+    simulate_seed: int = _f(
+        1, help="simulator seed: the same seed on the same state gives the same trades", lo=0
+    )
+    cex_port: int = _f(
+        0,
+        help="serve the simulator's reference price as a Binance-format CEX feed on this port "
+        "(0 = none); point a [[feeds.cex]] url at ws://127.0.0.1:PORT/stream",
+        lo=0,
+        hi=65_535,
+    )
 
 
 @dataclass(frozen=True, slots=True)
 class StatusConfig:
-    port: int = _f(0, help="`solarb status` endpoint of the running bot on loopback (GET /status, JSON); 0 = off", lo=0, hi=65_535)
-    host: str = _f("127.0.0.1", help="address it listens on (keep it on loopback: it names the wallet and endpoints)")
+    port: int = _f(
+        0,
+        help="`solarb status` endpoint of the running bot on loopback (GET /status, JSON); 0 = off",
+        lo=0,
+        hi=65_535,
+    )
+    host: str = _f(
+        "127.0.0.1", help="address it listens on (keep it on loopback: it names the wallet and endpoints)"
+    )
 
 
 @dataclass(frozen=True, slots=True)
 class RuntimeConfig:
-    cpus: tuple[int, ...] = _f((), help="pin `solarb run` to these CPU ids (os.sched_setaffinity; `solarb bench --e2e` shows the effect); empty: no pinning", lo=0, hi=4095)
-    metrics_port: int = _f(0, help="serve Prometheus metrics at http://<metrics_host>:<port>/metrics, read from the stats at scrape time (off the hot path); 0 = off", lo=0, hi=65_535)
-    metrics_host: str = _f("127.0.0.1", help="address the metrics endpoint listens on (0.0.0.0 for a remote Prometheus)")
+    cpus: tuple[int, ...] = _f(
+        (),
+        help="pin `solarb run` to these CPU ids (os.sched_setaffinity; `solarb bench --e2e` shows the effect); empty: no pinning",
+        lo=0,
+        hi=4095,
+    )
+    metrics_port: int = _f(
+        0,
+        help="serve Prometheus metrics at http://<metrics_host>:<port>/metrics, read from the stats at scrape time (off the hot path); 0 = off",
+        lo=0,
+        hi=65_535,
+    )
+    metrics_host: str = _f(
+        "127.0.0.1", help="address the metrics endpoint listens on (0.0.0.0 for a remote Prometheus)"
+    )
 
 
 @dataclass(frozen=True, slots=True)
 class KeysConfig:
-    payer: str = _f("", help="Solana-CLI keypair JSON (default ~/.config/solana/id.json; required in live mode)")
+    payer: str = _f(
+        "", help="Solana-CLI keypair JSON (default ~/.config/solana/id.json; required in live mode)"
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,7 +374,7 @@ class Config:
     cluster: ClusterConfig = _f(ClusterConfig(), help="cluster preset and overrides")
     rpc: RpcConfig = _f(RpcConfig(), help="RPC endpoints")
     keys: KeysConfig = _f(KeysConfig(), help="wallet")
-    tokens: dict[str, str] = _f({}, help="alias -> mint, e.g. USDC = \"EPjF...\"")
+    tokens: dict[str, str] = _f({}, help='alias -> mint, e.g. USDC = "EPjF..."')
     pools: tuple[PoolConfig, ...] = _f((), help="[[pools]] entries")
     feeds: FeedsConfig = _f(FeedsConfig(), help="CEX price feeds")
     strategy: StrategyConfig = _f(StrategyConfig(), help="routes and thresholds")
@@ -257,7 +384,9 @@ class Config:
     localnet: LocalnetConfig = _f(LocalnetConfig(), help="the local cluster started by `run` (demo)")
     ledger: LedgerConfig = _f(LedgerConfig(), help="trades, the in-flight journal and the risk state")
     status: StatusConfig = _f(StatusConfig(), help="the running bot's state for `solarb status`")
-    runtime: RuntimeConfig = _f(RuntimeConfig(), help="process placement (CPU pinning) and the metrics endpoint")
+    runtime: RuntimeConfig = _f(
+        RuntimeConfig(), help="process placement (CPU pinning) and the metrics endpoint"
+    )
 
     # Derived views (not config keys).
     def programs(self) -> dict[str, str]:
@@ -270,7 +399,8 @@ class Config:
         preset = PRESETS[self.cluster.name]
         if self.rpc.endpoints:
             return tuple(
-                ep if ep.ws else dataclasses.replace(ep, ws=default_ws_url(ep.http)) for ep in self.rpc.endpoints
+                ep if ep.ws else dataclasses.replace(ep, ws=default_ws_url(ep.http))
+                for ep in self.rpc.endpoints
             )
         return (
             EndpointConfig(
@@ -321,8 +451,14 @@ def _type_name(tp: Any) -> str:
 
 
 def _toml_type(value: Any) -> str:
-    return {bool: "a boolean", int: "an integer", float: "a number", str: "a string",
-            list: "an array", dict: "a table"}.get(type(value), type(value).__name__)
+    return {
+        bool: "a boolean",
+        int: "an integer",
+        float: "a number",
+        str: "a string",
+        list: "an array",
+        dict: "a table",
+    }.get(type(value), type(value).__name__)
 
 
 class _Loader:
@@ -340,7 +476,11 @@ class _Loader:
         def repl(m: re.Match[str]) -> str:
             name = m.group(1)
             if name not in self.env:
-                self.fail(where, key, f"environment variable {name} is not set (export {name}=... or remove ${{{name}}})")
+                self.fail(
+                    where,
+                    key,
+                    f"environment variable {name} is not set (export {name}=... or remove ${{{name}}})",
+                )
             return self.env[name]
 
         return _ENV.sub(repl, value)
@@ -362,7 +502,11 @@ class _Loader:
             sub = f"{where}.{name}" if where else name
             if name not in raw:
                 if f.default is _MISSING and f.default_factory is _MISSING:
-                    self.fail(where, name, f"missing required value ({_type_name(hints[name])}: {f.metadata['help']})")
+                    self.fail(
+                        where,
+                        name,
+                        f"missing required value ({_type_name(hints[name])}: {f.metadata['help']})",
+                    )
                 continue
             values[name] = self.value(hints[name], raw[name], where, name, sub, f.metadata)
         return cls(**values)
@@ -395,7 +539,9 @@ class _Loader:
             if isinstance(raw, bool) or not isinstance(raw, int):
                 self.fail(where, key, f"expected an integer, got {_toml_type(raw)}")
             self.check_range(where, key, raw, m)
-            if not -U64_MAX <= raw <= U64_MAX:  # fields without a range: nothing on chain or in a log holds more
+            if (
+                not -U64_MAX <= raw <= U64_MAX
+            ):  # fields without a range: nothing on chain or in a log holds more
                 self.fail(where, key, f"{raw} does not fit in 64 bits (at most {U64_MAX})")
             return raw
         if tp is float:
@@ -438,7 +584,9 @@ def load_config(path: str | os.PathLike[str], *, env: Mapping[str, str] | None =
     try:
         text = p.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ConfigError(f"{p}: config file not found (pass -c PATH; see config.toml in the repository)") from None
+        raise ConfigError(
+            f"{p}: config file not found (pass -c PATH; see config.toml in the repository)"
+        ) from None
     except (OSError, UnicodeDecodeError) as err:
         raise ConfigError(f"{p}: cannot read config file: {err.__class__.__name__}") from None
     return parse_config(text, source=str(p), env=env)
@@ -470,7 +618,9 @@ def _check_semantics(cfg: Config, ld: _Loader) -> None:
             ld.fail(f"pools[{i}]", "venue", f"{pool.venue} cannot be traded yet: {why_not}")
     for i, tok in enumerate(cfg.strategy.base_tokens):
         if tok not in cfg.tokens and _pubkey_problem(tok) and tok != "SOL":
-            ld.fail("strategy", f"base_tokens[{i}]", f'"{tok}" is neither an alias in [tokens] nor a mint address')
+            ld.fail(
+                "strategy", f"base_tokens[{i}]", f'"{tok}" is neither an alias in [tokens] nor a mint address'
+            )
     names: set[str] = set()
     for i, ep in enumerate(cfg.rpc.endpoints):
         if ep.name in names:
@@ -480,7 +630,11 @@ def _check_semantics(cfg: Config, ld: _Loader) -> None:
             ld.fail(f"rpc.endpoints[{i}]", "http", why)
         if ep.ws and (why := _url_problem(ep.ws, ("ws", "wss"))):
             ld.fail(f"rpc.endpoints[{i}]", "ws", why)
-    if cfg.rpc.endpoints and not any("send" in ep.roles for ep in cfg.rpc.endpoints) and not cfg.execution.dry_run:
+    if (
+        cfg.rpc.endpoints
+        and not any("send" in ep.roles for ep in cfg.rpc.endpoints)
+        and not cfg.execution.dry_run
+    ):
         ld.fail("rpc", "endpoints", 'no endpoint has the "send" role; add roles = ["read", "send"] to one')
     if cfg.rpc.endpoints and not any("read" in ep.roles for ep in cfg.rpc.endpoints):
         ld.fail("rpc", "endpoints", 'no endpoint has the "read" role; add roles = ["read", "send"] to one')
@@ -491,25 +645,43 @@ def _check_semantics(cfg: Config, ld: _Loader) -> None:
     if ex.tip_policy == "share" and ex.tip_cap_lamports < ex.tip_lamports:
         ld.fail("execution", "tip_cap_lamports", f"must be >= tip_lamports ({ex.tip_lamports})")
     if ex.tip_policy != "none" and not ex.tip_accounts and not bundle_endpoints:
-        ld.fail("execution", "tip_accounts", f'needs at least one account when tip_policy = "{ex.tip_policy}" '
-                "(or an endpoint with the bundle role to ask getTipAccounts)")
+        ld.fail(
+            "execution",
+            "tip_accounts",
+            f'needs at least one account when tip_policy = "{ex.tip_policy}" '
+            "(or an endpoint with the bundle role to ask getTipAccounts)",
+        )
     if ex.send_mode != "rpc" and not bundle_endpoints:
-        ld.fail("execution", "send_mode", f'"{ex.send_mode}" needs an [[rpc.endpoints]] entry with roles = ["bundle"] '
-                "(a Jito block engine, e.g. http://127.0.0.1:8899/api/v1/bundles on localnet)")
+        ld.fail(
+            "execution",
+            "send_mode",
+            f'"{ex.send_mode}" needs an [[rpc.endpoints]] entry with roles = ["bundle"] '
+            "(a Jito block engine, e.g. http://127.0.0.1:8899/api/v1/bundles on localnet)",
+        )
     if ex.send_mode != "rpc" and ex.tip_policy == "none":
-        ld.fail("execution", "tip_policy", f'send_mode = "{ex.send_mode}" needs a tip (a block engine refuses '
-                'bundles without one): set tip_policy = "fixed" or "share"')
+        ld.fail(
+            "execution",
+            "tip_policy",
+            f'send_mode = "{ex.send_mode}" needs a tip (a block engine refuses '
+            'bundles without one): set tip_policy = "fixed" or "share"',
+        )
     for i, acct in enumerate(cfg.execution.tip_accounts):
         if why := _pubkey_problem(acct):
             ld.fail("execution", f"tip_accounts[{i}]", f'"{acct}" {why}')
     if cfg.strategy.cex_dex and not cfg.feeds.cex:
-        ld.fail("strategy", "cex_dex", "needs at least one [[feeds.cex]] price feed to compare pool prices with")
+        ld.fail(
+            "strategy", "cex_dex", "needs at least one [[feeds.cex]] price feed to compare pool prices with"
+        )
     if cfg.localnet.start and cfg.cluster.name != "localnet":
         ld.fail("localnet", "start", f'only with [cluster] name = "localnet" (it is "{cfg.cluster.name}")')
     for key in ("simulate", "cex_port"):
         if getattr(cfg.localnet, key) and not cfg.localnet.start:
-            ld.fail("localnet", key, "only with start = true (the local cluster `run` starts runs it; or run "
-                    "`solarb localnet --scenario demo --simulate --cex-port PORT` yourself)")
+            ld.fail(
+                "localnet",
+                key,
+                "only with start = true (the local cluster `run` starts runs it; or run "
+                "`solarb localnet --scenario demo --simulate --cex-port PORT` yourself)",
+            )
     for i, feed in enumerate(cfg.feeds.cex):
         if why := _url_problem(feed.url, ("ws", "wss")):
             ld.fail(f"feeds.cex[{i}]", "url", why)
@@ -517,11 +689,19 @@ def _check_semantics(cfg: Config, ld: _Loader) -> None:
             ld.fail(f"feeds.cex[{i}]", "symbols", "needs at least one symbol")
         for sym in feed.symbols:
             if sym not in cfg.feeds.symbols:
-                ld.fail(f"feeds.cex[{i}]", "symbols", f'"{sym}" has no pair in [feeds.symbols] (add {sym} = "SOL/USDC")')
+                ld.fail(
+                    f"feeds.cex[{i}]",
+                    "symbols",
+                    f'"{sym}" has no pair in [feeds.symbols] (add {sym} = "SOL/USDC")',
+                )
     for sym, pair in cfg.feeds.symbols.items():
         base, sep, quote = pair.partition("/")
         if not sep or quote not in USD_QUOTES:
-            ld.fail("feeds.symbols", sym, f'"{pair}" must be BASE/QUOTE with QUOTE one of {", ".join(sorted(USD_QUOTES))}')
+            ld.fail(
+                "feeds.symbols",
+                sym,
+                f'"{pair}" must be BASE/QUOTE with QUOTE one of {", ".join(sorted(USD_QUOTES))}',
+            )
         if base != "SOL" and base not in cfg.tokens:
             ld.fail("feeds.symbols", sym, f'base "{base}" is not an alias in [tokens]')
 

@@ -82,14 +82,18 @@ def parse_keypair_json(raw: bytes, source: str) -> Keypair:
         return Keypair.from_bytes(bytes(values))
     except ValueError:
         # solders' message is safe, but we do not chain it: the bytes live in the frame being unwound.
-        raise KeyfileError(f"{source}: keypair bytes are inconsistent (the public half does not match the secret)") from None
+        raise KeyfileError(
+            f"{source}: keypair bytes are inconsistent (the public half does not match the secret)"
+        ) from None
 
 
 def write_new_keypair(path: str | os.PathLike[str], *, force: bool = False) -> Wallet:
     """Create a new keypair file with mode 0600 (never world-readable, not even briefly)."""
     p = Path(path).expanduser()
     if p.exists() and not force:
-        raise KeyfileError(f"{p}: already exists; refusing to overwrite a keypair (pass --force to replace it)")
+        raise KeyfileError(
+            f"{p}: already exists; refusing to overwrite a keypair (pass --force to replace it)"
+        )
     p.parent.mkdir(parents=True, exist_ok=True)
     kp = Keypair()
     data = orjson.dumps(list(bytes(kp)))
@@ -112,6 +116,6 @@ def resolve_payer_path(configured: str, *, live: bool) -> Path:
         return Path(configured).expanduser()
     if live:
         raise KeyfileError(
-            "live mode needs an explicitly configured keypair: set [keys] payer = \"/path/to/bot.json\" in the config"
+            'live mode needs an explicitly configured keypair: set [keys] payer = "/path/to/bot.json" in the config'
         )
     return SOLANA_CLI_DEFAULT.expanduser()

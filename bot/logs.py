@@ -50,7 +50,9 @@ def format_record(rec: dict[str, Any], *, color: bool) -> str:
     ts = rec.get("ts", "")
     level = str(rec.get("level", ""))
     event = str(rec.get("event", ""))
-    fields = " ".join(f"{k}={_field_text(v)}" for k, v in rec.items() if k not in ("ts", "ts_ns", "level", "event"))
+    fields = " ".join(
+        f"{k}={_field_text(v)}" for k, v in rec.items() if k not in ("ts", "ts_ns", "level", "event")
+    )
     lv = f"{level.upper():<7}"
     if color:
         lv = f"{_COLORS.get(level, '')}{lv}{_RESET}"
@@ -195,7 +197,9 @@ class Log:
             self._sink(line)
         if self._mirror:
             try:
-                self._stream.write(line.decode() if self._json_console else format_record(rec, color=self._color) + "\n")
+                self._stream.write(
+                    line.decode() if self._json_console else format_record(rec, color=self._color) + "\n"
+                )
                 self._stream.flush()
             except (OSError, ValueError):
                 self._mirror = False

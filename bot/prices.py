@@ -63,7 +63,9 @@ class Prices:
         for pair in cfg.feeds.symbols.values():
             quote_mint = cfg.tokens.get(pair.split("/", 1)[1])
             if quote_mint is not None and quote_mint in token_index and decimals.get(quote_mint, -1) >= 0:
-                layout.write_token(market, token_index[quote_mint], usd_per_unit=10.0 ** -decimals[quote_mint])
+                layout.write_token(
+                    market, token_index[quote_mint], usd_per_unit=10.0 ** -decimals[quote_mint]
+                )
 
     def on_quote(self, q: Quote) -> None:
         target = self.stats.targets.get(q.symbol)
@@ -106,6 +108,8 @@ class Prices:
 def build_feeds(cfg: Config, prices: Prices) -> list[FeedClient]:
     """One client per `[[feeds.cex]]` entry, each feeding `prices`."""
     return [
-        FeedClient(f.venue, f.url, list(f.symbols), stale_after_ns=prices.stale_after_ns, on_update=prices.on_quote)
+        FeedClient(
+            f.venue, f.url, list(f.symbols), stale_after_ns=prices.stale_after_ns, on_update=prices.on_quote
+        )
         for f in cfg.feeds.cex
     ]

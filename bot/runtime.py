@@ -183,7 +183,9 @@ class Bot:
         self.pubsub = PubSubClient(
             [ep.ws for ep in reads] or read.ws,
             on_account=self.accounts.on_account,
-            on_error=lambda err: self._on_feed_error("pubsub_error", {"error": str(err), "kind": type(err).__name__}),
+            on_error=lambda err: self._on_feed_error(
+                "pubsub_error", {"error": str(err), "kind": type(err).__name__}
+            ),
             on_resubscribed=self.accounts.snapshot,
             on_slot=self._on_slot,
             transport=cfg.rpc.ws_transport,  # type: ignore[arg-type]  # the config's choices are rpc.ws.TRANSPORTS
@@ -300,7 +302,9 @@ class Bot:
         await self.accounts.fetch_pools()
         for e in self.writer.pools:
             if e.static is None:
-                self.log.warning("pool_unavailable", pool=str(e.address), reason="account missing or not decodable")
+                self.log.warning(
+                    "pool_unavailable", pool=str(e.address), reason="account missing or not decodable"
+                )
         if all(e.static is None for e in self.writer.pools):
             raise RuntimeFailure(
                 f"none of the {len(self.writer.pools)} configured pools exists on {self.cfg.cluster.name} "
@@ -360,7 +364,9 @@ class Bot:
         # template (too long, a token account missing, too large) and routes the ledger quarantined.
         quarantined = {q.route_id for q in self.ledger.quarantined()}
         for r in table.routes:
-            if (r.route_type == R.ROUTE_CYCLE and r.route_id not in templates) or self.route_key(r) in quarantined:
+            if (r.route_type == R.ROUTE_CYCLE and r.route_id not in templates) or self.route_key(
+                r
+            ) in quarantined:
                 table.set_disabled(r.route_id)
         engine = Engine(cache, table, self.dirty, slippage_bps=cfg.execution.slippage_bps,
                         on_opportunity=executor.on_opportunity, on_signal=self._on_signal,
@@ -403,8 +409,12 @@ class Bot:
         by_token = {table.token_index[str(m)]: a for m, a in atas.items()}
         if WSOL in table.token_index and execsetup.WSOL_MINT in atas and not dry:
             wsol = await execsetup.wrap_sol(
-                self.rpc, self.pubsub, self.wallet, atas[execsetup.WSOL_MINT],
-                working=cfg.execution.working_balance_lamports, reserve=cfg.risk.sol_reserve_lamports,
+                self.rpc,
+                self.pubsub,
+                self.wallet,
+                atas[execsetup.WSOL_MINT],
+                working=cfg.execution.working_balance_lamports,
+                reserve=cfg.risk.sol_reserve_lamports,
             )
             log.info("wsol_ready", balance=wsol, reserve=cfg.risk.sol_reserve_lamports)
         self.sol_at_start = await self.refresh_balances(cache.market, by_token)
@@ -416,9 +426,14 @@ class Bot:
             layout.write_token(cache.market, table.token_index[WSOL], balance=plan.wsol_amount + wrap)
         tip = await self.tip_account()
         # Routes longer than max_legs get no template, so execution never takes them.
-        usable = [r for r in table.routes if r.route_type == R.ROUTE_CYCLE and len(r.legs) <= cfg.strategy.max_legs
-                  and all(pools[leg.pool].static is not None for leg in r.legs)
-                  and all(leg.token_in in by_token and leg.token_out in by_token for leg in r.legs)]
+        usable = [
+            r
+            for r in table.routes
+            if r.route_type == R.ROUTE_CYCLE
+            and len(r.legs) <= cfg.strategy.max_legs
+            and all(pools[leg.pool].static is not None for leg in r.legs)
+            and all(leg.token_in in by_token and leg.token_out in by_token for leg in r.legs)
+        ]
         addresses: dict[Pubkey, None] = {}
         for r in usable:
             ixs, _ = route_instructions(r, pools, self.wallet.pubkey, by_token, tip)
@@ -458,7 +473,9 @@ class Bot:
         chain and active), extend one that has room, create tables only for what is left."""
         ledger, me = self.ledger, str(self.wallet.pubkey)
         records = ledger.lookup_tables(authority=me)
-        onchain = await execsetup.load_lookup_tables(self.rpc, self.wallet, [r.address for r in records if r.active])
+        onchain = await execsetup.load_lookup_tables(
+            self.rpc, self.wallet, [r.address for r in records if r.active]
+        )
         for r in records:
             if r.active and r.address not in onchain:
                 ledger.mark_lookup_table_closed(r.address)  # gone (closed, or another cluster's)
@@ -468,7 +485,9 @@ class Bot:
         todo = [Pubkey.from_string(a) for a in missing]
         extended = created = 0
         if todo:
-            spare = [t for t in onchain.values() if len(t.addresses) + len(todo) <= execsetup.ALT_MAX_ADDRESSES]
+            spare = [
+                t for t in onchain.values() if len(t.addresses) + len(todo) <= execsetup.ALT_MAX_ADDRESSES
+            ]
             if spare:
                 table = await execsetup.extend_lookup_table(self.rpc, self.pubsub, self.wallet, spare[0], todo,
                                                             self.clock.wait_slot)  # fmt: skip
@@ -522,16 +541,22 @@ class Bot:
                                      "[execution] tip_accounts") from err  # fmt: skip
             self.log.info("tip_accounts", accounts=len(accounts))
         if not accounts:
-            raise RuntimeFailure("no tip account: set [execution] tip_accounts or configure a bundle endpoint")
+            raise RuntimeFailure(
+                "no tip account: set [execution] tip_accounts or configure a bundle endpoint"
+            )
         return Pubkey.from_string(random.choice(accounts))
 
-    def simulation_with_setup(self, table: R.RouteTable, opp: Opportunity, tx: bytes) -> tuple[bytes, int, int] | None:
+    def simulation_with_setup(
+        self, table: R.RouteTable, opp: Opportunity, tx: bytes
+    ) -> tuple[bytes, int, int] | None:
         """Dry-run: the trade's transaction with the set-up a first real trade would need, or None."""
         plan = self.dry_plan
         if plan is None:
             return None
         route = table.routes[opp.route_id]
-        mints = [Pubkey.from_string(table.mints[t]) for leg in route.legs for t in (leg.token_in, leg.token_out)]
+        mints = [
+            Pubkey.from_string(table.mints[t]) for leg in route.legs for t in (leg.token_in, leg.token_out)
+        ]
         start = Pubkey.from_string(table.mints[route.start_token])
         if not plan.needed(mints) and not (start == plan.wsol_mint and plan.wsol_amount < opp.amount_in):
             return None
@@ -544,13 +569,17 @@ class Bot:
         plan = self.dry_plan
         if plan is None:
             return None
-        mints = [Pubkey.from_string(table.mints[t]) for leg in route.legs for t in (leg.token_in, leg.token_out)]
+        mints = [
+            Pubkey.from_string(table.mints[t]) for leg in route.legs for t in (leg.token_in, leg.token_out)
+        ]
         start = Pubkey.from_string(table.mints[route.start_token])
         if not plan.needed(mints) and not (start == plan.wsol_mint and plan.wsol_amount < amount_in):
             return None
         full, _, _ = with_setup(tx, self.wallet, plan, mints, start, amount_in)
         alone, _, _ = with_setup(tx, self.wallet, plan, mints, start, amount_in, swaps=False)
-        budget, _, _ = with_setup(tx, self.wallet, plan, mints, start, amount_in, swaps=False, include_setup=False)
+        budget, _, _ = with_setup(
+            tx, self.wallet, plan, mints, start, amount_in, swaps=False, include_setup=False
+        )
         return full, alone, budget, setup_count(full, tx)
 
     def disable_route(self, table: R.RouteTable, route_id: int, disabled: bool = True) -> None:
@@ -607,13 +636,16 @@ class Bot:
         accounts = [str(p.address) for p in self.writer.pools][:128]
         while True:
             try:
-                fees = sorted(f.prioritization_fee for f in await self.rpc.get_recent_prioritization_fees(accounts))
+                fees = sorted(
+                    f.prioritization_fee for f in await self.rpc.get_recent_prioritization_fees(accounts)
+                )
             except RpcError as err:
                 self.log.warning("priority_fee_refresh_failed", error=str(err))
                 fees = []
             if fees:
                 market[layout.M_CU_PRICE_MICRO] = float(
-                    percentile_fee(fees, cfg.cu_price_percentile, cfg.cu_price_cap_micro_lamports))
+                    percentile_fee(fees, cfg.cu_price_percentile, cfg.cu_price_cap_micro_lamports)
+                )
             await asyncio.sleep(period_s * (0.9 + 0.2 * random.random()))
 
     async def after_trades(self, trading: Trading, period_s: float = 2.0) -> None:
@@ -636,7 +668,11 @@ class Bot:
     def _wallet_check(self, trading: Trading, sol: int) -> None:
         """One line when the wallet can no longer pay for a trade (the risk gate then refuses every
         send), one when it can again."""
-        floor = self.cfg.risk.sol_reserve_lamports + costs.LAMPORTS_PER_SIGNATURE + trading.executor.policy.tip_lamports
+        floor = (
+            self.cfg.risk.sol_reserve_lamports
+            + costs.LAMPORTS_PER_SIGNATURE
+            + trading.executor.policy.tip_lamports
+        )
         low = sol < floor
         if low == self._wallet_low:
             return
@@ -682,17 +718,24 @@ class Bot:
                 sign_p99_us=lat[min(len(lat) - 1, len(lat) * 99 // 100)] // 1000 if lat else None,
             )  # fmt: skip
 
-    async def run(self, ready: Callable[[], Awaitable[None] | None] | None = None, *, autotrade: bool = True) -> None:
+    async def run(
+        self, ready: Callable[[], Awaitable[None] | None] | None = None, *, autotrade: bool = True
+    ) -> None:
         """Build, set up, and run until cancelled. `autotrade=False` builds the engine but leaves driving
         it to the caller (tests that need to act between decision and landing)."""
         async with asyncio.TaskGroup() as tg:
             tg.create_task(self.pubsub.run(), name="pubsub")
-            tg.create_task(self.endpoints.run_probing(self.cfg.rpc.probe_interval_ms / 1e3), name="endpoint-probe")
+            tg.create_task(
+                self.endpoints.run_probing(self.cfg.rpc.probe_interval_ms / 1e3), name="endpoint-probe"
+            )
             if self.cfg.runtime.metrics_port:
                 from bot.metrics import registry_for, serve_metrics
 
                 rt = self.cfg.runtime
-                tg.create_task(serve_metrics(registry_for(lambda: self), rt.metrics_host, rt.metrics_port), name="metrics")
+                tg.create_task(
+                    serve_metrics(registry_for(lambda: self), rt.metrics_host, rt.metrics_port),
+                    name="metrics",
+                )
             await self.pubsub.slot_subscribe()
             table = await self.bootstrap()
             await self.accounts.subscribe_all(self.pubsub)
@@ -728,16 +771,25 @@ class Bot:
             if trading.feeds:
                 tg.create_task(trading.prices.run_staleness(trading.feeds), name="price-staleness")
             if self.cfg.status.port or self.status_port is not None:
-                server = StatusServer(lambda: collect(self, self.started), self.cfg.status.host,
-                                      self.status_port if self.status_port is not None else self.cfg.status.port)
+                server = StatusServer(
+                    lambda: collect(self, self.started),
+                    self.cfg.status.host,
+                    self.status_port if self.status_port is not None else self.cfg.status.port,
+                )
                 self.status_port = await server.start()
                 tg.create_task(server.serve_forever(), name="status")
-                self.log.info("status_endpoint", url=f"http://{self.cfg.status.host}:{self.status_port}/status")
+                self.log.info(
+                    "status_endpoint", url=f"http://{self.cfg.status.host}:{self.status_port}/status"
+                )
             if autotrade:
                 self._engine_task = tg.create_task(trading.engine.run(), name="engine")
                 self.dirty.mark_all()
-            self.log.info("running", mode=self.mode.name, routes=len(trading.executor.templates),
-                          wallet_lamports=start_lamports)
+            self.log.info(
+                "running",
+                mode=self.mode.name,
+                routes=len(trading.executor.templates),
+                wallet_lamports=start_lamports,
+            )
             if ready is not None:
                 maybe = ready()
                 if maybe is not None:
@@ -762,7 +814,9 @@ class Bot:
         self.ledger.close()
 
 
-async def run_bot(cfg: Config, mode: Mode, wallet: Wallet, log: Any, *, stop: asyncio.Event | None = None) -> dict[str, Any]:
+async def run_bot(
+    cfg: Config, mode: Mode, wallet: Wallet, log: Any, *, stop: asyncio.Event | None = None
+) -> dict[str, Any]:
     """Run until `stop` is set (or forever); a task failure ends the run as one `RuntimeFailure` line.
     Returns the run's summary (also logged as the `summary` record)."""
     started = time.monotonic()

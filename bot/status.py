@@ -92,7 +92,9 @@ async def collect(bot: Any, started: float) -> dict[str, Any]:
 class StatusServer:
     """HTTP/1.1 on loopback: `GET /status` -> the JSON document; anything else -> 404."""
 
-    def __init__(self, build: Callable[[], Awaitable[dict[str, Any]]], host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self, build: Callable[[], Awaitable[dict[str, Any]]], host: str = "127.0.0.1", port: int = 0
+    ) -> None:
         self.build = build
         self.host = host
         self.port = port

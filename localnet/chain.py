@@ -210,7 +210,9 @@ def priority_fee(cu_limit: int, cu_price: int) -> int:
     return (cu_price * cu_limit + 999_999) // 1_000_000
 
 
-def token_balance_of(index: int, account: Account | None, mint_decimals: Callable[[Pubkey], int | None]) -> TokenBalance | None:
+def token_balance_of(
+    index: int, account: Account | None, mint_decimals: Callable[[Pubkey], int | None]
+) -> TokenBalance | None:
     """The token balance entry of an SPL/Token-2022 token account, or None if it is not one."""
     if account is None or account.owner not in TOKEN_PROGRAMS:
         return None
@@ -224,7 +226,9 @@ def token_balance_of(index: int, account: Account | None, mint_decimals: Callabl
     decimals = mint_decimals(mint)
     if decimals is None:
         return None
-    return TokenBalance(index, mint, Pubkey.from_bytes(data[32:64]), account.owner, _U64.unpack_from(data, 64)[0], decimals)
+    return TokenBalance(
+        index, mint, Pubkey.from_bytes(data[32:64]), account.owner, _U64.unpack_from(data, 64)[0], decimals
+    )
 
 
 def _token_index(tb: TokenBalance) -> int:
@@ -232,8 +236,9 @@ def _token_index(tb: TokenBalance) -> int:
 
 
 @functools.lru_cache(maxsize=1024)
-def _writable_flags(nsig: int, ro_signed: int, ro_unsigned: int, n_static: int, n_loaded_w: int,
-                    n_total: int) -> tuple[bool, ...]:
+def _writable_flags(
+    nsig: int, ro_signed: int, ro_unsigned: int, n_static: int, n_loaded_w: int, n_total: int
+) -> tuple[bool, ...]:
     """Writability of each account key from the message header (cached: a few shapes recur)."""
     flags = [(i < nsig - ro_signed) if i < nsig else (i < n_static - ro_unsigned) for i in range(n_static)]
     flags += [True] * n_loaded_w
@@ -256,7 +261,9 @@ class Chain:
         self._blockhash_order: deque[Hash] = deque([GENESIS_HASH])
         self._slot_hashes: deque[tuple[int, Hash]] = deque(maxlen=SLOT_HASHES_MAX)
         self._slot_blockhash: dict[int, Hash] = {0: GENESIS_HASH}
-        self.block_times: dict[int, int] = {0: int(time.time()) if start_unix_time is None else start_unix_time}
+        self.block_times: dict[int, int] = {
+            0: int(time.time()) if start_unix_time is None else start_unix_time
+        }
         self.txs: dict[Signature, TxRecord] = {}
         self.slot_txs: dict[int, list[Signature]] = {}  # block contents, in execution order
         self.tx_count = 0
@@ -325,9 +332,15 @@ class Chain:
         first = schedule.get_first_slot_in_epoch(epoch)
         now = self.block_times[self.slot]
         start_ts = self.block_times.get(first, now)
-        self.svm.set_clock(Clock(slot=self.slot, epoch_start_timestamp=start_ts, epoch=epoch,
-                                 leader_schedule_epoch=schedule.get_leader_schedule_epoch(self.slot),
-                                 unix_timestamp=now))
+        self.svm.set_clock(
+            Clock(
+                slot=self.slot,
+                epoch_start_timestamp=start_ts,
+                epoch=epoch,
+                leader_schedule_epoch=schedule.get_leader_schedule_epoch(self.slot),
+                unix_timestamp=now,
+            )
+        )
         self.svm.set_slot_hashes(list(self._slot_hashes))
 
     def blockhash_age(self, blockhash: Hash) -> int | None:
@@ -436,7 +449,9 @@ class Chain:
         readonly: list[Pubkey] = []
         for lookup in message.address_table_lookups:
             table = self.svm.get_account(lookup.account_key)
-            if table is None or table.owner != Pubkey.from_string("AddressLookupTab1e1111111111111111111111111"):
+            if table is None or table.owner != Pubkey.from_string(
+                "AddressLookupTab1e1111111111111111111111111"
+            ):
                 raise TxRejected(TransactionErrorFieldless.AddressLookupTableNotFound)
             data = table.data
             count = (len(data) - _ALT_HEADER) // 32
@@ -445,14 +460,24 @@ class Chain:
                     if i >= count:
                         raise TxRejected(TransactionErrorFieldless.InvalidAddressLookupTableIndex)
                     off = _ALT_HEADER + 32 * i
-                    out.append(Pubkey.from_bytes(data[off:off + 32]))
+                    out.append(Pubkey.from_bytes(data[off : off + 32]))
         return keys + writable + readonly, writable, readonly
 
     @staticmethod
-    def writable_flags(message: Message | MessageV0, n_static: int, n_loaded_w: int, n_total: int) -> list[bool]:
+    def writable_flags(
+        message: Message | MessageV0, n_static: int, n_loaded_w: int, n_total: int
+    ) -> list[bool]:
         h = message.header
-        return list(_writable_flags(h.num_required_signatures, h.num_readonly_signed_accounts,
-                                    h.num_readonly_unsigned_accounts, n_static, n_loaded_w, n_total))
+        return list(
+            _writable_flags(
+                h.num_required_signatures,
+                h.num_readonly_signed_accounts,
+                h.num_readonly_unsigned_accounts,
+                n_static,
+                n_loaded_w,
+                n_total,
+            )
+        )
 
     def verify_signatures(self, tx: VersionedTransaction, message: Message | MessageV0 | None = None) -> None:
         try:
@@ -506,13 +531,17 @@ class Chain:
             if old is None or price < old:
                 per[k] = price
 
-    def check_transaction(self, tx: VersionedTransaction, message: Message | MessageV0, *,
-                          check_blockhash: bool = True) -> None:
+    def check_transaction(
+        self, tx: VersionedTransaction, message: Message | MessageV0, *, check_blockhash: bool = True
+    ) -> None:
         """Validator-side checks before execution (dedupe, blockhash); raises TxRejected."""
         if tx.signatures and tx.signatures[0] in self.txs:
             raise TxRejected(TransactionErrorFieldless.AlreadyProcessed)
-        if check_blockhash and not self.is_blockhash_valid(message.recent_blockhash) and \
-                not self._is_valid_durable_nonce(tx, message):
+        if (
+            check_blockhash
+            and not self.is_blockhash_valid(message.recent_blockhash)
+            and not self._is_valid_durable_nonce(tx, message)
+        ):
             raise TxRejected(TransactionErrorFieldless.BlockhashNotFound)
 
     def _is_valid_durable_nonce(self, tx: VersionedTransaction, message: Message | MessageV0) -> bool:
@@ -532,8 +561,14 @@ class Chain:
         initialized = _U32.unpack_from(data, 4)[0] == 1
         return bool(initialized and data[40:72] == bytes(message.recent_blockhash))
 
-    def process(self, tx: VersionedTransaction, *, verified: bool = False, preflight: bool = False,
-                sig_results: Iterable[bool] | None = None) -> TxRecord:
+    def process(
+        self,
+        tx: VersionedTransaction,
+        *,
+        verified: bool = False,
+        preflight: bool = False,
+        sig_results: Iterable[bool] | None = None,
+    ) -> TxRecord:
         """Execute one transaction the way a leader does. Raises SignatureInvalid or TxRejected for a
         transaction that does not land; a landed transaction that fails is returned with `err` set.
 
@@ -553,8 +588,9 @@ class Chain:
         if sig in self.txs:
             raise TxRejected(TransactionErrorFieldless.AlreadyProcessed)
         height = self._blockhash_height.get(message.recent_blockhash)
-        if (height is None or self.block_height - height > MAX_PROCESSING_AGE) and \
-                not self._is_valid_durable_nonce(tx, message):
+        if (
+            height is None or self.block_height - height > MAX_PROCESSING_AGE
+        ) and not self._is_valid_durable_nonce(tx, message):
             raise TxRejected(TransactionErrorFieldless.BlockhashNotFound)
         if type(message) is MessageV0 and message.address_table_lookups:
             keys, loaded_w, loaded_r = self.resolve_keys(message)
@@ -573,8 +609,16 @@ class Chain:
         if payer_acc.lamports < fee:
             raise TxRejected(TransactionErrorFieldless.InsufficientFundsForFee)
         if prio:
-            svm.set_account(payer, Account(payer_acc.lamports - prio, payer_acc.data, payer_acc.owner,
-                                           payer_acc.executable, payer_acc.rent_epoch))
+            svm.set_account(
+                payer,
+                Account(
+                    payer_acc.lamports - prio,
+                    payer_acc.data,
+                    payer_acc.owner,
+                    payer_acc.executable,
+                    payer_acc.rent_epoch,
+                ),
+            )
         result = svm.send_transaction(tx)
         if isinstance(result, FailedTransactionMetadata):
             payer_now = get(payer)
@@ -593,8 +637,14 @@ class Chain:
             meta = result
             err = None
         h = message.header
-        flags = _writable_flags(h.num_required_signatures, h.num_readonly_signed_accounts,
-                                h.num_readonly_unsigned_accounts, n_static, len(loaded_w), n_keys)
+        flags = _writable_flags(
+            h.num_required_signatures,
+            h.num_readonly_signed_accounts,
+            h.num_readonly_unsigned_accounts,
+            n_static,
+            len(loaded_w),
+            n_keys,
+        )
         pre_balances = [a.lamports if a is not None else 0 for a in pre_accounts]
         decimals = self.mint_decimals
         pre_token: list[TokenBalance] = []
@@ -648,8 +698,22 @@ class Chain:
         else:
             post_token = list(pre_token)
         record = TxRecord(
-            sig, slot, self.block_times[slot], tx, keys, loaded_w, loaded_r, fee, err, meta.logs(),
-            meta.compute_units_consumed(), pre_balances, post_balances, pre_token, post_token, meta,
+            sig,
+            slot,
+            self.block_times[slot],
+            tx,
+            keys,
+            loaded_w,
+            loaded_r,
+            fee,
+            err,
+            meta.logs(),
+            meta.compute_units_consumed(),
+            pre_balances,
+            post_balances,
+            pre_token,
+            post_token,
+            meta,
         )
         txs = self.txs
         txs[sig] = record
@@ -665,8 +729,13 @@ class Chain:
             listener(record, written)
         return record
 
-    def process_atomic(self, txs: list[VersionedTransaction], *, verified: bool = False,
-                       accept: Callable[[list[TxRecord]], None] | None = None) -> list[TxRecord]:
+    def process_atomic(
+        self,
+        txs: list[VersionedTransaction],
+        *,
+        verified: bool = False,
+        accept: Callable[[list[TxRecord]], None] | None = None,
+    ) -> list[TxRecord]:
         """Execute `txs` in order, all or nothing (a Jito bundle), in the current slot.
 
         Each runs as `process(preflight=True)`: one that would fail raises instead of landing. When one
@@ -726,9 +795,16 @@ class Chain:
         flags = self.writable_flags(message, n - len(loaded_w) - len(loaded_r), len(loaded_w), n)
         return [k for k, w in zip(keys, flags) if w]
 
-    def _undo(self, slot: int, pre: dict[Pubkey, Account | None], had_preimage: dict[Pubkey, bool],
-              prio_before: list[Any] | None, in_slot_before: int, count_before: int,
-              records: list[TxRecord]) -> None:
+    def _undo(
+        self,
+        slot: int,
+        pre: dict[Pubkey, Account | None],
+        had_preimage: dict[Pubkey, bool],
+        prio_before: list[Any] | None,
+        in_slot_before: int,
+        count_before: int,
+        records: list[TxRecord],
+    ) -> None:
         """Roll back what `process` did for the records of a failed `process_atomic` batch."""
         raw = self._raw
         for key, before in pre.items():
@@ -757,7 +833,9 @@ class Chain:
         else:
             self._prio_by_slot[slot] = prio_before
 
-    def simulate(self, tx: VersionedTransaction, *, check_blockhash: bool = True, sig_verify: bool = False) -> Simulation:
+    def simulate(
+        self, tx: VersionedTransaction, *, check_blockhash: bool = True, sig_verify: bool = False
+    ) -> Simulation:
         """Execute without committing. Validator-side rejections come back as `err` with no logs."""
         message = tx.message
         if sig_verify:
@@ -776,12 +854,23 @@ class Chain:
         result = self.svm.simulate_transaction(tx)
         if isinstance(result, FailedTransactionMetadata):
             meta = result.meta()
-            return Simulation(result.err(), list(meta.logs()), meta.compute_units_consumed(), {},
-                              meta.return_data(), meta.inner_instructions())  # type: ignore[attr-defined]
+            return Simulation(
+                result.err(),
+                list(meta.logs()),
+                meta.compute_units_consumed(),
+                {},
+                meta.return_data(),  # type: ignore[attr-defined]
+                meta.inner_instructions(),
+            )
         meta = result.meta()
-        return Simulation(None, list(meta.logs()), meta.compute_units_consumed(),
-                          dict(result.post_accounts()), meta.return_data(),  # type: ignore[attr-defined]
-                          meta.inner_instructions())
+        return Simulation(
+            None,
+            list(meta.logs()),
+            meta.compute_units_consumed(),
+            dict(result.post_accounts()),
+            meta.return_data(),  # type: ignore[attr-defined]
+            meta.inner_instructions(),
+        )
 
     def airdrop(self, to: Pubkey, lamports: int) -> TxRecord:
         """A real system transfer from the faucet, so the signature has a full transaction record."""

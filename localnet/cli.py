@@ -40,51 +40,115 @@ def default_verify_workers() -> int:
 
 
 def build_parser(prog: str = "python -m localnet") -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog=prog, description="Local Solana cluster on LiteSVM: JSON-RPC on --rpc-port, "
-                                "PubSub websocket on rpc port + 1.")
+    p = argparse.ArgumentParser(
+        prog=prog,
+        description="Local Solana cluster on LiteSVM: JSON-RPC on --rpc-port, "
+        "PubSub websocket on rpc port + 1.",
+    )
     p.add_argument("--host", default="127.0.0.1", help="listen address (default 127.0.0.1)")
-    p.add_argument("--rpc-port", type=int, default=8899, help="JSON-RPC port (default 8899; 0 = any free port)")
+    p.add_argument(
+        "--rpc-port", type=int, default=8899, help="JSON-RPC port (default 8899; 0 = any free port)"
+    )
     p.add_argument("--ws-port", type=int, default=None, help="PubSub port (default rpc port + 1)")
     p.add_argument("--slot-ms", type=float, default=400.0, help="slot time in milliseconds (default 400)")
-    p.add_argument("--verify-workers", type=int, default=None, metavar="N",
-                   help="verify sendTransaction signatures in N worker processes while several connections "
-                        "send transactions (default: 1 on a machine with 2 or more CPUs, else 0)")
-    p.add_argument("--busy-poll-us", type=float, default=DEFAULT_BUSY_POLL_US, metavar="US",
-                   help="keep polling for US microseconds after each request instead of sleeping (a wake-up "
-                        f"costs a VM tens of microseconds; default {DEFAULT_BUSY_POLL_US:g}, 0 = off)")
-    p.add_argument("--bpf-program", nargs=2, action="append", default=[], metavar=("ID", "FILE.so"),
-                   help="deploy an SBF program at ID (repeatable)")
-    p.add_argument("--account", nargs=2, action="append", default=[], metavar=("PUBKEY", "FILE.json"),
-                   help="load an account from a `solana account --output json` file (repeatable; "
-                        "PUBKEY '-' keeps the file's address)")
-    p.add_argument("--clone", nargs="+", action="extend", default=[], metavar="PUBKEY",
-                   help="copy these accounts from --url at start-up")
+    p.add_argument(
+        "--verify-workers",
+        type=int,
+        default=None,
+        metavar="N",
+        help="verify sendTransaction signatures in N worker processes while several connections "
+        "send transactions (default: 1 on a machine with 2 or more CPUs, else 0)",
+    )
+    p.add_argument(
+        "--busy-poll-us",
+        type=float,
+        default=DEFAULT_BUSY_POLL_US,
+        metavar="US",
+        help="keep polling for US microseconds after each request instead of sleeping (a wake-up "
+        f"costs a VM tens of microseconds; default {DEFAULT_BUSY_POLL_US:g}, 0 = off)",
+    )
+    p.add_argument(
+        "--bpf-program",
+        nargs=2,
+        action="append",
+        default=[],
+        metavar=("ID", "FILE.so"),
+        help="deploy an SBF program at ID (repeatable)",
+    )
+    p.add_argument(
+        "--account",
+        nargs=2,
+        action="append",
+        default=[],
+        metavar=("PUBKEY", "FILE.json"),
+        help="load an account from a `solana account --output json` file (repeatable; "
+        "PUBKEY '-' keeps the file's address)",
+    )
+    p.add_argument(
+        "--clone",
+        nargs="+",
+        action="extend",
+        default=[],
+        metavar="PUBKEY",
+        help="copy these accounts from --url at start-up",
+    )
     p.add_argument("--url", default=None, help="RPC URL to --clone from")
     p.add_argument("--scenario", default=None, help="seed a named state (localnet/scenarios), e.g. demo")
-    p.add_argument("--fund", action="append", default=[], metavar="PUBKEY",
-                   help="airdrop 200 SOL to this wallet (after seeding, with --scenario; repeatable)")
-    p.add_argument("--block-engine", action="store_true",
-                   help="serve a Jito-style block engine (sendBundle, getBundleStatuses, getInflightBundleStatuses, "
-                        "getTipAccounts) on the RPC port under /api/v1/bundles; bundles execute all-or-nothing")
-    p.add_argument("--min-tip-lamports", type=int, default=DEFAULT_MIN_TIP_LAMPORTS, metavar="N",
-                   help="with --block-engine: a bundle tipping less than N lamports to the tip accounts is "
-                        f"dropped as Invalid (default {DEFAULT_MIN_TIP_LAMPORTS})")
+    p.add_argument(
+        "--fund",
+        action="append",
+        default=[],
+        metavar="PUBKEY",
+        help="airdrop 200 SOL to this wallet (after seeding, with --scenario; repeatable)",
+    )
+    p.add_argument(
+        "--block-engine",
+        action="store_true",
+        help="serve a Jito-style block engine (sendBundle, getBundleStatuses, getInflightBundleStatuses, "
+        "getTipAccounts) on the RPC port under /api/v1/bundles; bundles execute all-or-nothing",
+    )
+    p.add_argument(
+        "--min-tip-lamports",
+        type=int,
+        default=DEFAULT_MIN_TIP_LAMPORTS,
+        metavar="N",
+        help="with --block-engine: a bundle tipping less than N lamports to the tip accounts is "
+        f"dropped as Invalid (default {DEFAULT_MIN_TIP_LAMPORTS})",
+    )
     add_market_flags(p)
     return p
 
 
 def add_market_flags(p: argparse.ArgumentParser) -> None:
     """The market simulator's and CEX feed server's flags (shared with `solarb localnet`)."""
-    p.add_argument("--simulate", action="store_true",
-                   help="run the market simulator: noise-trader wallets swap through the scenario's pools, "
-                        "leaning on a random-walk reference price (needs --scenario)")
-    p.add_argument("--simulate-rate", type=float, default=DEFAULT_RATE, metavar="PER_S",
-                   help=f"simulator swaps per second, an upper bound (default {DEFAULT_RATE:g}, at most {MAX_RATE:g})")
-    p.add_argument("--simulate-seed", type=int, default=1, metavar="N",
-                   help="simulator seed: the same seed on the same state gives the same trades (default 1)")
-    p.add_argument("--cex-port", type=int, default=None, metavar="PORT",
-                   help="serve the reference price as a Binance-format CEX websocket feed on PORT (0 = any free "
-                        "port; its URL is the ready line's cex=; needs --scenario)")
+    p.add_argument(
+        "--simulate",
+        action="store_true",
+        help="run the market simulator: noise-trader wallets swap through the scenario's pools, "
+        "leaning on a random-walk reference price (needs --scenario)",
+    )
+    p.add_argument(
+        "--simulate-rate",
+        type=float,
+        default=DEFAULT_RATE,
+        metavar="PER_S",
+        help=f"simulator swaps per second, an upper bound (default {DEFAULT_RATE:g}, at most {MAX_RATE:g})",
+    )
+    p.add_argument(
+        "--simulate-seed",
+        type=int,
+        default=1,
+        metavar="N",
+        help="simulator seed: the same seed on the same state gives the same trades (default 1)",
+    )
+    p.add_argument(
+        "--cex-port",
+        type=int,
+        default=None,
+        metavar="PORT",
+        help="serve the reference price as a Binance-format CEX websocket feed on PORT (0 = any free "
+        "port; its URL is the ready line's cex=; needs --scenario)",
+    )
 
 
 def _pubkey(text: str, what: str) -> Pubkey:
@@ -101,12 +165,20 @@ async def serve(args: argparse.Namespace) -> None:
     if args.clone and not args.url:
         raise LoadError("--clone needs --url <RPC URL> to copy the accounts from")
     if args.clone and not _is_http_url(args.url):
-        raise LoadError(f"--url {args.url!r}: expected the http:// or https:// URL of a JSON-RPC node to clone from")
+        raise LoadError(
+            f"--url {args.url!r}: expected the http:// or https:// URL of a JSON-RPC node to clone from"
+        )
     fund = [_pubkey(k, "--fund") for k in args.fund]
-    net = Localnet(host=args.host, rpc_port=args.rpc_port, ws_port=args.ws_port, slot_ms=args.slot_ms,
-                   verify_workers=default_verify_workers() if args.verify_workers is None else args.verify_workers,
-                   busy_poll_us=args.busy_poll_us, block_engine=args.block_engine,
-                   min_tip_lamports=args.min_tip_lamports)
+    net = Localnet(
+        host=args.host,
+        rpc_port=args.rpc_port,
+        ws_port=args.ws_port,
+        slot_ms=args.slot_ms,
+        verify_workers=default_verify_workers() if args.verify_workers is None else args.verify_workers,
+        busy_poll_us=args.busy_poll_us,
+        block_engine=args.block_engine,
+        min_tip_lamports=args.min_tip_lamports,
+    )
     for pid, path in args.bpf_program:
         net.add_program(_pubkey(pid, "--bpf-program"), path)
     for key, path in args.account:
@@ -127,9 +199,18 @@ async def serve(args: argparse.Namespace) -> None:
         from localnet.simulator import Market, reference_of_scenario
 
         if not args.scenario:
-            raise LoadError("--simulate and --cex-port need --scenario (the pools and reference prices come from it)")
-        market = Market(net, reference_of_scenario(args.scenario), simulate=args.simulate, rate=args.simulate_rate,
-                        seed=args.simulate_seed, cex_port=args.cex_port, host=args.host)
+            raise LoadError(
+                "--simulate and --cex-port need --scenario (the pools and reference prices come from it)"
+            )
+        market = Market(
+            net,
+            reference_of_scenario(args.scenario),
+            simulate=args.simulate,
+            rate=args.simulate_rate,
+            seed=args.simulate_seed,
+            cex_port=args.cex_port,
+            host=args.host,
+        )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -169,8 +250,10 @@ def listen_failure(err: ListenError) -> str:
     """The one line for a port that cannot be opened; a taken port says what to do about it."""
     cause = err.__cause__
     if isinstance(cause, OSError) and cause.errno == errno.EADDRINUSE:
-        return (f"{err} (is another localnet or validator running? stop it, or pass --rpc-port 0 to listen "
-                "on free ports)")
+        return (
+            f"{err} (is another localnet or validator running? stop it, or pass --rpc-port 0 to listen "
+            "on free ports)"
+        )
     return str(err)
 
 

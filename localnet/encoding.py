@@ -57,8 +57,11 @@ def error_json(err: Any) -> Any:
     """A solders TransactionError as the JSON value agave puts in `err` (None stays None)."""
     if err is None:
         return None
-    return orjson.loads(RpcSimulateTransactionResult(err=err, logs=None, accounts=None, units_consumed=None,
-                                                     return_data=None).to_json())["err"]
+    return orjson.loads(
+        RpcSimulateTransactionResult(
+            err=err, logs=None, accounts=None, units_consumed=None, return_data=None
+        ).to_json()
+    )["err"]
 
 
 def error_text(err_obj: Any) -> str:
@@ -88,14 +91,18 @@ def parse_data_slice(cfg: dict[str, Any]) -> tuple[int, int] | None:
     return offset, length
 
 
-def account_json(account: Account | None, encoding: str, data_slice: tuple[int, int] | None,
-                 decimals_of: Callable[[Pubkey], int | None] | None = None) -> dict[str, Any] | None:
+def account_json(
+    account: Account | None,
+    encoding: str,
+    data_slice: tuple[int, int] | None,
+    decimals_of: Callable[[Pubkey], int | None] | None = None,
+) -> dict[str, Any] | None:
     """UiAccount as agave encodes it (jsonParsed: SPL token accounts/mints parsed, else base64)."""
     if account is None:
         return None
     raw = account.data
     if data_slice is not None:
-        raw = raw[data_slice[0]:data_slice[0] + data_slice[1]]
+        raw = raw[data_slice[0] : data_slice[0] + data_slice[1]]
     data: Any
     if encoding == "base64":
         data = [b64(raw), "base64"]
@@ -129,7 +136,9 @@ def ui_amount(amount: int, decimals: int) -> dict[str, Any]:
     return {"amount": str(amount), "decimals": decimals, "uiAmount": float(text), "uiAmountString": text}
 
 
-def parse_token_account(account: Account, decimals_of: Callable[[Pubkey], int | None]) -> dict[str, Any] | None:
+def parse_token_account(
+    account: Account, decimals_of: Callable[[Pubkey], int | None]
+) -> dict[str, Any] | None:
     """jsonParsed of an SPL token account or mint (the fields agave's parse_token reports)."""
     from localnet.chain import TOKEN_PROGRAM, TOKEN_PROGRAMS
 
@@ -153,13 +162,20 @@ def parse_token_account(account: Account, decimals_of: Callable[[Pubkey], int | 
         decimals = decimals_of(Pubkey.from_bytes(d[0:32]))
         if state is None or decimals is None:
             return None
-        return {"parsed": {"info": {
-            "isNative": bool(d[109]),
-            "mint": str(Pubkey.from_bytes(d[0:32])),
-            "owner": str(Pubkey.from_bytes(d[32:64])),
-            "state": state,
-            "tokenAmount": ui_amount(int.from_bytes(d[64:72], "little"), decimals),
-        }, "type": "account"}, "program": program, "space": len(d)}
+        return {
+            "parsed": {
+                "info": {
+                    "isNative": bool(d[109]),
+                    "mint": str(Pubkey.from_bytes(d[0:32])),
+                    "owner": str(Pubkey.from_bytes(d[32:64])),
+                    "state": state,
+                    "tokenAmount": ui_amount(int.from_bytes(d[64:72], "little"), decimals),
+                },
+                "type": "account",
+            },
+            "program": program,
+            "space": len(d),
+        }
     return None
 
 
@@ -174,8 +190,12 @@ def token_balance_json(tb: TokenBalance) -> dict[str, Any]:
 
 
 def _compiled_ix_json(ix: Any, stack_height: int | None) -> dict[str, Any]:
-    return {"programIdIndex": ix.program_id_index, "accounts": list(bytes(ix.accounts)),
-            "data": b58(bytes(ix.data)), "stackHeight": stack_height}
+    return {
+        "programIdIndex": ix.program_id_index,
+        "accounts": list(bytes(ix.accounts)),
+        "data": b58(bytes(ix.data)),
+        "stackHeight": stack_height,
+    }
 
 
 def inner_instructions_json(inner: Any) -> list[dict[str, Any]]:
@@ -186,7 +206,12 @@ def inner_instructions_json(inner: Any) -> list[dict[str, Any]]:
     out = []
     for index, ixs in enumerate(inner):
         if ixs:
-            out.append({"index": index, "instructions": [_compiled_ix_json(i.instruction(), i.stack_height()) for i in ixs]})
+            out.append(
+                {
+                    "index": index,
+                    "instructions": [_compiled_ix_json(i.instruction(), i.stack_height()) for i in ixs],
+                }
+            )
     return out
 
 
@@ -205,17 +230,24 @@ def transaction_json(tx: VersionedTransaction, encoding: str) -> Any:
     h = msg.header
     message: dict[str, Any] = {
         "accountKeys": [str(k) for k in msg.account_keys],
-        "header": {"numRequiredSignatures": h.num_required_signatures,
-                   "numReadonlySignedAccounts": h.num_readonly_signed_accounts,
-                   "numReadonlyUnsignedAccounts": h.num_readonly_unsigned_accounts},
+        "header": {
+            "numRequiredSignatures": h.num_required_signatures,
+            "numReadonlySignedAccounts": h.num_readonly_signed_accounts,
+            "numReadonlyUnsignedAccounts": h.num_readonly_unsigned_accounts,
+        },
         "recentBlockhash": str(msg.recent_blockhash),
         "instructions": [_compiled_ix_json(ix, None) for ix in msg.instructions],
     }
     lookups = getattr(msg, "address_table_lookups", None)
     if lookups is not None:
         message["addressTableLookups"] = [
-            {"accountKey": str(lk.account_key), "writableIndexes": list(bytes(lk.writable_indexes)),
-             "readonlyIndexes": list(bytes(lk.readonly_indexes))} for lk in lookups]
+            {
+                "accountKey": str(lk.account_key),
+                "writableIndexes": list(bytes(lk.writable_indexes)),
+                "readonlyIndexes": list(bytes(lk.readonly_indexes)),
+            }
+            for lk in lookups
+        ]
     return {"signatures": [str(s) for s in tx.signatures], "message": message}
 
 
@@ -238,8 +270,10 @@ def transaction_record_json(rec: TxRecord, encoding: str) -> dict[str, Any]:
         "preTokenBalances": [token_balance_json(t) for t in rec.pre_token],
         "postTokenBalances": [token_balance_json(t) for t in rec.post_token],
         "rewards": [],
-        "loadedAddresses": {"writable": [str(k) for k in rec.loaded_writable],
-                            "readonly": [str(k) for k in rec.loaded_readonly]},
+        "loadedAddresses": {
+            "writable": [str(k) for k in rec.loaded_writable],
+            "readonly": [str(k) for k in rec.loaded_readonly],
+        },
         "computeUnitsConsumed": rec.units,
     }
     # solders 0.26's stub lacks TransactionMetadata.return_data; the method exists at runtime.

@@ -21,7 +21,9 @@ READY_PREFIX = "localnet ready "
 class LocalnetProcess:
     """A `python -m localnet` child: `rpc_url`, `ws_url`, `cex_url` (with --cex-port), `await stop()`."""
 
-    def __init__(self, proc: asyncio.subprocess.Process, rpc_url: str, ws_url: str, cex_url: str | None = None) -> None:
+    def __init__(
+        self, proc: asyncio.subprocess.Process, rpc_url: str, ws_url: str, cex_url: str | None = None
+    ) -> None:
         self.proc = proc
         self.rpc_url = rpc_url
         self.ws_url = ws_url
@@ -30,8 +32,9 @@ class LocalnetProcess:
     @classmethod
     async def start(cls, *args: str, python: str = sys.executable, timeout: float = 30.0) -> LocalnetProcess:
         """Spawn with localnet's CLI flags; returns once the ready line is printed."""
-        proc = await asyncio.create_subprocess_exec(python, "-m", "localnet", *args, stdout=asyncio.subprocess.PIPE,
-                                                    stderr=asyncio.subprocess.PIPE)
+        proc = await asyncio.create_subprocess_exec(
+            python, "-m", "localnet", *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+        )
         assert proc.stdout is not None and proc.stderr is not None
         try:
             line = (await asyncio.wait_for(proc.stdout.readline(), timeout)).decode()

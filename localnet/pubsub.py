@@ -138,16 +138,24 @@ class PubSub:
         try:
             req = orjson.loads(frame)
         except orjson.JSONDecodeError:
-            client.push(orjson.dumps({"jsonrpc": "2.0", "error": {"code": PARSE_ERROR, "message": "Parse error"},
-                                      "id": None}))
+            client.push(
+                orjson.dumps(
+                    {"jsonrpc": "2.0", "error": {"code": PARSE_ERROR, "message": "Parse error"}, "id": None}
+                )
+            )
             return
         reqs = req if isinstance(req, list) else [req]
         replies: list[dict[str, Any]] = []
         afters: list[Callable[[], None]] = []
         for r in reqs:
             if not isinstance(r, dict) or r.get("jsonrpc") != "2.0" or not isinstance(r.get("method"), str):
-                replies.append({"jsonrpc": "2.0", "error": {"code": INVALID_REQUEST, "message": "Invalid request"},
-                                "id": None})
+                replies.append(
+                    {
+                        "jsonrpc": "2.0",
+                        "error": {"code": INVALID_REQUEST, "message": "Invalid request"},
+                        "id": None,
+                    }
+                )
                 continue
             rid = r.get("id")
             params = r.get("params") or []
@@ -159,16 +167,32 @@ class PubSub:
                 replies.append({"jsonrpc": "2.0", "error": fault.to_obj(), "id": rid})
                 continue
             except Exception as err:  # a bug must cost one request, not the connection
-                print(f"localnet: internal error in {r['method']}: {type(err).__name__}: {err}", file=sys.stderr)
-                replies.append({"jsonrpc": "2.0", "error": {"code": INTERNAL_ERROR, "message": "Internal error"},
-                                "id": rid})
+                print(
+                    f"localnet: internal error in {r['method']}: {type(err).__name__}: {err}", file=sys.stderr
+                )
+                replies.append(
+                    {
+                        "jsonrpc": "2.0",
+                        "error": {"code": INTERNAL_ERROR, "message": "Internal error"},
+                        "id": rid,
+                    }
+                )
                 continue
             replies.append({"jsonrpc": "2.0", "result": result, "id": rid})
             if after is not None:
                 afters.append(after)
         if isinstance(req, list):
-            client.push(orjson.dumps(replies) if replies else orjson.dumps(
-                {"jsonrpc": "2.0", "error": {"code": INVALID_REQUEST, "message": "Invalid request"}, "id": None}))
+            client.push(
+                orjson.dumps(replies)
+                if replies
+                else orjson.dumps(
+                    {
+                        "jsonrpc": "2.0",
+                        "error": {"code": INVALID_REQUEST, "message": "Invalid request"},
+                        "id": None,
+                    }
+                )
+            )
         else:
             client.push(orjson.dumps(replies[0]))
         for after in afters:  # notifications owed right away go out after the subscription's reply
@@ -183,8 +207,11 @@ class PubSub:
         return c
 
     def _call(self, client: Client, method: str, params: list[Any]) -> tuple[Any, Callable[[], None] | None]:
-        cfg = {k: v for k, v in params[1].items() if v is not None} \
-            if len(params) > 1 and isinstance(params[1], dict) else {}
+        cfg = (
+            {k: v for k, v in params[1].items() if v is not None}
+            if len(params) > 1 and isinstance(params[1], dict)
+            else {}
+        )
         if method.endswith("Unsubscribe"):
             if not params or not isinstance(params[0], int) or params[0] not in client.subs:
                 raise RpcFault(INVALID_PARAMS, "Invalid subscription id.")
@@ -214,10 +241,14 @@ class PubSub:
             flt = params[0] if params else None
             if flt in ("all", "allWithVotes"):
                 key = None
-            elif isinstance(flt, dict) and isinstance(flt.get("mentions"), list) and len(flt["mentions"]) == 1:
+            elif (
+                isinstance(flt, dict) and isinstance(flt.get("mentions"), list) and len(flt["mentions"]) == 1
+            ):
                 key = _pubkey(flt["mentions"][0])
             else:
-                raise RpcFault(INVALID_PARAMS, "Invalid params: expected \"all\" or {\"mentions\": [one pubkey]}.")
+                raise RpcFault(
+                    INVALID_PARAMS, 'Invalid params: expected "all" or {"mentions": [one pubkey]}.'
+                )
             sub = self._new(client, "logs", self._commitment(cfg), key, cfg)
             self.logs_subs[sub.id] = sub
         else:
@@ -243,7 +274,10 @@ class PubSub:
         if sub.commitment != PROCESSED:
             self.deferred -= 1
         tables: dict[str, dict[Any, dict[int, Sub]]] = {
-            "account": self.account_subs, "program": self.program_subs, "signature": self.signature_subs}
+            "account": self.account_subs,
+            "program": self.program_subs,
+            "signature": self.signature_subs,
+        }
         table = tables.get(sub.kind)
         if table is not None:
             subs = table.get(sub.key)
@@ -347,27 +381,49 @@ class PubSub:
     def _notify_account(self, sub: Sub, slot: int, acc: Account | None) -> None:
         value = account_json(acc, sub.encoding, sub.data_slice, self.chain.mint_decimals)
         if value is None:  # closed: agave reports a zero-lamport system account
-            value = {"data": ["", "base64"] if sub.encoding != "base58" else ["", "base58"], "executable": False,
-                     "lamports": 0, "owner": "11111111111111111111111111111111", "rentEpoch": 0, "space": 0}
-        sub.client.push(_notification("accountNotification", {"context": {"slot": slot}, "value": value}, sub.id))
+            value = {
+                "data": ["", "base64"] if sub.encoding != "base58" else ["", "base58"],
+                "executable": False,
+                "lamports": 0,
+                "owner": "11111111111111111111111111111111",
+                "rentEpoch": 0,
+                "space": 0,
+            }
+        sub.client.push(
+            _notification("accountNotification", {"context": {"slot": slot}, "value": value}, sub.id)
+        )
 
     def _notify_program(self, sub: Sub, slot: int, key: Pubkey, acc: Account) -> None:
         if sub.match is not None and not sub.match(acc.data):
             return
-        value = {"pubkey": str(key), "account": account_json(acc, sub.encoding, sub.data_slice, self.chain.mint_decimals)}
-        sub.client.push(_notification("programNotification", {"context": {"slot": slot}, "value": value}, sub.id))
+        value = {
+            "pubkey": str(key),
+            "account": account_json(acc, sub.encoding, sub.data_slice, self.chain.mint_decimals),
+        }
+        sub.client.push(
+            _notification("programNotification", {"context": {"slot": slot}, "value": value}, sub.id)
+        )
 
     def _notify_signature(self, sub: Sub, rec: TxRecord) -> None:
-        sub.client.push(_notification("signatureNotification",
-                                      {"context": {"slot": rec.slot}, "value": {"err": error_json(rec.err)}}, sub.id))
+        sub.client.push(
+            _notification(
+                "signatureNotification",
+                {"context": {"slot": rec.slot}, "value": {"err": error_json(rec.err)}},
+                sub.id,
+            )
+        )
         self._remove(sub.id)  # signature subscriptions end after their one notification
 
     def _notify_logs(self, sub: Sub, rec: TxRecord) -> None:
         if sub.key is not None and sub.key not in rec.keys:
             return
         value = {"signature": str(rec.signature), "err": error_json(rec.err), "logs": rec.logs}
-        sub.client.push(_notification("logsNotification", {"context": {"slot": rec.slot}, "value": value}, sub.id))
+        sub.client.push(
+            _notification("logsNotification", {"context": {"slot": rec.slot}, "value": value}, sub.id)
+        )
 
 
 def _notification(method: str, result: Any, sub_id: int) -> bytes:
-    return orjson.dumps({"jsonrpc": "2.0", "method": method, "params": {"result": result, "subscription": sub_id}})
+    return orjson.dumps(
+        {"jsonrpc": "2.0", "method": method, "params": {"result": result, "subscription": sub_id}}
+    )

@@ -23,11 +23,23 @@ from localnet.rpc_methods import RpcMethods, Verified
 
 MAX_HEADER = 16 * 1024
 MAX_BODY = 50 * 1024 * 1024
-_PARSE_ERROR: bytes = orjson.dumps({"jsonrpc": "2.0", "error": {"code": PARSE_ERROR, "message": "Parse error"}, "id": None})
+_PARSE_ERROR: bytes = orjson.dumps(
+    {"jsonrpc": "2.0", "error": {"code": PARSE_ERROR, "message": "Parse error"}, "id": None}
+)
 _OK_JSON_HEAD = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
-_REASONS = {200: b"OK", 400: b"Bad Request", 405: b"Method Not Allowed", 413: b"Payload Too Large",
-            431: b"Request Header Fields Too Large", 501: b"Not Implemented"}
-_INVALID_REQUEST = {"jsonrpc": "2.0", "error": {"code": INVALID_REQUEST, "message": "Invalid request"}, "id": None}
+_REASONS = {
+    200: b"OK",
+    400: b"Bad Request",
+    405: b"Method Not Allowed",
+    413: b"Payload Too Large",
+    431: b"Request Header Fields Too Large",
+    501: b"Not Implemented",
+}
+_INVALID_REQUEST = {
+    "jsonrpc": "2.0",
+    "error": {"code": INVALID_REQUEST, "message": "Invalid request"},
+    "id": None,
+}
 
 
 def handle_body(methods: RpcMethods, body: bytes) -> bytes:
@@ -73,8 +85,11 @@ def handle_one(methods: RpcMethods, req: Any, verified: Verified | None = None) 
         raise
     except BaseException as err:  # a handler bug (or a pyo3 PanicException) must not take the server down
         print(f"localnet: internal error in {method}: {type(err).__name__}: {err}", file=sys.stderr)
-        return None if notification else {"jsonrpc": "2.0", "error": {"code": INTERNAL_ERROR,
-                                                                      "message": "Internal error"}, "id": rid}
+        return (
+            None
+            if notification
+            else {"jsonrpc": "2.0", "error": {"code": INTERNAL_ERROR, "message": "Internal error"}, "id": rid}
+        )
     return None if notification else {"jsonrpc": "2.0", "result": result, "id": rid}
 
 
@@ -150,8 +165,9 @@ class _Pending:
 
     __slots__ = ("close", "later", "proto", "raw", "ready", "req", "seq", "verified")
 
-    def __init__(self, proto: HttpRpcProtocol, req: Any, raw: bytes | None, close: bool, seq: int,
-                 ready: bool) -> None:
+    def __init__(
+        self, proto: HttpRpcProtocol, req: Any, raw: bytes | None, close: bool, seq: int, ready: bool
+    ) -> None:
         self.proto = proto
         self.req = req
         self.raw = raw  # the transaction's bytes (decoded once, here)
@@ -222,8 +238,12 @@ class OrderedSends:
                 self._schedule()  # resets the round's count
                 proto.reply_json(self._answer(req, None), close)
                 return
-        elif not proto.pending and not is_send and not isinstance(req, list) and \
-                not (isinstance(req, dict) and req.get("method") in self._WRITES):
+        elif (
+            not proto.pending
+            and not is_send
+            and not isinstance(req, list)
+            and not (isinstance(req, dict) and req.get("method") in self._WRITES)
+        ):
             proto.reply_json(self._answer(req, None), close)  # a read: answered concurrently
             return
         self._seq += 1
@@ -304,8 +324,14 @@ class OrderedSends:
 class HttpRpcProtocol(asyncio.Protocol):
     """One client connection: parse HTTP/1.1 requests from the byte stream and answer each."""
 
-    def __init__(self, methods: RpcMethods, connections: set[HttpRpcProtocol], batch: WriteBatch | None = None,
-                 sends: OrderedSends | None = None, routes: dict[bytes, Any] | None = None) -> None:
+    def __init__(
+        self,
+        methods: RpcMethods,
+        connections: set[HttpRpcProtocol],
+        batch: WriteBatch | None = None,
+        sends: OrderedSends | None = None,
+        routes: dict[bytes, Any] | None = None,
+    ) -> None:
         self.methods = methods
         # Other JSON-RPC method tables by POST path (the block engine's /api/v1/bundles); every other path is RPC.
         self.routes = routes
@@ -349,7 +375,7 @@ class HttpRpcProtocol(asyncio.Protocol):
                     return
                 method, path, close, length = req
                 if len(data) == end + 4 + length:
-                    self._dispatch(method, path, data[end + 4:], close)
+                    self._dispatch(method, path, data[end + 4 :], close)
                     return
         self.buf += data
         while self.transport is not None and not self.closing:
@@ -366,13 +392,17 @@ class HttpRpcProtocol(asyncio.Protocol):
             total = end + 4 + length
             if len(self.buf) < total:
                 # curl sends `Expect: 100-continue` for bodies over 1 KiB and waits for this go-ahead.
-                if not self.continued and b"\r\nexpect: 100-continue" in head.lower() and self.transport is not None:
+                if (
+                    not self.continued
+                    and b"\r\nexpect: 100-continue" in head.lower()
+                    and self.transport is not None
+                ):
                     self.continued = True
                     self.flush()  # earlier pipelined replies go first
                     self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
                 return
             self.continued = False
-            body = bytes(self.buf[end + 4:total])
+            body = bytes(self.buf[end + 4 : total])
             del self.buf[:total]
             self._dispatch(method, path, body, close)
 
@@ -391,7 +421,7 @@ class HttpRpcProtocol(asyncio.Protocol):
         if cl >= 0:
             value_end = head.find(b"\r\n", cl + 17)
             try:
-                length = int(head[cl + 17:value_end if value_end >= 0 else None])
+                length = int(head[cl + 17 : value_end if value_end >= 0 else None])
             except ValueError:
                 self._reply(400, b"", close=True)
                 return None
@@ -399,10 +429,14 @@ class HttpRpcProtocol(asyncio.Protocol):
         conn_value = b""
         if conn >= 0:
             value_end = head.find(b"\r\n", conn + 13)
-            conn_value = head[conn + 13:value_end if value_end >= 0 else None].strip()
+            conn_value = head[conn + 13 : value_end if value_end >= 0 else None].strip()
         close = conn_value == b"close" or (version == b"http/1.0" and conn_value != b"keep-alive")
         te = head.find(b"\r\ntransfer-encoding:")
-        if te >= 0 and b"chunked" in head[te:head.find(b"\r\n", te + 2) if head.find(b"\r\n", te + 2) >= 0 else None]:
+        if (
+            te >= 0
+            and b"chunked"
+            in head[te : head.find(b"\r\n", te + 2) if head.find(b"\r\n", te + 2) >= 0 else None]
+        ):
             self._reply(501, b"", close=True)  # clients send Content-Length for JSON-RPC
             return None
         if length < 0:
@@ -420,7 +454,10 @@ class HttpRpcProtocol(asyncio.Protocol):
             self.queued = True
             self.batch.add(self)
         if method == b"post":
-            if self.routes is not None and (table := self.routes.get(path.split(b"?", 1)[0].rstrip(b"/"))) is not None:
+            if (
+                self.routes is not None
+                and (table := self.routes.get(path.split(b"?", 1)[0].rstrip(b"/"))) is not None
+            ):
                 self._routed(table, body, close)
             elif self.sends is not None:
                 self.sends.submit(self, body, close)
@@ -449,8 +486,12 @@ class HttpRpcProtocol(asyncio.Protocol):
         if method == b"get" and path.split(b"?")[0] == b"/health":
             self._reply(200, b"ok", close=close, ctype=b"text/plain")
         else:
-            self._reply(405, b"Used HTTP Method is not allowed. POST or OPTIONS is required", close=close,
-                        ctype=b"text/plain")
+            self._reply(
+                405,
+                b"Used HTTP Method is not allowed. POST or OPTIONS is required",
+                close=close,
+                ctype=b"text/plain",
+            )
 
     def join_batch(self) -> None:
         if self.batch is not None and not self.queued and self.transport is not None:
@@ -469,7 +510,13 @@ class HttpRpcProtocol(asyncio.Protocol):
         else:
             reason = _REASONS.get(status, b"Error")
             data = b"HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %d\r\n%s\r\n%s" % (
-                status, reason, ctype, len(body), b"Connection: close\r\n" if close else b"", body)
+                status,
+                reason,
+                ctype,
+                len(body),
+                b"Connection: close\r\n" if close else b"",
+                body,
+            )
         self.out.append(data)
         if close or self.batch is None:
             self.flush()

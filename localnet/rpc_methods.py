@@ -52,10 +52,17 @@ from localnet.errors import (
     invalid_params,
 )
 
-_LEGACY_COMMITMENT = {"recent": PROCESSED, "single": "confirmed", "singleGossip": "confirmed", "max": FINALIZED,
-                      "root": FINALIZED}
+_LEGACY_COMMITMENT = {
+    "recent": PROCESSED,
+    "single": "confirmed",
+    "singleGossip": "confirmed",
+    "max": FINALIZED,
+    "root": FINALIZED,
+}
 MAX_BASE58_TX = 1683
 MAX_BASE64_TX = 1644
+
+
 class Verified(NamedTuple):
     """A sendTransaction whose signatures a verification worker checked: `ok` is verify_with_results(),
     `signature` the first signature in base58 (the reply), `raw` the transaction bytes already decoded."""
@@ -126,32 +133,47 @@ class RpcMethods:
         c = cfg.get("commitment") or FINALIZED
         c = _LEGACY_COMMITMENT.get(c, c)
         if c not in COMMITMENTS:
-            raise invalid_params(f"unknown variant `{c}`, expected one of `processed`, `confirmed`, `finalized`")
+            raise invalid_params(
+                f"unknown variant `{c}`, expected one of `processed`, `confirmed`, `finalized`"
+            )
         slot = self.chain.commitment_slot(c)
         min_slot = cfg.get("minContextSlot")
         if min_slot is not None and slot < int(min_slot):
-            raise RpcFault(MIN_CONTEXT_SLOT_NOT_REACHED, "Minimum context slot has not been reached",
-                           {"contextSlot": slot})
+            raise RpcFault(
+                MIN_CONTEXT_SLOT_NOT_REACHED,
+                "Minimum context slot has not been reached",
+                {"contextSlot": slot},
+            )
         return c
 
     def _ctx(self, commitment: str, value: Any) -> dict[str, Any]:
-        return {"context": {"apiVersion": API_VERSION, "slot": self.chain.commitment_slot(commitment)}, "value": value}
+        return {
+            "context": {"apiVersion": API_VERSION, "slot": self.chain.commitment_slot(commitment)},
+            "value": value,
+        }
 
     def _encoding(self, cfg: dict[str, Any], default: str = "base64") -> str:
         enc = cfg.get("encoding") or default
         if enc == "binary":
             enc = "base58"
         if enc not in ACCOUNT_ENCODINGS:
-            raise invalid_params(f"unknown variant `{enc}`, expected one of `binary`, `base58`, `base64`, "
-                                 "`jsonParsed`, `base64+zstd`")
+            raise invalid_params(
+                f"unknown variant `{enc}`, expected one of `binary`, `base58`, `base64`, "
+                "`jsonParsed`, `base64+zstd`"
+            )
         return enc
 
     def _account(self, pubkey: Pubkey, commitment: str, enc: str, data_slice: tuple[int, int] | None) -> Any:
         acc = self.chain.get_account(pubkey, commitment)
-        if enc == "base58" and acc is not None and (
-                len(acc.data) if data_slice is None else min(data_slice[1], len(acc.data))) > 128:
-            raise RpcFault(INVALID_REQUEST, "Encoded binary (base 58) data should be less than 128 bytes, please "
-                                            "use Base64 encoding.")
+        if (
+            enc == "base58"
+            and acc is not None
+            and (len(acc.data) if data_slice is None else min(data_slice[1], len(acc.data))) > 128
+        ):
+            raise RpcFault(
+                INVALID_REQUEST,
+                "Encoded binary (base 58) data should be less than 128 bytes, please use Base64 encoding.",
+            )
         return account_json(acc, enc, data_slice, self.chain.mint_decimals)
 
     # ------------------------------------------------------------------ cluster
@@ -197,15 +219,26 @@ class RpcMethods:
 
     def rpc_getEpochSchedule(self, params: list[Any]) -> Any:
         s = self.chain.svm.get_epoch_schedule()
-        return {"slotsPerEpoch": s.slots_per_epoch, "leaderScheduleSlotOffset": s.leader_schedule_slot_offset,
-                "warmup": s.warmup, "firstNormalEpoch": s.first_normal_epoch, "firstNormalSlot": s.first_normal_slot}
+        return {
+            "slotsPerEpoch": s.slots_per_epoch,
+            "leaderScheduleSlotOffset": s.leader_schedule_slot_offset,
+            "warmup": s.warmup,
+            "firstNormalEpoch": s.first_normal_epoch,
+            "firstNormalSlot": s.first_normal_slot,
+        }
 
     def rpc_getEpochInfo(self, params: list[Any]) -> Any:
         slot = self.chain.commitment_slot(self._commitment(_cfg(params, 0)))
         schedule = self.chain.svm.get_epoch_schedule()
         epoch, index = schedule.get_epoch_and_slot_index(slot)
-        return {"absoluteSlot": slot, "blockHeight": slot, "epoch": epoch, "slotIndex": index,
-                "slotsInEpoch": schedule.get_slots_in_epoch(epoch), "transactionCount": self.chain.tx_count}
+        return {
+            "absoluteSlot": slot,
+            "blockHeight": slot,
+            "epoch": epoch,
+            "slotIndex": index,
+            "slotsInEpoch": schedule.get_slots_in_epoch(epoch),
+            "transactionCount": self.chain.tx_count,
+        }
 
     def rpc_getLatestBlockhash(self, params: list[Any]) -> Any:
         c = self._commitment(_cfg(params, 0))
@@ -247,8 +280,10 @@ class RpcMethods:
         if not isinstance(addrs, list) or len(addrs) > 128:
             raise invalid_params("expected at most 128 account addresses")
         keys = [_pubkey(a) for a in addrs]
-        return [{"slot": slot, "prioritizationFee": self.chain.prioritization_fee(slot, keys)}
-                for slot in self.chain.recent_fee_slots()]
+        return [
+            {"slot": slot, "prioritizationFee": self.chain.prioritization_fee(slot, keys)}
+            for slot in self.chain.recent_fee_slots()
+        ]
 
     # ------------------------------------------------------------------ accounts
     def rpc_getAccountInfo(self, params: list[Any]) -> Any:
@@ -343,9 +378,11 @@ class RpcMethods:
                     continue
                 if key_offset == 76 and d[72] == 0:  # COption<delegate> tag
                     continue
-                if d[key_offset:key_offset + 32] != owner_b or (mint_b is not None and d[0:32] != mint_b):
+                if d[key_offset : key_offset + 32] != owner_b or (mint_b is not None and d[0:32] != mint_b):
                     continue
-                out.append({"pubkey": str(pk), "account": account_json(acc, enc, ds, self.chain.mint_decimals)})
+                out.append(
+                    {"pubkey": str(pk), "account": account_json(acc, enc, ds, self.chain.mint_decimals)}
+                )
         return self._ctx(c, out)
 
     # ------------------------------------------------------------------ transactions
@@ -369,13 +406,17 @@ class RpcMethods:
         try:
             tx = VersionedTransaction.from_bytes(data)
         except (ValueError, TypeError) as err:
-            raise RpcFault(INVALID_PARAMS, "failed to deserialize solana_transaction::versioned::"
-                                           f"VersionedTransaction: {err}") from err
+            raise RpcFault(
+                INVALID_PARAMS,
+                f"failed to deserialize solana_transaction::versioned::VersionedTransaction: {err}",
+            ) from err
         try:
             tx.sanitize()
         except Exception as err:
-            raise RpcFault(INVALID_PARAMS, "invalid transaction: Transaction failed to sanitize accounts offsets "
-                                           "correctly") from err
+            raise RpcFault(
+                INVALID_PARAMS,
+                "invalid transaction: Transaction failed to sanitize accounts offsets correctly",
+            ) from err
         return tx
 
     def _decode_raw(self, raw: Any, cfg: dict[str, Any]) -> bytes:
@@ -385,13 +426,17 @@ class RpcMethods:
         try:
             if enc == "base58":
                 if len(raw) > MAX_BASE58_TX:
-                    raise invalid_params(f"base58 encoded solana_transaction::versioned::VersionedTransaction too "
-                                         f"large: {len(raw)} bytes (max: encoded/raw {MAX_BASE58_TX}/1232)")
+                    raise invalid_params(
+                        f"base58 encoded solana_transaction::versioned::VersionedTransaction too "
+                        f"large: {len(raw)} bytes (max: encoded/raw {MAX_BASE58_TX}/1232)"
+                    )
                 data = based58.b58decode(raw.encode())
             elif enc == "base64":
                 if len(raw) > MAX_BASE64_TX:
-                    raise invalid_params(f"base64 encoded solana_transaction::versioned::VersionedTransaction too "
-                                         f"large: {len(raw)} bytes (max: encoded/raw {MAX_BASE64_TX}/1232)")
+                    raise invalid_params(
+                        f"base64 encoded solana_transaction::versioned::VersionedTransaction too "
+                        f"large: {len(raw)} bytes (max: encoded/raw {MAX_BASE64_TX}/1232)"
+                    )
                 data = pybase64.b64decode(raw, validate=True)
             else:
                 raise invalid_params(f"unsupported encoding: {enc}. Supported encodings: base58, base64")
@@ -425,8 +470,12 @@ class RpcMethods:
             sig_ok = verified.ok
             sig = verified.signature
         if "preflightCommitment" in cfg or "minContextSlot" in cfg:
-            self._commitment({"commitment": (cfg.get("preflightCommitment") or FINALIZED),
-                              "minContextSlot": cfg.get("minContextSlot")})
+            self._commitment(
+                {
+                    "commitment": (cfg.get("preflightCommitment") or FINALIZED),
+                    "minContextSlot": cfg.get("minContextSlot"),
+                }
+            )
         if not sig:
             sig = str(tx.signatures[0])
         if cfg.get("skipPreflight"):
@@ -437,13 +486,25 @@ class RpcMethods:
         try:
             self.chain.process(tx, preflight=True, sig_results=sig_ok)
         except SignatureInvalid as err:
-            raise RpcFault(TX_SIGNATURE_VERIFICATION_FAILURE, "Transaction signature verification failure") from err
+            raise RpcFault(
+                TX_SIGNATURE_VERIFICATION_FAILURE, "Transaction signature verification failure"
+            ) from err
         except TxRejected as rej:
             err_obj = error_json(rej.err)
-            raise RpcFault(SEND_TX_PREFLIGHT_FAILURE, f"Transaction simulation failed: {error_text(err_obj)}", {
-                "accounts": None, "err": err_obj, "innerInstructions": None, "loadedAccountsDataSize": None,
-                "logs": rej.logs, "replacementBlockhash": None, "returnData": None, "unitsConsumed": rej.units,
-            }) from rej
+            raise RpcFault(
+                SEND_TX_PREFLIGHT_FAILURE,
+                f"Transaction simulation failed: {error_text(err_obj)}",
+                {
+                    "accounts": None,
+                    "err": err_obj,
+                    "innerInstructions": None,
+                    "loadedAccountsDataSize": None,
+                    "logs": rej.logs,
+                    "replacementBlockhash": None,
+                    "returnData": None,
+                    "unitsConsumed": rej.units,
+                },
+            ) from rej
         return sig
 
     def rpc_simulateTransaction(self, params: list[Any]) -> Any:
@@ -457,7 +518,9 @@ class RpcMethods:
         try:
             sim = self.chain.simulate(tx, check_blockhash=not replace, sig_verify=sig_verify)
         except SignatureInvalid as err:
-            raise RpcFault(TX_SIGNATURE_VERIFICATION_FAILURE, "Transaction signature verification failure") from err
+            raise RpcFault(
+                TX_SIGNATURE_VERIFICATION_FAILURE, "Transaction signature verification failure"
+            ) from err
         accounts = None
         acfg = cfg.get("accounts")
         if acfg:
@@ -477,8 +540,10 @@ class RpcMethods:
             "replacementBlockhash": None,
         }
         if replace:
-            value["replacementBlockhash"] = {"blockhash": str(self.chain.blockhash),
-                                             "lastValidBlockHeight": self.chain.block_height + MAX_PROCESSING_AGE}
+            value["replacementBlockhash"] = {
+                "blockhash": str(self.chain.blockhash),
+                "lastValidBlockHeight": self.chain.block_height + MAX_PROCESSING_AGE,
+            }
         return self._ctx(c, value)
 
     def rpc_getSignatureStatuses(self, params: list[Any]) -> Any:
@@ -497,13 +562,15 @@ class RpcMethods:
                 continue
             status = chain.status_of_slot(rec.slot)
             err = error_json(rec.err)
-            out.append({
-                "slot": rec.slot,
-                "confirmations": None if status == FINALIZED else chain.slot - rec.slot,
-                "err": err,
-                "status": {"Ok": None} if err is None else {"Err": err},
-                "confirmationStatus": status,
-            })
+            out.append(
+                {
+                    "slot": rec.slot,
+                    "confirmations": None if status == FINALIZED else chain.slot - rec.slot,
+                    "err": err,
+                    "status": {"Ok": None} if err is None else {"Err": err},
+                    "confirmationStatus": status,
+                }
+            )
         return self._ctx(PROCESSED, out)
 
     def _block_commitment(self, cfg: dict[str, Any]) -> str:
@@ -534,8 +601,16 @@ class RpcMethods:
                 rec = chain.txs.get(sig)
                 if rec is None or address not in rec.keys:
                     continue
-                out.append({"signature": str(sig), "slot": slot, "err": error_json(rec.err), "memo": None,
-                            "blockTime": rec.block_time, "confirmationStatus": chain.status_of_slot(slot)})
+                out.append(
+                    {
+                        "signature": str(sig),
+                        "slot": slot,
+                        "err": error_json(rec.err),
+                        "memo": None,
+                        "blockTime": rec.block_time,
+                        "confirmationStatus": chain.status_of_slot(slot),
+                    }
+                )
                 if len(out) >= limit:
                     return out
         return out
@@ -556,24 +631,39 @@ class RpcMethods:
             enc = "json"
         details = cfg.get("transactionDetails") or "full"
         recs = [r for sig in chain.slot_txs.get(slot, []) if (r := chain.txs.get(sig)) is not None]
-        if details == "full" and cfg.get("maxSupportedTransactionVersion") is None and \
-                any(not is_legacy(r.tx) for r in recs):
-            raise RpcFault(-32015, "Transaction version (0) is not supported by the requesting client. Please "
-                                   "try again with the following configuration parameter: "
-                                   "\"maxSupportedTransactionVersion\": 0")
+        if (
+            details == "full"
+            and cfg.get("maxSupportedTransactionVersion") is None
+            and any(not is_legacy(r.tx) for r in recs)
+        ):
+            raise RpcFault(
+                -32015,
+                "Transaction version (0) is not supported by the requesting client. Please "
+                "try again with the following configuration parameter: "
+                '"maxSupportedTransactionVersion": 0',
+            )
         block: dict[str, Any] = {
-            "blockHeight": slot, "blockTime": chain.block_times.get(slot), "blockhash": str(blockhash),
-            "parentSlot": slot - 1, "previousBlockhash": str(chain.blockhash_of_slot(slot - 1) or blockhash),
+            "blockHeight": slot,
+            "blockTime": chain.block_times.get(slot),
+            "blockhash": str(blockhash),
+            "parentSlot": slot - 1,
+            "previousBlockhash": str(chain.blockhash_of_slot(slot - 1) or blockhash),
         }
         if details == "full":
             block["transactions"] = [
-                {k: v for k, v in transaction_record_json(r, enc).items() if k in ("transaction", "meta", "version")}
-                for r in recs]
+                {
+                    k: v
+                    for k, v in transaction_record_json(r, enc).items()
+                    if k in ("transaction", "meta", "version")
+                }
+                for r in recs
+            ]
         elif details == "signatures":
             block["signatures"] = [str(r.signature) for r in recs]
         elif details != "none":
-            raise invalid_params(f"unknown variant `{details}`, expected one of `full`, `signatures`, `none`, "
-                                 "`accounts`")
+            raise invalid_params(
+                f"unknown variant `{details}`, expected one of `full`, `signatures`, `none`, `accounts`"
+            )
         if cfg.get("rewards", True):
             block["rewards"] = []
         return block
@@ -581,7 +671,9 @@ class RpcMethods:
     def rpc_getBlocks(self, params: list[Any]) -> Any:
         start = _arg(params, 0)
         end = _arg(params, 1, required=False)
-        cfg = _cfg(params, 2) if isinstance(end, int) or end is None else (end if isinstance(end, dict) else {})
+        cfg = (
+            _cfg(params, 2) if isinstance(end, int) or end is None else (end if isinstance(end, dict) else {})
+        )
         c = self._block_commitment(cfg)
         if not isinstance(start, int) or start < 0:
             raise invalid_params("invalid type: expected a start slot")
@@ -603,8 +695,17 @@ class RpcMethods:
         return str(self.chain.faucet.pubkey())
 
     def rpc_getClusterNodes(self, params: list[Any]) -> Any:
-        return [{"pubkey": str(self.chain.faucet.pubkey()), "gossip": None, "tpu": None, "rpc": None,
-                 "version": VERSION["solana-core"], "featureSet": VERSION["feature-set"], "shredVersion": 0}]
+        return [
+            {
+                "pubkey": str(self.chain.faucet.pubkey()),
+                "gossip": None,
+                "tpu": None,
+                "rpc": None,
+                "version": VERSION["solana-core"],
+                "featureSet": VERSION["feature-set"],
+                "shredVersion": 0,
+            }
+        ]
 
     def rpc_getTransaction(self, params: list[Any]) -> Any:
         sig = _signature(_arg(params, 0))
@@ -615,8 +716,9 @@ class RpcMethods:
             raise RpcFault(INVALID_PARAMS, "Method does not support commitment below `confirmed`")
         enc = cfg.get("encoding") or "json"
         if enc not in ("json", "jsonParsed", "base64", "base58"):
-            raise invalid_params(f"unknown variant `{enc}`, expected one of `binary`, `base64`, `base58`, `json`, "
-                                 "`jsonParsed`")
+            raise invalid_params(
+                f"unknown variant `{enc}`, expected one of `binary`, `base64`, `base58`, `json`, `jsonParsed`"
+            )
         if enc == "jsonParsed":
             enc = "json"
         rec = self.chain.txs.get(sig)
@@ -624,9 +726,12 @@ class RpcMethods:
             return None
         max_version = cfg.get("maxSupportedTransactionVersion")
         if not is_legacy(rec.tx) and max_version is None:
-            raise RpcFault(-32015, "Transaction version (0) is not supported by the requesting client. Please try "
-                                   "again with the following configuration parameter: "
-                                   "\"maxSupportedTransactionVersion\": 0")
+            raise RpcFault(
+                -32015,
+                "Transaction version (0) is not supported by the requesting client. Please try "
+                "again with the following configuration parameter: "
+                '"maxSupportedTransactionVersion": 0',
+            )
         return transaction_record_json(rec, enc)
 
 
@@ -644,8 +749,11 @@ def compile_filters(filters: Any) -> Callable[[bytes], bool]:
     if filters is None:
         return lambda data: True
     if not isinstance(filters, list) or len(filters) > 4:
-        raise invalid_params("Too many filters provided; max 4" if isinstance(filters, list) else
-                             "invalid type: expected an array of filters")
+        raise invalid_params(
+            "Too many filters provided; max 4"
+            if isinstance(filters, list)
+            else "invalid type: expected an array of filters"
+        )
     checks: list[Callable[[bytes], bool]] = []
     for f in filters:
         if not isinstance(f, dict):
@@ -665,7 +773,9 @@ def compile_filters(filters: Any) -> Callable[[bytes], bool]:
             except (KeyError, TypeError, ValueError, binascii.Error) as err:
                 raise RpcFault(INVALID_PARAMS, f"Invalid param: invalid memcmp filter: {err}") from err
             if len(want) > 128:
-                raise RpcFault(INVALID_PARAMS, "Invalid param: encoded binary data should be less than 129 bytes")
+                raise RpcFault(
+                    INVALID_PARAMS, "Invalid param: encoded binary data should be less than 129 bytes"
+                )
             checks.append(_memcmp_check(offset, want))
         elif "tokenAccountState" in f:
             checks.append(lambda d: len(d) >= 165 and d[108] in (1, 2))

@@ -43,18 +43,34 @@ PROGRAMDATA_HEADER = 45  # UpgradeableLoaderState::ProgramData: tag u32, slot u6
 TOKEN_ACCOUNT_SIZE = 165
 
 
-def pack_mint(authority: Pubkey | None, supply: int, decimals: int, freeze_authority: Pubkey | None = None) -> bytes:
+def pack_mint(
+    authority: Pubkey | None, supply: int, decimals: int, freeze_authority: Pubkey | None = None
+) -> bytes:
     """SPL Mint layout (82 bytes)."""
-    return (struct.pack("<I", 1 if authority else 0) + (bytes(authority) if authority else bytes(32))
-            + struct.pack("<QBB", supply, decimals, 1)
-            + struct.pack("<I", 1 if freeze_authority else 0) + (bytes(freeze_authority) if freeze_authority else bytes(32)))
+    return (
+        struct.pack("<I", 1 if authority else 0)
+        + (bytes(authority) if authority else bytes(32))
+        + struct.pack("<QBB", supply, decimals, 1)
+        + struct.pack("<I", 1 if freeze_authority else 0)
+        + (bytes(freeze_authority) if freeze_authority else bytes(32))
+    )
 
 
 def pack_token_account(mint: Pubkey, owner: Pubkey, amount: int, *, native_rent: int | None = None) -> bytes:
     """SPL token Account layout (165 bytes), initialized, no delegate / close authority."""
     native = struct.pack("<IQ", 1, native_rent) if native_rent is not None else struct.pack("<IQ", 0, 0)
-    return (bytes(mint) + bytes(owner) + struct.pack("<Q", amount) + struct.pack("<I", 0) + bytes(32)
-            + b"\x01" + native + struct.pack("<Q", 0) + struct.pack("<I", 0) + bytes(32))
+    return (
+        bytes(mint)
+        + bytes(owner)
+        + struct.pack("<Q", amount)
+        + struct.pack("<I", 0)
+        + bytes(32)
+        + b"\x01"
+        + native
+        + struct.pack("<Q", 0)
+        + struct.pack("<I", 0)
+        + bytes(32)
+    )
 
 
 def parse_account_file(path: Path | str) -> tuple[Pubkey, Account]:
@@ -70,12 +86,18 @@ def parse_account_file(path: Path | str) -> tuple[Pubkey, Account]:
 
         data = base64.b64decode(data_b64)
         return Pubkey.from_string(doc["pubkey"]), Account(
-            int(acc["lamports"]), data, Pubkey.from_string(acc["owner"]), bool(acc["executable"]),
-            int(acc.get("rentEpoch", 0)))
+            int(acc["lamports"]),
+            data,
+            Pubkey.from_string(acc["owner"]),
+            bool(acc["executable"]),
+            int(acc.get("rentEpoch", 0)),
+        )
     except LoadError:
         raise
     except (OSError, ValueError, KeyError, TypeError) as err:
-        raise LoadError(f"{p}: not a `solana account --output json` file ({type(err).__name__}: {err})") from err
+        raise LoadError(
+            f"{p}: not a `solana account --output json` file ({type(err).__name__}: {err})"
+        ) from err
 
 
 def _pick_ports(host: str) -> tuple[int, int]:
@@ -112,18 +134,31 @@ def _reason(err: BaseException) -> str:
 class Localnet:
     """A local Solana cluster in this process. Start with `await start()` or `async with`."""
 
-    def __init__(self, *, host: str = "127.0.0.1", rpc_port: int = 8899, ws_port: int | None = None,
-                 slot_ms: float = 400.0, chain: Chain | None = None, verify_workers: int = 0,
-                 busy_poll_us: float = DEFAULT_BUSY_POLL_US, block_engine: bool = False,
-                 min_tip_lamports: int = DEFAULT_MIN_TIP_LAMPORTS,
-                 tip_accounts: Sequence[str] = MAINNET_TIP_ACCOUNTS) -> None:
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        rpc_port: int = 8899,
+        ws_port: int | None = None,
+        slot_ms: float = 400.0,
+        chain: Chain | None = None,
+        verify_workers: int = 0,
+        busy_poll_us: float = DEFAULT_BUSY_POLL_US,
+        block_engine: bool = False,
+        min_tip_lamports: int = DEFAULT_MIN_TIP_LAMPORTS,
+        tip_accounts: Sequence[str] = MAINNET_TIP_ACCOUNTS,
+    ) -> None:
         if not (math.isfinite(slot_ms) and slot_ms > 0):
             raise LoadError(f"slot time (--slot-ms) must be a number > 0, got {slot_ms}")
         if not 0 <= verify_workers <= MAX_VERIFY_WORKERS:
-            raise LoadError(f"verify workers (--verify-workers) must be 0..{MAX_VERIFY_WORKERS}, got {verify_workers}")
+            raise LoadError(
+                f"verify workers (--verify-workers) must be 0..{MAX_VERIFY_WORKERS}, got {verify_workers}"
+            )
         if not (math.isfinite(busy_poll_us) and 0 <= busy_poll_us <= MAX_BUSY_POLL_US):
-            raise LoadError(f"busy polling (--busy-poll-us) must be 0..{MAX_BUSY_POLL_US:g} microseconds, "
-                            f"got {busy_poll_us}")
+            raise LoadError(
+                f"busy polling (--busy-poll-us) must be 0..{MAX_BUSY_POLL_US:g} microseconds, "
+                f"got {busy_poll_us}"
+            )
         # >= 1: sendTransaction signature checks go to that many worker processes when requests queue up
         # (rpc_http.OrderedSends); 0 verifies every signature on the event loop.
         self.verify_workers = verify_workers
@@ -137,8 +172,13 @@ class Localnet:
         self.pubsub = PubSub(self.chain)
         # A Jito-style block engine on the RPC port under /api/v1/bundles (localnet.block_engine); it executes
         # bundles from a slot listener registered after PubSub's, so slot notifications come first.
-        self.block_engine = BlockEngine(self.chain, self.methods, tip_accounts=tip_accounts,
-                                        min_tip_lamports=min_tip_lamports) if block_engine else None
+        self.block_engine = (
+            BlockEngine(
+                self.chain, self.methods, tip_accounts=tip_accounts, min_tip_lamports=min_tip_lamports
+            )
+            if block_engine
+            else None
+        )
         self._server: asyncio.Server | None = None
         self._connections: set[HttpRpcProtocol] = set()
         self.busy_poll = BusyPoll(busy_poll_us)
@@ -176,13 +216,19 @@ class Localnet:
                 self._sends.start()
             except OSError as err:
                 await self.stop()
-                raise LoadError(f"cannot start {self.verify_workers} signature verification workers: {err}") from err
+                raise LoadError(
+                    f"cannot start {self.verify_workers} signature verification workers: {err}"
+                ) from err
         try:
             routes = self.block_engine.routes() if self.block_engine is not None else None
-            self._server = await loop.create_server(lambda: HttpRpcProtocol(self.methods, self._connections,
-                                                                                    self._write_batch, self._sends,
-                                                                                    routes),
-                                                    self.host, self.rpc_port, reuse_address=True)
+            self._server = await loop.create_server(
+                lambda: HttpRpcProtocol(
+                    self.methods, self._connections, self._write_batch, self._sends, routes
+                ),
+                self.host,
+                self.rpc_port,
+                reuse_address=True,
+            )
             self.ws_port = await self.pubsub.start(self.host, self.ws_port)
         except OSError as err:
             await self.stop()
@@ -272,9 +318,17 @@ class Localnet:
         await self.wait_for_slot(target + 32, timeout)
 
     # ------------------------------------------------------------------ state set-up
-    def set_account(self, pubkey: Pubkey, account: Account | None = None, *, lamports: int | None = None,
-                    data: bytes = b"", owner: Pubkey | None = None, executable: bool = False,
-                    notify: bool = False) -> Pubkey:
+    def set_account(
+        self,
+        pubkey: Pubkey,
+        account: Account | None = None,
+        *,
+        lamports: int | None = None,
+        data: bytes = b"",
+        owner: Pubkey | None = None,
+        executable: bool = False,
+        notify: bool = False,
+    ) -> Pubkey:
         """Create or overwrite an account (rent-exempt lamports by default).
 
         `notify=True` (fault injection) also tells processed-commitment accountSubscribe clients, as a
@@ -298,7 +352,12 @@ class Localnet:
             except OSError as err:
                 raise LoadError(f"cannot read program {where}: {err}") from err
         # LiteSVM panics (a BaseException) on a bad ELF and prints a Rust backtrace: check the header first.
-        if len(elf) < 64 or elf[:4] != b"\x7fELF" or elf[4] != 2 or int.from_bytes(elf[18:20], "little") not in (247, 263):
+        if (
+            len(elf) < 64
+            or elf[:4] != b"\x7fELF"
+            or elf[4] != 2
+            or int.from_bytes(elf[18:20], "little") not in (247, 263)
+        ):
             raise LoadError(f"program {program_id}: {where} is not a 64-bit SBF/BPF ELF shared object")
         try:
             self.chain.add_program(program_id, elf)
@@ -331,15 +390,32 @@ class Localnet:
         """A real faucet transfer (has a transaction record, notifications, fee)."""
         return self.chain.airdrop(to, lamports).signature
 
-    def create_mint(self, authority: Pubkey, decimals: int, *, supply: int = 0, freeze_authority: Pubkey | None = None,
-                    address: Pubkey | None = None, program: Pubkey = TOKEN_PROGRAM) -> Pubkey:
+    def create_mint(
+        self,
+        authority: Pubkey,
+        decimals: int,
+        *,
+        supply: int = 0,
+        freeze_authority: Pubkey | None = None,
+        address: Pubkey | None = None,
+        program: Pubkey = TOKEN_PROGRAM,
+    ) -> Pubkey:
         """An initialized SPL mint (set directly, no transaction)."""
         address = address or Keypair().pubkey()
-        self.set_account(address, data=pack_mint(authority, supply, decimals, freeze_authority), owner=program)
+        self.set_account(
+            address, data=pack_mint(authority, supply, decimals, freeze_authority), owner=program
+        )
         return address
 
-    def create_token_account(self, mint: Pubkey, owner: Pubkey, amount: int = 0, *, address: Pubkey | None = None,
-                             program: Pubkey = TOKEN_PROGRAM) -> Pubkey:
+    def create_token_account(
+        self,
+        mint: Pubkey,
+        owner: Pubkey,
+        amount: int = 0,
+        *,
+        address: Pubkey | None = None,
+        program: Pubkey = TOKEN_PROGRAM,
+    ) -> Pubkey:
         """An initialized SPL token account holding `amount` (raises the mint's supply to match)."""
         address = address or Keypair().pubkey()
         self.set_account(address, data=pack_token_account(mint, owner, amount), owner=program)
@@ -375,21 +451,27 @@ class Localnet:
 
         async with AsyncClient(url) as client:
             for i in range(0, len(pubkeys), 100):
-                chunk = pubkeys[i:i + 100]
+                chunk = pubkeys[i : i + 100]
                 try:
                     resp = await client.get_multiple_accounts(chunk, commitment=FINALIZED)  # type: ignore[arg-type]
                 except Exception as err:
-                    raise LoadError(f"--clone: cannot fetch accounts from {url}: {_reason(err)} "
-                                    "(is a JSON-RPC node listening at that URL?)") from err
+                    raise LoadError(
+                        f"--clone: cannot fetch accounts from {url}: {_reason(err)} "
+                        "(is a JSON-RPC node listening at that URL?)"
+                    ) from err
                 for key, acc in zip(chunk, resp.value):
                     if acc is None:
                         raise LoadError(f"--clone: account {key} not found on {url}")
-                    account = Account(acc.lamports, bytes(acc.data), acc.owner, acc.executable, acc.rent_epoch)
+                    account = Account(
+                        acc.lamports, bytes(acc.data), acc.owner, acc.executable, acc.rent_epoch
+                    )
                     programdata = None
                     if acc.executable and acc.owner == BPF_LOADER_UPGRADEABLE and len(account.data) >= 36:
                         pd_key = Pubkey.from_bytes(account.data[4:36])  # UpgradeableLoaderState::Program
                         pd = (await client.get_account_info(pd_key, commitment=FINALIZED)).value  # type: ignore[arg-type]
                         if pd is None:
                             raise LoadError(f"--clone: programdata {pd_key} of {key} not found on {url}")
-                        programdata = Account(pd.lamports, bytes(pd.data), pd.owner, pd.executable, pd.rent_epoch)
+                        programdata = Account(
+                            pd.lamports, bytes(pd.data), pd.owner, pd.executable, pd.rent_epoch
+                        )
                     self.install_account(key, account, programdata)

@@ -137,9 +137,11 @@ class VerifyPool:
             for fd in (req_w, res_r):
                 os.set_inheritable(fd, False)
             try:
-                proc = subprocess.Popen([sys.executable, "-m", "localnet.verify_pool", str(req_r), str(res_w),
-                                         str(self.spin_us)],
-                                        pass_fds=(req_r, res_w), stdin=subprocess.DEVNULL)
+                proc = subprocess.Popen(
+                    [sys.executable, "-m", "localnet.verify_pool", str(req_r), str(res_w), str(self.spin_us)],
+                    pass_fds=(req_r, res_w),
+                    stdin=subprocess.DEVNULL,
+                )
             except OSError:
                 for fd in (req_r, req_w, res_r, res_w):
                     os.close(fd)
@@ -206,9 +208,9 @@ class VerifyPool:
             start = off + size
             if len(buf) - start < n + 1 or len(buf) - start - n - 1 < buf[start + n]:
                 break
-            ok = tuple(b == 1 for b in buf[start:start + n])
+            ok = tuple(b == 1 for b in buf[start : start + n])
             m = buf[start + n]
-            sig = buf[start + n + 1:start + n + 1 + m].decode()
+            sig = buf[start + n + 1 : start + n + 1 + m].decode()
             off = start + n + 1 + m
             w.in_flight.discard(seq)
             self.results += 1

@@ -110,8 +110,19 @@ def confirm(
         min_out = out * keep // 10_000
         if k == last and min_out < break_even_out:
             min_out = break_even_out
-        legs.append(OpportunityLeg(leg.pool, kinds[k], leg.direction, leg.token_in, leg.token_out, leg_in, out, min_out,
-                                     int(cache.pools_i[leg.pool, layout.I_TICK])))
+        legs.append(
+            OpportunityLeg(
+                leg.pool,
+                kinds[k],
+                leg.direction,
+                leg.token_in,
+                leg.token_out,
+                leg_in,
+                out,
+                min_out,
+                int(cache.pools_i[leg.pool, layout.I_TICK]),
+            )
+        )
         leg_in = out
     # Positional (the field order of Opportunity): built once per confirmed candidate, on the hot path.
     return Opportunity(route_id, route.route_type, route.start_token, route.end_token, tuple(legs), amount, final,

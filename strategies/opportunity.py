@@ -39,8 +39,28 @@ class OpportunityLeg(_Record):
     integer amounts. `min_out` is the slippage floor to put in the instruction; `tick` the pool's
     current tick the quote ran at (CLMM: which tick arrays the swap is given; 0 for other kinds)."""
 
-    _fields = ("pool", "kind", "direction", "token_in", "token_out", "amount_in", "amount_out", "min_out", "tick")
-    __slots__ = ("amount_in", "amount_out", "direction", "kind", "min_out", "pool", "tick", "token_in", "token_out")
+    _fields = (
+        "pool",
+        "kind",
+        "direction",
+        "token_in",
+        "token_out",
+        "amount_in",
+        "amount_out",
+        "min_out",
+        "tick",
+    )
+    __slots__ = (
+        "amount_in",
+        "amount_out",
+        "direction",
+        "kind",
+        "min_out",
+        "pool",
+        "tick",
+        "token_in",
+        "token_out",
+    )
 
     def __init__(
         self,

@@ -135,7 +135,9 @@ class RouteTable:
                 g[off + R_META] &= ~META_DISABLED
 
     def is_disabled(self, route_id: int) -> bool:
-        return bool(self.graph[int(self.graph[G_ROUTES_OFF]) + route_id * ROUTE_WIDTH + R_META] & META_DISABLED)
+        return bool(
+            self.graph[int(self.graph[G_ROUTES_OFF]) + route_id * ROUTE_WIDTH + R_META] & META_DISABLED
+        )
 
     def _row_copies(self, route_id: int) -> list[int]:
         g = self.graph
@@ -151,7 +153,9 @@ class RouteTable:
             if g[block + H_INLINE]:
                 n = int(g[block + H_HI] - g[block + H_LO])
                 first = block + HEAD_WIDTH
-                out += [first + k * ROUTE_WIDTH for k in range(n) if g[first + k * ROUTE_WIDTH + R_ID] == route_id]
+                out += [
+                    first + k * ROUTE_WIDTH for k in range(n) if g[first + k * ROUTE_WIDTH + R_ID] == route_id
+                ]
         return out
 
     def routes_of_pool(self, pool: int) -> layout.I32Array:

@@ -24,7 +24,9 @@ def register(sub: Any) -> None:
     p.add_argument("--live", action="store_true", help="check as `run --live` would")
     p.add_argument("--dry-run", action="store_true", help="check as `run --dry-run` would")
     add_url_arg(p)
-    p.add_argument("--connect", action="store_true", help="also ask each endpoint getHealth/getSlot and show latency")
+    p.add_argument(
+        "--connect", action="store_true", help="also ask each endpoint getHealth/getSlot and show latency"
+    )
     p.set_defaults(func=run)
 
 
@@ -55,7 +57,9 @@ def summary(cfg: Config, mode_name: str, pubkey: str) -> list[str]:
         )
     for venue, pid in cfg.programs().items():
         lines.append(f"program   {venue:<16} {pid}")
-    lines.append(f"pools     {len(cfg.pools)}" + "".join(f"\n          {p.venue:<16} {p.address}" for p in cfg.pools))
+    lines.append(
+        f"pools     {len(cfg.pools)}" + "".join(f"\n          {p.venue:<16} {p.address}" for p in cfg.pools)
+    )
     lines.append(f"feeds     {', '.join(f'{f.venue}:{len(f.symbols)}' for f in cfg.feeds.cex) or '-'}")
     return lines
 
@@ -76,14 +80,18 @@ def run(args: argparse.Namespace) -> int:
             print(f"connect   {ep.name:<12} health {health}  slot {slot}  latency {h_ms:.1f} / {s_ms:.1f} ms")
             if ep.http == child:
                 failed += 1
-                print(f"connect   {ep.name:<12} IN USE: a cluster already answers at {redact_url(ep.http)}, so "
-                      "`solarb run` cannot start its own there ([localnet] start = true); stop that one, or set "
-                      "[localnet] start = false to trade against it")
+                print(
+                    f"connect   {ep.name:<12} IN USE: a cluster already answers at {redact_url(ep.http)}, so "
+                    "`solarb run` cannot start its own there ([localnet] start = true); stop that one, or set "
+                    "[localnet] start = false to trade against it"
+                )
         except RpcError as err:
             if ep.http == child and isinstance(err, (TransportError, Timeout)):
-                print(f"connect   {ep.name:<12} not running yet: `solarb run` starts the local cluster at "
-                      f"{redact_url(ep.http)} ([localnet] start = true); to probe one now, start it with "
-                      f"`solarb localnet --scenario {cfg.localnet.scenario}` and set [localnet] start = false")
+                print(
+                    f"connect   {ep.name:<12} not running yet: `solarb run` starts the local cluster at "
+                    f"{redact_url(ep.http)} ([localnet] start = true); to probe one now, start it with "
+                    f"`solarb localnet --scenario {cfg.localnet.scenario}` and set [localnet] start = false"
+                )
                 continue
             failed += 1
             print(f"connect   {ep.name:<12} FAILED: {type(err).__name__} ({redact_url(ep.http)})")

@@ -37,9 +37,13 @@ def register(sub: Any) -> None:
             "for config.toml."
         ),
     )
-    p.add_argument("--mint-a", required=True, help="first mint (base58, or a [tokens] alias of -c; SOL = wSOL)")
+    p.add_argument(
+        "--mint-a", required=True, help="first mint (base58, or a [tokens] alias of -c; SOL = wSOL)"
+    )
     p.add_argument("--mint-b", required=True, help="second mint (base58, or a [tokens] alias of -c)")
-    p.add_argument("-c", "--config", default=None, help="config whose cluster, endpoints, program ids and tokens to use")
+    p.add_argument(
+        "-c", "--config", default=None, help="config whose cluster, endpoints, program ids and tokens to use"
+    )
     add_url_arg(p, rpc_alias=True)
     p.add_argument(
         "--cluster",
@@ -55,8 +59,14 @@ def _mint(text: str, flag: str, target: Target) -> str:
     try:
         return str(Pubkey.from_string(target.mint(text)))
     except ValueError as err:
-        known = ", ".join(sorted({"SOL", *target.tokens})) if target.tokens else "SOL (pass -c CONFIG for its [tokens])"
-        raise UsageError(f"{flag} {text!r} is neither a base58 public key nor a token alias (known: {known})") from err
+        known = (
+            ", ".join(sorted({"SOL", *target.tokens}))
+            if target.tokens
+            else "SOL (pass -c CONFIG for its [tokens])"
+        )
+        raise UsageError(
+            f"{flag} {text!r} is neither a base58 public key nor a token alias (known: {known})"
+        ) from err
 
 
 def filters_for(venue: Venue, first: str, second: str, size: int) -> list[Filter]:
@@ -66,7 +76,9 @@ def filters_for(venue: Venue, first: str, second: str, size: int) -> list[Filter
     return [rq.data_size_filter(size), rq.memcmp_filter(off_a, first), rq.memcmp_filter(off_b, second)]
 
 
-async def discover(url: str, programs: dict[str, str], mint_a: str, mint_b: str, timeout: float) -> list[tuple[str, str]]:
+async def discover(
+    url: str, programs: dict[str, str], mint_a: str, mint_b: str, timeout: float
+) -> list[tuple[str, str]]:
     """(venue, pool address) of every pool between the two mints, sorted by venue then address."""
     found: set[tuple[str, str]] = set()
     async with RpcClient(url, timeout_s=timeout, connections=1) as rpc:
@@ -79,9 +91,12 @@ async def discover(url: str, programs: dict[str, str], mint_a: str, mint_b: str,
                 for first, second in ((mint_a, mint_b), (mint_b, mint_a)):
                     try:
                         keyed = await rpc.get_program_accounts(
-                            program_id, filters=filters_for(venue, first, second, size), data_slice=(0, 0))
+                            program_id, filters=filters_for(venue, first, second, size), data_slice=(0, 0)
+                        )
                     except RpcError as err:
-                        raise RuntimeFailure(f"getProgramAccounts on {redact_url(url)} failed: {err}") from err
+                        raise RuntimeFailure(
+                            f"getProgramAccounts on {redact_url(url)} failed: {err}"
+                        ) from err
                     found.update((venue.name, k.pubkey) for k in keyed)
     return sorted(found)
 

@@ -142,7 +142,9 @@ class RpcSource:
                 try:
                     res = await rpc.get_multiple_accounts([str(k) for k in chunk], commitment="confirmed")
                 except RpcError as err:
-                    raise RuntimeFailure(f"getMultipleAccounts on {redact_url(self.url)} failed: {err}") from err
+                    raise RuntimeFailure(
+                        f"getMultipleAccounts on {redact_url(self.url)} failed: {err}"
+                    ) from err
                 for key, acc in zip(chunk, res.accounts, strict=True):
                     out.append(None if acc is None else
                                AccountDump(key, Pubkey.from_string(acc.owner), acc.data, acc.lamports))  # fmt: skip
@@ -156,10 +158,17 @@ def register(sub: Any) -> None:
         description="Fetch a pool and the accounts it needs (RPC or dump files) and print an exact quote. "
         "Accounts come from -u, from the endpoints of -c, or from --accounts dumps.",
     )
-    p.add_argument("-c", "--config", default=None, help="config whose cluster, endpoints and program ids to use")
+    p.add_argument(
+        "-c", "--config", default=None, help="config whose cluster, endpoints and program ids to use"
+    )
     add_url_arg(p, rpc_alias=True)
-    p.add_argument("--accounts", metavar="FILE_OR_DIR", action="append", default=[],
-                   help="a `solana account --output json` dump, or a directory of them (repeatable; offline)")
+    p.add_argument(
+        "--accounts",
+        metavar="FILE_OR_DIR",
+        action="append",
+        default=[],
+        help="a `solana account --output json` dump, or a directory of them (repeatable; offline)",
+    )
     p.add_argument("--pool", required=True, metavar="PUBKEY", help="pool account address")
     p.add_argument("--amount-in", required=True, metavar="N", help="input amount in raw token units")
     side = p.add_mutually_exclusive_group()
@@ -184,7 +193,9 @@ def _parse_request(args: argparse.Namespace) -> QuoteRequest:
     return QuoteRequest(pool, amount, bool(args.a_to_b))
 
 
-def quote(req: QuoteRequest, source: AccountSource, programs: Iterable[dict[str, str]] = ()) -> dict[str, Any]:
+def quote(
+    req: QuoteRequest, source: AccountSource, programs: Iterable[dict[str, str]] = ()
+) -> dict[str, Any]:
     """Fetch the pool, find its venue by owner program, and return the adapter's JSON-ready quote.
 
     `programs`: more venue -> program id maps (a config's) besides the cluster presets."""
@@ -239,7 +250,9 @@ def run(args: argparse.Namespace) -> int:
     elif target is not None:
         source = RpcSource(target.rpc_url)
     else:
-        raise UsageError("where from? give -u URL_OR_MONIKER (e.g. -u devnet), -c CONFIG, or --accounts FILE_OR_DIR")
+        raise UsageError(
+            "where from? give -u URL_OR_MONIKER (e.g. -u devnet), -c CONFIG, or --accounts FILE_OR_DIR"
+        )
     report = quote(req, source, [target.programs] if target is not None else [])
     print(json.dumps(report, indent=2))
     if warning := missing_tick_arrays_warning(report):

@@ -24,11 +24,17 @@ def register(sub: Any) -> None:
         "With [localnet] start = true it first starts the local cluster and stops it on exit.",
     )
     p.add_argument("-c", "--config", default="config.toml", help="config file (default config.toml)")
-    p.add_argument("--live", action="store_true", help="allow sending on mainnet-beta (needs live = true in the config)")
+    p.add_argument(
+        "--live", action="store_true", help="allow sending on mainnet-beta (needs live = true in the config)"
+    )
     p.add_argument("--dry-run", action="store_true", help="simulate every opportunity, never send")
     add_url_arg(p)
-    p.add_argument("--log-format", choices=("human", "json"), default=None,
-                   help="console format: human lines or JSON lines (default: [logging] format)")
+    p.add_argument(
+        "--log-format",
+        choices=("human", "json"),
+        default=None,
+        help="console format: human lines or JSON lines (default: [logging] format)",
+    )
     p.set_defaults(func=run)
 
 
@@ -50,8 +56,10 @@ def pin_cpus(cpus: tuple[int, ...]) -> None:
 def run(args: argparse.Namespace) -> int:
     cfg, mode, wallet = load_setup(args.config, live_flag=args.live, dry_run_flag=args.dry_run, url=args.url)
     if not cfg.pools:
-        raise UsageError(f"{args.config}: no [[pools]] configured; find pools with `solarb pools -c {args.config} "
-                         "--mint-a X --mint-b Y` and paste its lines into the config")
+        raise UsageError(
+            f"{args.config}: no [[pools]] configured; find pools with `solarb pools -c {args.config} "
+            "--mint-a X --mint-b Y` and paste its lines into the config"
+        )
     check_cpus(cfg.runtime.cpus)
     import uvloop
 
@@ -74,16 +82,27 @@ def run(args: argparse.Namespace) -> int:
 
             log.info("localnet_starting", scenario=cfg.localnet.scenario, slot_ms=cfg.localnet.slot_ms)
             cluster = await ClusterProcess.spawn(
-                cfg.endpoints()[0].http, slot_ms=cfg.localnet.slot_ms, scenario=cfg.localnet.scenario,
-                fund=[str(wallet.pubkey)], simulate=cfg.localnet.simulate, simulate_rate=cfg.localnet.simulate_rate,
-                simulate_seed=cfg.localnet.simulate_seed, cex_port=cfg.localnet.cex_port,
+                cfg.endpoints()[0].http,
+                slot_ms=cfg.localnet.slot_ms,
+                scenario=cfg.localnet.scenario,
+                fund=[str(wallet.pubkey)],
+                simulate=cfg.localnet.simulate,
+                simulate_rate=cfg.localnet.simulate_rate,
+                simulate_seed=cfg.localnet.simulate_seed,
+                cex_port=cfg.localnet.cex_port,
                 block_engine=any("bundle" in ep.roles for ep in cfg.endpoints()),
             )
         if cfg.runtime.cpus:  # after the local cluster started: it does not inherit the bot's cores
             pin_cpus(cfg.runtime.cpus)
             log.info("pinned", cpus=sorted(cfg.runtime.cpus))
         try:
-            log.info("start", cluster=cfg.cluster.name, mode=mode.name, wallet=str(wallet.pubkey), pools=len(cfg.pools))
+            log.info(
+                "start",
+                cluster=cfg.cluster.name,
+                mode=mode.name,
+                wallet=str(wallet.pubkey),
+                pools=len(cfg.pools),
+            )
             summary.update(await run_bot(cfg, mode, wallet, log, stop=stop))
         finally:
             if cluster is not None:

@@ -17,7 +17,9 @@ def register(sub: Any) -> None:
         help="show a running bot's state (slot, endpoints, pools, routes, trades in flight, PnL, kill switch)",
         description="Ask the bot started with the same config for its state, through its [status] endpoint.",
     )
-    p.add_argument("-c", "--config", default="config.toml", help="config file of the running bot (default config.toml)")
+    p.add_argument(
+        "-c", "--config", default="config.toml", help="config file of the running bot (default config.toml)"
+    )
     p.add_argument("--port", type=int, default=None, help="status port (default: the config's [status] port)")
     p.add_argument("--json", action="store_true", help="print the whole JSON document")
     p.set_defaults(func=run)
@@ -36,7 +38,9 @@ async def fetch(host: str, port: int, timeout_s: float = 5.0) -> dict[str, Any]:
         writer.close()
     head, _, body = raw.partition(b"\r\n\r\n")
     if not head.startswith(b"HTTP/1.1 200"):
-        raise RuntimeFailure(f"{host}:{port} answered {head.splitlines()[0].decode(errors='replace') if head else 'nothing'}")
+        raise RuntimeFailure(
+            f"{host}:{port} answered {head.splitlines()[0].decode(errors='replace') if head else 'nothing'}"
+        )
     try:
         doc: dict[str, Any] = json.loads(body)
     except ValueError as err:
@@ -45,20 +49,28 @@ async def fetch(host: str, port: int, timeout_s: float = 5.0) -> dict[str, Any]:
 
 
 def lines(doc: dict[str, Any]) -> list[str]:
-    out = [f"uptime    {doc['uptime_s']} s   mode {doc['mode']}   wallet {doc['wallet']}",
-           f"slot      bot {doc['slot']['bot']}   cluster {doc['slot']['cluster']}   behind {doc['slot']['behind']}"]
+    out = [
+        f"uptime    {doc['uptime_s']} s   mode {doc['mode']}   wallet {doc['wallet']}",
+        f"slot      bot {doc['slot']['bot']}   cluster {doc['slot']['cluster']}   behind {doc['slot']['behind']}",
+    ]
     for e in doc["endpoints"]:
-        out.append(f"endpoint  {e['name']:<12} rank {e['rank']}  {e['state']:<9} lag {e['slot_lag']}  {e['why']}")
+        out.append(
+            f"endpoint  {e['name']:<12} rank {e['rank']}  {e['state']:<9} lag {e['slot_lag']}  {e['why']}"
+        )
     c = doc["pools"]["counts"]
     out.append("pools     " + "   ".join(f"{k} {v}" for k, v in c.items()))
     if "routes" in doc:
         out.append("routes    " + "   ".join(f"{k} {v}" for k, v in doc["routes"].items()))
         t = doc["trades"]
-        out.append(f"trades    in flight {len(doc['in_flight'])}   sent {t['sent']}   landed {t['landed']}   "
-                   f"reverted {t['reverted']}   realized {t['realized_lamports']:+,} lamports")
+        out.append(
+            f"trades    in flight {len(doc['in_flight'])}   sent {t['sent']}   landed {t['landed']}   "
+            f"reverted {t['reverted']}   realized {t['realized_lamports']:+,} lamports"
+        )
     p = doc["pnl_today"]
-    out.append(f"pnl       {p['day']} realized {p['realized_lamports']:+,} marked {p['marked_lamports']:+,} lamports "
-               f"({p['trades']} trades)")
+    out.append(
+        f"pnl       {p['day']} realized {p['realized_lamports']:+,} marked {p['marked_lamports']:+,} lamports "
+        f"({p['trades']} trades)"
+    )
     ks = doc["kill_switch"]
     out.append(f"kill      {'TRIPPED: ' + ks['reason'] if ks['tripped'] else 'not tripped'}")
     return out
@@ -68,7 +80,9 @@ def run(args: argparse.Namespace) -> int:
     cfg = load_config(args.config)
     port = args.port if args.port is not None else cfg.status.port
     if not port:
-        raise UsageError(f"{args.config}: [status] port is 0 (off); set it (e.g. 8950) and restart the bot, or pass --port")
+        raise UsageError(
+            f"{args.config}: [status] port is 0 (off); set it (e.g. 8950) and restart the bot, or pass --port"
+        )
     doc = asyncio.run(fetch(cfg.status.host, port))
     if args.json:
         print(json.dumps(doc, indent=2))

@@ -56,15 +56,25 @@ def decompile(tx_bytes: bytes) -> list[Instruction]:
         return i < signed - ro_signed if i < signed else i < n - ro_unsigned
 
     return [
-        Instruction(keys[ix.program_id_index], bytes(ix.data),
-                    [AccountMeta(keys[a], a < signed, writable(a)) for a in ix.accounts])
+        Instruction(
+            keys[ix.program_id_index],
+            bytes(ix.data),
+            [AccountMeta(keys[a], a < signed, writable(a)) for a in ix.accounts],
+        )
         for ix in msg.instructions
     ]
 
 
 def with_setup(
-    tx_bytes: bytes, wallet: Wallet, plan: SetupPlan, route_mints: Sequence[Pubkey], start_mint: Pubkey, amount_in: int,
-    *, swaps: bool = True, include_setup: bool = True,
+    tx_bytes: bytes,
+    wallet: Wallet,
+    plan: SetupPlan,
+    route_mints: Sequence[Pubkey],
+    start_mint: Pubkey,
+    amount_in: int,
+    *,
+    swaps: bool = True,
+    include_setup: bool = True,
 ) -> tuple[bytes, int, int]:
     """The trade's transaction with the set-up a first real trade needs in front of its swaps, signed
     (`swaps=False`: the set-up alone, to measure its compute units).

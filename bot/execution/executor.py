@@ -135,7 +135,9 @@ class ExecStats:
     tips_lamports: int = 0
     confirmed_by_legs: dict[int, int] = field(default_factory=dict)  # legs -> confirmed trades
     failed_by_reason: dict[str, int] = field(default_factory=dict)
-    decision_to_signed_ns: collections.deque[int] = field(default_factory=lambda: collections.deque(maxlen=4096))
+    decision_to_signed_ns: collections.deque[int] = field(
+        default_factory=lambda: collections.deque(maxlen=4096)
+    )
     send_to_confirm_ns: collections.deque[int] = field(default_factory=lambda: collections.deque(maxlen=4096))
     send_to_confirm_samples: int = 0  # appended to send_to_confirm_ns so far (metrics fold the new ones)
 
@@ -242,7 +244,9 @@ class Executor:
         self.gates = gates
         self.instance = instance
         self.on_release = on_release  # a pool whose trade ended: evaluate it again
-        self.guard_revert = guard_revert  # (route, transaction error) -> failed on a swap's own slippage check
+        self.guard_revert = (
+            guard_revert  # (route, transaction error) -> failed on a swap's own slippage check
+        )
         self.on_quarantine = on_quarantine  # a route was quarantined: take it out of detection
         self.on_unquarantine = on_unquarantine  # ...and back in when it is proven again
         # dry-run: (opportunity, signed bytes) -> (bytes with the first trade's set-up, wrapped, rent) or None
@@ -293,7 +297,9 @@ class Executor:
         )  # fmt: skip
         loop = asyncio.get_running_loop()
         if self.policy.dry_run:
-            self._track(loop.create_task(self._simulate(opp, tx, priced), name=f"simulate-route-{route}"), pools)
+            self._track(
+                loop.create_task(self._simulate(opp, tx, priced), name=f"simulate-route-{route}"), pools
+            )
             self._busy_pools.update(pools)
             return tx
         if not self._journal(flight):
@@ -394,7 +400,9 @@ class Executor:
         st.decision_to_signed_ns.append(self.clock() - t0)
         return tx
 
-    def _price(self, opp: Opportunity, tmpl: RouteTemplate, lpu: float, min_profit_token: int) -> Pricing | None:
+    def _price(
+        self, opp: Opportunity, tmpl: RouteTemplate, lpu: float, min_profit_token: int
+    ) -> Pricing | None:
         """The trade's compute limit and cost. A proven template requests its measured limit, and the
         priority fee is charged on the limit requested: the cost is recomputed on it (at the current
         CU price) and the thresholds checked again on the net that results; None if it no longer
@@ -409,7 +417,9 @@ class Executor:
         cost_l = costs.cost_lamports(params, tmpl.cu_limit)
         cost_tok = costs.lamports_to_token_ceil(cost_l, lpu)
         net = opp.expected_net_profit + opp.cost_token - cost_tok
-        if not costs.passes_thresholds(net, opp.amount_in, min_profit_token, float(params[layout.M_MIN_PROFIT_BPS])):
+        if not costs.passes_thresholds(
+            net, opp.amount_in, min_profit_token, float(params[layout.M_MIN_PROFIT_BPS])
+        ):
             return None
         return Pricing(tmpl.cu_limit, cost_l, cost_tok, net)
 
@@ -423,7 +433,9 @@ class Executor:
             return
         self._proving[route] = -1  # in flight
         loop = asyncio.get_running_loop()
-        loop.call_soon(lambda: self._track(loop.create_task(self._reprove(route), name=f"prove-route-{route}"), ()))
+        loop.call_soon(
+            lambda: self._track(loop.create_task(self._reprove(route), name=f"prove-route-{route}"), ())
+        )
 
     def _unprove(self, flight: InFlight, err: Any) -> None:
         """A revert that was not the guard's: the template may be what broke. No trade on this route
@@ -470,6 +482,7 @@ class Executor:
         if lifted:
             self.log.warning("route_released", route=route, route_key=key, reason=why)
             self.on_unquarantine(route)
+
     def _rebuild_later(self, route: int, ticks: tuple[int, ...]) -> None:
         if self.rebuild is None or route in self._rebuilding:
             return
@@ -590,10 +603,14 @@ class Executor:
         """Confirm one journalled transaction: subscribe, rebroadcast until it lands or expires, book it."""
         sig = flight.signature
         try:
-            subscribing = asyncio.get_running_loop().create_task(self._subscribe(sig), name=f"confirm-{sig[:8]}")
+            subscribing = asyncio.get_running_loop().create_task(
+                self._subscribe(sig), name=f"confirm-{sig[:8]}"
+            )
             first = await pending.wait() if pending is not None else None
             if pending is None:  # an earlier run's transaction (reconcile): not sent again as a new trade
-                self.log.info("trade_tracking", route=flight.route_id, signature=sig, route_key=flight.route_key)
+                self.log.info(
+                    "trade_tracking", route=flight.route_id, signature=sig, route_key=flight.route_key
+                )
             elif first is not None and not first.ok:
                 self.stats.send_failed += 1
                 errors = {name: str(e) for name, e in first.errors.items()}
@@ -629,7 +646,9 @@ class Executor:
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
 
-    async def _await_landing(self, flight: InFlight, subscribing: asyncio.Task[Any]) -> TransactionRecord | None:
+    async def _await_landing(
+        self, flight: InFlight, subscribing: asyncio.Task[Any]
+    ) -> TransactionRecord | None:
         """The landed transaction's record; None when it expired or its outcome stays unknown."""
         sig = flight.signature
         deadline = time.monotonic() + self.policy.confirm_timeout_s
@@ -741,7 +760,9 @@ class Executor:
         if confirm_ns is not None:
             st.send_to_confirm_ns.append(confirm_ns)
             st.send_to_confirm_samples += 1
-        unchanged = reverted and bool(flight.pool_slots) and self.pool_slots(flight.pools) == flight.pool_slots
+        unchanged = (
+            reverted and bool(flight.pool_slots) and self.pool_slots(flight.pools) == flight.pool_slots
+        )
         guard = reverted and self.guard_revert(flight.route_id, rec.err)
         if not reverted:
             st.confirmed += 1
@@ -779,7 +800,9 @@ class Executor:
         if self.gates is None:
             return
         try:
-            booked: Booked | None = self.gates.record_trade(trade, pool_state_unchanged=unchanged, guard_revert=guard)
+            booked: Booked | None = self.gates.record_trade(
+                trade, pool_state_unchanged=unchanged, guard_revert=guard
+            )
         except (LedgerError, OSError, ValueError) as err:
             self.log.error("ledger_failed", signature=trade.signature, error=str(err))
             return
@@ -820,7 +843,9 @@ class Executor:
             status = await self._status(row.signature)
             if status is None:
                 try:
-                    expired = await self.rpc.get_block_height(commitment="confirmed") > row.last_valid_block_height
+                    expired = (
+                        await self.rpc.get_block_height(commitment="confirmed") > row.last_valid_block_height
+                    )
                 except RpcError:
                     expired = False
                 if expired:

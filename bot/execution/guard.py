@@ -14,7 +14,9 @@ class GuardError(ValueError):
     """The opportunity cannot be expressed as a guarded transaction (it would not clear the guard)."""
 
 
-def plan_amounts(opp: Opportunity, min_profit_token: int, cost_token: int | None = None) -> list[tuple[int, int]]:
+def plan_amounts(
+    opp: Opportunity, min_profit_token: int, cost_token: int | None = None
+) -> list[tuple[int, int]]:
     """(amount_in, min_out) per leg, chained and guarded. Raises GuardError instead of planning a loss.
 
     `cost_token` is the trade's cost in the start token when the executor priced it again (a proven

@@ -196,12 +196,15 @@ class RouteTemplate:
         # System transfer: u32 tag 2 + u64 lamports.
         self.tip_offset = ixs[tip_ix][1] + 4 if tip_ix is not None else -1
         self.legs = tuple(
-            LegPatch(ixs[i][1] + a, ixs[i][1] + t) for i, (a, t) in zip(swap_ix_indexes, leg_arg_offsets, strict=True)
+            LegPatch(ixs[i][1] + a, ixs[i][1] + t)
+            for i, (a, t) in zip(swap_ix_indexes, leg_arg_offsets, strict=True)
         )
         self.swap_ix_indexes = tuple(swap_ix_indexes)  # the patched (last) instruction of each leg
         self.cu_limit = 0
         self._choices = tuple(
-            account_choice(parsed, raw, swap_ix_indexes[k], k, pa) for k, pa in enumerate(price_accounts) if pa is not None
+            account_choice(parsed, raw, swap_ix_indexes[k], k, pa)
+            for k, pa in enumerate(price_accounts)
+            if pa is not None
         )
 
     @property

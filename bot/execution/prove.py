@@ -66,7 +66,10 @@ class ProbeError(ValueError):
 
 
 def probe_amounts(
-    cache: layout.Cache, route: R.Route, pools: Sequence[PoolEntry], balance: int,
+    cache: layout.Cache,
+    route: R.Route,
+    pools: Sequence[PoolEntry],
+    balance: int,
     quote_state: Callable[[int], Any] | None = None,
 ) -> list[tuple[int, int]]:
     """(amount_in, min_out) per leg for a probe simulation, from the cache's exact rows (or, for venues
@@ -345,7 +348,11 @@ def _error_text(err: Any) -> str:
 
 def _shift_instruction(err: Any, by: int) -> Any:
     """A transaction error with its failing instruction index moved by `by` (set-up instructions in front)."""
-    if isinstance(err, dict) and isinstance(err.get("InstructionError"), list) and len(err["InstructionError"]) == 2:
+    if (
+        isinstance(err, dict)
+        and isinstance(err.get("InstructionError"), list)
+        and len(err["InstructionError"]) == 2
+    ):
         index, detail = err["InstructionError"]
         if isinstance(index, int):
             return {"InstructionError": [index + by, detail]}

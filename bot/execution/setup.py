@@ -68,7 +68,9 @@ async def send_and_confirm(
 ) -> Confirmed:
     """Sign, send with preflight, and wait for `confirmed` through signatureSubscribe."""
     bh = await rpc.get_latest_blockhash(commitment="confirmed")
-    msg = MessageV0.try_compile(wallet.pubkey, list(instructions), list(lookup_tables), Hash.from_string(bh.blockhash))
+    msg = MessageV0.try_compile(
+        wallet.pubkey, list(instructions), list(lookup_tables), Hash.from_string(bh.blockhash)
+    )
     tx = VersionedTransaction(msg, [wallet.keypair])
     sig = str(tx.signatures[0])
     result = await pubsub.signature_subscribe(sig, "confirmed")  # before sending: no race with landing
@@ -97,7 +99,9 @@ def associated_token_accounts(wallet: Wallet, mints: Sequence[Pubkey]) -> dict[P
     return {m: get_associated_token_address(wallet.pubkey, m) for m in mints}
 
 
-async def existing_token_accounts(rpc: RpcMethods, wallet: Wallet, mints: Sequence[Pubkey]) -> dict[Pubkey, Pubkey]:
+async def existing_token_accounts(
+    rpc: RpcMethods, wallet: Wallet, mints: Sequence[Pubkey]
+) -> dict[Pubkey, Pubkey]:
     """The wallet's associated token accounts that exist (read only: what dry-run uses)."""
     atas = {m: get_associated_token_address(wallet.pubkey, m) for m in mints}
     found = await rpc.get_multiple_accounts([str(a) for a in atas.values()], commitment="confirmed")
@@ -112,7 +116,10 @@ async def ensure_token_accounts(
     found = await rpc.get_multiple_accounts([str(a) for a in atas.values()], commitment="confirmed")
     missing = [m for (m, _), acc in zip(atas.items(), found.accounts, strict=True) if acc is None]
     for i in range(0, len(missing), 8):
-        ixs = [create_idempotent_associated_token_account(wallet.pubkey, wallet.pubkey, m) for m in missing[i : i + 8]]
+        ixs = [
+            create_idempotent_associated_token_account(wallet.pubkey, wallet.pubkey, m)
+            for m in missing[i : i + 8]
+        ]
         await send_and_confirm(rpc, pubsub, wallet, ixs, what="create token accounts")
     return atas
 
@@ -129,9 +136,13 @@ async def wrap_sol(
     amount = min(need, spendable)
     if amount > 0:
         await send_and_confirm(
-            rpc, pubsub, wallet,
-            [transfer(TransferParams(from_pubkey=wallet.pubkey, to_pubkey=wsol_ata, lamports=amount)),
-             sync_native(SyncNativeParams(TOKEN_PROGRAM, wsol_ata))],
+            rpc,
+            pubsub,
+            wallet,
+            [
+                transfer(TransferParams(from_pubkey=wallet.pubkey, to_pubkey=wsol_ata, lamports=amount)),
+                sync_native(SyncNativeParams(TOKEN_PROGRAM, wsol_ata)),
+            ],
             what="wrap SOL",
         )
     return have + amount
@@ -140,17 +151,31 @@ async def wrap_sol(
 def alt_create_ix(table: Pubkey, authority: Pubkey, recent_slot: int, bump: int) -> Instruction:
     # AddressLookupTable CreateLookupTable = bincode u32 tag 0, recent_slot u64, bump u8
     # (solana-program address_lookup_table/instruction.rs).
-    return Instruction(ALT_PROGRAM, struct.pack("<IQB", 0, recent_slot, bump), [
-        AccountMeta(table, False, True), AccountMeta(authority, True, False), AccountMeta(authority, True, True),
-        AccountMeta(SYSTEM_PROGRAM, False, False)])
+    return Instruction(
+        ALT_PROGRAM,
+        struct.pack("<IQB", 0, recent_slot, bump),
+        [
+            AccountMeta(table, False, True),
+            AccountMeta(authority, True, False),
+            AccountMeta(authority, True, True),
+            AccountMeta(SYSTEM_PROGRAM, False, False),
+        ],
+    )
 
 
 def alt_extend_ix(table: Pubkey, authority: Pubkey, addresses: Sequence[Pubkey]) -> Instruction:
     # ExtendLookupTable = u32 tag 2, Vec<Pubkey> (u64 length + keys).
     data = struct.pack("<IQ", 2, len(addresses)) + b"".join(bytes(a) for a in addresses)
-    return Instruction(ALT_PROGRAM, data, [
-        AccountMeta(table, False, True), AccountMeta(authority, True, False), AccountMeta(authority, True, True),
-        AccountMeta(SYSTEM_PROGRAM, False, False)])
+    return Instruction(
+        ALT_PROGRAM,
+        data,
+        [
+            AccountMeta(table, False, True),
+            AccountMeta(authority, True, False),
+            AccountMeta(authority, True, True),
+            AccountMeta(SYSTEM_PROGRAM, False, False),
+        ],
+    )
 
 
 async def create_lookup_tables(
@@ -173,11 +198,19 @@ async def create_lookup_tables(
             recent = await rpc.get_slot(commitment="finalized")
         last_recent = recent
         table, bump = derive_lookup_table_address(wallet.pubkey, recent)
-        await send_and_confirm(rpc, pubsub, wallet, [alt_create_ix(table, wallet.pubkey, recent, bump)],
-                               what="create lookup table")
+        await send_and_confirm(
+            rpc,
+            pubsub,
+            wallet,
+            [alt_create_ix(table, wallet.pubkey, recent, bump)],
+            what="create lookup table",
+        )
         for i in range(0, len(chunk), ALT_EXTEND_CHUNK):
             done = await send_and_confirm(
-                rpc, pubsub, wallet, [alt_extend_ix(table, wallet.pubkey, chunk[i : i + ALT_EXTEND_CHUNK])],
+                rpc,
+                pubsub,
+                wallet,
+                [alt_extend_ix(table, wallet.pubkey, chunk[i : i + ALT_EXTEND_CHUNK])],
                 what="extend lookup table",
             )
             last_slot = max(last_slot, done.slot)

@@ -81,7 +81,9 @@ def lookup_addresses(instructions: Sequence[Instruction], payer: Pubkey) -> list
     return list(seen)
 
 
-def transaction_account_keys(msg: MessageV0, lookup_tables: Sequence[AddressLookupTableAccount]) -> list[Pubkey]:
+def transaction_account_keys(
+    msg: MessageV0, lookup_tables: Sequence[AddressLookupTableAccount]
+) -> list[Pubkey]:
     """The account list a node reports balances for: static keys, then loaded writable, then readonly."""
     tables = {t.key: t.addresses for t in lookup_tables}
     keys = list(msg.account_keys)

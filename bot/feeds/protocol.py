@@ -39,7 +39,9 @@ def subscribe_messages(exchange: Exchange, symbols: Sequence[str], channel: str 
         raise BadFeedArgs(f"{exchange}: no symbols to subscribe")
     channel = channel or DEFAULT_CHANNEL[exchange]
     if channel not in _CHANNELS[exchange]:
-        raise BadFeedArgs(f"{exchange}: unsupported channel {channel!r}; use one of {sorted(_CHANNELS[exchange])}")
+        raise BadFeedArgs(
+            f"{exchange}: unsupported channel {channel!r}; use one of {sorted(_CHANNELS[exchange])}"
+        )
     if exchange is Exchange.BINANCE:
         if len(symbols) > _BINANCE_MAX_STREAMS:
             raise BadFeedArgs(f"binance: {len(symbols)} streams > {_BINANCE_MAX_STREAMS} per connection")

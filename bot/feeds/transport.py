@@ -21,7 +21,14 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidSta
 from bot.feeds.errors import ConnectFailed, TransportClosed
 from rpc.ws import WsClosed, WsOpenFailed, WsSocket, open_ws
 
-__all__ = ["Connect", "Connection", "PicowsConnection", "WebsocketsConnection", "picows_connect", "websockets_connect"]
+__all__ = [
+    "Connect",
+    "Connection",
+    "PicowsConnection",
+    "WebsocketsConnection",
+    "picows_connect",
+    "websockets_connect",
+]
 
 
 class Connection(Protocol):

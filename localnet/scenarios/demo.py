@@ -81,8 +81,14 @@ AMM_V4_POOLS = {  # Raydium AMM v4: (coin, pc, coin reserve, pc reserve)
 # (`--simulate`, `--cex-port`). dUSD is the demo's dollar: no CEX symbol, the bot values the USDC quote
 # asset at 1 USD (config_toml maps the USDC alias to dUSD). P1 and P4 start at the reference, P2 and P3 above.
 # dRAY, dWIF and dPUMP have fixed prices (no CEX symbol): A1, Q2 and S1 start at the reference, Q1, A2, P5 above.
-REFERENCE = (("SOLUSDC", NATIVE_MINT, 150.0), ("JUPUSDC", MINTS["dJUP"][0], 0.5), (None, MINTS["dUSD"][0], 1.0),
-             (None, MINTS["dRAY"][0], 0.75), (None, MINTS["dWIF"][0], 150.0 / 420), (None, MINTS["dPUMP"][0], 0.000075))
+REFERENCE = (
+    ("SOLUSDC", NATIVE_MINT, 150.0),
+    ("JUPUSDC", MINTS["dJUP"][0], 0.5),
+    (None, MINTS["dUSD"][0], 1.0),
+    (None, MINTS["dRAY"][0], 0.75),
+    (None, MINTS["dWIF"][0], 150.0 / 420),
+    (None, MINTS["dPUMP"][0], 0.000075),
+)
 CEX_PAIRS = {"SOLUSDC": "SOL/USDC", "JUPUSDC": "dJUP/USDC"}
 CONFIG = address("amm_config")
 TRADE_FEE, PROTOCOL_FEE, FUND_FEE = 2_500, 120_000, 40_000
@@ -95,7 +101,13 @@ PUMP_SUPPLY = 2_000_000_000 * USD  # dPUMP's supply: a canonical pool's market c
 
 def _pumpswap_pool(base_mint: Pubkey) -> Pubkey:
     """The canonical pool of `base_mint` against wSOL: ["pool", 0u16, pump's pool authority, base, quote]."""
-    seeds = [b"pool", bytes(2), bytes(pa.pump_pool_authority(base_mint)), bytes(base_mint), bytes(NATIVE_MINT)]
+    seeds = [
+        b"pool",
+        bytes(2),
+        bytes(pa.pump_pool_authority(base_mint)),
+        bytes(base_mint),
+        bytes(NATIVE_MINT),
+    ]
     return Pubkey.find_program_address(seeds, pa.PROGRAM_ID)[0]
 
 
@@ -177,7 +189,9 @@ def _whirlpool_setup(name: str) -> wa.PoolSetup:
     at = wm.tick_index_from_sqrt_price(sqrt_price) // WP_SPACING * WP_SPACING
     nested = (liquidity - liquidity // WP_BASE_SHARE) // WP_NESTED
     positions = [wa.Position(at - 250 * WP_SPACING, at + 250 * WP_SPACING, liquidity // WP_BASE_SHARE)]
-    positions += [wa.Position(at - 2 * k * WP_SPACING, at + 2 * k * WP_SPACING, nested) for k in range(1, WP_NESTED + 1)]
+    positions += [
+        wa.Position(at - 2 * k * WP_SPACING, at + 2 * k * WP_SPACING, nested) for k in range(1, WP_NESTED + 1)
+    ]
     return wa.make_pool(
         mint_a=mint_a, mint_b=mint_b, tick_spacing=WP_SPACING, sqrt_price=sqrt_price, positions=positions,
         fee_rate=WP_FEE_RATE, protocol_fee_rate=WP_PROTOCOL_FEE_RATE, vault_a_amount=WP_VAULT[sym_a],
@@ -222,7 +236,10 @@ def seed(net: Any, fund: list[Pubkey], *, amm_v4_program: Path | None = None) ->
         (mint_a, dec_a), (mint_b, dec_b) = _mint(sym_a), _mint(sym_b)
         # Token 0 is the smaller mint (bytewise), as Raydium orders them.
         if bytes(mint_b) < bytes(mint_a):
-            (mint_a, dec_a, amount_a), (mint_b, dec_b, amount_b) = (mint_b, dec_b, amount_b), (mint_a, dec_a, amount_a)
+            (mint_a, dec_a, amount_a), (mint_b, dec_b, amount_b) = (
+                (mint_b, dec_b, amount_b),
+                (mint_a, dec_a, amount_a),
+            )
         vault_a = Pubkey.find_program_address([b"pool_vault", bytes(pool), bytes(mint_a)], program)[0]
         vault_b = Pubkey.find_program_address([b"pool_vault", bytes(pool), bytes(mint_b)], program)[0]
         observation = Pubkey.find_program_address([b"observation", bytes(pool)], program)[0]
@@ -230,11 +247,19 @@ def seed(net: Any, fund: list[Pubkey], *, amm_v4_program: Path | None = None) ->
             # wSOL accounts are "native": lamports = rent reserve + amount, and transfers move lamports.
             native = RENT_165 if mint == NATIVE_MINT else None
             data = pack_token_account(mint, auth, amount, native_rent=native)
-            net.set_account(vault, ca.account(data, ca.TOKEN_PROGRAM_ID, lamports=RENT_165 + (amount if native else 0)))
+            net.set_account(
+                vault, ca.account(data, ca.TOKEN_PROGRAM_ID, lamports=RENT_165 + (amount if native else 0))
+            )
         net.set_account(observation, ca.account(ca.observation_data(pool), program))
         fields = ca.PoolFields(
-            amm_config=CONFIG, token_0_vault=vault_a, token_1_vault=vault_b, token_0_mint=mint_a,
-            token_1_mint=mint_b, observation_key=observation, auth_bump=bump, mint_0_decimals=dec_a,
+            amm_config=CONFIG,
+            token_0_vault=vault_a,
+            token_1_vault=vault_b,
+            token_0_mint=mint_a,
+            token_1_mint=mint_b,
+            observation_key=observation,
+            auth_bump=bump,
+            mint_0_decimals=dec_a,
             mint_1_decimals=dec_b,
         )
         net.set_account(pool, ca.account(ca.pool_data(fields), program))
@@ -245,7 +270,10 @@ def seed(net: Any, fund: list[Pubkey], *, amm_v4_program: Path | None = None) ->
                              with_mints=False)  # fmt: skip
         for key, acc in setup.accounts.items():
             net.set_account(key, acc)
-        for vault, mint, amount in ((setup.coin_vault, coin_mint, coin_amount), (setup.pc_vault, pc_mint, pc_amount)):
+        for vault, mint, amount in (
+            (setup.coin_vault, coin_mint, coin_amount),
+            (setup.pc_vault, pc_mint, pc_amount),
+        ):
             if mint == NATIVE_MINT:  # a native wSOL vault, as the CPMM ones above
                 data = pack_token_account(mint, setup.authority, amount, native_rent=RENT_165)
                 net.set_account(vault, ca.account(data, ca.TOKEN_PROGRAM_ID, lamports=RENT_165 + amount))
@@ -261,12 +289,21 @@ def feeds_toml(cex_url: str) -> str:
     pairs = "".join(f'{sym} = "{pair}"\n' for sym, pair in CEX_PAIRS.items())
     symbols = ", ".join(f'"{sym}"' for sym in CEX_PAIRS)
     usd, jup = MINTS["dUSD"][0], MINTS["dJUP"][0]
-    return (f'dUSD = "{usd}"\ndJUP = "{jup}"\nUSDC = "{usd}"\n[feeds.symbols]\n{pairs}'
-            f'[[feeds.cex]]\nvenue = "binance"\nurl = "{cex_url}"\nsymbols = [{symbols}]\n')
+    return (
+        f'dUSD = "{usd}"\ndJUP = "{jup}"\nUSDC = "{usd}"\n[feeds.symbols]\n{pairs}'
+        f'[[feeds.cex]]\nvenue = "binance"\nurl = "{cex_url}"\nsymbols = [{symbols}]\n'
+    )
 
 
-def config_toml(rpc_url: str, ws_url: str, payer_path: str, log_path: str, *, dry_run: bool = False,
-                cex_url: str | None = None) -> str:
+def config_toml(
+    rpc_url: str,
+    ws_url: str,
+    payer_path: str,
+    log_path: str,
+    *,
+    dry_run: bool = False,
+    cex_url: str | None = None,
+) -> str:
     """A bot config for this scenario (tests and `make run` use the same pools); with `cex_url`, the bot
     also reads the CEX feed server's SOL and dJUP prices."""
     pools = "".join(f'\n[[pools]]\nvenue = "{v}"\naddress = "{a}"\n' for v, a in pool_venues().values())

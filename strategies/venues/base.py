@@ -189,7 +189,9 @@ class VenueAdapter(Protocol):
         """Decode one dependency (not the pool account) at the edge. Raises VenueError / Unmodelled."""
         ...
 
-    def settling(self, pool: AccountSlot, deps: Mapping[int, AccountSlot], ticks: Sequence[AccountSlot]) -> bool:
+    def settling(
+        self, pool: AccountSlot, deps: Mapping[int, AccountSlot], ticks: Sequence[AccountSlot]
+    ) -> bool:
         """True while the accounts disagree on slot (the pool's state is mid-update)."""
         ...
 
@@ -215,7 +217,9 @@ class VenueAdapter(Protocol):
         whose cache row is the exact state)."""
         ...
 
-    def quote_in(self, cache: layout.Cache, idx: int, a_to_b: bool, amount_in: int, state: Any) -> tuple[int, int]:
+    def quote_in(
+        self, cache: layout.Cache, idx: int, a_to_b: bool, amount_in: int, state: Any
+    ) -> tuple[int, int]:
         """Exact output of selling `amount_in` with the program's own rounding, and the initialized
         ticks crossed (0 for constant product). `state` is what the caller holds for venues whose
         exact state does not fit the cache (CLMM: pool and tick arrays). Raises the venue's QuoteError."""
@@ -275,7 +279,9 @@ class MissingAccount(LookupError):
         self.key = key
 
 
-def fetch_required(fetch: AccountFetch, keys: Sequence[Pubkey], what: Sequence[str]) -> list[tuple[Pubkey, bytes]]:
+def fetch_required(
+    fetch: AccountFetch, keys: Sequence[Pubkey], what: Sequence[str]
+) -> list[tuple[Pubkey, bytes]]:
     """`fetch` that raises `MissingAccount` for the first account that does not exist."""
     got = fetch(keys)
     out: list[tuple[Pubkey, bytes]] = []

@@ -1167,6 +1167,7 @@ class Adapter:
     swap_forms: tuple[str, ...] = ()
     slippage_errors: frozenset[int] = frozenset()
     tick_capacity = 0
+
     def pool_keys(self, data: bytes) -> bytes:
         # Mints and reserves (88..216) and the oracle (552..584) never change.
         return bytes(data[88:216]) + bytes(data[552:584])

@@ -878,9 +878,13 @@ class Adapter:
     def dependencies(self, static: Whirlpool, program_id: Pubkey) -> list[Dependency]:
         return []
 
-    def tick_arrays(self, static: Whirlpool, dynamic: Any, pool: Pubkey, program_id: Pubkey) -> dict[int, Pubkey]:
+    def tick_arrays(
+        self, static: Whirlpool, dynamic: Any, pool: Pubkey, program_id: Pubkey
+    ) -> dict[int, Pubkey]:
         """The arrays a swap from the current tick needs, both directions."""
-        return {s: tick_array_address(pool, s, program_id) for s in swap_starts(dynamic[2], static.tick_spacing)}
+        return {
+            s: tick_array_address(pool, s, program_id) for s in swap_starts(dynamic[2], static.tick_spacing)
+        }
 
     def decode_account(self, role: int, data: bytes, ctx: PoolContext, tick_start: int) -> WatchedTickArray:
         if not data:  # not created yet: system-owned and empty, a valid "no ticks" state
@@ -892,7 +896,9 @@ class Adapter:
                                   f"expected start {tick_start} of {ctx.address}")  # fmt: skip
         return WatchedTickArray(array, wk.pack_ticks((array,), ctx.static.tick_spacing))
 
-    def settling(self, pool: AccountSlot, deps: Mapping[int, AccountSlot], ticks: Sequence[AccountSlot]) -> bool:
+    def settling(
+        self, pool: AccountSlot, deps: Mapping[int, AccountSlot], ticks: Sequence[AccountSlot]
+    ) -> bool:
         return any(t.slot > pool.slot for t in ticks)
 
     def write_row(self, cache: layout.Cache, idx: int, static: Whirlpool, pool: AccountSlot,
@@ -919,7 +925,9 @@ class Adapter:
         arrays = {t.value.array.start_tick_index: t.value.array for t in ticks if t.value is not None}
         return ExactState(address, current_state(static, pool.value), arrays)
 
-    def quote_in(self, cache: layout.Cache, idx: int, a_to_b: bool, amount_in: int, state: Any) -> tuple[int, int]:
+    def quote_in(
+        self, cache: layout.Cache, idx: int, a_to_b: bool, amount_in: int, state: Any
+    ) -> tuple[int, int]:
         st: ExactState = state
         arrays = swap_tick_arrays(st.pool, dict(st.arrays), a_to_b, st.address)
         q = quote_swap(st.pool, arrays, amount_in, a_to_b=a_to_b)
@@ -928,7 +936,9 @@ class Adapter:
     def quote_out(self, cache: layout.Cache, idx: int, a_to_b: bool, amount_out: int, state: Any) -> int:
         st: ExactState = state
         arrays = swap_tick_arrays(st.pool, dict(st.arrays), a_to_b, st.address)
-        return quote_swap(st.pool, arrays, amount_out, a_to_b=a_to_b, amount_specified_is_input=False).amount_in
+        return quote_swap(
+            st.pool, arrays, amount_out, a_to_b=a_to_b, amount_specified_is_input=False
+        ).amount_in
 
     def form_accounts(self, static: Whirlpool, form: str) -> tuple[Pubkey, ...]:
         return ()

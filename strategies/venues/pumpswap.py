@@ -1025,8 +1025,11 @@ class Adapter:
     priced = True
 
     swap_forms: tuple[str, ...] = ("sell_or_buy_exact_quote_in",)
-    slippage_errors = frozenset({6004, 6040})  # ExceededSlippage, BuySlippageBelowMinBaseAmountOut (IDL errors)
+    slippage_errors = frozenset(
+        {6004, 6040}
+    )  # ExceededSlippage, BuySlippageBelowMinBaseAmountOut (IDL errors)
     tick_capacity = 0
+
     def pool_keys(self, data: bytes) -> bytes:
         if len(data) < _KEYS_B.stop:  # an old layout: its missing fields read 0, so growing changes no key
             return pool_keys_bytes(bytes(data).ljust(_KEYS_B.stop, b"\x00"))

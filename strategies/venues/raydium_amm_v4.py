@@ -566,7 +566,9 @@ class Adapter:
     def decode_account(self, role: int, data: bytes, ctx: PoolContext, tick_start: int) -> Any:
         return read_token_amount(data, ctx.mint_a_raw if role == ROLE_VAULT_A else ctx.mint_b_raw)
 
-    def settling(self, pool: AccountSlot, deps: Mapping[int, AccountSlot], ticks: Sequence[AccountSlot]) -> bool:
+    def settling(
+        self, pool: AccountSlot, deps: Mapping[int, AccountSlot], ticks: Sequence[AccountSlot]
+    ) -> bool:
         return cp_settling(pool, deps)
 
     def write_row(self, cache: layout.Cache, idx: int, static: AmmInfo, pool: AccountSlot,
@@ -585,7 +587,9 @@ class Adapter:
                     ticks: Sequence[AccountSlot], address: Pubkey) -> None:  # fmt: skip
         return None  # the cache row is the exact state
 
-    def quote_in(self, cache: layout.Cache, idx: int, a_to_b: bool, amount_in: int, state: Any) -> tuple[int, int]:
+    def quote_in(
+        self, cache: layout.Cache, idx: int, a_to_b: bool, amount_in: int, state: Any
+    ) -> tuple[int, int]:
         r_in, r_out, fee_num, fee_den = cp_reserves_u(cache, idx, a_to_b)
         return swap_base_in(amount_in, r_in, r_out, fee_num, fee_den).amount_out, 0
 
@@ -622,7 +626,9 @@ class Adapter:
         """AmmInfo and both vaults; coin (base) = A, pc (quote) = B."""
         info = decode_amm_info(pool_data, owner, owner)
         check_tradable(info, now_unix)
-        (co, cv), (po, pv) = fetch_required(fetch, [info.coin_vault, info.pc_vault], ["coin_vault", "pc_vault"])
+        (co, cv), (po, pv) = fetch_required(
+            fetch, [info.coin_vault, info.pc_vault], ["coin_vault", "pc_vault"]
+        )
         coin, pc = reserves(info, decode_token_account(cv, co).amount, decode_token_account(pv, po).amount)
         r_in, r_out = (coin, pc) if a_to_b else (pc, coin)
         q = swap_base_in(amount_in, r_in, r_out, info.swap_fee_numerator, info.swap_fee_denominator)

@@ -270,7 +270,9 @@ def read_pool_dynamic(data: bytes) -> tuple[int, int, bool, int, int]:
     return data[_STATUS_OFFSET], open_time, bool(enabled), p0 + f0 + c0, p1 + f1 + c1
 
 
-def refusal(status: int, open_time: int, enable_creator_fee: bool, creator_fee_rate: int, now_unix: int) -> Unmodelled | None:
+def refusal(
+    status: int, open_time: int, enable_creator_fee: bool, creator_fee_rate: int, now_unix: int
+) -> Unmodelled | None:
     """The reason a swap would not follow our exact quote, or None (one rule for hot and cold paths)."""
     if status & STATUS_SWAP_DISABLED:
         return Unmodelled(RefusalReason.SWAP_DISABLED, f"status bits {status:#05b}")
@@ -346,7 +348,9 @@ def _check_rates(trade_fee_rate: int, protocol_fee_rate: int, fund_fee_rate: int
     if not 0 <= trade_fee_rate < FEE_RATE_DENOMINATOR:
         raise InvalidInput(f"trade_fee_rate {trade_fee_rate} outside [0, 1,000,000)")
     if not 0 <= protocol_fee_rate <= FEE_RATE_DENOMINATOR or not 0 <= fund_fee_rate <= FEE_RATE_DENOMINATOR:
-        raise InvalidInput(f"protocol/fund fee rates {protocol_fee_rate}/{fund_fee_rate} outside [0, 1,000,000]")
+        raise InvalidInput(
+            f"protocol/fund fee rates {protocol_fee_rate}/{fund_fee_rate} outside [0, 1,000,000]"
+        )
 
 
 def _check_u64(name: str, value: int) -> None:
@@ -600,7 +604,9 @@ class Adapter:
             return read_token_amount(data, ctx.mint_b_raw)
         return decode_amm_config(data, ctx.program_id, ctx.program_id)
 
-    def settling(self, pool: AccountSlot, deps: Mapping[int, AccountSlot], ticks: Sequence[AccountSlot]) -> bool:
+    def settling(
+        self, pool: AccountSlot, deps: Mapping[int, AccountSlot], ticks: Sequence[AccountSlot]
+    ) -> bool:
         return cp_settling(pool, deps)
 
     def write_row(self, cache: layout.Cache, idx: int, static: CpmmPool, pool: AccountSlot,
@@ -627,7 +633,9 @@ class Adapter:
                     ticks: Sequence[AccountSlot], address: Pubkey) -> None:  # fmt: skip
         return None  # the cache row is the exact state
 
-    def quote_in(self, cache: layout.Cache, idx: int, a_to_b: bool, amount_in: int, state: Any) -> tuple[int, int]:
+    def quote_in(
+        self, cache: layout.Cache, idx: int, a_to_b: bool, amount_in: int, state: Any
+    ) -> tuple[int, int]:
         r_in, r_out, fee_num, fee_den = cp_reserves_u(cache, idx, a_to_b)
         protocol, fund = self._rates(cache, idx, fee_den)
         return swap_base_input(amount_in, r_in, r_out, fee_num, protocol, fund).amount_out, 0
@@ -660,7 +668,13 @@ class Adapter:
         state = decode_pool(pool_data, owner, owner)
         (_, cfg), (v0o, v0), (v1o, v1), (_, m0), (_, m1) = fetch_required(
             fetch,
-            [state.amm_config, state.token_0_vault, state.token_1_vault, state.token_0_mint, state.token_1_mint],
+            [
+                state.amm_config,
+                state.token_0_vault,
+                state.token_1_vault,
+                state.token_0_mint,
+                state.token_1_mint,
+            ],
             ["amm_config", "token_0_vault", "token_1_vault", "token_0_mint", "token_1_mint"],
         )
         config = decode_amm_config(cfg, owner, owner)

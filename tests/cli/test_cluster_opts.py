@@ -123,7 +123,11 @@ async def test_pools_and_quote_take_the_config_and_its_aliases(localnet_factory,
     assert code == 0, out
     pools = demo.pool_addresses()
     found = {line.split('"')[1] for line in out.splitlines() if line.startswith("address")}
-    assert found == {pools["P1"], pools["P2"], pools["W1"]}  # the SOL/dUSD pools (CPMM and Whirlpool), not P3/P4
+    assert found == {
+        pools["P1"],
+        pools["P2"],
+        pools["W1"],
+    }  # the SOL/dUSD pools (CPMM and Whirlpool), not P3/P4
     # the printed lines paste into a config that loads
     (tmp_path / "with_pools.toml").write_text(cfg.read_text() + out)
     assert await asyncio.to_thread(main, ["check", "-c", str(tmp_path / "with_pools.toml")]) == 0

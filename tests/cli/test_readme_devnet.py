@@ -139,7 +139,9 @@ async def test_readme_devnet_section_on_a_standin(localnet_factory, tmp_path):
             text = (tmp_path / "devnet.toml").read_text()
             cfg = load_config(tmp_path / "devnet.toml")  # what pools appended pastes in and loads
             assert {p.address for p in cfg.pools} == {*seeded, DEVNET.pools[0].address}
-            assert 'address = "3KBZiL2g8C7tiJ32hTv5v3KM7aK9htpqTw4cTXz1HvPt"' in text  # tradable: not commented out
+            assert (
+                'address = "3KBZiL2g8C7tiJ32hTv5v3KM7aK9htpqTw4cTXz1HvPt"' in text
+            )  # tradable: not commented out
         elif sub == "check":
             assert "health ok" in res.stdout and "FAILED" not in res.stdout, res.stdout
         elif sub == "quote":
@@ -168,5 +170,7 @@ async def _dry_run(cmd: str, cwd: Path, env: dict[str, str]) -> None:
         code = await asyncio.to_thread(proc.wait, 60)
     assert code == 0, proc.stderr.read()
     built = next(e for e in events if e["event"] == "routes_built")
-    assert built["pools"] == 4 and built["routes"] >= 2  # both directions of the SOL/devUSDC cycle (and the Whirlpool)
+    assert (
+        built["pools"] == 4 and built["routes"] >= 2
+    )  # both directions of the SOL/devUSDC cycle (and the Whirlpool)
     assert not [e for e in events if e["event"] == "pool_unavailable"]

@@ -38,15 +38,19 @@ async def test_cex_dex_signal_logged_and_never_sent(localnet, tmp_path):
         text = demo.config_toml(localnet.rpc_url, localnet.ws_url, str(tmp_path / "bot.json"), str(log_path))
         text = text.replace("[tokens]\n", f'[tokens]\ndUSD = "{dusd}"\n')
         text = text.replace("[strategy]\n", "[strategy]\ncex_dex = true\n")
-        text += ('\n[feeds]\n[feeds.symbols]\nSOLUSDC = "SOL/USDC"\nDUSDUSDC = "dUSD/USDC"\n'
-                 f'[[feeds.cex]]\nvenue = "binance"\nurl = "{server.url}"\nsymbols = ["SOLUSDC", "DUSDUSDC"]\n')
+        text += (
+            '\n[feeds]\n[feeds.symbols]\nSOLUSDC = "SOL/USDC"\nDUSDUSDC = "dUSD/USDC"\n'
+            f'[[feeds.cex]]\nvenue = "binance"\nurl = "{server.url}"\nsymbols = ["SOLUSDC", "DUSDUSDC"]\n'
+        )
         cfg = parse_config(text)
         log = Log(log_path, console="never")
         bot = Bot(cfg, Mode(send=True, live=False), wallet, log)
         ready = asyncio.Event()
         task = asyncio.create_task(bot.run(ready.set))
         try:
-            await asyncio.wait({task, asyncio.ensure_future(ready.wait())}, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait(
+                {task, asyncio.ensure_future(ready.wait())}, return_when=asyncio.FIRST_COMPLETED
+            )
             if task.done():
                 task.result()
             await server.wait_subscribed(1)
@@ -65,8 +69,9 @@ async def test_cex_dex_signal_logged_and_never_sent(localnet, tmp_path):
     assert signals and all(s["executed"] is False and s["expected_net"] > 0 for s in signals)
     # Cheap dUSD on P2 (156 per SOL against a 150.1 CEX mid): sell SOL there.
     p2 = demo.pool_addresses()["P2"]
-    assert any(s["pool"] == p2 and s["sell_mint"] == str(demo.NATIVE_MINT) and s["buy_mint"] == dusd
-               for s in signals), signals
+    assert any(
+        s["pool"] == p2 and s["sell_mint"] == str(demo.NATIVE_MINT) and s["buy_mint"] == dusd for s in signals
+    ), signals
     cex_routes = {r.route_id for r in bot.table.routes if len(r.legs) == 1}
     assert cex_routes and not any(e["route"] in cex_routes for e in events(log_path, "trade_sent"))
     assert bot.trading.engine.stats.signals >= len(signals)

@@ -45,7 +45,9 @@ async def test_a_restarted_cluster_with_lower_slots_rebuilds_the_cache(tmp_path)
         async with asyncio.timeout(20):
             while True:
                 u, _ticks = await chain_rows(bot, net2.rpc_url)
-                if all((bot.cache.pools_u[e.idx] == u[e.idx]).all() for e in bot.writer.pools if not e.refused):
+                if all(
+                    (bot.cache.pools_u[e.idx] == u[e.idx]).all() for e in bot.writer.pools if not e.refused
+                ):
                     break
                 await asyncio.sleep(0.2)
     finally:

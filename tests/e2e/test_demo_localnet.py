@@ -33,7 +33,9 @@ async def test_demo_trades_and_pnl(localnet, tmp_path):
     wallet = write_new_keypair(tmp_path / "bot.json")
     demo.seed(localnet, [wallet.pubkey])
     log_path = tmp_path / "bot.jsonl"
-    cfg = parse_config(demo.config_toml(localnet.rpc_url, localnet.ws_url, str(tmp_path / "bot.json"), str(log_path)))
+    cfg = parse_config(
+        demo.config_toml(localnet.rpc_url, localnet.ws_url, str(tmp_path / "bot.json"), str(log_path))
+    )
     log = Log(log_path, console="never")
     bot = Bot(cfg, Mode(send=True, live=False), wallet, log)
     running = asyncio.Event()
@@ -47,7 +49,9 @@ async def test_demo_trades_and_pnl(localnet, tmp_path):
     task = asyncio.create_task(bot.run(ready))
     try:
         async with asyncio.timeout(60):
-            await asyncio.wait({task, asyncio.ensure_future(running.wait())}, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait(
+                {task, asyncio.ensure_future(running.wait())}, return_when=asyncio.FIRST_COMPLETED
+            )
             if task.done():
                 task.result()
             ex = bot.executor
@@ -72,5 +76,7 @@ async def test_demo_trades_and_pnl(localnet, tmp_path):
     assert {2, 3} <= legs, legs
     for r in confirmed:
         assert r["realized_net"] == r["expected_net"], r
-    realized_total = sum(r["realized_net"] for r in recs if r["event"] in ("trade_confirmed", "trade_reverted"))
+    realized_total = sum(
+        r["realized_net"] for r in recs if r["event"] in ("trade_confirmed", "trade_reverted")
+    )
     assert wallet_total(localnet, wallet.pubkey) - start_total == realized_total

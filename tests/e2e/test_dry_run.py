@@ -34,11 +34,21 @@ async def test_dry_run_simulates_and_sends_nothing(localnet, tmp_path):
     demo.seed(localnet, [wallet.pubkey])
     # The wallet already holds its token accounts and 50 wrapped SOL (dry-run creates nothing).
     for mint, _ in demo.MINTS.values():
-        localnet.create_token_account(mint, wallet.pubkey, 0, address=get_associated_token_address(wallet.pubkey, mint))
+        localnet.create_token_account(
+            mint, wallet.pubkey, 0, address=get_associated_token_address(wallet.pubkey, mint)
+        )
     wsol = get_associated_token_address(wallet.pubkey, demo.NATIVE_MINT)
     amount = 50 * 10**9
-    localnet.set_account(wsol, Account(demo.RENT_165 + amount, pack_token_account(
-        demo.NATIVE_MINT, wallet.pubkey, amount, native_rent=demo.RENT_165), TOKEN, False, 0))
+    localnet.set_account(
+        wsol,
+        Account(
+            demo.RENT_165 + amount,
+            pack_token_account(demo.NATIVE_MINT, wallet.pubkey, amount, native_rent=demo.RENT_165),
+            TOKEN,
+            False,
+            0,
+        ),
+    )
     sends = 0
     original = localnet.methods.table["sendTransaction"]
 
@@ -50,8 +60,11 @@ async def test_dry_run_simulates_and_sends_nothing(localnet, tmp_path):
     localnet.methods.table["sendTransaction"] = counting  # the server's own dispatch table
     tx_count = localnet.chain.tx_count
     log_path = tmp_path / "bot.jsonl"
-    cfg = parse_config(demo.config_toml(localnet.rpc_url, localnet.ws_url, str(tmp_path / "bot.json"), str(log_path),
-                                        dry_run=True))
+    cfg = parse_config(
+        demo.config_toml(
+            localnet.rpc_url, localnet.ws_url, str(tmp_path / "bot.json"), str(log_path), dry_run=True
+        )
+    )
     log = Log(log_path, console="never")
     bot = Bot(cfg, Mode(send=False, live=False), wallet, log)
     task = asyncio.create_task(bot.run())

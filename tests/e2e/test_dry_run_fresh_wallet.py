@@ -67,7 +67,9 @@ async def test_fresh_wallet_dry_run_simulates_what_the_first_real_trades_realize
 
     localnet.methods.table["sendTransaction"] = counting  # the server's own dispatch table
     dry_log = tmp_path / "dry.jsonl"
-    text = demo.config_toml(localnet.rpc_url, localnet.ws_url, str(tmp_path / "bot.json"), str(dry_log), dry_run=True)
+    text = demo.config_toml(
+        localnet.rpc_url, localnet.ws_url, str(tmp_path / "bot.json"), str(dry_log), dry_run=True
+    )
     log = Log(dry_log, console="never")
     bot = Bot(parse_config(text), Mode(send=False, live=False), wallet, log)
     await run_until(bot, lambda: len({e["route"] for e in events(dry_log, "simulated")}) >= 2, timeout=30)
@@ -88,9 +90,11 @@ async def test_fresh_wallet_dry_run_simulates_what_the_first_real_trades_realize
     log.close()
     sent = {e["signature"]: e for e in events(live_log, "trade_sent")}
     dry = {(e["route"], e["amount_in"]): e["simulated_net"] for e in simulated}
-    twins = [(dry[(c["route"], sent[c["signature"]]["amount_in"])], c["realized_net"])
-             for c in events(live_log, "trade_confirmed")
-             if c["signature"] in sent and (c["route"], sent[c["signature"]]["amount_in"]) in dry]
+    twins = [
+        (dry[(c["route"], sent[c["signature"]]["amount_in"])], c["realized_net"])
+        for c in events(live_log, "trade_confirmed")
+        if c["signature"] in sent and (c["route"], sent[c["signature"]]["amount_in"]) in dry
+    ]
     assert twins and all(sim == real for sim, real in twins), twins
 
 

@@ -34,8 +34,16 @@ SOL = 10**9
 
 def fund_native(net, owner, amount: int):
     ata = get_associated_token_address(owner, demo.NATIVE_MINT)
-    net.set_account(ata, Account(demo.RENT_165 + amount, pack_token_account(
-        demo.NATIVE_MINT, owner, amount, native_rent=demo.RENT_165), TOKEN, False, 0))
+    net.set_account(
+        ata,
+        Account(
+            demo.RENT_165 + amount,
+            pack_token_account(demo.NATIVE_MINT, owner, amount, native_rent=demo.RENT_165),
+            TOKEN,
+            False,
+            0,
+        ),
+    )
     return ata
 
 
@@ -49,11 +57,19 @@ async def rival_swap(net, rpc: RpcClient, bot: Bot, pool_idx: int, sol_in: int) 
     other = pool.token_1_mint if pool.token_0_mint == demo.NATIVE_MINT else pool.token_0_mint
     dst = net.create_token_account(other, rival.pubkey(), 0)
     ix = cpmm.build_swap_base_input_ix(
-        pool_address=entry.address, pool=pool, payer=rival.pubkey(), user_input_account=src, user_output_account=dst,
-        zero_for_one=pool.token_0_mint == demo.NATIVE_MINT, amount_in=sol_in, min_out=1,
+        pool_address=entry.address,
+        pool=pool,
+        payer=rival.pubkey(),
+        user_input_account=src,
+        user_output_account=dst,
+        zero_for_one=pool.token_0_mint == demo.NATIVE_MINT,
+        amount_in=sol_in,
+        min_out=1,
     )
     bh = await rpc.get_latest_blockhash()
-    tx = VersionedTransaction(MessageV0.try_compile(rival.pubkey(), [ix], [], Hash.from_string(bh.blockhash)), [rival])
+    tx = VersionedTransaction(
+        MessageV0.try_compile(rival.pubkey(), [ix], [], Hash.from_string(bh.blockhash)), [rival]
+    )
     await rpc.send_transaction(bytes(tx), skip_preflight=False)
 
 
@@ -86,8 +102,15 @@ def two_leg_opportunity(bot: Bot, slippage_bps: int = 0):
     """The demo's 2-leg cycle (buy SOL-priced dUSD cheap on one pool, sell on the other), exactly quoted."""
     for route in bot.table.routes:
         if len(route.legs) == 2:
-            opp = confirm.confirm(bot.cache, bot.table, route.route_id, 2.0 * SOL, slot=0, recv_ns=time.monotonic_ns(),
-                                  slippage_bps=slippage_bps)
+            opp = confirm.confirm(
+                bot.cache,
+                bot.table,
+                route.route_id,
+                2.0 * SOL,
+                slot=0,
+                recv_ns=time.monotonic_ns(),
+                slippage_bps=slippage_bps,
+            )
             if opp is not None:
                 return opp
     raise AssertionError("the demo has a 2-leg opportunity")
@@ -133,8 +156,16 @@ async def test_later_leg_cannot_spend_existing_inventory(localnet, tmp_path):
         mint = bot.table.mints[mid_token]
         from solders.pubkey import Pubkey
 
-        localnet.set_account(mid_ata, Account(acc.lamports, pack_token_account(
-            Pubkey.from_string(mint), bot.wallet.pubkey, inventory), TOKEN, False, 0))
+        localnet.set_account(
+            mid_ata,
+            Account(
+                acc.lamports,
+                pack_token_account(Pubkey.from_string(mint), bot.wallet.pubkey, inventory),
+                TOKEN,
+                False,
+                0,
+            ),
+        )
         async with RpcClient(localnet.rpc_url) as rpc:
             # A small adverse move: leg 1 still clears its min_out (1 % tolerance) but yields less.
             await rival_swap(localnet, rpc, bot, opp.legs[0].pool, 1 * SOL)

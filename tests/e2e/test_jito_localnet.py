@@ -34,8 +34,11 @@ def events(path: Path, name: str) -> list[dict]:
 async def started(net, tmp_path: Path, wallet) -> tuple[Bot, asyncio.Task, Log, Path]:
     log_path = tmp_path / "bot.jsonl"
     text = demo.config_toml(net.rpc_url, net.ws_url, str(tmp_path / "bot.json"), str(log_path))
-    text = text.replace("[tokens]", f'[[rpc.endpoints]]\nname = "jito"\nhttp = "{net.bundle_url}"\nroles = ["bundle"]\n'
-                                    "[tokens]", 1)
+    text = text.replace(
+        "[tokens]",
+        f'[[rpc.endpoints]]\nname = "jito"\nhttp = "{net.bundle_url}"\nroles = ["bundle"]\n[tokens]',
+        1,
+    )
     text = text.replace("[execution]\n", f'[execution]\nsend_mode = "bundle"\ntip_policy = "fixed"\ntip_lamports = {TIP}\n'
                                          "slippage_bps = 0\n")  # fmt: skip
     log = Log(log_path, console="never")
@@ -82,7 +85,9 @@ async def test_bundle_lands_atomically_with_its_tip(localnet_factory, tmp_path):
     finally:
         await stop(bot, task, log)
     (ok,) = events(log_path, "trade_confirmed")
-    assert ok["realized_net"] == ok["expected_net"] == after - before  # expected: repriced at the proven CU limit
+    assert (
+        ok["realized_net"] == ok["expected_net"] == after - before
+    )  # expected: repriced at the proven CU limit
     assert ok["tip"] == TIP and bundle.status == "Landed" and bundle.tip == TIP
 
 

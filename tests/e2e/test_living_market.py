@@ -139,8 +139,14 @@ async def test_the_bot_trades_a_living_market_and_survives_faults(localnet_facto
             await market.cex.wait_subscribed(2)
             # 3. The preferred endpoint answers 429 (reads and sends fail over), then heals.
             proxy.mode = "429"
-            await until(lambda: len(events(log_path, "trade_confirmed")) > confirmed + 2
-                        and bool(events(log_path, "read_endpoint_switched")), 60, "trades and reads through the 429")
+            await until(
+                lambda: (
+                    len(events(log_path, "trade_confirmed")) > confirmed + 2
+                    and bool(events(log_path, "read_endpoint_switched"))
+                ),
+                60,
+                "trades and reads through the 429",
+            )
             proxy.mode = "ok"
             # 4. A stalled slot clock (nothing confirms, blockhashes age), then the chain moves on.
             net.pause_clock()
@@ -150,7 +156,9 @@ async def test_the_bot_trades_a_living_market_and_survives_faults(localnet_facto
             # 5. A pool account overwritten with garbage: unusable at once; restored: usable again.
             key = Pubkey.from_string(demo.pool_addresses()["P3"])
             good = net.get_account(key)
-            net.set_account(key, Account(good.lamports, b"\x00" * len(good.data), good.owner, False, 0), notify=True)
+            net.set_account(
+                key, Account(good.lamports, b"\x00" * len(good.data), good.owner, False, 0), notify=True
+            )
             await until(lambda: bool(events(log_path, "pool_unusable")), 10, "pool_unusable")
             net.set_account(key, good, notify=True)
             await until(lambda: bool(events(log_path, "pool_recovered")), 10, "pool_recovered")
@@ -158,21 +166,44 @@ async def test_the_bot_trades_a_living_market_and_survives_faults(localnet_facto
             # 6. The same pool account given a wrong owner (its bytes unchanged): unusable; restored: usable.
             good = net.get_account(key)
             net.set_account(key, Account(good.lamports, good.data, SYSTEM_PROGRAM, False, 0), notify=True)
-            await until(lambda: len(events(log_path, "pool_unusable")) >= 2, 10, "pool_unusable (wrong owner)")
+            await until(
+                lambda: len(events(log_path, "pool_unusable")) >= 2, 10, "pool_unusable (wrong owner)"
+            )
             net.set_account(key, good, notify=True)
-            await until(lambda: len(events(log_path, "pool_recovered")) >= 2, 10, "pool_recovered (owner back)")
+            await until(
+                lambda: len(events(log_path, "pool_recovered")) >= 2, 10, "pool_recovered (owner back)"
+            )
             await pause_and_check()
             # 7. Malformed frames: PubSub (not JSON; a notification of ours with wrong types) and CEX (not
             # JSON, truncated, wrong types): counted, skipped, one line per source; nothing acted on them.
             for client in list(net.pubsub.clients):
                 client.push(b"{not json")
                 for sub_id in list(client.subs)[:3]:
-                    client.push(orjson.dumps({"jsonrpc": "2.0", "method": "accountNotification", "params": {
-                        "subscription": sub_id, "result": {"context": {"slot": "soon"}, "value": {
-                            "data": ["%%%", "base64"], "lamports": -1, "owner": 7, "executable": False}}}}))
+                    client.push(
+                        orjson.dumps(
+                            {
+                                "jsonrpc": "2.0",
+                                "method": "accountNotification",
+                                "params": {
+                                    "subscription": sub_id,
+                                    "result": {
+                                        "context": {"slot": "soon"},
+                                        "value": {
+                                            "data": ["%%%", "base64"],
+                                            "lamports": -1,
+                                            "owner": 7,
+                                            "executable": False,
+                                        },
+                                    },
+                                },
+                            }
+                        )
+                    )
             assert await market.cex.inject_raw("{not json") >= 1
             await market.cex.inject_raw('{"stream":"solusdt@bookTicker","data":{"s":"SOLUSDT","b":"1')
-            await market.cex.inject_raw('{"stream":"solusdt@bookTicker","data":{"u":"x","s":7,"b":[],"a":null}}')
+            await market.cex.inject_raw(
+                '{"stream":"solusdt@bookTicker","data":{"u":"x","s":7,"b":[],"a":null}}'
+            )
             feed_source = bot.trading.feeds[0].exchange.value
             await until(lambda: {e["source"] for e in events(log_path, "malformed_frames")} >= {"pubsub", feed_source},
                         10, "malformed_frames lines")  # fmt: skip
@@ -182,7 +213,9 @@ async def test_the_bot_trades_a_living_market_and_survives_faults(localnet_facto
             payer = net.get_account(wallet.pubkey)
             low = bot.cfg.risk.sol_reserve_lamports // 2  # still pays the fees of a trade already in flight
             taken = payer.lamports - low
-            net.set_account(wallet.pubkey, Account(low, payer.data, payer.owner, payer.executable, payer.rent_epoch))
+            net.set_account(
+                wallet.pubkey, Account(low, payer.data, payer.owner, payer.executable, payer.rent_epoch)
+            )
             await until(lambda: bool(events(log_path, "wallet_low")), 10, "wallet_low")
             await asyncio.sleep(1.5)
             now_payer = net.get_account(wallet.pubkey)
@@ -194,7 +227,11 @@ async def test_the_bot_trades_a_living_market_and_survives_faults(localnet_facto
             assert "trade_sent" not in poor, poor
             assert len(events(log_path, "wallet_low")) == 1
             confirmed = len(events(log_path, "trade_confirmed"))
-            await until(lambda: len(events(log_path, "trade_confirmed")) > confirmed + 2, 60, "trades after the faults")
+            await until(
+                lambda: len(events(log_path, "trade_confirmed")) > confirmed + 2,
+                60,
+                "trades after the faults",
+            )
         finally:
             if sim_task is not None:
                 sim_task.cancel()

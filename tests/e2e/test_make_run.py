@@ -54,9 +54,11 @@ def make_run_config(tmp_path: Path) -> tuple[Path, int]:
         cex_port, status_port = a.getsockname()[1], b.getsockname()[1]
     cfg = (REPO / "config.toml").read_text()
     cfg = cfg.replace("http://127.0.0.1:8899", f"http://127.0.0.1:{port}").replace(
-        "ws://127.0.0.1:8900", f"ws://127.0.0.1:{port + 1}")
+        "ws://127.0.0.1:8900", f"ws://127.0.0.1:{port + 1}"
+    )
     cfg = cfg.replace("cex_port = 9443", f"cex_port = {cex_port}").replace(
-        "ws://127.0.0.1:9443/stream", f"ws://127.0.0.1:{cex_port}/stream")
+        "ws://127.0.0.1:9443/stream", f"ws://127.0.0.1:{cex_port}/stream"
+    )
     cfg = re.sub(r"(\[status\]\nport = )\d+", rf"\g<1>{status_port}", cfg)
     cfg = cfg.replace('payer = "keys/localnet.json"', f'payer = "{tmp_path / "bot.json"}"')
     cfg = cfg.replace('path = "logs/solarb.jsonl"', f'path = "{tmp_path / "bot.jsonl"}"')
@@ -129,7 +131,10 @@ async def test_a_killed_bot_does_not_orphan_its_cluster(tmp_path):
     )  # fmt: skip
     try:
         async with asyncio.timeout(120):
-            while not (tmp_path / "bot.jsonl").exists() or b'"running"' not in (tmp_path / "bot.jsonl").read_bytes():
+            while (
+                not (tmp_path / "bot.jsonl").exists()
+                or b'"running"' not in (tmp_path / "bot.jsonl").read_bytes()
+            ):
                 await asyncio.sleep(0.1)
     finally:
         proc.kill()  # kill -9: no clean-up in the bot at all

@@ -33,17 +33,26 @@ async def test_sol_price_from_cex_feed_and_staleness(localnet, tmp_path):
     demo.seed(localnet, [wallet.pubkey])
     path = [PathPoint(i, 150.0 + i, 150.2 + i) for i in range(100)]
     async with CexFeedServer("binance", {"SOLUSDC": path}) as server:
-        text = demo.config_toml(localnet.rpc_url, localnet.ws_url, str(tmp_path / "bot.json"),
-                                str(tmp_path / "bot.jsonl"), dry_run=True)
-        text += f'\n[feeds]\nstale_after_ms = 200\n[feeds.symbols]\nSOLUSDC = "SOL/USDC"\n' \
-                f'[[feeds.cex]]\nvenue = "binance"\nurl = "{server.url}"\nsymbols = ["SOLUSDC"]\n'
+        text = demo.config_toml(
+            localnet.rpc_url,
+            localnet.ws_url,
+            str(tmp_path / "bot.json"),
+            str(tmp_path / "bot.jsonl"),
+            dry_run=True,
+        )
+        text += (
+            f'\n[feeds]\nstale_after_ms = 200\n[feeds.symbols]\nSOLUSDC = "SOL/USDC"\n'
+            f'[[feeds.cex]]\nvenue = "binance"\nurl = "{server.url}"\nsymbols = ["SOLUSDC"]\n'
+        )
         cfg = parse_config(text)
         log = Log(tmp_path / "bot.jsonl", console="never")
         bot = Bot(cfg, Mode(send=False, live=False), wallet, log)
         ready = asyncio.Event()
         task = asyncio.create_task(bot.run(ready.set, autotrade=False))
         try:
-            await asyncio.wait({task, asyncio.ensure_future(ready.wait())}, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait(
+                {task, asyncio.ensure_future(ready.wait())}, return_when=asyncio.FIRST_COMPLETED
+            )
             if task.done():
                 task.result()
             market = bot.cache.market

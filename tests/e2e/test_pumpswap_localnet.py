@@ -112,7 +112,9 @@ async def test_cpmm_to_pumpswap_sell_realizes_the_expected_net(localnet, tmp_pat
     finally:
         await _stop(bot, task, log)
     (landed,) = _events(log_path, "trade_confirmed")
-    assert landed["realized_net"] == landed["expected_net"] >= opp.expected_net_profit > 0  # repriced at the proven CU limit
+    assert (
+        landed["realized_net"] == landed["expected_net"] >= opp.expected_net_profit > 0
+    )  # repriced at the proven CU limit
     base, quote = before[BASE_VAULT], before[QUOTE_VAULT]
     fees = _fees(base, quote)
     assert fees == ps.Fees(20, 5, 95)  # 1,000 SOL market cap: the demo's documented tier

@@ -39,7 +39,9 @@ def config(net, tmp_path: Path, extra_risk: str = "") -> str:
     return text.replace("[risk]\n", f"[risk]\n{extra_risk}")
 
 
-async def run_bot(bot: Bot, until, *, autotrade: bool = True, after_ready=None, timeout: float = 60.0) -> None:
+async def run_bot(
+    bot: Bot, until, *, autotrade: bool = True, after_ready=None, timeout: float = 60.0
+) -> None:
     ready = asyncio.Event()
     task = asyncio.create_task(bot.run(ready.set, autotrade=autotrade))
     try:
@@ -84,7 +86,9 @@ async def test_a_rejecting_program_costs_at_most_two_sends_per_route_and_trips_t
         net.add_program(cpmm.PROGRAM_ID, program_path("amm_v4"))
         start_engine(bot)
 
-    await run_bot(bot, lambda: bool(events(log_path, "halted")), autotrade=False, after_ready=reject_everything)
+    await run_bot(
+        bot, lambda: bool(events(log_path, "halted")), autotrade=False, after_ready=reject_everything
+    )
     await asyncio.sleep(0.3)
     log.close()
     sends = Counter(e["route"] for e in events(log_path, "trade_sent"))
@@ -107,7 +111,9 @@ async def test_a_rejecting_program_costs_at_most_two_sends_per_route_and_trips_t
     assert events(log2_path, "halted") and not events(log2_path, "trade_sent")
     with Ledger.open(str(log_path) + ".ledger.sqlite3", instance="default", create=False) as led:
         assert led.kill_switch().tripped
-        assert {q.route_id for q in led.quarantined()} >= {bot.route_key(bot.table.routes[r]) for r in quarantined}
+        assert {q.route_id for q in led.quarantined()} >= {
+            bot.route_key(bot.table.routes[r]) for r in quarantined
+        }
 
 
 async def test_a_pool_turned_to_garbage_is_unusable_at_once(localnet_factory, tmp_path):
@@ -146,7 +152,9 @@ async def test_a_pool_turned_to_garbage_is_unusable_at_once(localnet_factory, tm
     assert len([e for e in events(log_path, "trade_reverted") if e["route"] in routes_through_p1]) <= 2
 
 
-async def test_the_ledger_equals_the_wallet_and_a_second_run_reuses_the_lookup_table(localnet_factory, tmp_path):
+async def test_the_ledger_equals_the_wallet_and_a_second_run_reuses_the_lookup_table(
+    localnet_factory, tmp_path
+):
     from spl.token.instructions import get_associated_token_address
 
     from rpc.client import RpcClient

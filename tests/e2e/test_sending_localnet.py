@@ -49,7 +49,9 @@ def endpoints_toml(first_http: str, ws: str, rpc_url: str) -> str:
 
 
 def demo_config(localnet, tmp_path: Path, endpoints: str | None = None, extra: str = "") -> str:
-    text = demo.config_toml(localnet.rpc_url, localnet.ws_url, str(tmp_path / "bot.json"), str(tmp_path / "bot.jsonl"))
+    text = demo.config_toml(
+        localnet.rpc_url, localnet.ws_url, str(tmp_path / "bot.json"), str(tmp_path / "bot.jsonl")
+    )
     if endpoints is not None:
         head, _, rest = text.partition("[[rpc.endpoints]]")
         _, _, rest = rest.partition("[tokens]")
@@ -80,7 +82,9 @@ async def test_a_bad_first_endpoint_neither_stops_start_up_nor_landing(localnet,
     demo.seed(localnet, [wallet.pubkey])
     log_path = tmp_path / "bot.jsonl"
     async with FakeEndpoint(mode, upstream=localnet.rpc_url, slot=10**9) as bad:
-        cfg = parse_config(demo_config(localnet, tmp_path, endpoints_toml(bad.url, localnet.ws_url, localnet.rpc_url)))
+        cfg = parse_config(
+            demo_config(localnet, tmp_path, endpoints_toml(bad.url, localnet.ws_url, localnet.rpc_url))
+        )
         log = Log(log_path, console="never")
         bot = Bot(cfg, Mode(send=True, live=False), wallet, log)
 
@@ -113,7 +117,9 @@ async def test_a_dead_first_read_endpoint_does_not_stop_start_up(localnet, tmp_p
 
 def _bot_config(localnet, tmp_path: Path) -> Path:
     path = tmp_path / "config.toml"
-    path.write_text(demo_config(localnet, tmp_path).replace('console = "never"', 'console = "never"\nlevel = "info"'))
+    path.write_text(
+        demo_config(localnet, tmp_path).replace('console = "never"', 'console = "never"\nlevel = "info"')
+    )
     return path
 
 
@@ -125,7 +131,9 @@ async def _start_bot(cfg: Path, tmp_path: Path) -> asyncio.subprocess.Process:
 
 
 @pytest.mark.parametrize("how", ["sigterm", "sigkill"])
-async def test_a_trade_in_flight_at_a_kill_is_reconciled_and_never_sent_twice(localnet_factory, tmp_path, how):
+async def test_a_trade_in_flight_at_a_kill_is_reconciled_and_never_sent_twice(
+    localnet_factory, tmp_path, how
+):
     wallet = write_new_keypair(tmp_path / "bot.json")
     net = await localnet_factory(slot_ms=60, seed=lambda n: demo.seed(n, [wallet.pubkey]))
     cfg = _bot_config(net, tmp_path)
@@ -153,7 +161,9 @@ async def test_a_trade_in_flight_at_a_kill_is_reconciled_and_never_sent_twice(lo
         net.resume_clock()
         proc = await _start_bot(cfg, tmp_path)  # the restart reconciles before trading
         async with asyncio.timeout(60):
-            while not any(e["event"] == "running" for e in records(log_path)[-200:]) or not _booked(ledger_path, first):
+            while not any(e["event"] == "running" for e in records(log_path)[-200:]) or not _booked(
+                ledger_path, first
+            ):
                 await asyncio.sleep(0.05)
         proc.send_signal(signal.SIGTERM)
         await asyncio.wait_for(proc.wait(), 60)
@@ -184,13 +194,20 @@ async def test_api_keys_in_urls_appear_in_no_output_record_or_error(localnet, tm
     demo.seed(localnet, [wallet.pubkey])
     key = "SeCrEtKeY1234567890"
     os.environ["SOLARB_TEST_KEY"] = key
-    dead = [f"http://127.0.0.1:9/{key}", f"http://127.0.0.1:9/?api-key={key}", f"http://user:{key}@127.0.0.1:9/"]
-    eps = "".join(
-        f'[[rpc.endpoints]]\nname = "dead{i}"\nhttp = "{u.replace(key, "${SOLARB_TEST_KEY}")}"\n'
-        f'ws = "ws://127.0.0.1:9/{"${SOLARB_TEST_KEY}"}"\npriority = {i}\ntimeout_ms = 200\n'
-        for i, u in enumerate(dead)
-    ) + f'[[rpc.endpoints]]\nname = "localnet"\nhttp = "{localnet.rpc_url}/?api-key=${{SOLARB_TEST_KEY}}"\n' \
+    dead = [
+        f"http://127.0.0.1:9/{key}",
+        f"http://127.0.0.1:9/?api-key={key}",
+        f"http://user:{key}@127.0.0.1:9/",
+    ]
+    eps = (
+        "".join(
+            f'[[rpc.endpoints]]\nname = "dead{i}"\nhttp = "{u.replace(key, "${SOLARB_TEST_KEY}")}"\n'
+            f'ws = "ws://127.0.0.1:9/{"${SOLARB_TEST_KEY}"}"\npriority = {i}\ntimeout_ms = 200\n'
+            for i, u in enumerate(dead)
+        )
+        + f'[[rpc.endpoints]]\nname = "localnet"\nhttp = "{localnet.rpc_url}/?api-key=${{SOLARB_TEST_KEY}}"\n'
         f'ws = "{localnet.ws_url}"\npriority = 9\n[rpc]\nprobe_interval_ms = 100\n'
+    )
     cfg_path = tmp_path / "config.toml"
     cfg_path.write_text(demo_config(localnet, tmp_path, eps))
     check = await asyncio.create_subprocess_exec(

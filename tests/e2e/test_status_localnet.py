@@ -37,9 +37,13 @@ async def test_status_of_a_running_bot(localnet, tmp_path, capsys):
             while not [r for r in (orjson.loads(x) for x in log_path.read_bytes().splitlines()) if
                        r["event"] == "trade_confirmed"] if log_path.exists() else True:  # fmt: skip
                 await asyncio.sleep(0.05)
-        code = await asyncio.to_thread(main, ["status", "-c", str(cfg_path), "--port", str(bot.status_port), "--json"])
+        code = await asyncio.to_thread(
+            main, ["status", "-c", str(cfg_path), "--port", str(bot.status_port), "--json"]
+        )
         doc = json.loads(capsys.readouterr().out)
-        code_text = await asyncio.to_thread(main, ["status", "-c", str(cfg_path), "--port", str(bot.status_port)])
+        code_text = await asyncio.to_thread(
+            main, ["status", "-c", str(cfg_path), "--port", str(bot.status_port)]
+        )
         text_out = capsys.readouterr().out
     finally:
         await bot.shutdown()
@@ -52,7 +56,10 @@ async def test_status_of_a_running_bot(localnet, tmp_path, capsys):
     assert doc["running"] and doc["uptime_s"] > 0 and doc["wallet"] == str(wallet.pubkey)
     assert doc["slot"]["bot"] > 0 and doc["slot"]["cluster"] >= doc["slot"]["bot"] - 5
     assert [e["name"] for e in doc["endpoints"]] == ["localnet"] and doc["endpoints"][0]["state"]
-    assert sum(doc["pools"]["counts"].values()) == len(demo.pool_addresses()) and doc["pools"]["counts"]["live"] > 0
+    assert (
+        sum(doc["pools"]["counts"].values()) == len(demo.pool_addresses())
+        and doc["pools"]["counts"]["live"] > 0
+    )
     assert doc["routes"]["active"] > 0 and doc["trades"]["landed"] >= 1
     assert doc["pnl_today"]["realized_lamports"] > 0 and doc["pnl_today"]["trades"] >= 1
     assert doc["kill_switch"] == {"tripped": False, "reason": ""}

@@ -21,7 +21,9 @@ def test_a_blockhash_too_old_by_slots_or_by_time_is_never_signed():
     ex.blockhash = BlockhashCache(bytes(range(32)), 2_000, fresh_at, fetched_ns=now[0])
     opp = _opportunity(ex.params)
     tx = ex.sign_opportunity(opp)
-    assert tx is not None and bytes(VersionedTransaction.from_bytes(tx).message.recent_blockhash) == bytes(range(32))
+    assert tx is not None and bytes(VersionedTransaction.from_bytes(tx).message.recent_blockhash) == bytes(
+        range(32)
+    )
     # The source stalls: slots move on, the blockhash stays. Signed while enough of its validity is left...
     slot[0] = fresh_at + BLOCKHASH_VALID_BLOCKS - BLOCKHASH_MIN_REMAINING
     assert ex.sign_opportunity(opp) is not None
@@ -37,4 +39,6 @@ def test_a_blockhash_too_old_by_slots_or_by_time_is_never_signed():
     # A fresh blockhash arrives: signing resumes, with it.
     ex.blockhash = BlockhashCache(bytes(reversed(range(32))), 2_100, slot[0], fetched_ns=now[0])
     tx = ex.sign_opportunity(opp)
-    assert tx is not None and bytes(VersionedTransaction.from_bytes(tx).message.recent_blockhash) == bytes(reversed(range(32)))
+    assert tx is not None and bytes(VersionedTransaction.from_bytes(tx).message.recent_blockhash) == bytes(
+        reversed(range(32))
+    )

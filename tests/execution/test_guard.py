@@ -12,12 +12,35 @@ def opp(amount_in: int, outs: list[int], mins: list[int], cost: int) -> Opportun
     legs = []
     x = amount_in
     for o, m in zip(outs, mins):
-        legs.append(OpportunityLeg(pool=len(legs), kind=1, direction=0, token_in=0, token_out=0, amount_in=x,
-                                   amount_out=o, min_out=m))
+        legs.append(
+            OpportunityLeg(
+                pool=len(legs),
+                kind=1,
+                direction=0,
+                token_in=0,
+                token_out=0,
+                amount_in=x,
+                amount_out=o,
+                min_out=m,
+            )
+        )
         x = o
-    return Opportunity(route_id=7, route_type=0, start_token=0, end_token=0, legs=tuple(legs), amount_in=amount_in,
-                       amount_out=outs[-1], cu_limit=200_000, cost_lamports=cost, cost_token=cost,
-                       expected_net_profit=outs[-1] - amount_in - cost, slot=1, recv_ns=0, estimated_net_profit=0.0)
+    return Opportunity(
+        route_id=7,
+        route_type=0,
+        start_token=0,
+        end_token=0,
+        legs=tuple(legs),
+        amount_in=amount_in,
+        amount_out=outs[-1],
+        cu_limit=200_000,
+        cost_lamports=cost,
+        cost_token=cost,
+        expected_net_profit=outs[-1] - amount_in - cost,
+        slot=1,
+        recv_ns=0,
+        estimated_net_profit=0.0,
+    )
 
 
 @settings(max_examples=300, deadline=None)

@@ -23,9 +23,15 @@ from strategies.venues.base import Venue
 
 
 def cpmm_entry(idx: int, mint_a: Pubkey, mint_b: Pubkey) -> PoolEntry:
-    fields = ca.PoolFields(amm_config=Pubkey.new_unique(), token_0_vault=Pubkey.new_unique(),
-                           token_1_vault=Pubkey.new_unique(), token_0_mint=mint_a, token_1_mint=mint_b,
-                           observation_key=Pubkey.new_unique(), auth_bump=253)
+    fields = ca.PoolFields(
+        amm_config=Pubkey.new_unique(),
+        token_0_vault=Pubkey.new_unique(),
+        token_1_vault=Pubkey.new_unique(),
+        token_0_mint=mint_a,
+        token_1_mint=mint_b,
+        observation_key=Pubkey.new_unique(),
+        auth_bump=253,
+    )
     e = PoolEntry(idx, Venue.raydium_cpmm, cpmm.ADAPTER, Pubkey.new_unique(), cpmm.PROGRAM_ID)
     e.static = cpmm.decode_pool(ca.pool_data(fields), cpmm.PROGRAM_ID)
     return e
@@ -86,7 +92,11 @@ def test_template_equals_fresh_compile_after_patch():
     fresh_ixs = [cb.set_compute_unit_limit(210_000), cb.set_compute_unit_price(12_345)]
     for (a, m), leg, ix in zip(plan, route.legs, ixs[2:5]):
         data = bytearray(bytes(ix.data))
-        off = (8, 16) if pools[leg.pool].venue is Venue.raydium_cpmm else (amm.SWAP_ARG0_OFFSET, amm.SWAP_ARG1_OFFSET)
+        off = (
+            (8, 16)
+            if pools[leg.pool].venue is Venue.raydium_cpmm
+            else (amm.SWAP_ARG0_OFFSET, amm.SWAP_ARG1_OFFSET)
+        )
         data[off[0] : off[0] + 8] = a.to_bytes(8, "little")
         data[off[1] : off[1] + 8] = m.to_bytes(8, "little")
         fresh_ixs.append(type(ix)(ix.program_id, bytes(data), ix.accounts))

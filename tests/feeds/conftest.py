@@ -6,9 +6,7 @@ from pathlib import Path
 import pytest
 
 # Fixtures live next to the repo (../shared/fixtures), never copied into it.
-FIXTURES = Path(
-    os.environ["SOLARB_FIXTURES"]
-)
+FIXTURES = Path(os.environ["SOLARB_FIXTURES"])
 
 
 @pytest.fixture

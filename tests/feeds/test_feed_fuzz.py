@@ -13,9 +13,7 @@ from hypothesis import strategies as st
 
 from bot.feeds import Exchange, FeedStats, Quote, SubscribeRejected, make_parser
 
-FIXTURES = Path(
-    os.environ["SOLARB_FIXTURES"]
-)
+FIXTURES = Path(os.environ["SOLARB_FIXTURES"])
 
 SYMBOLS = {
     Exchange.BINANCE: ["BNBUSDT"],

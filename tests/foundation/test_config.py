@@ -41,16 +41,22 @@ def test_presets_carry_cluster_specific_program_ids():
         ("[strategy]\nmin_profit_bsp = 3", ["[strategy]", 'did you mean "min_profit_bps"']),
         ("[executon]\ndry_run = true", ["top level", '"executon"', 'did you mean "execution"']),
         ("[execution]\ndry_run = 1", ["[execution] dry_run", "expected a boolean"]),
-        ("[strategy]\nmin_profit_lamports = 1.5", ["min_profit_lamports", "expected an integer", "got a number"]),
+        (
+            "[strategy]\nmin_profit_lamports = 1.5",
+            ["min_profit_lamports", "expected an integer", "got a number"],
+        ),
         ("[strategy]\nmax_legs = 7", ["max_legs", "out of range", "2..3"]),
         ("[risk]\nsol_reserve_lamports = -1", ["sol_reserve_lamports", "out of range"]),
         ('[cluster]\nname = "devnett"', ["[cluster] name", 'did you mean "devnet"']),
-        ("[[pools]]\nvenue = \"raydium_cpmm\"", ["[pools[0]] address", "missing required value"]),
+        ('[[pools]]\nvenue = "raydium_cpmm"', ["[pools[0]] address", "missing required value"]),
         ('[[pools]]\nvenue = "raydium_cpmm"\naddress = "not-a-key"', ["pools[0]", "base58"]),
-        ('[[rpc.endpoints]]\nname = "a"\nhttp = "${SOLARB_TEST_UNSET_VAR}"', ["SOLARB_TEST_UNSET_VAR is not set", "export"]),
+        (
+            '[[rpc.endpoints]]\nname = "a"\nhttp = "${SOLARB_TEST_UNSET_VAR}"',
+            ["SOLARB_TEST_UNSET_VAR is not set", "export"],
+        ),
         ('[[rpc.endpoints]]\nname = "a"\nhttp = "ftp://x"', ["http", "must start with http"]),
         ('[execution]\ntip_policy = "fixed"', ["tip_lamports", "> 0"]),
-        ("live = \"yes\"", ["live", "expected a boolean"]),
+        ('live = "yes"', ["live", "expected a boolean"]),
         ("[logging\n", ["not valid TOML"]),
     ],
 )
@@ -68,7 +74,9 @@ def test_each_mistake_is_one_line_exit_2(tmp_path, capsys, monkeypatch, text, ne
 
 def test_env_substitution_and_redaction(monkeypatch):
     monkeypatch.setenv("SOLARB_TEST_KEY", "sekrit-api-key")
-    cfg = parse_config('[[rpc.endpoints]]\nname = "h"\nhttp = "https://rpc.example.com/?api-key=${SOLARB_TEST_KEY}"')
+    cfg = parse_config(
+        '[[rpc.endpoints]]\nname = "h"\nhttp = "https://rpc.example.com/?api-key=${SOLARB_TEST_KEY}"'
+    )
     assert cfg.endpoints()[0].http.endswith("sekrit-api-key")
     assert "sekrit" not in redact_url(cfg.endpoints()[0].http)
     assert cfg.endpoints()[0].ws == "wss://rpc.example.com/?api-key=sekrit-api-key"
@@ -86,7 +94,9 @@ def test_missing_config_file(capsys):
 
 def test_readme_config_reference_is_current():
     readme = (REPO / "README.md").read_text()
-    assert schema_reference().strip() in readme, "README's config reference drifted: regenerate it (see README)"
+    assert schema_reference().strip() in readme, (
+        "README's config reference drifted: regenerate it (see README)"
+    )
 
 
 def test_config_error_is_typed():

@@ -120,7 +120,9 @@ def test_live_mode_refuses_the_public_example_key(tmp_path, capsys):
     shutil.copy(example, key)
     key.chmod(0o600)
     cfg = tmp_path / "c.toml"
-    base = 'live = true\n[cluster]\nname = "mainnet-beta"\n[execution]\ndry_run = false\n[keys]\npayer = "{}"\n'
+    base = (
+        'live = true\n[cluster]\nname = "mainnet-beta"\n[execution]\ndry_run = false\n[keys]\npayer = "{}"\n'
+    )
     cfg.write_text(base.format(key))
     assert main(["check", "-c", str(cfg), "--live"]) == 2
     err = capsys.readouterr().err

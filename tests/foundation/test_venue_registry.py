@@ -66,8 +66,10 @@ def test_every_venue_has_its_adapter():
 def _config(tmp_path: Path, venue: str) -> Path:
     write_new_keypair(tmp_path / "k.json")
     cfg = tmp_path / "c.toml"
-    cfg.write_text(f'[keys]\npayer = "{tmp_path / "k.json"}"\n[[pools]]\nvenue = "{venue}"\n'
-                   'address = "HsQGWEh3HQ9QUFqBZbrDCrh4ykGhsjQZbCcZRbkqbfEY"\n')
+    cfg.write_text(
+        f'[keys]\npayer = "{tmp_path / "k.json"}"\n[[pools]]\nvenue = "{venue}"\n'
+        'address = "HsQGWEh3HQ9QUFqBZbrDCrh4ykGhsjQZbCcZRbkqbfEY"\n'
+    )
     return cfg
 
 

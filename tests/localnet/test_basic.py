@@ -22,8 +22,12 @@ async def test_airdrop_and_transfer_with_signature_subscribe(localnet) -> None:
         await client.confirm_transaction(sig, commitment=Confirmed, sleep_seconds=0.02)
         assert (await client.get_balance(payer.pubkey(), commitment=Confirmed)).value == 10**9
         bh = (await client.get_latest_blockhash(Processed)).value.blockhash
-        msg = MessageV0.try_compile(payer.pubkey(), [transfer(TransferParams(
-            from_pubkey=payer.pubkey(), to_pubkey=to, lamports=12_345))], [], bh)
+        msg = MessageV0.try_compile(
+            payer.pubkey(),
+            [transfer(TransferParams(from_pubkey=payer.pubkey(), to_pubkey=to, lamports=12_345))],
+            [],
+            bh,
+        )
         tx = VersionedTransaction(msg, [payer])
         async with connect(localnet.ws_url) as ws:
             await ws.signature_subscribe(tx.signatures[0], commitment=Confirmed)
@@ -71,8 +75,16 @@ async def test_slow_consumer_is_disconnected_not_buffered(localnet, monkeypatch)
     monkeypatch.setattr(pubsub, "MAX_QUEUED", 20)
     target = Keypair().pubkey()
     async with websockets.connect(localnet.ws_url) as ws:
-        await ws.send(orjson.dumps({"jsonrpc": "2.0", "id": 1, "method": "accountSubscribe",
-                                    "params": [str(target), {"commitment": "processed"}]}).decode())
+        await ws.send(
+            orjson.dumps(
+                {
+                    "jsonrpc": "2.0",
+                    "id": 1,
+                    "method": "accountSubscribe",
+                    "params": [str(target), {"commitment": "processed"}],
+                }
+            ).decode()
+        )
         await ws.recv()
         for i in range(50):  # 50 notifications queued before the writer can run: over the bound
             localnet.airdrop(target, 1_000 + i)

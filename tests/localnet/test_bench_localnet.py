@@ -14,13 +14,36 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_bench_reports_every_mode_against_the_floor() -> None:
-    out = subprocess.run([sys.executable, "-m", "benches.bench_localnet", "--chunks", "2", "--chunk", "20",
-                          "--conns", "4", "--notify", "5", "--json"], cwd=ROOT, capture_output=True, text=True,
-                         timeout=180)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "benches.bench_localnet",
+            "--chunks",
+            "2",
+            "--chunk",
+            "20",
+            "--conns",
+            "4",
+            "--notify",
+            "5",
+            "--json",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     report = orjson.loads(out.stdout)
     tp = report["throughput"]
-    assert tp["floor_tx_s"] > 0 and tp["getslot_round_trip_us"] > 0 and tp["chunks"] == 2 and tp["chunk_txs"] == 20 and tp["conns"] == 4
+    assert (
+        tp["floor_tx_s"] > 0
+        and tp["getslot_round_trip_us"] > 0
+        and tp["chunks"] == 2
+        and tp["chunk_txs"] == 20
+        and tp["conns"] == 4
+    )
     for mode in ("inproc", "seq", "conc", "conc_inline"):
         m = tp[mode]
         assert m["tx_s"] > 0 and m["ratio"] > 0 and m["chunk_ratio_p10"] <= m["chunk_ratio_p90"]

@@ -56,10 +56,19 @@ async def test_touch_extends_the_window_and_zero_disables() -> None:
     assert not off.active and off.loop is None
 
 
-@pytest.mark.parametrize("kwargs", [{"busy_poll_us": -1}, {"busy_poll_us": float("inf")},
-                                    {"busy_poll_us": float("nan")}, {"busy_poll_us": 200_000},
-                                    {"slot_ms": float("nan")}, {"slot_ms": 0}, {"verify_workers": -1},
-                                    {"verify_workers": 65}])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"busy_poll_us": -1},
+        {"busy_poll_us": float("inf")},
+        {"busy_poll_us": float("nan")},
+        {"busy_poll_us": 200_000},
+        {"slot_ms": float("nan")},
+        {"slot_ms": 0},
+        {"verify_workers": -1},
+        {"verify_workers": 65},
+    ],
+)
 async def test_bad_settings_are_refused_naming_the_flag(kwargs: dict[str, float]) -> None:
     flag = {"busy_poll_us": "--busy-poll-us", "slot_ms": "--slot-ms", "verify_workers": "--verify-workers"}
     with pytest.raises(LoadError, match=flag[next(iter(kwargs))]):
@@ -70,8 +79,12 @@ def test_cli_refuses_an_endless_busy_poll_in_one_line() -> None:
     import subprocess
     import sys
 
-    res = subprocess.run([sys.executable, "-m", "localnet", "--rpc-port", "0", "--busy-poll-us", "inf"],
-                         capture_output=True, text=True, timeout=60)
+    res = subprocess.run(
+        [sys.executable, "-m", "localnet", "--rpc-port", "0", "--busy-poll-us", "inf"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert res.returncode == 2 and res.stdout == ""
     assert res.stderr.count("\n") == 1 and "--busy-poll-us" in res.stderr
 

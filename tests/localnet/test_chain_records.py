@@ -30,12 +30,18 @@ def test_token_transfer_close_and_read_only_token_account_balances() -> None:
     dst = net.create_token_account(mint, Keypair().pubkey(), 5)
     empty = net.create_token_account(mint, owner.pubkey(), 0)
     watched = net.create_token_account(mint, Keypair().pubkey(), 77)  # read-only in the transaction
-    xfer = spl.transfer(spl.TransferParams(program_id=TOKEN_PROGRAM_ID, source=src, dest=dst, owner=owner.pubkey(),
-                                           amount=250))
+    xfer = spl.transfer(
+        spl.TransferParams(
+            program_id=TOKEN_PROGRAM_ID, source=src, dest=dst, owner=owner.pubkey(), amount=250
+        )
+    )
     # An extra read-only account after the owner: the token program ignores it for a single-owner source.
     xfer = Instruction(xfer.program_id, xfer.data, [*xfer.accounts, AccountMeta(watched, False, False)])
-    close = spl.close_account(spl.CloseAccountParams(account=empty, dest=payer.pubkey(), owner=owner.pubkey(),
-                                                     program_id=TOKEN_PROGRAM_ID))
+    close = spl.close_account(
+        spl.CloseAccountParams(
+            account=empty, dest=payer.pubkey(), owner=owner.pubkey(), program_id=TOKEN_PROGRAM_ID
+        )
+    )
     msg = MessageV0.try_compile(payer.pubkey(), [xfer, close], [], chain.blockhash)
     tx = VersionedTransaction(msg, [payer, owner])
     keys = list(msg.account_keys)
@@ -55,7 +61,10 @@ def test_token_transfer_close_and_read_only_token_account_balances() -> None:
     assert [t.index for t in rec.post_token] == sorted(post)
     assert all(t.mint == mint and t.decimals == 6 for t in rec.pre_token + rec.post_token)
     assert rec.post_balances[idx[empty]] == 0
-    assert rec.fee == 10_000 and rec.post_balances[0] == rec.pre_balances[0] - 10_000 + rec.pre_balances[idx[empty]]
+    assert (
+        rec.fee == 10_000
+        and rec.post_balances[0] == rec.pre_balances[0] - 10_000 + rec.pre_balances[idx[empty]]
+    )
 
 
 def test_failed_transaction_keeps_token_balances_and_charges_only_the_fee() -> None:
@@ -67,8 +76,9 @@ def test_failed_transaction_keeps_token_balances_and_charges_only_the_fee() -> N
     mint = net.create_mint(owner.pubkey(), 9)
     src = net.create_token_account(mint, owner.pubkey(), 10)
     dst = net.create_token_account(mint, Keypair().pubkey(), 0)
-    xfer = spl.transfer(spl.TransferParams(program_id=TOKEN_PROGRAM_ID, source=src, dest=dst, owner=owner.pubkey(),
-                                           amount=11))  # more than the source holds: the program fails
+    xfer = spl.transfer(
+        spl.TransferParams(program_id=TOKEN_PROGRAM_ID, source=src, dest=dst, owner=owner.pubkey(), amount=11)
+    )  # more than the source holds: the program fails
     msg = MessageV0.try_compile(payer.pubkey(), [xfer], [], chain.blockhash)
     rec = chain.process(VersionedTransaction(msg, [payer, owner]))
     assert rec.err is not None
@@ -95,8 +105,11 @@ def test_an_account_drained_to_zero_lamports_reads_as_absent() -> None:
     net.airdrop(drained.pubkey(), SOL)
     chain.advance_slot()
     ix = transfer(TransferParams(from_pubkey=drained.pubkey(), to_pubkey=payer.pubkey(), lamports=SOL))
-    rec = chain.process(VersionedTransaction(Message.new_with_blockhash([ix], payer.pubkey(), chain.blockhash),
-                                             [payer, drained]))
+    rec = chain.process(
+        VersionedTransaction(
+            Message.new_with_blockhash([ix], payer.pubkey(), chain.blockhash), [payer, drained]
+        )
+    )
     assert rec.err is None and chain.svm.get_account(drained.pubkey()).lamports == 0  # LiteSVM keeps it
     assert chain.get_account(drained.pubkey()) is None  # getAccountInfo: null, as on a validator
     assert chain.get_account(drained.pubkey(), CONFIRMED).lamports == SOL  # the slot before

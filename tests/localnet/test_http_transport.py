@@ -21,11 +21,15 @@ def _post(body: dict[str, object], extra: bytes = b"") -> bytes:
 async def test_many_connections_at_once_each_get_their_own_reply(localnet) -> None:
     host, port = localnet.rpc_url.removeprefix("http://").rsplit(":", 1)
     conns = [await asyncio.open_connection(host, int(port)) for _ in range(16)]
-    for i, (_, writer) in enumerate(conns):  # all written before any reply is read: one loop round serves many
+    for i, (_, writer) in enumerate(
+        conns
+    ):  # all written before any reply is read: one loop round serves many
         writer.write(_post({"jsonrpc": "2.0", "id": i, "method": "getHealth"}))
     for round_ in range(2):  # keep-alive: a second request on every connection
         replies = await asyncio.gather(*(_read_reply(r) for r, _ in conns))
-        assert [body for _, body in replies] == [{"jsonrpc": "2.0", "result": "ok", "id": i} for i in range(16)]
+        assert [body for _, body in replies] == [
+            {"jsonrpc": "2.0", "result": "ok", "id": i} for i in range(16)
+        ]
         if round_ == 0:
             for i, (_, writer) in enumerate(conns):
                 writer.write(_post({"jsonrpc": "2.0", "id": i, "method": "getHealth"}))
@@ -36,9 +40,11 @@ async def test_many_connections_at_once_each_get_their_own_reply(localnet) -> No
 async def test_pipelined_replies_in_order_then_connection_close(localnet) -> None:
     host, port = localnet.rpc_url.removeprefix("http://").rsplit(":", 1)
     reader, writer = await asyncio.open_connection(host, int(port))
-    writer.write(_post({"jsonrpc": "2.0", "id": 1, "method": "getSlot", "params": [{"commitment": "processed"}]})
-                 + _post({"jsonrpc": "2.0", "id": 2, "method": "nope"})
-                 + _post({"jsonrpc": "2.0", "id": 3, "method": "getHealth"}, b"Connection: close\r\n"))
+    writer.write(
+        _post({"jsonrpc": "2.0", "id": 1, "method": "getSlot", "params": [{"commitment": "processed"}]})
+        + _post({"jsonrpc": "2.0", "id": 2, "method": "nope"})
+        + _post({"jsonrpc": "2.0", "id": 3, "method": "getHealth"}, b"Connection: close\r\n")
+    )
     ids = []
     heads = []
     for _ in range(3):

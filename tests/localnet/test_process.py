@@ -32,8 +32,12 @@ VAULT = Path(os.environ.get("SOLARB_FIXTURES", FIXTURES)) / "orca_rpr_vault_a.js
 
 
 def _start(*args: str) -> tuple[subprocess.Popen[str], str]:
-    proc = subprocess.Popen([sys.executable, "-m", "localnet", "--rpc-port", "0", "--slot-ms", "20", *args],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "localnet", "--rpc-port", "0", "--slot-ms", "20", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     assert proc.stdout is not None
     line = proc.stdout.readline()
     if not line.startswith("localnet ready "):
@@ -65,8 +69,12 @@ async def test_account_file_served_byte_identical_and_clean_sigterm() -> None:
 def test_bad_account_file_is_one_line_usage_error(tmp_path: Path) -> None:
     bad = tmp_path / "bad.json"
     bad.write_text("{not json")
-    res = subprocess.run([sys.executable, "-m", "localnet", "--rpc-port", "0", "--account", "-", str(bad)],
-                         capture_output=True, text=True, timeout=30)
+    res = subprocess.run(
+        [sys.executable, "-m", "localnet", "--rpc-port", "0", "--account", "-", str(bad)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert res.returncode == 2
     assert res.stderr.count("\n") == 1 and "bad.json" in res.stderr
 
@@ -89,8 +97,9 @@ async def test_clone_copies_accounts_from_another_rpc(localnet) -> None:
     owner = Keypair().pubkey()
     localnet.set_account(key, lamports=1_234_567, data=bytes(range(200)), owner=owner)
     await localnet.wait_finalized()
-    net = await LocalnetProcess.start("--rpc-port", "0", "--slot-ms", "20", "--clone", str(key),
-                                      "--url", localnet.rpc_url)
+    net = await LocalnetProcess.start(
+        "--rpc-port", "0", "--slot-ms", "20", "--clone", str(key), "--url", localnet.rpc_url
+    )
     try:
         async with AsyncClient(net.rpc_url) as client:
             acc = (await client.get_account_info(key, Processed)).value
@@ -109,8 +118,21 @@ async def test_process_start_failure_is_reported() -> None:
 def test_bad_program_file_is_one_line_usage_error(tmp_path: Path) -> None:
     bad = tmp_path / "bad.so"
     bad.write_bytes(b"\x7fELF" + bytes(100))
-    res = subprocess.run([sys.executable, "-m", "localnet", "--rpc-port", "0", "--bpf-program",
-                          str(Keypair().pubkey()), str(bad)], capture_output=True, text=True, timeout=30)
+    res = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "localnet",
+            "--rpc-port",
+            "0",
+            "--bpf-program",
+            str(Keypair().pubkey()),
+            str(bad),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert res.returncode == 2 and res.stderr.count("\n") == 1 and "bad.so" in res.stderr
 
 
@@ -119,18 +141,38 @@ async def test_clone_program_runs_in_the_clone(localnet) -> None:
     program = Keypair().pubkey()
     localnet.add_program(program, bytes(localnet.get_account(token).data))
     await localnet.wait_finalized()
-    async with await LocalnetProcess.start("--rpc-port", "0", "--slot-ms", "20", "--clone", str(program),
-                                           "--url", localnet.rpc_url) as net, AsyncClient(net.rpc_url) as client:
+    async with (
+        await LocalnetProcess.start(
+            "--rpc-port", "0", "--slot-ms", "20", "--clone", str(program), "--url", localnet.rpc_url
+        ) as net,
+        AsyncClient(net.rpc_url) as client,
+    ):
         payer, mint = Keypair(), Keypair()
         sig = (await client.request_airdrop(payer.pubkey(), 10**9, commitment=Processed)).value
         await client.confirm_transaction(sig, commitment=Processed, sleep_seconds=0.02)
         rent = (await client.get_minimum_balance_for_rent_exemption(82)).value
         bh = (await client.get_latest_blockhash(Processed)).value.blockhash
-        msg = MessageV0.try_compile(payer.pubkey(), [
-            create_account(CreateAccountParams(from_pubkey=payer.pubkey(), to_pubkey=mint.pubkey(), lamports=rent,
-                                               space=82, owner=program)),
-            spl.initialize_mint(spl.InitializeMintParams(decimals=4, program_id=program, mint=mint.pubkey(),
-                                                         mint_authority=payer.pubkey()))], [], bh)
+        msg = MessageV0.try_compile(
+            payer.pubkey(),
+            [
+                create_account(
+                    CreateAccountParams(
+                        from_pubkey=payer.pubkey(),
+                        to_pubkey=mint.pubkey(),
+                        lamports=rent,
+                        space=82,
+                        owner=program,
+                    )
+                ),
+                spl.initialize_mint(
+                    spl.InitializeMintParams(
+                        decimals=4, program_id=program, mint=mint.pubkey(), mint_authority=payer.pubkey()
+                    )
+                ),
+            ],
+            [],
+            bh,
+        )
         await client.send_transaction(VersionedTransaction(msg, [payer, mint]))
         acc = (await client.get_account_info(mint.pubkey(), Processed)).value
         assert acc is not None and acc.owner == program and bytes(acc.data)[44] == 4

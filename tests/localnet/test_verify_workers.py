@@ -29,8 +29,12 @@ RENT_MIN = 890_880  # rent-exempt minimum of a 0-byte system account
 
 
 def _send_body(tx: VersionedTransaction, rid: int, **cfg: Any) -> dict[str, Any]:
-    return {"jsonrpc": "2.0", "id": rid, "method": "sendTransaction",
-            "params": [base64.b64encode(bytes(tx)).decode(), {"encoding": "base64", **cfg}]}
+    return {
+        "jsonrpc": "2.0",
+        "id": rid,
+        "method": "sendTransaction",
+        "params": [base64.b64encode(bytes(tx)).decode(), {"encoding": "base64", **cfg}],
+    }
 
 
 def _post(body: Any) -> bytes:
@@ -68,11 +72,16 @@ def _scenario(net: Localnet, payer: Keypair) -> list[Any]:
     broke = Keypair()
     net.airdrop(broke.pubkey(), RENT_MIN)
     failing = _transfer(net, broke, to, 10 * SOL)
-    return [_send_body(good[0], 0), _send_body(bad, 1), _send_body(good[1], 2),
-            _send_body(bad, 3, skipPreflight=True),
-            {"jsonrpc": "2.0", "id": 4, "method": "sendTransaction", "params": ["!!", {"encoding": "base64"}]},
-            {"jsonrpc": "2.0", "id": 5, "method": "getBalance", "params": [str(to), {"commitment": "processed"}]},
-            _send_body(failing, 6), _send_body(good[2], 7)]
+    return [
+        _send_body(good[0], 0),
+        _send_body(bad, 1),
+        _send_body(good[1], 2),
+        _send_body(bad, 3, skipPreflight=True),
+        {"jsonrpc": "2.0", "id": 4, "method": "sendTransaction", "params": ["!!", {"encoding": "base64"}]},
+        {"jsonrpc": "2.0", "id": 5, "method": "getBalance", "params": [str(to), {"commitment": "processed"}]},
+        _send_body(failing, 6),
+        _send_body(good[2], 7),
+    ]
 
 
 def _shape(reply: dict[str, Any]) -> Any:
@@ -80,7 +89,9 @@ def _shape(reply: dict[str, Any]) -> Any:
     if "error" in reply:
         err = dict(reply["error"])
         if isinstance(err.get("data"), dict):
-            err["data"] = {k: v for k, v in err["data"].items() if k != "logs"} | {"logs": len(err["data"]["logs"])}
+            err["data"] = {k: v for k, v in err["data"].items() if k != "logs"} | {
+                "logs": len(err["data"]["logs"])
+            }
         return ("error", reply["id"], err)
     return ("result", reply["id"], type(reply["result"]).__name__)
 
@@ -145,8 +156,14 @@ async def test_a_dead_worker_falls_back_to_inline_verification(localnet_factory)
     await asyncio.to_thread(proc.wait, 10)
     to = Pubkey.new_unique()
     bad = VersionedTransaction.populate(_transfer(net, payer, to, 3).message, [Signature.new_unique()])
-    replies = await _pipelined(net, [_send_body(_transfer(net, payer, to, SOL), 0), _send_body(bad, 1),
-                                     _send_body(_transfer(net, payer, to, SOL + 1), 2)])
+    replies = await _pipelined(
+        net,
+        [
+            _send_body(_transfer(net, payer, to, SOL), 0),
+            _send_body(bad, 1),
+            _send_body(_transfer(net, payer, to, SOL + 1), 2),
+        ],
+    )
     assert [("result" in r) for r in replies] == [True, False, True]
     assert replies[1]["error"]["code"] == -32003
     assert net.balance(to) == 2 * SOL + 1
@@ -194,8 +211,12 @@ async def test_get_health_pipelined_behind_queued_sends_keeps_its_place(localnet
     to = Pubkey.new_unique()
     host, port = net.rpc_url.removeprefix("http://").rsplit(":", 1)
     reader, writer = await asyncio.open_connection(host, int(port))
-    writer.write(_post(_send_body(_transfer(net, payer, to, SOL), 0)) + _post(_send_body(_transfer(net, payer, to, 2), 1))
-                 + b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n" + _post(_send_body(_transfer(net, payer, to, 3), 2)))
+    writer.write(
+        _post(_send_body(_transfer(net, payer, to, SOL), 0))
+        + _post(_send_body(_transfer(net, payer, to, 2), 1))
+        + b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n"
+        + _post(_send_body(_transfer(net, payer, to, 3), 2))
+    )
     first = [await asyncio.wait_for(_read_reply(reader), 10) for _ in range(2)]
     head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
     assert b"text/plain" in head and await reader.readexactly(2) == b"ok"

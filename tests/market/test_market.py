@@ -29,13 +29,24 @@ def pool_bytes() -> tuple[str, bytes]:
 
 
 def token_account(mint: Pubkey, amount: int) -> bytes:
-    return (bytes(mint) + bytes(Pubkey.new_unique()) + struct.pack("<Q", amount) + bytes(4 + 32)
-            + b"\x01" + bytes(12 + 8 + 4 + 32))
+    return (
+        bytes(mint)
+        + bytes(Pubkey.new_unique())
+        + struct.pack("<Q", amount)
+        + bytes(4 + 32)
+        + b"\x01"
+        + bytes(12 + 8 + 4 + 32)
+    )
 
 
 def amm_config(trade: int, protocol: int, fund: int) -> bytes:
-    return (cpmm.CONFIG_DISCRIMINATOR + struct.pack("<BBHQQQQ", 1, 0, 0, trade, protocol, fund, 0)
-            + bytes(64) + struct.pack("<Q", 0) + bytes(120))
+    return (
+        cpmm.CONFIG_DISCRIMINATOR
+        + struct.pack("<BBHQQQQ", 1, 0, 0, trade, protocol, fund, 0)
+        + bytes(64)
+        + struct.pack("<Q", 0)
+        + bytes(120)
+    )
 
 
 @pytest.fixture
@@ -91,7 +102,9 @@ def test_pool_before_its_vaults_is_settling_until_they_agree(market_one):
     # One vault at 101: still settling (the other vault is older).
     assert m.apply(entry.vault_a_key, 101, token_account(pool.token_0_mint, 9 * 10**12), TOKEN, 6) == -1
     assert not layout.is_usable(m.arrays, entry.idx)
-    assert m.apply(entry.vault_b_key, 101, token_account(pool.token_1_mint, 11 * 10**12), TOKEN, 7) == entry.idx
+    assert (
+        m.apply(entry.vault_b_key, 101, token_account(pool.token_1_mint, 11 * 10**12), TOKEN, 7) == entry.idx
+    )
     assert layout.is_usable(m.arrays, entry.idx)
 
 
@@ -136,7 +149,12 @@ def test_malformed_and_wrong_owner_are_counted_and_skipped(market_one):
     assert m.apply(entry.pool_key, 101, b"\x00" * 637, CPMM_ID, 1) == -1
     assert m.apply(entry.vault_a_key, 101, b"\x01\x02", TOKEN, 1) == -1
     assert m.stats.malformed == 3
-    assert m.apply(entry.vault_a_key, 101, token_account(pool.token_0_mint, 1), "11111111111111111111111111111111", 1) == -1
+    assert (
+        m.apply(
+            entry.vault_a_key, 101, token_account(pool.token_0_mint, 1), "11111111111111111111111111111111", 1
+        )
+        == -1
+    )
     assert m.stats.wrong_owner == 1
     assert m.apply(10_000, 101, b"", TOKEN, 1) == -1 and m.stats.unknown_key == 1
     assert m.exact_state(entry.idx) == state
@@ -164,12 +182,14 @@ def test_whirlpool_tick_arrays_follow_the_current_tick():
 
     def expected(tick: int) -> set[int]:
         return set(orca.tick_array_start_indexes(tick, spacing, True)) | set(
-            orca.tick_array_start_indexes(tick, spacing, False))
+            orca.tick_array_start_indexes(tick, spacing, False)
+        )
 
     add, drop = m.retarget_tick_arrays(entry)
     assert drop == [] and set(entry.tick_keys) == expected(-115109)
     assert {m.watched[k].pubkey for k in add} == {
-        str(orca.tick_array_address(entry.address, s, entry.program_id)) for s in expected(-115109)}
+        str(orca.tick_array_address(entry.address, s, entry.program_id)) for s in expected(-115109)
+    }
     # The price moves two arrays up: new arrays are subscribed, the far ones dropped.
     far = -115109 + 3 * 88 * spacing
     _, moved = whirlpool_bytes(far)
@@ -201,7 +221,10 @@ def test_settling_is_released_once_the_cluster_moves_past(market_one):
     assert m.on_slot(103, 3) == [entry.idx]
     assert layout.is_usable(m.arrays, entry.idx)
     owed1 = pool.protocol_fees_token_1 + pool.fund_fees_token_1 + pool.creator_fees_token_1
-    assert m.exact_state(entry.idx) == (10**13 - 7 - pool.fund_fees_token_0 - pool.creator_fees_token_0, 10**13 - owed1)
+    assert m.exact_state(entry.idx) == (
+        10**13 - 7 - pool.fund_fees_token_0 - pool.creator_fees_token_0,
+        10**13 - owed1,
+    )
     assert m.arrays.pools_i[entry.idx, layout.I_SLOT] == 101
 
 
@@ -216,8 +239,10 @@ def test_whirlpool_row_and_exact_quote_come_from_the_watched_arrays():
     wp = str(orca.WHIRLPOOL_PROGRAM_ID)
     address, data = whirlpool_bytes(-115109)
     refusals: list[str] = []
-    m = CacheWriter(layout.allocate(1, 2, tick_rows=orca.ADAPTER.tick_capacity),
-                    on_refusal=lambda e, r: refusals.append(r))
+    m = CacheWriter(
+        layout.allocate(1, 2, tick_rows=orca.ADAPTER.tick_capacity),
+        on_refusal=lambda e, r: refusals.append(r),
+    )
     entry = m.add_pool("orca_whirlpool", address, wp)
     m.apply(entry.pool_key, 10, data, wp, 1)
     pool, ts = orca.decode_whirlpool(data), entry.static.tick_spacing
@@ -237,11 +262,17 @@ def test_whirlpool_row_and_exact_quote_come_from_the_watched_arrays():
     n = int(pf[layout.F_TICKS_N])
     row = int(pf[layout.F_TICKS_ROW])
     assert n == len(want.ticks) > 0 and (m.arrays.ticks[row : row + n] == want.ticks).all()
-    assert (pf[layout.F_SQRT_PRICE], pf[layout.F_LIQUIDITY], pf[layout.F_END_SQRT_AB], pf[layout.F_END_SQRT_BA]) == (
-        want.sqrt_price, want.liquidity, want.end_sqrt_a_to_b, want.end_sqrt_b_to_a)
+    assert (
+        pf[layout.F_SQRT_PRICE],
+        pf[layout.F_LIQUIDITY],
+        pf[layout.F_END_SQRT_AB],
+        pf[layout.F_END_SQRT_BA],
+    ) == (want.sqrt_price, want.liquidity, want.end_sqrt_a_to_b, want.end_sqrt_b_to_a)
     assert m.arrays.pools_i[entry.idx, layout.I_TICK] == -115109
     for a_to_b in (True, False):
-        q = orca.quote_swap(pool, orca.swap_tick_arrays(pool, arrays, a_to_b, entry.address), 10**9, a_to_b=a_to_b)
+        q = orca.quote_swap(
+            pool, orca.swap_tick_arrays(pool, arrays, a_to_b, entry.address), 10**9, a_to_b=a_to_b
+        )
         assert m.quote(entry.idx, a_to_b, 10**9) == (q.amount_out, q.ticks_crossed)
     # The price moves three arrays up: pending until the retargeted arrays arrive.
     _, moved = whirlpool_bytes(-115109 + 3 * 88 * ts)

@@ -31,8 +31,13 @@ TOKEN = Pubkey.from_string("TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA")
 
 
 def amm_config(trade: int) -> bytes:
-    return (cpmm.CONFIG_DISCRIMINATOR + struct.pack("<BBHQQQQ", 1, 0, 0, trade, 0, 0, 0)
-            + bytes(64) + struct.pack("<Q", 0) + bytes(120))
+    return (
+        cpmm.CONFIG_DISCRIMINATOR
+        + struct.pack("<BBHQQQQ", 1, 0, 0, trade, 0, 0, 0)
+        + bytes(64)
+        + struct.pack("<Q", 0)
+        + bytes(120)
+    )
 
 
 class Pool:
@@ -90,25 +95,44 @@ async def test_cache_follows_chain_through_forced_disconnects(localnet, ws_trans
     entry = market.add_pool("raydium_cpmm", str(pool.address), str(cpmm.PROGRAM_ID))
     async with RpcClient(localnet.rpc_url) as rpc:
         md = AccountFeed(market, rpc, on_pool=lambda idx: changed.set())
-        pubsub = PubSubClient(localnet.ws_url, on_account=md.on_account, on_error=lambda err: None, on_resubscribed=md.snapshot,
-                              backoff_base_s=0.01, backoff_cap_s=0.05, transport=ws_transport)
+        pubsub = PubSubClient(
+            localnet.ws_url,
+            on_account=md.on_account,
+            on_error=lambda err: None,
+            on_resubscribed=md.snapshot,
+            backoff_base_s=0.01,
+            backoff_cap_s=0.05,
+            transport=ws_transport,
+        )
         await md.bootstrap()
-        assert market.exact_state(entry.idx) == pool.truth(localnet), (market.stats, [(w.role, w.slot, w.value is not None) for w in market.watched], md.missing_accounts)
+        assert market.exact_state(entry.idx) == pool.truth(localnet), (
+            market.stats,
+            [(w.role, w.slot, w.value is not None) for w in market.watched],
+            md.missing_accounts,
+        )
         await md.subscribe_all(pubsub)
         task = asyncio.create_task(pubsub.run())
         try:
             await pubsub.wait_ready(5)
             for round_ in range(3):
                 # A swap-like move: both vaults change in one transaction.
-                await send_transfers(localnet, rpc, owner, [(pool.vault0, pool.sink0, 1_000 + round_),
-                                                             (pool.vault1, pool.sink1, 7_000 + round_)])
+                await send_transfers(
+                    localnet,
+                    rpc,
+                    owner,
+                    [(pool.vault0, pool.sink0, 1_000 + round_), (pool.vault1, pool.sink1, 7_000 + round_)],
+                )
                 await wait_for(lambda: market.exact_state(entry.idx) == pool.truth(localnet), changed)
                 assert layout.is_usable(market.arrays, entry.idx)
                 # Forced disconnect, and more moves while the client is away.
                 before = md.snapshots
                 pubsub.reconnect()
-                await send_transfers(localnet, rpc, owner, [(pool.vault0, pool.sink0, 11), (pool.vault1, pool.sink1, 13)])
-                await send_transfers(localnet, rpc, owner, [(pool.sink0, pool.vault0, 5), (pool.sink1, pool.vault1, 3)])
+                await send_transfers(
+                    localnet, rpc, owner, [(pool.vault0, pool.sink0, 11), (pool.vault1, pool.sink1, 13)]
+                )
+                await send_transfers(
+                    localnet, rpc, owner, [(pool.sink0, pool.vault0, 5), (pool.sink1, pool.vault1, 3)]
+                )
                 await wait_for(lambda b=before: md.snapshots > b, changed_on_snapshot(md, pubsub), 10)
                 await wait_for(lambda: market.exact_state(entry.idx) == pool.truth(localnet), changed)
                 assert layout.is_usable(market.arrays, entry.idx)

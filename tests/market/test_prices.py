@@ -26,7 +26,14 @@ def test_prices_and_sol_reevaluation():
     tokens = {WSOL_MINT: 0, JUP: 1}
     touched: list[int] = []
     full = []
-    p = Prices(cfg, market, tokens, {WSOL_MINT: 9, JUP: 6}, on_token=touched.append, on_sol_price=lambda: full.append(1))
+    p = Prices(
+        cfg,
+        market,
+        tokens,
+        {WSOL_MINT: 9, JUP: 6},
+        on_token=touched.append,
+        on_sol_price=lambda: full.append(1),
+    )
     p.on_quote(quote("JUPUSDT", 0.99, 1.01))
     assert market[layout.token_slot(1, layout.T_USD_PER_UNIT)] == pytest.approx(1.0e-6)
     assert touched == [1] and full == []

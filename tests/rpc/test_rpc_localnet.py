@@ -184,7 +184,9 @@ async def test_simulate_and_preflight_errors(client: RpcClient, localnet: Any) -
         await client.send_transaction(bytes(forged), skip_preflight=False, preflight_commitment="processed")
 
 
-async def test_pubsub_account_program_slot_and_signature(client: RpcClient, localnet: Any, ws_transport: str) -> None:
+async def test_pubsub_account_program_slot_and_signature(
+    client: RpcClient, localnet: Any, ws_transport: str
+) -> None:
     owner, other = Keypair(), Keypair()
     localnet.airdrop(owner.pubkey(), SOL)
     mint = localnet.create_mint(authority=owner.pubkey(), decimals=6)

@@ -15,9 +15,7 @@ from strategies.venues import orca_whirlpool as orca
 from strategies.venues.errors import DecodeError
 from strategies.venues.spl import TOKEN_PROGRAM_ID, decode_mint, decode_token_account
 
-FIXTURES = Path(
-    os.environ["SOLARB_FIXTURES"]
-)
+FIXTURES = Path(os.environ["SOLARB_FIXTURES"])
 
 
 def _dump(name: str) -> tuple[Pubkey | None, Pubkey, bytes, dict[str, Any]]:

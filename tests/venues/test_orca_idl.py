@@ -18,9 +18,7 @@ from anchorpy.coder.accounts import AccountsCoder
 
 from strategies.venues import orca_whirlpool as orca
 
-FIXTURES = Path(
-    os.environ["SOLARB_FIXTURES"]
-)
+FIXTURES = Path(os.environ["SOLARB_FIXTURES"])
 
 _PK = "publicKey"
 _IDL = {

@@ -19,9 +19,7 @@ from bot.cli import main
 from bot.commands.quote import DirSource
 from strategies.venues import orca_whirlpool as orca
 
-FIXTURES = Path(
-    os.environ["SOLARB_FIXTURES"]
-)
+FIXTURES = Path(os.environ["SOLARB_FIXTURES"])
 POOL = "EgxU92G34jw6QDG9RuTX9StFg1PmHuDqkRKAE5kVEiZ4"
 
 

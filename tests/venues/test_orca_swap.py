@@ -22,9 +22,7 @@ from strategies.venues.errors import (
     ZeroTradableAmount,
 )
 
-FIXTURES = Path(
-    os.environ["SOLARB_FIXTURES"]
-)
+FIXTURES = Path(os.environ["SOLARB_FIXTURES"])
 
 
 def _harness_quote(case: dict) -> orca.WhirlpoolQuote:

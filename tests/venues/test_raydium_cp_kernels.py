@@ -22,7 +22,9 @@ keep = st.floats(min_value=0.9, max_value=1.0)
 @settings(max_examples=300, deadline=None)
 @given(amount, amount, amount, keep)
 def test_single_hop_kernels_equal_references(x: float, r_in: float, r_out: float, fee_keep: float) -> None:
-    assert k.cp_out(x, r_in, r_out, fee_keep) == pytest.approx(k.cp_out_ref(x, r_in, r_out, fee_keep), rel=1e-14)
+    assert k.cp_out(x, r_in, r_out, fee_keep) == pytest.approx(
+        k.cp_out_ref(x, r_in, r_out, fee_keep), rel=1e-14
+    )
     assert k.cp_marginal_price_after(x, r_in, r_out, fee_keep) == pytest.approx(
         k.cp_marginal_price_after_ref(x, r_in, r_out, fee_keep), rel=1e-14
     )
@@ -35,8 +37,12 @@ def test_two_pool_kernels_equal_references(
     x: float, a_in: float, a_out: float, ka: float, b_in: float, b_out: float, kb: float
 ) -> None:
     args = (a_in, a_out, ka, b_in, b_out, kb)
-    assert k.cp_optimal_input_two_pools(*args) == pytest.approx(k.cp_optimal_input_two_pools_ref(*args), rel=1e-12)
-    assert k.cp_two_pool_profit(x, *args) == pytest.approx(k.cp_two_pool_profit_ref(x, *args), rel=1e-12, abs=1e-3)
+    assert k.cp_optimal_input_two_pools(*args) == pytest.approx(
+        k.cp_optimal_input_two_pools_ref(*args), rel=1e-12
+    )
+    assert k.cp_two_pool_profit(x, *args) == pytest.approx(
+        k.cp_two_pool_profit_ref(x, *args), rel=1e-12, abs=1e-3
+    )
     assert k.cp_two_pool_profit_lower(x, *args) == pytest.approx(
         k.cp_two_pool_profit_lower_ref(x, *args), rel=1e-12, abs=1e-3
     )
@@ -139,5 +145,10 @@ def test_kernel_never_accepts_what_the_exact_quotes_reject(
 
 def test_warm_compiles_every_kernel() -> None:
     k.warm()
-    for name in ("cp_out", "cp_marginal_price_after", "cp_optimal_input_two_pools", "cp_two_pool_profit_lower"):
+    for name in (
+        "cp_out",
+        "cp_marginal_price_after",
+        "cp_optimal_input_two_pools",
+        "cp_two_pool_profit_lower",
+    ):
         assert getattr(k, name).signatures, name

@@ -37,7 +37,11 @@ def _fixture() -> dict:
 def real_pool() -> tuple[Pubkey, cpmm.CpmmPool, bytes]:
     fx = _fixture()
     data = base64.b64decode(fx["account_data_base64"])
-    return Pubkey.from_string(fx["pool_address"]), cpmm.decode_pool(data, Pubkey.from_string(fx["owner"])), data
+    return (
+        Pubkey.from_string(fx["pool_address"]),
+        cpmm.decode_pool(data, Pubkey.from_string(fx["owner"])),
+        data,
+    )
 
 
 # --- decoding -------------------------------------------------------------------------------------

@@ -42,8 +42,12 @@ def _mint(decimals: int, extensions: bytes = b"") -> bytes:
     return base + bytes(165 - 82) + b"\x01" + extensions
 
 
-def _run_quote(capsys: pytest.CaptureFixture[str], directory: Path, pool: Pubkey, amount: int, *flags: str) -> dict:
-    code = main(["quote", "--accounts", str(directory), "--pool", str(pool), "--amount-in", str(amount), *flags])
+def _run_quote(
+    capsys: pytest.CaptureFixture[str], directory: Path, pool: Pubkey, amount: int, *flags: str
+) -> dict:
+    code = main(
+        ["quote", "--accounts", str(directory), "--pool", str(pool), "--amount-in", str(amount), *flags]
+    )
     out = capsys.readouterr()
     assert code == 0, out.err
     return json.loads(out.out)
@@ -69,7 +73,11 @@ def test_cpmm_quote_from_dumps(tmp_path: Path, capsys: pytest.CaptureFixture[str
     r1 = vault1 - 286_186_090 - 78_871_511
     q = _run_quote(capsys, tmp_path, address, 1_000_000_000)
     expected = cpmm.swap_base_input(1_000_000_000, r0, r1, 2500, 120_000, 40_000)
-    assert (q["venue"], q["amount_out"], q["fee"]) == ("raydium_cpmm", expected.amount_out, expected.trade_fee)
+    assert (q["venue"], q["amount_out"], q["fee"]) == (
+        "raydium_cpmm",
+        expected.amount_out,
+        expected.trade_fee,
+    )
     assert q["reserves_before"] == [r0, r1]
     assert q["price_before"] == pytest.approx((r1 / 1e6) / (r0 / 1e9))
     assert q["price_after"] < q["price_before"]  # selling token A lowers its price
@@ -92,13 +100,17 @@ def test_amm_v4_quote_from_dumps(tmp_path: Path, capsys: pytest.CaptureFixture[s
     _dump(tmp_path, coin_vault, TOKEN, _token_account(coin_mint, 50_000_000_000_000))
     _dump(tmp_path, pc_vault, TOKEN, _token_account(pc_mint, 7_500_000_000_000))
     q = _run_quote(capsys, tmp_path, address, 1_000_000_000)
-    expected = amm.swap_base_in(1_000_000_000, 50_000_000_000_000 - 1_000, 7_500_000_000_000 - 2_000, 25, 10_000)
+    expected = amm.swap_base_in(
+        1_000_000_000, 50_000_000_000_000 - 1_000, 7_500_000_000_000 - 2_000, 25, 10_000
+    )
     assert (q["venue"], q["amount_out"], q["fee"]) == ("raydium_amm_v4", expected.amount_out, expected.fee)
     assert q["mint_in"] == str(coin_mint) and q["mint_out"] == str(pc_mint)
 
 
 def _transfer_fee_ext(basis_points: int) -> bytes:
-    fee = struct.pack("<32s32sQQQHQQH", bytes(32), bytes(32), 0, 0, 10**9, basis_points, 0, 10**9, basis_points)
+    fee = struct.pack(
+        "<32s32sQQQHQQH", bytes(32), bytes(32), 0, 0, 10**9, basis_points, 0, 10**9, basis_points
+    )
     return struct.pack("<HH", 1, len(fee)) + fee
 
 

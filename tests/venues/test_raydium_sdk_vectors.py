@@ -68,7 +68,9 @@ def test_cpmm_base_output_matches_the_sdk(vectors: dict) -> None:
                 cpmm.swap_base_output(*args)
             overflow += 1
         else:
-            assert cpmm.swap_base_output(*args) == cpmm.CpmmSwap(amount_in, amount_out, fee, p_fee, f_fee), row
+            assert cpmm.swap_base_output(*args) == cpmm.CpmmSwap(amount_in, amount_out, fee, p_fee, f_fee), (
+                row
+            )
             exact += 1
     assert exact >= 1_000 and quirk >= 20 and overflow >= 50
 
@@ -96,7 +98,9 @@ def test_amm_v4_base_in_matches_the_sdk_compute_amount_out(vectors: dict) -> Non
             with pytest.raises(AmountCalcOverflow):
                 amm.swap_base_in(amount_in, r_in, r_out, 25, 10_000)
         else:
-            assert amm.swap_base_in(amount_in, r_in, r_out, 25, 10_000) == amm.AmmSwap(amount_in, out, fee), row
+            assert amm.swap_base_in(amount_in, r_in, r_out, 25, 10_000) == amm.AmmSwap(amount_in, out, fee), (
+                row
+            )
             exact += 1
     assert exact >= 500
 

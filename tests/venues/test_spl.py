@@ -14,9 +14,7 @@ from solders.pubkey import Pubkey
 from strategies.venues import spl
 from strategies.venues.errors import DecodeError, RefusalReason, Unmodelled
 
-FIXTURES = Path(
-    os.environ["SOLARB_FIXTURES"]
-)
+FIXTURES = Path(os.environ["SOLARB_FIXTURES"])
 
 
 def _mint_bytes(decimals: int = 6, supply: int = 10**12) -> bytes:
